@@ -1,0 +1,116 @@
+package config
+
+import (
+	"time"
+
+	"github.com/stagehand-dev/stagehand/internal/registry"
+)
+
+// FileName is the config file stagehand reads at the root of a config repo.
+const FileName = ".stagehand.yaml"
+
+// Mode says how a promotion into a stage lands.
+type Mode string
+
+const (
+	// AutoMerge opens the PR and merges it once required checks pass.
+	AutoMerge Mode = "auto-merge"
+	// PullRequest opens the PR; a person merges it.
+	PullRequest Mode = "pull-request"
+	// Manual moves nothing until someone promotes it.
+	Manual Mode = "manual"
+)
+
+// Stage is one environment in the promotion order.
+type Stage struct {
+	Name      string
+	Mode      Mode
+	Soak      time.Duration // zero when unset
+	Approvers []string      // GitHub logins and @org/team slugs; nil when unset
+}
+
+// App is one image and the kustomization that pins it in each stage.
+type App struct {
+	Name  string
+	Image string // as written in the file
+	Tags  registry.TagPolicy
+	paths map[string]string // stage name → kustomization file path
+}
+
+// Path returns the kustomization file, relative to the repo root, that pins
+// the app's image in stage, or "" for a stage the config does not have.
+func (a App) Path(stage string) string { return a.paths[stage] }
+
+// Config is a parsed, valid .stagehand.yaml.
+type Config struct {
+	Stages []Stage // promotion order, first to last; never empty after Parse
+	Apps   []App
+}
+
+// Stage returns the stage called name.
+func (c *Config) Stage(name string) (Stage, bool) {
+	i := c.stageIndex(name)
+	if i < 0 {
+		return Stage{}, false
+	}
+	return c.Stages[i], true
+}
+
+// First returns the stage new images enter. It is the zero Stage only for a
+// Config that did not come from Parse.
+func (c *Config) First() Stage {
+	if len(c.Stages) == 0 {
+		return Stage{}
+	}
+	return c.Stages[0]
+}
+
+// Next returns the stage after stage; false for the last or an unknown stage.
+func (c *Config) Next(stage string) (Stage, bool) {
+	i := c.stageIndex(stage)
+	if i < 0 || i+1 >= len(c.Stages) {
+		return Stage{}, false
+	}
+	return c.Stages[i+1], true
+}
+
+// Prev returns the stage before stage; false for the first or an unknown stage.
+func (c *Config) Prev(stage string) (Stage, bool) {
+	i := c.stageIndex(stage)
+	if i <= 0 {
+		return Stage{}, false
+	}
+	return c.Stages[i-1], true
+}
+
+// App returns the app called name.
+func (c *Config) App(name string) (App, bool) {
+	for _, a := range c.Apps {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return App{}, false
+}
+
+// AppsForImage returns the apps whose image is the same repository as image,
+// the way registries resolve names: "nginx" is "docker.io/library/nginx",
+// and a tag or digest on image is ignored. Apps come in file order.
+func (c *Config) AppsForImage(image string) []App {
+	var out []App
+	for _, a := range c.Apps {
+		if registry.SameRepository(a.Image, image) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (c *Config) stageIndex(name string) int {
+	for i, s := range c.Stages {
+		if s.Name == name {
+			return i
+		}
+	}
+	return -1
+}

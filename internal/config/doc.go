@@ -1,0 +1,70 @@
+// Package config reads .stagehand.yaml, the file at the root of a config
+// repo that tells stagehand which images to promote, through which stages,
+// and where each stage pins them.
+//
+// Parse is strict: unknown keys, wrong types and bad values are errors, and
+// every problem in the file is reported at once, each with its file, line
+// and column, in an *Error.
+//
+// # The file
+//
+//	stages:                        # promotion order, first to last
+//	  - name: staging
+//	    mode: auto-merge
+//	  - name: preprod
+//	    mode: pull-request
+//	    soak: 30m
+//	  - name: prod
+//	    mode: manual
+//	    approvers: [alice, "@acme/platform"]
+//	apps:
+//	  - name: web
+//	    image: ghcr.io/acme/web
+//	    tags:
+//	      semver: ">=1.0.0"
+//	    stages:
+//	      staging: apps/web/overlays/staging
+//	      preprod: apps/web/overlays/preprod
+//	      prod: apps/web/overlays/prod
+//
+// # Top level
+//
+//   - stages (required, non-empty list): the stages in promotion order; an
+//     image enters the first and moves one stage at a time.
+//   - apps (required list; `apps: []` for none yet): the images to promote.
+//
+// # A stage
+//
+//   - name (required): lower-case letters, digits and inner dashes
+//     (^[a-z0-9]([a-z0-9-]*[a-z0-9])?$), unique among stages. It becomes part
+//     of branch names (stagehand/<app>/<stage>) and labels.
+//   - mode (required): how a promotion into this stage lands.
+//     auto-merge opens the PR and merges it once required checks pass;
+//     pull-request opens the PR and a person merges it; manual moves nothing
+//     until someone promotes it.
+//   - soak (optional): a Go duration above zero, such as 30m or 1h30m. A
+//     bare number is refused because it has no unit.
+//   - approvers (optional list): GitHub logins (alice, without "@") or teams
+//     as @org/team-slug. Each may appear once, ignoring case.
+//
+// # An app
+//
+//   - name (required): same shape as a stage name, unique among apps.
+//   - image (required): an image repository as go-containerregistry parses
+//     it, such as ghcr.io/acme/web or nginx (docker.io/library/nginx). No tag
+//     and no digest: tags come from the registry.
+//   - tags (required mapping, exactly one key): which pushed tags may enter
+//     the first stage. semver is a version range as Masterminds/semver reads
+//     it (">=1.0.0", "~1.4"); pattern is a Go regular expression matched
+//     against the tag, anchored only if you anchor it ('^main-[0-9a-f]{7}$').
+//   - stages (required mapping): for every stage, and only those, the
+//     kustomization that pins the image there, relative to the repo root. A
+//     folder means its kustomization.yaml; a name ending in .yaml or .yml, or
+//     exactly "Kustomization", is the file itself. Paths are cleaned, must not
+//     start with "/" or leave the repo with "..", and two stages of one app
+//     may not share a file.
+//
+// String values must be strings: `semver: 1` is refused (quote it) rather
+// than read as a number. YAML aliases, merge keys and a second document
+// (---) are refused too.
+package config

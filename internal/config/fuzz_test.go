@@ -1,0 +1,53 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzParse checks that Parse never panics, returns a Config exactly when
+// it returns no error, and that what it returns keeps its promises.
+func FuzzParse(f *testing.F) {
+	sample, err := os.ReadFile(filepath.Join("..", "..", "testdata", "configrepo", FileName))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sample)
+	f.Add([]byte(validBase + secondApp))
+	for _, tc := range badFiles {
+		f.Add([]byte(tc.src))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse("f.yaml", data)
+		if (cfg == nil) == (err == nil) {
+			t.Fatalf("Parse = %v, %v; want exactly one of them", cfg, err)
+		}
+		if err != nil {
+			var perr *Error
+			if !errors.As(err, &perr) || len(perr.Problems) == 0 {
+				t.Fatalf("error %v (%T) is not an *Error with problems", err, err)
+			}
+			if n := strings.Count(perr.Error(), "\n") + 1; n != len(perr.Problems) {
+				t.Fatalf("Error() has %d lines for %d problems:\n%s", n, len(perr.Problems), perr)
+			}
+			return
+		}
+		if len(cfg.Stages) == 0 || cfg.First().Name != cfg.Stages[0].Name {
+			t.Fatalf("valid config without stages or base branch: %+v", cfg)
+		}
+		for _, app := range cfg.Apps {
+			for _, st := range cfg.Stages {
+				p := app.Path(st.Name)
+				if p == "" || strings.HasPrefix(p, "/") || p == ".." || strings.HasPrefix(p, "../") {
+					t.Fatalf("app %s stage %s: path %q", app.Name, st.Name, p)
+				}
+			}
+			if len(cfg.AppsForImage(app.Image)) == 0 {
+				t.Fatalf("AppsForImage(%q) does not find app %s", app.Image, app.Name)
+			}
+		}
+	})
+}

@@ -1,0 +1,126 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// retryStatusCodes are ggcr's defaults without 429: a rate limit is
+// returned at once with its Retry-After, for the queue to schedule the
+// retry, instead of sleeping inside the call.
+var retryStatusCodes = []int{
+	http.StatusRequestTimeout,
+	http.StatusInternalServerError,
+	http.StatusBadGateway,
+	http.StatusServiceUnavailable,
+	http.StatusGatewayTimeout,
+}
+
+// Resolver turns image:tag into the digest to pin. It is safe for
+// concurrent use; each call authenticates afresh, so credentials changed
+// in the Docker config are picked up without a restart.
+type Resolver struct {
+	o *options // read-only after New
+}
+
+// New builds a Resolver; see the With... options for the defaults.
+func New(opts ...Option) (*Resolver, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			return nil, fmt.Errorf("registry: %w", err)
+		}
+	}
+	if err := o.validate(); err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	return &Resolver{o: o}, nil
+}
+
+// Resolve returns the digest ("sha256:<64 hex>") that image:tag points at
+// now. For a multi-platform image that is the index digest, so every
+// platform is pinned. Registry failures are *Error; bad input is
+// ErrInvalidReference, found before any request.
+func (r *Resolver) Resolve(ctx context.Context, image, tag string) (string, error) {
+	t, ref, err := r.o.parseTag(image, tag)
+	if err != nil {
+		return "", err
+	}
+	ct := r.callTransport()
+	p, err := remote.NewPuller(r.remoteOptions(ctx, ct)...)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", t.ref, err)
+	}
+
+	// HEAD is cheap and, unlike GET, does not count against Docker Hub's
+	// pull limit. The digest header is the registry's own content address.
+	desc, err := p.Head(ctx, ref)
+	if err == nil && digestRE.MatchString(desc.Digest.String()) {
+		return desc.Digest.String(), nil
+	}
+	if err != nil && !ct.headUnusable() {
+		return "", r.fail(ctx, "resolve", t, ct, err)
+	}
+	// Answered, but no usable digest header: hash the manifest bytes.
+	got, err := p.Get(ctx, ref)
+	if err != nil {
+		return "", r.fail(ctx, "resolve", t, ct, err)
+	}
+	d := got.Digest.String()
+	if !digestRE.MatchString(d) {
+		return "", &Error{Kind: Other, Op: "resolve", Ref: t.ref, mirror: t.mirror,
+			Err: fmt.Errorf("registry gave digest %q, want sha256:<64 hex>", d)}
+	}
+	return d, nil
+}
+
+// Tags lists the tags of image, for periodic reconciliation; it pages
+// through the whole list, so keep it off latency-sensitive paths.
+func (r *Resolver) Tags(ctx context.Context, image string) ([]string, error) {
+	t, err := r.o.parseImage(image)
+	if err != nil {
+		return nil, err
+	}
+	ct := r.callTransport()
+	p, err := remote.NewPuller(r.remoteOptions(ctx, ct)...)
+	if err != nil {
+		return nil, fmt.Errorf("list tags %s: %w", t.ref, err)
+	}
+	tags, err := p.List(ctx, t.repo)
+	if err != nil {
+		return nil, r.fail(ctx, "list tags", t, ct, err)
+	}
+	return tags, nil
+}
+
+func (r *Resolver) callTransport() *callTransport {
+	return &callTransport{inner: r.o.transport, insecure: r.o.insecure}
+}
+
+func (r *Resolver) remoteOptions(ctx context.Context, ct *callTransport) []remote.Option {
+	return []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(r.o.keychain),
+		remote.WithTransport(ct),
+		remote.WithUserAgent(r.o.userAgent),
+		remote.WithRetryStatusCodes(retryStatusCodes...),
+	}
+}
+
+// fail classifies err once, here, so callers only branch on *Error.
+func (r *Resolver) fail(ctx context.Context, op string, t target, ct *callTransport, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		// Keep errors.Is(err, context.Canceled) true whatever ggcr wrapped.
+		err = fmt.Errorf("%w: %w", cerr, err)
+	}
+	e := &Error{Kind: classify(err), Op: op, Ref: t.ref, Err: err, mirror: t.mirror}
+	if e.Kind == RateLimited {
+		e.RetryAfter = parseRetryAfter(ct.retryAfterHeader(), time.Now())
+	}
+	return e
+}
