@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/stagehand-dev/stagehand/internal/githubapp"
+	"github.com/stagehand-dev/stagehand/internal/registry"
+)
+
+// githubFlags are the GitHub App and registry settings that every command
+// talking to GitHub shares; each flag defaults to its environment variable.
+type githubFlags struct {
+	apiURL, appID, keyFile, key, repo, base, insecure string
+}
+
+func (g *githubFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.apiURL, "github-api-url", env("STAGEHAND_GITHUB_API_URL", ""), "GitHub API URL; empty for github.com, https://HOST/api/v3 for GitHub Enterprise Server (STAGEHAND_GITHUB_API_URL)")
+	fs.StringVar(&g.appID, "github-app-id", env("STAGEHAND_GITHUB_APP_ID", ""), "GitHub App ID (STAGEHAND_GITHUB_APP_ID)")
+	fs.StringVar(&g.keyFile, "github-private-key-file", env("STAGEHAND_GITHUB_PRIVATE_KEY_FILE", ""), "path of the App's PEM private key (STAGEHAND_GITHUB_PRIVATE_KEY_FILE)")
+	fs.StringVar(&g.key, "github-private-key", env("STAGEHAND_GITHUB_PRIVATE_KEY", ""), "the App's PEM private key itself (STAGEHAND_GITHUB_PRIVATE_KEY)")
+	fs.StringVar(&g.repo, "config-repo", env("STAGEHAND_CONFIG_REPO", ""), "config repository as owner/name (STAGEHAND_CONFIG_REPO)")
+	fs.StringVar(&g.base, "base-branch", env("STAGEHAND_BASE_BRANCH", "main"), "branch Argo CD or Flux deploys from (STAGEHAND_BASE_BRANCH)")
+	fs.StringVar(&g.insecure, "insecure-registries", env("STAGEHAND_INSECURE_REGISTRIES", ""), "comma-separated registry hosts allowed over plain HTTP (STAGEHAND_INSECURE_REGISTRIES)")
+}
+
+// client builds the GitHub App client, reporting every missing setting at once.
+func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
+	var errs []error
+	id, err := strconv.ParseInt(g.appID, 10, 64)
+	if g.appID == "" {
+		errs = append(errs, errors.New("the GitHub App ID is not set: --github-app-id or STAGEHAND_GITHUB_APP_ID"))
+	} else if err != nil || id <= 0 {
+		errs = append(errs, fmt.Errorf("the GitHub App ID %q is not a positive number", g.appID))
+	}
+	key := []byte(g.key)
+	switch {
+	case g.key != "" && g.keyFile != "":
+		errs = append(errs, errors.New("set the App's private key once: --github-private-key-file or --github-private-key, not both"))
+	case g.keyFile != "":
+		if key, err = os.ReadFile(g.keyFile); err != nil {
+			errs = append(errs, fmt.Errorf("read the App's private key: %w", err))
+		}
+	case g.key == "":
+		errs = append(errs, errors.New("the App's private key is not set: --github-private-key-file or STAGEHAND_GITHUB_PRIVATE_KEY_FILE"))
+	}
+	if g.repo == "" {
+		errs = append(errs, errors.New("the config repository is not set: --config-repo owner/name or STAGEHAND_CONFIG_REPO"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, usageError{msg: err.Error()}
+	}
+	return githubapp.New(ctx, githubapp.Options{
+		APIURL:     g.apiURL,
+		AppID:      id,
+		PrivateKey: key,
+		Repo:       g.repo,
+		UserAgent:  "stagehand/" + versionString(),
+	})
+}
+
+func (g *githubFlags) resolver() (*registry.Resolver, error) {
+	opts := []registry.Option{registry.WithUserAgent("stagehand/" + versionString())}
+	if hosts := splitList(g.insecure); len(hosts) > 0 {
+		opts = append(opts, registry.WithInsecure(hosts...))
+	}
+	return registry.New(opts...)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

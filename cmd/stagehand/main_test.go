@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stagehand-dev/stagehand/internal/githubfake"
+)
+
+func stagehand(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{nil, 2, "Commands:", ""},
+		{[]string{"help"}, 0, "promote", ""},
+		{[]string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{[]string{"version"}, 0, "stagehand ", ""},
+		{[]string{"validate", "--help"}, 0, "", "Usage: stagehand validate"},
+		{[]string{"promote", "--help"}, 0, "", "STAGEHAND_GITHUB_APP_ID"},
+		{[]string{"promote", "--bogus"}, 2, "", "flag provided but not defined"},
+		{[]string{"promote", "--app", "web"}, 2, "", "--app and --to are required"},
+		{[]string{"validate", "a", "b"}, 2, "", "at most one directory"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := stagehand(t, tt.args...)
+		if code != tt.code || !strings.Contains(stdout, tt.stdout) || !strings.Contains(stderr, tt.stderr) {
+			t.Errorf("stagehand %v: exit %d\nstdout: %s\nstderr: %s\nwant exit %d, stdout ~%q, stderr ~%q", tt.args, code, stdout, stderr, tt.code, tt.stdout, tt.stderr)
+		}
+	}
+}
+
+func TestPromoteReportsEveryMissingSetting(t *testing.T) {
+	for _, k := range []string{"STAGEHAND_GITHUB_APP_ID", "STAGEHAND_GITHUB_PRIVATE_KEY_FILE", "STAGEHAND_GITHUB_PRIVATE_KEY", "STAGEHAND_CONFIG_REPO"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	code, _, stderr := stagehand(t, "promote", "--app", "web", "--to", "prod")
+	if code != 2 {
+		t.Fatalf("exit %d, want 2; stderr: %s", code, stderr)
+	}
+	for _, want := range []string{"GitHub App ID is not set", "private key is not set", "config repository is not set"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	code, stdout, stderr := stagehand(t, "validate", "../../testdata/configrepo")
+	if code != 0 || !strings.Contains(stdout, "ok: 1 app(s) across 3 stage(s)") {
+		t.Fatalf("sample: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "pinned by tag 0.9.0 only") {
+		t.Errorf("no note about tag-only pins:\n%s", stdout)
+	}
+
+	dir := t.TempDir()
+	write := func(name, content string) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(".stagehand.yaml", "stages:\n  - name: staging\n    mode: auto-merge\napps:\n  - name: web\n    image: ghcr.io/acme/web\n    tags: {semver: \">=1.0.0\"}\n    stages:\n      staging: apps/web/staging\n")
+	code, _, stderr = stagehand(t, "validate", dir)
+	if code != 1 || !strings.Contains(stderr, "apps/web/staging/kustomization.yaml: web's staging stage: cannot read the kustomization") {
+		t.Fatalf("missing kustomization: exit %d\n%s", code, stderr)
+	}
+	write("apps/web/staging/kustomization.yaml", "images:\n  - name: ghcr.io/acme/web\n    newTag: [1\n")
+	code, _, stderr = stagehand(t, "validate", dir)
+	if code != 1 || !strings.Contains(stderr, "apps/web/staging/kustomization.yaml:") {
+		t.Fatalf("broken kustomization: exit %d\n%s", code, stderr)
+	}
+	write(".stagehand.yaml", "stages:\n  - name: staging\n    mode: automerge\n")
+	code, _, stderr = stagehand(t, "validate", dir)
+	if code != 1 || !strings.Contains(stderr, ".stagehand.yaml:3:11: mode: \"automerge\" is not a mode") || !strings.Contains(stderr, "apps") {
+		t.Fatalf("bad config: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestPromoteAgainstGitHub runs the CLI as a release manager would, against
+// the GitHub stand-in: the source stage pins only a tag, so it refuses; a
+// dry run after a pin shows the change and writes nothing.
+func TestPromoteAgainstGitHub(t *testing.T) {
+	key, err := githubfake.GenerateAppKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubfake.NewTest(t, githubfake.Options{Seed: "../../testdata/configrepo", AppKey: &key.PublicKey})
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("STAGEHAND_GITHUB_API_URL", gh.URL())
+	t.Setenv("STAGEHAND_GITHUB_APP_ID", "1")
+	t.Setenv("STAGEHAND_GITHUB_PRIVATE_KEY_FILE", keyFile)
+	t.Setenv("STAGEHAND_CONFIG_REPO", gh.Owner()+"/"+gh.Repo())
+
+	code, stdout, stderr := stagehand(t, "promote", "--app", "web", "--to", "preprod")
+	if code != 1 || !strings.Contains(stdout+stderr, "by tag 0.9.0 only, with no digest") {
+		t.Fatalf("tag-only source: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	file := "apps/web/overlays/staging/kustomization.yaml"
+	data, err := gh.FileAt("main", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := strings.Replace(string(data), `newTag: "0.9.0"   # pinned by stagehand`, "newTag: \"1.2.0\"   # pinned by stagehand\n    digest: "+digest, 1)
+	if _, err := gh.Commit("main", "pin staging", map[string][]byte{file: []byte(pinned)}); err != nil {
+		t.Fatal(err)
+	}
+	head, _ := gh.Head("main")
+	code, stdout, stderr = stagehand(t, "promote", "--app", "web", "--to", "preprod", "--dry-run")
+	if code != 0 || !strings.Contains(stdout, "planned 1.2.0") || !strings.Contains(stdout, "+    digest: "+digest) {
+		t.Fatalf("dry run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if after, _ := gh.Head("main"); after != head || len(gh.PullRequests()) != 0 {
+		t.Fatal("a dry run wrote to GitHub")
+	}
+
+	code, stdout, stderr = stagehand(t, "promote", "--app", "web", "--to", "preprod")
+	if code != 0 || !strings.Contains(stdout, "opened 1.2.0") || len(gh.PullRequests()) != 1 {
+		t.Fatalf("promote: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/stagehand-dev/stagehand/internal/promote"
+)
+
+func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("validate", "validate [dir]\n\nChecks a config repository checkout (default: the current directory): .stagehand.yaml\nparses, and every app has a readable kustomization in every stage.", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return usageError{msg: "validate takes at most one directory"}
+	}
+	dir := "."
+	if fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	cfg, findings := promote.CheckRepo(os.DirFS(dir))
+	problems := 0
+	for _, f := range findings {
+		if f.Problem {
+			problems++
+			fmt.Fprintln(stderr, "error:", f.Msg)
+		} else {
+			fmt.Fprintln(stdout, "note:", f.Msg)
+		}
+	}
+	if problems > 0 {
+		return fmt.Errorf("%d problem(s) in %s", problems, dir)
+	}
+	fmt.Fprintf(stdout, "ok: %d app(s) across %d stage(s)\n", len(cfg.Apps), len(cfg.Stages))
+	return nil
+}

@@ -1,0 +1,147 @@
+// Package demo runs stagehand's whole story in one process: a real OCI
+// registry (go-containerregistry's), the GitHub stand-in on a real git
+// repository, and the promotion engine moving one image through three
+// stages. It needs no network and no credentials.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"strings"
+
+	ggcrname "github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/stagehand-dev/stagehand/internal/githubapp"
+	"github.com/stagehand-dev/stagehand/internal/githubfake"
+	"github.com/stagehand-dev/stagehand/internal/promote"
+	"github.com/stagehand-dev/stagehand/internal/registry"
+)
+
+// Image is the repository the sample config repository deploys; the demo
+// registry serves it as a mirror of ghcr.io.
+const Image = "ghcr.io/acme/web"
+
+// Options configure a run.
+type Options struct {
+	// Seed is a config repository checkout to start from, such as
+	// testdata/configrepo.
+	Seed string
+	// Validate checks every GitHub request and response against GitHub's
+	// REST description, as the tests do.
+	Validate bool
+}
+
+// Result is what a run ends with, for tests to check.
+type Result struct {
+	Digest   string            // the digest the last push resolved to
+	Rendered map[string]string // stage → image its overlay renders
+}
+
+// World is a local stagehand world: an OCI registry serving ghcr.io/acme
+// as a mirror, the GitHub stand-in seeded with a config repository, the
+// GitHub App client talking to it, and the engine. The demo tells its story
+// in one; the end-to-end tests and benchmarks drive one directly.
+type World struct {
+	Registry *httptest.Server
+	GitHub   *githubfake.Server
+	Client   *githubapp.Client
+	Engine   *promote.Engine
+	host     string
+}
+
+// Run tells the story on w.
+func Run(ctx context.Context, w io.Writer, opts Options) (Result, error) {
+	if st, err := os.Stat(opts.Seed); err != nil || !st.IsDir() {
+		return Result{}, fmt.Errorf("the sample config repository %q is not a directory; run the demo from a stagehand checkout (make demo) or pass --config-repo DIR", opts.Seed)
+	}
+	wd, err := Start(ctx, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	defer wd.Close()
+	return wd.story(ctx, w, opts.Seed)
+}
+
+// Start starts a World; Close stops it.
+func Start(ctx context.Context, opts Options) (*World, error) {
+	wd := &World{}
+	wd.Registry = httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	wd.host = strings.TrimPrefix(wd.Registry.URL, "http://")
+
+	key, err := githubfake.GenerateAppKey()
+	if err != nil {
+		wd.Close()
+		return nil, err
+	}
+	wd.GitHub, err = githubfake.New(githubfake.Options{Seed: opts.Seed, AppKey: &key.PublicKey, Validate: opts.Validate})
+	if err != nil {
+		wd.Close()
+		return nil, fmt.Errorf("start the GitHub stand-in: %w", err)
+	}
+	wd.Client, err = githubapp.New(ctx, githubapp.Options{
+		APIURL:     wd.GitHub.URL(),
+		AppID:      1,
+		PrivateKey: pemKey(key),
+		Repo:       wd.GitHub.Owner() + "/" + wd.GitHub.Repo(),
+	})
+	if err != nil {
+		wd.Close()
+		return nil, err
+	}
+	resolver, err := registry.New(registry.WithInsecure(wd.host), registry.WithMirror("ghcr.io", wd.host))
+	if err != nil {
+		wd.Close()
+		return nil, err
+	}
+	wd.Engine, err = promote.New(promote.Options{GitHub: wd.Client, Resolver: resolver})
+	if err != nil {
+		wd.Close()
+		return nil, err
+	}
+	return wd, nil
+}
+
+// Close stops the registry and the GitHub stand-in.
+func (wd *World) Close() {
+	if wd.GitHub != nil {
+		wd.GitHub.Close()
+	}
+	if wd.Registry != nil {
+		wd.Registry.Close()
+	}
+}
+
+// Push uploads a new random image to the registry as ghcr.io/acme/web:tag,
+// a multi-arch index when index is set, and returns its digest.
+func (wd *World) Push(ctx context.Context, tag string, index bool) (v1.Hash, error) {
+	ref, err := ggcrname.ParseReference(wd.host+"/acme/web:"+tag, ggcrname.Insecure)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	if index {
+		idx, err := random.Index(256, 1, 2)
+		if err != nil {
+			return v1.Hash{}, err
+		}
+		if err := remote.WriteIndex(ref, idx, remote.WithContext(ctx)); err != nil {
+			return v1.Hash{}, err
+		}
+		return idx.Digest()
+	}
+	img, err := random.Image(256, 1)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+		return v1.Hash{}, err
+	}
+	return img.Digest()
+}

@@ -1,0 +1,32 @@
+package githubapp
+
+import (
+	"net/http"
+	"sync/atomic"
+)
+
+// countingTransport counts the requests go-github sends.
+type countingTransport struct {
+	next http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.next.RoundTrip(req)
+}
+
+// userAgentTransport names stagehand on requests that carry no User-Agent:
+// go-github sets its own, ghinstallation's token exchange does not.
+type userAgentTransport struct {
+	next      http.RoundTripper
+	userAgent string
+}
+
+func (t userAgentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") == "" {
+		req = req.Clone(req.Context()) // a RoundTripper must not modify the request
+		req.Header.Set("User-Agent", t.userAgent)
+	}
+	return t.next.RoundTrip(req)
+}

@@ -1,0 +1,137 @@
+package githubfake
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v4"
+)
+
+// GitHub's own answers to bad credentials.
+var (
+	errRequiresAuth   = errors.New("Requires authentication")
+	errBadCredentials = errors.New("Bad credentials")
+	errJWTDecode      = errors.New("A JSON web token could not be decoded")
+	errJWTExpired     = errors.New("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires")
+	errJWTTooLong     = errors.New("'Expiration time' claim ('exp') is too far in the future")
+	errJWTIssuedAt    = errors.New("'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued")
+	errJWTIssuer      = errors.New("'Issuer' claim ('iss') must be an Integer")
+	errJWTUnknownApp  = errors.New("Integration not found")
+)
+
+const (
+	appSlug    = "stagehand"
+	botLogin   = appSlug + "[bot]"
+	jwtSkew    = 60 * time.Second
+	jwtMaxLife = 10 * time.Minute
+	tokenLife  = time.Hour
+)
+
+// appOperations take an App JWT; every other operation an installation token.
+var appOperations = map[string]bool{
+	"apps/create-installation-access-token": true,
+	"apps/get-repo-installation":            true,
+}
+
+// GenerateAppKey makes a 2048-bit RSA key for an App, for tests and the demo.
+func GenerateAppKey() (*rsa.PrivateKey, error) {
+	return rsa.GenerateKey(rand.Reader, 2048)
+}
+
+// authenticate checks the request's credentials for opID and returns the
+// acting login. Callers hold mu.
+func (s *Server) authenticate(r *http.Request, opID string) (string, error) {
+	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	cred = strings.TrimSpace(cred)
+	if cred == "" {
+		return "", errRequiresAuth
+	}
+	if appOperations[opID] {
+		if !strings.EqualFold(scheme, "bearer") {
+			return "", errJWTDecode
+		}
+		return botLogin, s.verifyJWT(cred, time.Now())
+	}
+	if !strings.EqualFold(scheme, "token") && !strings.EqualFold(scheme, "bearer") {
+		return "", errBadCredentials
+	}
+	exp, ok := s.tokens[cred]
+	if !ok || time.Now().After(exp) {
+		return "", errBadCredentials
+	}
+	return botLogin, nil
+}
+
+// verifyJWT applies GitHub's rules for App JWTs: RS256 signed by the App's
+// key, iss the App id, exp − iat at most ten minutes, not expired, not
+// issued in the future (a minute of clock skew allowed either way).
+func (s *Server) verifyJWT(raw string, now time.Time) error {
+	claims := jwt.MapClaims{}
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
+	_, err := parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return s.opts.AppKey, nil })
+	if err != nil {
+		return errJWTDecode
+	}
+	iat, okIat := numericClaim(claims["iat"])
+	exp, okExp := numericClaim(claims["exp"])
+	switch {
+	case !okExp || time.Unix(exp, 0).Add(jwtSkew).Before(now):
+		return errJWTExpired
+	case !okIat || time.Unix(iat, 0).After(now.Add(jwtSkew)):
+		return errJWTIssuedAt
+	case exp-iat > int64(jwtMaxLife/time.Second):
+		return errJWTTooLong
+	}
+	var iss string
+	switch v := claims["iss"].(type) {
+	case string:
+		iss = v
+	case float64:
+		if v != math.Trunc(v) {
+			return errJWTIssuer
+		}
+		iss = strconv.FormatInt(int64(v), 10)
+	default:
+		return errJWTIssuer
+	}
+	if _, err := strconv.ParseInt(iss, 10, 64); err != nil {
+		return errJWTIssuer
+	}
+	if iss != strconv.FormatInt(s.opts.AppID, 10) {
+		return errJWTUnknownApp
+	}
+	return nil
+}
+
+func numericClaim(v any) (int64, bool) {
+	f, ok := v.(float64)
+	if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// issueToken mints an installation token. Callers hold mu.
+func (s *Server) issueToken(now time.Time) (string, time.Time, error) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	var b strings.Builder
+	b.WriteString("ghs_")
+	for range 36 {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			return "", time.Time{}, fmt.Errorf("token: %w", err)
+		}
+		b.WriteByte(alphabet[n.Int64()])
+	}
+	exp := now.Add(tokenLife).UTC().Truncate(time.Second)
+	s.tokens[b.String()] = exp
+	return b.String(), exp, nil
+}

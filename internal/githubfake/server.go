@@ -1,0 +1,283 @@
+package githubfake
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server is a running fake: an HTTP server speaking GitHub's REST API over
+// one real git repository.
+type Server struct {
+	opts   Options
+	spec   *spec
+	routes []route
+	base   string // http://127.0.0.1:port/
+	ln     net.Listener
+	http   *http.Server
+	root   string // temp dir holding the repository
+
+	// mu serialises everything below, the git processes included.
+	mu         sync.Mutex
+	closed     bool
+	git        *gitRepo
+	refs       map[string]string // full ref name → SHA
+	pulls      []*pull           // by number-1
+	labels     map[string]*label // by lower-case name
+	comments   []*comment
+	statuses   map[string][]*commitStatus // by commit SHA, oldest first
+	checkRuns  map[string][]*checkRun     // by commit SHA, oldest first
+	protection map[string]*protection     // by branch
+	tokens     map[string]time.Time       // installation token → expiry
+	rates      map[string]*rate           // by credential
+	calls      map[string]int
+	violations []string
+	nextID     int64
+	created    time.Time
+}
+
+// maxBody bounds request bodies; GitHub's own limit for blobs is 100 MB,
+// far beyond what a config repo needs.
+const maxBody = 32 << 20
+
+// New starts a fake listening on 127.0.0.1 at a free port.
+func New(opts Options) (*Server, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	sp, err := sharedSpec()
+	if err != nil {
+		return nil, err
+	}
+	routes, err := buildRoutes(sp.doc)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.MkdirTemp("", "githubfake-")
+	if err != nil {
+		return nil, fmt.Errorf("githubfake: temp dir: %w", err)
+	}
+	s := &Server{
+		opts: opts, spec: sp, routes: routes, root: root,
+		refs: map[string]string{}, labels: map[string]*label{},
+		statuses: map[string][]*commitStatus{}, checkRuns: map[string][]*checkRun{},
+		protection: map[string]*protection{}, tokens: map[string]time.Time{},
+		rates: map[string]*rate{}, calls: map[string]int{},
+		nextID: 1000, created: time.Now().UTC().Truncate(time.Second),
+	}
+	ctx := context.Background()
+	if s.git, err = openGitRepo(ctx, root, opts.DefaultBranch); err != nil {
+		_ = os.RemoveAll(root)
+		return nil, fmt.Errorf("githubfake: %w", err)
+	}
+	if err := s.seed(ctx); err != nil {
+		s.git.close()
+		_ = os.RemoveAll(root)
+		return nil, fmt.Errorf("githubfake: seed: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.git.close()
+		_ = os.RemoveAll(root)
+		return nil, fmt.Errorf("githubfake: listen: %w", err)
+	}
+	s.ln = ln
+	s.base = "http://" + ln.Addr().String() + "/"
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.http.Serve(ln) }()
+	return s, nil
+}
+
+// URL is the base URL to hand to go-github's WithEnterpriseURLs (for both
+// arguments). The API answers at / and, as GitHub Enterprise Server does,
+// under /api/v3/, so adding or leaving out that suffix both work.
+func (s *Server) URL() string { return s.base }
+
+// Close stops the server and removes the repository. Connections are cut
+// rather than drained: http.Server.Shutdown waits up to five seconds for a
+// client's freshly dialled, still unused connection. A request still
+// being handled finishes first (it holds the lock), later ones get 503.
+func (s *Server) Close() {
+	_ = s.http.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.git.close()
+	_ = os.RemoveAll(s.root)
+}
+
+// Owner is the repository's owner login.
+func (s *Server) Owner() string { return s.opts.Owner }
+
+// Repo is the repository's name.
+func (s *Server) Repo() string { return s.opts.Repo }
+
+// InstallationID is the App installation the fake accepts.
+func (s *Server) InstallationID() int64 { return s.opts.InstallationID }
+
+// call is one request on its way through the handlers.
+type call struct {
+	r      *http.Request
+	route  *route
+	params map[string]string
+	body   []byte
+	actor  string // login acting: the App bot for tokens
+}
+
+// reply is a handler's answer, encoded and validated by ServeHTTP.
+type reply struct {
+	status int
+	body   any // JSON-encoded unless nil
+	header http.Header
+}
+
+type handler func(s *Server, ctx context.Context, c *call) reply
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := requestID()
+	h := w.Header()
+	h.Set("X-GitHub-Request-Id", reqID)
+	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
+	h.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
+
+	escaped := r.URL.EscapedPath()
+	if rest, ok := strings.CutPrefix(escaped, "/api/v3"); ok && (rest == "" || rest[0] == '/') {
+		escaped = rest
+	}
+	if escaped == "" {
+		escaped = "/"
+	}
+	status := s.serve(w, r, escaped)
+	if s.opts.Logf != nil {
+		s.opts.Logf("githubfake: %s %s → %d (%s, %s)", r.Method, r.URL.RequestURI(), status, time.Since(start).Round(time.Microsecond), reqID)
+	}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) int {
+	ctx := r.Context()
+	if strings.HasPrefix(escaped, "/raw/") && r.Method == http.MethodGet {
+		return s.serveRaw(ctx, w, escaped)
+	}
+	rt, params, ok := match(s.routes, r.Method, escaped)
+	if !ok {
+		if s.opts.Validate {
+			// A call the fake does not serve is a client bug or a gap in
+			// the fake; either way the test should hear of it.
+			s.recordViolation("unserved: %s %s is not an operation the fake serves", r.Method, r.URL.RequestURI())
+		}
+		s.mu.Lock()
+		s.rateHeaders(w.Header(), credential(r))
+		s.mu.Unlock()
+		return writeJSON(w, notFound())
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		return writeJSON(w, apiError(http.StatusRequestEntityTooLarge, "Request body too large"))
+	}
+	c := &call{r: r, route: rt, params: params, body: body}
+
+	var invalid *reply
+	if s.opts.Validate {
+		invalid = s.validateRequest(ctx, c)
+	} else if len(bytes.TrimSpace(body)) > 0 && !json.Valid(body) {
+		rep := apiError(http.StatusBadRequest, "Problems parsing JSON")
+		invalid = &rep
+	}
+
+	s.mu.Lock()
+	s.calls[rt.OpID]++
+	actor, authErr := s.authenticate(r, rt.OpID)
+	s.rateHeaders(w.Header(), credential(r))
+	s.mu.Unlock()
+
+	var rep reply
+	switch {
+	case authErr != nil:
+		rep = apiError(http.StatusUnauthorized, authErr.Error())
+	case invalid != nil:
+		rep = *invalid
+	case params["owner"] != "" && (!strings.EqualFold(params["owner"], s.opts.Owner) || !strings.EqualFold(params["repo"], s.opts.Repo)):
+		rep = notFound()
+	default:
+		c.actor = actor
+		s.mu.Lock()
+		if s.closed {
+			rep = apiError(http.StatusServiceUnavailable, "Server is shutting down")
+		} else {
+			rep = handlers[rt.OpID](s, ctx, c)
+		}
+		s.mu.Unlock()
+	}
+	data, err := encodeBody(rep.body)
+	if err != nil {
+		rep, data = apiError(http.StatusInternalServerError, "Server Error"), nil
+		data, _ = encodeBody(rep.body)
+	}
+	if s.opts.Validate {
+		s.validateResponse(ctx, c, rep, data)
+	}
+	for k, v := range rep.header {
+		w.Header()[k] = v
+	}
+	if data != nil {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	}
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(data)
+	return rep.status
+}
+
+func encodeBody(body any) ([]byte, error) {
+	if body == nil {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(body); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func writeJSON(w http.ResponseWriter, rep reply) int {
+	data, _ := encodeBody(rep.body)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(data)
+	return rep.status
+}
+
+// requestID looks like GitHub's: five colon-separated hex groups.
+func requestID() string {
+	b := make([]byte, 14)
+	_, _ = rand.Read(b)
+	h := strings.ToUpper(hex.EncodeToString(b))
+	return h[0:4] + ":" + h[4:8] + ":" + h[8:14] + ":" + h[14:20] + ":" + h[20:28]
+}
+
+// newID hands out ids for comments, labels, statuses; callers hold mu.
+func (s *Server) newID() int64 {
+	s.nextID++
+	return s.nextID
+}
+
+// errClosed is returned by the Go API after Close.
+var errClosed = errors.New("githubfake: server closed")

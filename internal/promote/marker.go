@@ -1,0 +1,64 @@
+package promote
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Marker is the machine-readable record of a promotion, hidden in the pull
+// request body as an HTML comment, so that later events (a merge, a check, a
+// comment) can recognise the promotion from the pull request alone.
+type Marker struct {
+	App    string `json:"app"`
+	Stage  string `json:"stage"`
+	Image  string `json:"image"`
+	Tag    string `json:"tag"`
+	Digest string `json:"digest"`
+	// From is the stage the image was promoted from; empty for a push.
+	From string `json:"from,omitempty"`
+}
+
+const (
+	markerOpen  = "<!-- stagehand:v1 "
+	markerClose = " -->"
+)
+
+// String renders the marker as the HTML comment that goes into a PR body.
+func (m Marker) String() string {
+	b, err := json.Marshal(m)
+	if err != nil { // a struct of strings always marshals
+		panic(err)
+	}
+	return markerOpen + string(b) + markerClose
+}
+
+// ParseMarker finds the marker in a pull request body. ok is false when the
+// body has none, which means the PR is not stagehand's.
+func ParseMarker(body string) (m Marker, ok bool, err error) {
+	i := strings.Index(body, markerOpen)
+	if i < 0 {
+		return Marker{}, false, nil
+	}
+	rest := body[i+len(markerOpen):]
+	j := strings.Index(rest, markerClose)
+	if j < 0 {
+		return Marker{}, false, fmt.Errorf("stagehand marker is not closed")
+	}
+	if err := json.Unmarshal([]byte(rest[:j]), &m); err != nil {
+		return Marker{}, false, fmt.Errorf("stagehand marker: %w", err)
+	}
+	if m.App == "" || m.Stage == "" || m.Digest == "" {
+		return Marker{}, false, fmt.Errorf("stagehand marker lacks app, stage or digest")
+	}
+	return m, true, nil
+}
+
+// Branch is the one branch, and so the one living pull request, that an app
+// and stage ever have.
+func Branch(app, stage string) string { return "stagehand/" + app + "/" + stage }
+
+// Labels are put on every stagehand pull request.
+func Labels(app, stage string) []string {
+	return []string{"stagehand", "stage/" + stage, "app/" + app}
+}

@@ -1,0 +1,89 @@
+package promote
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/manifest"
+)
+
+// proposal is everything the words of a PR are made from.
+type proposal struct {
+	app      config.App
+	stage    config.Stage
+	next     *config.Stage // nil for the last stage
+	base     string
+	path     string
+	from     manifest.Pinned
+	want     Want
+	required []string // the base branch's required checks, for auto-merge stages
+	reformat bool
+}
+
+func (p proposal) title() string {
+	return fmt.Sprintf("Promote %s %s to %s", p.app.Name, p.want.Tag, p.stage.Name)
+}
+
+func (p proposal) commitMessage() string {
+	return fmt.Sprintf("%s: promote %s (%s) to %s\n\n%s\nSet %s in %s.\n",
+		p.app.Name, p.want.Tag, short(p.want.Digest), p.stage.Name,
+		p.source(), p.want.Image+":"+p.want.Tag+"@"+p.want.Digest, p.path)
+}
+
+func (p proposal) source() string {
+	if p.want.From == "" {
+		return fmt.Sprintf("Pushed to the registry as %s:%s; stagehand resolved the digest from the registry.", p.want.Image, p.want.Tag)
+	}
+	return fmt.Sprintf("Promoted from %s, exactly as %s pins it on %s.", p.want.From, p.want.From, p.base)
+}
+
+func (p proposal) marker() Marker {
+	return Marker{App: p.app.Name, Stage: p.stage.Name, Image: p.want.Image, Tag: p.want.Tag, Digest: p.want.Digest, From: p.want.From}
+}
+
+func (p proposal) body() string {
+	var b strings.Builder
+	fromTag, fromDigest := pinnedString(p.from)
+	fmt.Fprintf(&b, "stagehand proposes **%s** `%s` for **%s**.\n\n", p.app.Name, p.want.Tag, p.stage.Name)
+	fmt.Fprintf(&b, "| | tag | digest |\n|---|---|---|\n")
+	fmt.Fprintf(&b, "| now in %s | `%s` | `%s` |\n", p.stage.Name, fromTag, fromDigest)
+	fmt.Fprintf(&b, "| proposed | `%s` | `%s` |\n\n", p.want.Tag, p.want.Digest)
+	fmt.Fprintf(&b, "- **Image:** `%s`\n", p.want.Image)
+	fmt.Fprintf(&b, "- **Source:** %s\n", p.source())
+	fmt.Fprintf(&b, "- **File:** `%s`", p.path)
+	if !p.from.Found {
+		fmt.Fprintf(&b, " (adds an `images:` entry for `%s`)", p.want.Image)
+	}
+	b.WriteString("\n")
+	if p.reformat {
+		b.WriteString("- **Note:** kyaml could not keep this file's formatting exactly; please review the whole diff.\n")
+	}
+	fmt.Fprintf(&b, "\n**What happens next:** %s\n", p.next_())
+	fmt.Fprintf(&b, "\n%s\n", p.marker())
+	return b.String()
+}
+
+// next_ says what merging this PR leads to; named so as not to clash with
+// the next field.
+func (p proposal) next_() string {
+	var now string
+	switch p.stage.Mode {
+	case config.AutoMerge:
+		if len(p.required) == 0 {
+			now = fmt.Sprintf("%s is an auto-merge stage and %s requires no checks, so stagehand merges this PR at once.", p.stage.Name, p.base)
+		} else {
+			now = fmt.Sprintf("%s is an auto-merge stage: stagehand merges this PR as soon as %s's required checks (%s) pass on it, and never while one is missing or failing.", p.stage.Name, p.base, strings.Join(p.required, ", "))
+		}
+	default:
+		now = fmt.Sprintf("merging this PR deploys %s `%s` to %s.", p.app.Name, p.want.Tag, p.stage.Name)
+	}
+	if p.next == nil {
+		return now + fmt.Sprintf(" %s is the last stage.", p.stage.Name)
+	}
+	return now + fmt.Sprintf(" Once it is merged, promote it to %s with `stagehand promote --app %s --to %s`.", p.next.Name, p.app.Name, p.next.Name)
+}
+
+func staleComment(stage string, current manifest.Pinned) string {
+	return fmt.Sprintf("Closing: %s already runs `%s@%s` on the base branch, so this PR has nothing left to do.", stage, current.Tag, current.Digest)
+}
