@@ -1,0 +1,62 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// GenericSignatureHeader carries "sha256=" + hex HMAC-SHA256 of the body for
+// the generic route (any CI job can compute it, as for GitHub).
+const GenericSignatureHeader = "X-Stagehand-Signature-256"
+
+// generic is stagehand's own format, for senders without a webhook of their
+// own: {"image":"ghcr.io/acme/web","tag":"1.2.3","digest":"sha256:…"}, the
+// digest optional. Being ours, it is read strictly.
+var generic = vendor{
+	off: offWhenEmpty("GenericSecret", func(c Config) string { return c.GenericSecret }),
+	authenticate: func(_ context.Context, cfg Config, h http.Header, _ string, body []byte) error {
+		got := h.Get(GenericSignatureHeader)
+		if got == "" {
+			return unauthorized("generic", "missing %s header", GenericSignatureHeader)
+		}
+		hexMAC, ok := strings.CutPrefix(got, "sha256=")
+		if !ok || !validHexMAC(sha256.New, cfg.GenericSecret, body, hexMAC) {
+			return unauthorized("generic", "%s is not sha256=<HMAC-SHA256 of the body>", GenericSignatureHeader)
+		}
+		return nil
+	},
+	mediaTypes: []string{mediaJSON},
+	parse:      parseGeneric,
+}
+
+type genericPush struct {
+	Image  string `json:"image"`
+	Tag    string `json:"tag"`
+	Digest string `json:"digest"`
+}
+
+func parseGeneric(_ Config, body []byte) (Result, error) {
+	var p genericPush
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return Result{}, malformed("generic", "body is not {\"image\",\"tag\",\"digest\"}: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Result{}, malformed("generic", "trailing data after the JSON object")
+	}
+	if p.Image == "" || p.Tag == "" {
+		return Result{}, malformed("generic", "image and tag are required")
+	}
+	push, err := newPush("generic", fields{image: "image", tag: "tag", digest: "digest"}, p.Image, p.Tag, p.Digest, rejectBadDigest)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Pushes: []Push{push}}, nil
+}

@@ -1,0 +1,319 @@
+package webhook
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// GitHub delivery headers.
+const (
+	GitHubEventHeader     = "X-GitHub-Event"
+	GitHubDeliveryHeader  = "X-GitHub-Delivery"
+	GitHubSignatureHeader = "X-Hub-Signature-256"
+)
+
+// VerifyGitHub checks signature256, the X-Hub-Signature-256 header value
+// "sha256=<hex HMAC-SHA256 of body>", in constant time. A missing or wrong
+// signature and an empty secret are ErrUnauthorized: an App without a
+// webhook secret must not accept anything. The legacy sha1= header is not
+// accepted.
+func VerifyGitHub(secret string, signature256 string, body []byte) error {
+	if secret == "" {
+		return unauthorized("github", "no webhook secret configured")
+	}
+	if signature256 == "" {
+		return unauthorized("github", "missing %s header", GitHubSignatureHeader)
+	}
+	hexMAC, ok := strings.CutPrefix(signature256, "sha256=")
+	if !ok || !validHexMAC(sha256.New, secret, body, hexMAC) {
+		return unauthorized("github", "%s does not match the body", GitHubSignatureHeader)
+	}
+	return nil
+}
+
+// GitHubEvent is what stagehand needs from a delivery: one of the pointers
+// is set, or Ignored says why not.
+type GitHubEvent struct {
+	Delivery, Event, Action string
+	InstallationID          int64
+
+	Push     *Push              // package / registry_package "published" for a tagged container (ghcr)
+	PRClosed *PullRequestClosed // pull_request closed, merged or not
+	Checks   *ChecksChanged     // check_suite / check_run completed, status, pull_request_review submitted
+	Comment  *IssueComment      // issue_comment created
+	Ignored  string
+}
+
+// PullRequestClosed is a pull_request "closed" delivery.
+type PullRequestClosed struct {
+	Number                                           int
+	Merged                                           bool
+	Title, Body, HeadRef, HeadSHA, BaseRef, MergeSHA string
+	MergedBy                                         string // login, "" when not merged
+	MergedAt                                         time.Time
+	Labels                                           []string
+}
+
+// ChecksChanged says that the checks or reviews of a commit changed: time
+// to look at the pull requests it heads again.
+type ChecksChanged struct {
+	SHA      string
+	Branches []string // head branch names when known
+	PRs      []int
+}
+
+// IssueComment is an issue_comment "created" delivery.
+type IssueComment struct {
+	IssueNumber int
+	IsPR        bool
+	CommentID   int64
+	Body, User  string
+	UserType    string // "Bot" for bots, "User" for people
+	Action      string
+}
+
+// ParseGitHubRequest verifies and parses one delivery from its headers and
+// raw body: Content-Type must be application/json (configure the hook so;
+// the form encoding is refused), X-Hub-Signature-256 must verify, and
+// X-GitHub-Event must be present. Delivery is set from X-GitHub-Delivery.
+func ParseGitHubRequest(secret string, h http.Header, body []byte) (GitHubEvent, error) {
+	if err := VerifyGitHub(secret, h.Get(GitHubSignatureHeader), body); err != nil {
+		return GitHubEvent{}, err
+	}
+	if err := checkMediaType("github", h, mediaJSON); err != nil {
+		return GitHubEvent{}, err
+	}
+	event := h.Get(GitHubEventHeader)
+	if event == "" {
+		return GitHubEvent{}, malformed("github", "missing %s header", GitHubEventHeader)
+	}
+	ev, err := ParseGitHub(event, body)
+	if err != nil {
+		return GitHubEvent{}, err
+	}
+	ev.Delivery = h.Get(GitHubDeliveryHeader)
+	return ev, nil
+}
+
+// envelope is what every delivery shares.
+type envelope struct {
+	Action       string `json:"action"`
+	Installation *struct {
+		ID int64 `json:"id"`
+	} `json:"installation"`
+}
+
+// ParseGitHub parses a delivery of X-GitHub-Event event. The body must be
+// JSON (ErrMalformed otherwise, also when a handled event does not have the
+// shape go-github expects). ping and installation* are Ignored
+// "acknowledged"; events and actions stagehand does not use are Ignored with
+// the reason. Delivery is left empty (see ParseGitHubRequest).
+func ParseGitHub(event string, body []byte) (GitHubEvent, error) {
+	var env envelope
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
+		return GitHubEvent{}, malformed("github", "%s body is not a JSON object", quote(event))
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return GitHubEvent{}, malformed("github", "%s body is not a JSON object: %v", quote(event), err)
+	}
+	ev := GitHubEvent{Event: event, Action: env.Action}
+	if env.Installation != nil {
+		ev.InstallationID = env.Installation.ID
+	}
+	handle, ok := githubHandlers[event]
+	if !ok {
+		ev.Ignored = fmt.Sprintf("%s events are not used", quote(event))
+		return ev, nil
+	}
+	if err := handle(&ev, body); err != nil {
+		return GitHubEvent{}, err
+	}
+	return ev, nil
+}
+
+// githubHandlers fill in a GitHubEvent for the events stagehand uses; never
+// written after initialisation.
+var githubHandlers = map[string]func(ev *GitHubEvent, body []byte) error{
+	"ping":                      acknowledge,
+	"installation":              acknowledge,
+	"installation_repositories": acknowledge,
+	"installation_target":       acknowledge,
+	"pull_request":              onPullRequest,
+	"check_suite":               onCheckSuite,
+	"check_run":                 onCheckRun,
+	"status":                    onStatus,
+	"pull_request_review":       onPullRequestReview,
+	"issue_comment":             onIssueComment,
+	"package":                   onPackage,
+	"registry_package":          onPackage,
+}
+
+func acknowledge(ev *GitHubEvent, _ []byte) error {
+	ev.Ignored = "acknowledged"
+	return nil
+}
+
+// parseAs decodes body with go-github's type for event.
+func parseAs[T any](event string, body []byte) (T, error) {
+	var zero T
+	v, err := github.ParseWebHook(event, body)
+	if err != nil {
+		return zero, malformed("github", "%s: %v", event, err)
+	}
+	t, ok := v.(T)
+	if !ok {
+		return zero, malformed("github", "%s parsed as %T", event, v)
+	}
+	return t, nil
+}
+
+func notUsed(ev *GitHubEvent) {
+	ev.Ignored = fmt.Sprintf("%s %s is not used", ev.Event, quote(ev.Action))
+}
+
+func onPullRequest(ev *GitHubEvent, body []byte) error {
+	if ev.Action != "closed" {
+		notUsed(ev)
+		return nil
+	}
+	e, err := parseAs[*github.PullRequestEvent]("pull_request", body)
+	if err != nil {
+		return err
+	}
+	pr := e.GetPullRequest()
+	if pr == nil || pr.GetNumber() == 0 {
+		return malformed("github", "pull_request closed without pull_request.number")
+	}
+	c := &PullRequestClosed{
+		Number:   pr.GetNumber(),
+		Merged:   pr.GetMerged(),
+		Title:    pr.GetTitle(),
+		Body:     pr.GetBody(),
+		HeadRef:  pr.GetHead().GetRef(),
+		HeadSHA:  pr.GetHead().GetSHA(),
+		BaseRef:  pr.GetBase().GetRef(),
+		MergeSHA: pr.GetMergeCommitSHA(),
+		MergedBy: pr.GetMergedBy().GetLogin(),
+		MergedAt: pr.GetMergedAt().Time,
+	}
+	for _, l := range pr.Labels {
+		c.Labels = append(c.Labels, l.GetName())
+	}
+	ev.PRClosed = c
+	return nil
+}
+
+func onCheckSuite(ev *GitHubEvent, body []byte) error {
+	if ev.Action != "completed" {
+		notUsed(ev)
+		return nil
+	}
+	e, err := parseAs[*github.CheckSuiteEvent]("check_suite", body)
+	if err != nil {
+		return err
+	}
+	s := e.GetCheckSuite()
+	if s == nil {
+		return malformed("github", "check_suite without check_suite")
+	}
+	return setChecks(ev, s.GetHeadSHA(), []string{s.GetHeadBranch()}, s.PullRequests)
+}
+
+func onCheckRun(ev *GitHubEvent, body []byte) error {
+	if ev.Action != "completed" {
+		notUsed(ev)
+		return nil
+	}
+	e, err := parseAs[*github.CheckRunEvent]("check_run", body)
+	if err != nil {
+		return err
+	}
+	r := e.GetCheckRun()
+	if r == nil {
+		return malformed("github", "check_run without check_run")
+	}
+	return setChecks(ev, r.GetHeadSHA(), []string{r.GetCheckSuite().GetHeadBranch()}, r.PullRequests)
+}
+
+func onStatus(ev *GitHubEvent, body []byte) error {
+	e, err := parseAs[*github.StatusEvent]("status", body)
+	if err != nil {
+		return err
+	}
+	var branches []string
+	for _, b := range e.Branches {
+		branches = append(branches, b.GetName())
+	}
+	return setChecks(ev, e.GetSHA(), branches, nil)
+}
+
+func onPullRequestReview(ev *GitHubEvent, body []byte) error {
+	if ev.Action != "submitted" {
+		notUsed(ev)
+		return nil
+	}
+	e, err := parseAs[*github.PullRequestReviewEvent]("pull_request_review", body)
+	if err != nil {
+		return err
+	}
+	pr := e.GetPullRequest()
+	return setChecks(ev, pr.GetHead().GetSHA(), []string{pr.GetHead().GetRef()}, []*github.PullRequest{pr})
+}
+
+// setChecks fills ev.Checks; branch names are deduplicated, and the head
+// branches of the listed pull requests count as branches too.
+func setChecks(ev *GitHubEvent, sha string, branches []string, prs []*github.PullRequest) error {
+	if sha == "" {
+		return malformed("github", "%s without a head SHA", ev.Event)
+	}
+	c := &ChecksChanged{SHA: sha}
+	seen := map[string]bool{"": true}
+	add := func(b string) {
+		if !seen[b] {
+			seen[b] = true
+			c.Branches = append(c.Branches, b)
+		}
+	}
+	for _, b := range branches {
+		add(b)
+	}
+	for _, pr := range prs {
+		if n := pr.GetNumber(); n != 0 {
+			c.PRs = append(c.PRs, n)
+		}
+		add(pr.GetHead().GetRef())
+	}
+	ev.Checks = c
+	return nil
+}
+
+func onIssueComment(ev *GitHubEvent, body []byte) error {
+	if ev.Action != "created" {
+		notUsed(ev)
+		return nil
+	}
+	e, err := parseAs[*github.IssueCommentEvent]("issue_comment", body)
+	if err != nil {
+		return err
+	}
+	if e.GetIssue().GetNumber() == 0 || e.GetComment().GetID() == 0 {
+		return malformed("github", "issue_comment without issue.number or comment.id")
+	}
+	ev.Comment = &IssueComment{
+		IssueNumber: e.GetIssue().GetNumber(),
+		IsPR:        e.GetIssue().IsPullRequest(),
+		CommentID:   e.GetComment().GetID(),
+		Body:        e.GetComment().GetBody(),
+		User:        e.GetComment().GetUser().GetLogin(),
+		UserType:    e.GetComment().GetUser().GetType(),
+		Action:      ev.Action,
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Harbor sends the policy's "Auth Header" verbatim as Authorization, no
+// signature. Two body formats: Default (application/json) and CloudEvents
+// (application/cloudevents+json, Harbor ≥ 2.8).
+var harbor = vendor{
+	off: offWhenEmpty("HarborAuth", func(c Config) string { return c.HarborAuth }),
+	authenticate: func(_ context.Context, cfg Config, h http.Header, _ string, _ []byte) error {
+		return headerSecret("harbor", h, "Authorization", cfg.HarborAuth)
+	},
+	mediaTypes: []string{mediaJSON, mediaCloudEvents},
+	parse:      parseHarbor,
+}
+
+const mediaCloudEvents = "application/cloudevents+json"
+
+// harborEvent is either format: Default has type and event_data, a
+// CloudEvent has specversion, type and data. The body tells them apart, so
+// a proxy that rewrites the Content-Type does not matter.
+type harborEvent struct {
+	SpecVersion string      `json:"specversion"`
+	Type        string      `json:"type"`
+	EventData   *harborData `json:"event_data"`
+	Data        *harborData `json:"data"`
+}
+
+type harborData struct {
+	Resources []struct {
+		Digest      string `json:"digest"`
+		Tag         string `json:"tag"`
+		ResourceURL string `json:"resource_url"`
+	} `json:"resources"`
+	Repository *struct {
+		RepoFullName string `json:"repo_full_name"`
+	} `json:"repository"`
+}
+
+func parseHarbor(_ Config, body []byte) (Result, error) {
+	var e harborEvent
+	if err := json.Unmarshal(body, &e); err != nil {
+		return Result{}, malformed("harbor", "body is not a Harbor webhook: %v", err)
+	}
+	if e.Type == "" {
+		return Result{}, malformed("harbor", "type is missing")
+	}
+	if e.SpecVersion != "" {
+		if e.Type != "harbor.artifact.pushed" {
+			return ignored("harbor: %s events are not pushes", quote(e.Type))
+		}
+		return harborPushes(e.Data, "data")
+	}
+	if e.Type != "PUSH_ARTIFACT" {
+		return ignored("harbor: %s events are not pushes", quote(e.Type))
+	}
+	return harborPushes(e.EventData, "event_data")
+}
+
+// harborPushes maps each tagged resource to a Push. The registry host is
+// only in resource_url ("harbor.example.com/library/nginx:1.0"); the
+// repository is repo_full_name.
+func harborPushes(d *harborData, at string) (Result, error) {
+	if d == nil || d.Repository == nil || d.Repository.RepoFullName == "" {
+		return Result{}, malformed("harbor", "%s.repository.repo_full_name is missing", at)
+	}
+	var res Result
+	for i, r := range d.Resources {
+		if r.Tag == "" || looksLikeDigest(r.Tag) {
+			continue // pushed by digest: Harbor puts the digest in "tag"
+		}
+		host, _, ok := strings.Cut(r.ResourceURL, "/")
+		if !ok || host == "" {
+			return Result{}, malformed("harbor", "%s.resources[%d].resource_url %s has no registry host", at, i, quote(r.ResourceURL))
+		}
+		f := fields{
+			image:  fmt.Sprintf("%s.resources[%d].resource_url host + %s.repository.repo_full_name", at, i, at),
+			tag:    fmt.Sprintf("%s.resources[%d].tag", at, i),
+			digest: fmt.Sprintf("%s.resources[%d].digest", at, i),
+		}
+		push, err := newPush("harbor", f, host+"/"+d.Repository.RepoFullName, r.Tag, r.Digest, rejectBadDigest)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Pushes = append(res.Pushes, push)
+	}
+	if len(res.Pushes) == 0 {
+		res.Ignored = "harbor: push has no tag (pushed by digest)"
+	}
+	return res, nil
+}
