@@ -64,8 +64,8 @@ func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
 	})
 }
 
-func (g *githubFlags) resolver() (*registry.Resolver, error) {
-	opts := []registry.Option{registry.WithUserAgent("stagehand/" + versionString())}
+func (g *githubFlags) resolver(extra ...registry.Option) (*registry.Resolver, error) {
+	opts := append([]registry.Option{registry.WithUserAgent("stagehand/" + versionString())}, extra...)
 	if hosts := splitList(g.insecure); len(hosts) > 0 {
 		opts = append(opts, registry.WithInsecure(hosts...))
 	}

@@ -28,6 +28,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "serve GitHub App and registry webhooks", runServe},
 		{"validate", "check a config repository checkout", runValidate},
 		{"promote", "promote an app's image into a stage through GitHub", runPromote},
 		{"demo", "run the whole story locally: registry, GitHub stand-in, three stages", runDemo},

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/stagehand-dev/stagehand/internal/promote"
+	"github.com/stagehand-dev/stagehand/internal/queue"
+	"github.com/stagehand-dev/stagehand/internal/registry"
+	"github.com/stagehand-dev/stagehand/internal/server"
+	"github.com/stagehand-dev/stagehand/internal/webhook"
+	"github.com/stagehand-dev/stagehand/internal/work"
+)
+
+// serveFlags are stagehand serve's settings; each defaults to its
+// environment variable.
+type serveFlags struct {
+	github                            githubFlags
+	addr, secret, database, publicURL string
+	mirrors, logLevel                 string
+	reconcile                         time.Duration
+	reg                               webhook.Config
+	garJWKS                           string
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	f.github.register(fs)
+	str := func(p *string, name, envName, def, usage string) {
+		fs.StringVar(p, name, env(envName, def), usage+" ("+envName+")")
+	}
+	str(&f.addr, "addr", "STAGEHAND_ADDR", ":8080", "address to listen on")
+	str(&f.secret, "github-webhook-secret", "STAGEHAND_GITHUB_WEBHOOK_SECRET", "", "the GitHub App's webhook secret (required)")
+	str(&f.database, "database-url", "STAGEHAND_DATABASE_URL", "", "queue database: empty for SQLite in ./"+queue.DefaultSQLitePath+", a file path, or postgres://… for several replicas")
+	str(&f.publicURL, "public-url", "STAGEHAND_PUBLIC_URL", "", "the URL people and registries reach stagehand at")
+	str(&f.mirrors, "registry-mirrors", "STAGEHAND_REGISTRY_MIRRORS", "", "comma-separated host=mirror pairs: resolve images of host through mirror (a pull-through cache)")
+	str(&f.logLevel, "log-level", "STAGEHAND_LOG_LEVEL", "info", "debug, info, warn or error")
+	interval, err := time.ParseDuration(env("STAGEHAND_RECONCILE_INTERVAL", "10m"))
+	if err != nil {
+		interval = -2 // reported by check
+	}
+	fs.DurationVar(&f.reconcile, "reconcile-interval", interval, "how often to look for pushes whose webhook never arrived; 0 turns it off (STAGEHAND_RECONCILE_INTERVAL)")
+
+	r := &f.reg
+	str(&r.DockerHubToken, "dockerhub-token", "STAGEHAND_DOCKERHUB_TOKEN", "", "Docker Hub: token in the webhook URL /webhooks/registry/dockerhub/TOKEN")
+	str(&r.QuayToken, "quay-token", "STAGEHAND_QUAY_TOKEN", "", "Quay: token in the webhook URL /webhooks/registry/quay/TOKEN")
+	str(&r.DistributionAuth, "distribution-auth", "STAGEHAND_DISTRIBUTION_AUTH", "", "CNCF Distribution / GitLab: the Authorization header value the registry sends")
+	str(&r.HarborAuth, "harbor-auth", "STAGEHAND_HARBOR_AUTH", "", "Harbor: the policy's auth header value")
+	str(&r.GAR.Audience, "gar-audience", "STAGEHAND_GAR_AUDIENCE", "", "Google Artifact Registry via Pub/Sub push: the OIDC token's audience")
+	str(&r.GAR.ServiceAccount, "gar-service-account", "STAGEHAND_GAR_SERVICE_ACCOUNT", "", "Google Artifact Registry: the push subscription's service account email")
+	str(&f.garJWKS, "gar-jwks-url", "STAGEHAND_GAR_JWKS_URL", webhook.GoogleJWKSURL, "where Google's token signing keys are published")
+	str(&r.ECRHeader, "ecr-header", "STAGEHAND_ECR_HEADER", webhook.DefaultECRHeader, "Amazon ECR via EventBridge: the API destination's API-key header name")
+	str(&r.ECRKey, "ecr-key", "STAGEHAND_ECR_KEY", "", "Amazon ECR: the API key value")
+	str(&r.ACRHeader, "acr-header", "STAGEHAND_ACR_HEADER", "Authorization", "Azure Container Registry: the custom header name")
+	str(&r.ACRValue, "acr-value", "STAGEHAND_ACR_VALUE", "", "Azure Container Registry: the custom header value")
+	str(&r.ArtifactoryToken, "artifactory-token", "STAGEHAND_ARTIFACTORY_TOKEN", "", "JFrog Artifactory: the webhook's secret token")
+	str(&r.ArtifactorySigningKey, "artifactory-signing-key", "STAGEHAND_ARTIFACTORY_SIGNING_KEY", "", "JFrog Artifactory: the secret, when payload signing is on")
+	str(&r.ArtifactoryHost, "artifactory-host", "STAGEHAND_ARTIFACTORY_HOST", "", "JFrog Artifactory: the docker host images are pulled from (default: from the payload)")
+	str(&r.NexusSecret, "nexus-secret", "STAGEHAND_NEXUS_SECRET", "", "Sonatype Nexus: the webhook's secret key")
+	str(&r.NexusHost, "nexus-host", "STAGEHAND_NEXUS_HOST", "", "Sonatype Nexus: the docker connector host:port images are pulled from")
+	str(&r.GenericSecret, "generic-secret", "STAGEHAND_GENERIC_SECRET", "", "any CI job: HMAC-SHA256 key for X-Stagehand-Signature-256")
+}
+
+// check reports every problem with the settings at once.
+func (f *serveFlags) check() []error {
+	var errs []error
+	if f.secret == "" {
+		errs = append(errs, errors.New("the GitHub webhook secret is empty: set STAGEHAND_GITHUB_WEBHOOK_SECRET to the App's webhook secret"))
+	}
+	if f.reconcile < 0 {
+		errs = append(errs, errors.New("STAGEHAND_RECONCILE_INTERVAL is not a duration such as 10m (0 turns it off)"))
+	}
+	if _, err := parseMirrors(f.mirrors); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := parseLevel(f.logLevel); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "serve [flags]\n\nServes GitHub App and registry webhooks on a durable queue. Every flag has an environment variable.", stderr)
+	var f serveFlags
+	f.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	level, _ := parseLevel(f.logLevel)
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	errs := f.check()
+	client, err := f.github.client(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return usageError{msg: "cannot start:\n" + err.Error()}
+	}
+
+	store, err := queue.Open(ctx, f.database, log)
+	if err != nil {
+		return fmt.Errorf("cannot start: %w", err)
+	}
+	defer store.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mirrors, _ := parseMirrors(f.mirrors)
+	resolver, err := f.github.resolver(mirrors...)
+	if err != nil {
+		return err
+	}
+	engine, err := promote.New(promote.Options{GitHub: client, Resolver: resolver, BaseBranch: f.github.base, Logger: log})
+	if err != nil {
+		return err
+	}
+	handler, err := work.New(work.Options{Engine: engine, Branches: client, Tags: resolver, Recorder: store, Registry: reg, Logger: log})
+	if err != nil {
+		return err
+	}
+	q, err := queue.New(store, handler, queue.Options{ReconcileInterval: reconcileInterval(f.reconcile), Registerer: reg, Logger: log})
+	if err != nil {
+		return err
+	}
+	f.reg.GAR.Keys = webhook.NewJWKS(f.garJWKS, &http.Client{Timeout: 10 * time.Second})
+	srv, err := server.New(server.Options{GitHubSecret: f.secret, Registries: f.reg, Queue: q, Ready: store.Ready, Registry: reg, Logger: log})
+	if err != nil {
+		return err
+	}
+	registerGitHubMetrics(reg, client)
+
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("cannot start: %w", err)
+	}
+	if err := q.Start(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("cannot start the queue: %w", err)
+	}
+	log.Info("stagehand serving", "addr", ln.Addr().String(), "config_repo", f.github.repo, "database", store.Driver(), "version", versionString())
+	fmt.Fprintf(stdout, "stagehand listening on %s\n", ln.Addr())
+
+	serveErr := server.Serve(ctx, ln, srv.Handler(), 10*time.Second, log)
+	// The server has stopped accepting; let running jobs finish, or release
+	// them to be retried by the next process.
+	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := q.Stop(stopCtx); err != nil {
+		log.Warn("queue stopped with jobs still running; they run again after restart", "err", err)
+	}
+	log.Info("stagehand stopped")
+	return serveErr
+}
+
+func reconcileInterval(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1 // off
+	}
+	return d
+}
+
+func parseMirrors(s string) ([]registry.Option, error) {
+	var opts []registry.Option
+	for _, pair := range splitList(s) {
+		host, mirror, ok := strings.Cut(pair, "=")
+		if !ok || host == "" || mirror == "" {
+			return nil, fmt.Errorf("STAGEHAND_REGISTRY_MIRRORS: %q is not host=mirror", pair)
+		}
+		opts = append(opts, registry.WithMirror(host, mirror))
+	}
+	return opts, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("STAGEHAND_LOG_LEVEL %q is not debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// registerGitHubMetrics exposes the client's API call count.
+func registerGitHubMetrics(reg prometheus.Registerer, c interface{ Calls() int64 }) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "stagehand_github_api_calls_total",
+		Help: "GitHub REST API calls made.",
+	}, func() float64 { return float64(c.Calls()) }))
+}

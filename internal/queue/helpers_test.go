@@ -1,0 +1,270 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const pgEnv = "STAGEHAND_TEST_DATABASE_URL"
+
+// backend makes fresh, isolated databases of one driver; every Open of a URL
+// it returns reaches the same database.
+type backend struct {
+	name  string
+	fresh func(t testing.TB) string
+}
+
+var backends = []backend{
+	{name: DriverSQLite, fresh: freshSQLite},
+	{name: DriverPostgres, fresh: freshPostgres},
+}
+
+// forEachBackend runs test against SQLite and, when configured, PostgreSQL.
+func forEachBackend(t *testing.T, test func(t *testing.T, b backend)) {
+	t.Helper()
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, b)
+		})
+	}
+}
+
+func freshSQLite(t testing.TB) string {
+	return "sqlite://" + filepath.Join(t.TempDir(), "queue.db")
+}
+
+// freshPostgres creates a schema for the test and points search_path at it.
+func freshPostgres(t testing.TB) string {
+	base := os.Getenv(pgEnv)
+	if base == "" {
+		t.Skip("PostgreSQL tests skipped: set " + pgEnv + "=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run against PostgreSQL")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect %s: %v", pgEnv, err)
+	}
+	defer conn.Close(ctx)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "stagehand_test_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("connect for cleanup: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", pgEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// testOptions keep tests quick without changing what they show.
+func testOptions(log *slog.Logger) Options {
+	return Options{JobTimeout: 10 * time.Second, ReconcileInterval: -1, PollInterval: 20 * time.Millisecond, Logger: log}
+}
+
+// logBuffer collects a test's log lines; River may log from its goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func newLogger() (*slog.Logger, *logBuffer) {
+	buf := &logBuffer{}
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo})), buf
+}
+
+func openStore(t testing.TB, url string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), url, nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+// startQueue opens url, starts a Queue on it and stops both at cleanup.
+func startQueue(t testing.TB, url string, h Handler, opts Options) (*Store, *Queue) {
+	t.Helper()
+	s := openStore(t, url)
+	q, err := New(s, h, opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := q.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		_ = s.Close()
+	})
+	return s, q
+}
+
+// eventually polls cond until it holds, failing the test after a generous
+// deadline: it waits for a condition, it does not time anything.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func depth(t testing.TB, q *Queue) int {
+	t.Helper()
+	n, err := q.Depth(context.Background())
+	if err != nil {
+		t.Fatalf("Depth: %v", err)
+	}
+	return n
+}
+
+func accept(t testing.TB, q *Queue, d Delivery) bool {
+	t.Helper()
+	dup, err := q.Accept(context.Background(), d)
+	if err != nil {
+		t.Fatalf("Accept %s: %v", d.ID, err)
+	}
+	return dup
+}
+
+// fakeHandler records calls and notices overlapping ones. Its hooks get the
+// 1-based number of the call of their kind.
+type fakeHandler struct {
+	push      func(ctx context.Context, p Push, n int) error
+	prClosed  func(ctx context.Context, pr PRClosed, n int) error
+	checks    func(ctx context.Context, c Checks, n int) error
+	reconcile func(ctx context.Context, n int) error
+
+	inFlight, maxInFlight atomic.Int32
+
+	mu         sync.Mutex
+	pushes     []Push
+	prs        []PRClosed
+	checkCalls []Checks
+	reconciles int
+}
+
+func (h *fakeHandler) enter() func() {
+	n := h.inFlight.Add(1)
+	for {
+		m := h.maxInFlight.Load()
+		if n <= m || h.maxInFlight.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	return func() { h.inFlight.Add(-1) }
+}
+
+func (h *fakeHandler) Push(ctx context.Context, p Push) error {
+	defer h.enter()()
+	h.mu.Lock()
+	h.pushes = append(h.pushes, p)
+	n := len(h.pushes)
+	h.mu.Unlock()
+	if h.push != nil {
+		return h.push(ctx, p, n)
+	}
+	return nil
+}
+
+func (h *fakeHandler) PRClosed(ctx context.Context, pr PRClosed) error {
+	defer h.enter()()
+	h.mu.Lock()
+	h.prs = append(h.prs, pr)
+	n := len(h.prs)
+	h.mu.Unlock()
+	if h.prClosed != nil {
+		return h.prClosed(ctx, pr, n)
+	}
+	return nil
+}
+
+func (h *fakeHandler) Checks(ctx context.Context, c Checks) error {
+	defer h.enter()()
+	h.mu.Lock()
+	h.checkCalls = append(h.checkCalls, c)
+	n := len(h.checkCalls)
+	h.mu.Unlock()
+	if h.checks != nil {
+		return h.checks(ctx, c, n)
+	}
+	return nil
+}
+
+func (h *fakeHandler) Reconcile(ctx context.Context) error {
+	defer h.enter()()
+	h.mu.Lock()
+	h.reconciles++
+	n := h.reconciles
+	h.mu.Unlock()
+	if h.reconcile != nil {
+		return h.reconcile(ctx, n)
+	}
+	return nil
+}
+
+func (h *fakeHandler) pushCalls() []Push {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]Push(nil), h.pushes...)
+}
+
+func (h *fakeHandler) counts() (pushes, prs, checks, reconciles int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.pushes), len(h.prs), len(h.checkCalls), h.reconciles
+}
+
+// atomicOnce.do is true for its first caller only.
+type atomicOnce struct{ done atomic.Bool }
+
+func (o *atomicOnce) do() bool { return o.done.CompareAndSwap(false, true) }

@@ -1,0 +1,133 @@
+package queue
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Job kinds, as Failure.Kind and the metrics' kind label name them.
+const (
+	KindPush      = "push"
+	KindPRClosed  = "pr_closed"
+	KindChecks    = "checks"
+	KindReconcile = "reconcile"
+	KindPrune     = "prune"
+)
+
+// waitingStates are the unique states of coalescing jobs: every state but
+// the finished ones. River insists on "running" being among them; pending.go
+// works around it with generations.
+var waitingStates = []rivertype.JobState{
+	rivertype.JobStateAvailable,
+	rivertype.JobStatePending,
+	rivertype.JobStateRetryable,
+	rivertype.JobStateRunning,
+	rivertype.JobStateScheduled,
+}
+
+// pushArgs: handle the newest pending push of Image. Gen: see pending.go.
+type pushArgs struct {
+	Image string `json:"image"`
+	Gen   int64  `json:"gen"`
+}
+
+func (pushArgs) Kind() string { return KindPush }
+func (pushArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waitingStates}}
+}
+func (a pushArgs) summary() string { return a.Image }
+
+// checksArgs: handle the newest pending checks of SHA.
+type checksArgs struct {
+	SHA string `json:"sha"`
+	Gen int64  `json:"gen"`
+}
+
+func (checksArgs) Kind() string { return KindChecks }
+func (checksArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waitingStates}}
+}
+func (a checksArgs) summary() string { return "commit " + a.SHA }
+
+// prClosedArgs carries the whole event; it is unique by PR number and merge
+// SHA in River's default states (finished ones included, until River cleans
+// them), so a resent event is not handled twice.
+type prClosedArgs struct {
+	Number   int       `json:"number" river:"unique"`
+	MergeSHA string    `json:"merge_sha" river:"unique"`
+	Merged   bool      `json:"merged"`
+	Body     string    `json:"body"`
+	HeadRef  string    `json:"head_ref"`
+	MergedBy string    `json:"merged_by"`
+	MergedAt time.Time `json:"merged_at"`
+}
+
+func (prClosedArgs) Kind() string { return KindPRClosed }
+func (prClosedArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+func (a prClosedArgs) summary() string {
+	if a.MergeSHA == "" {
+		return fmt.Sprintf("PR #%d", a.Number)
+	}
+	return fmt.Sprintf("PR #%d (merge %s)", a.Number, a.MergeSHA)
+}
+
+func newPRClosedArgs(pr PRClosed) prClosedArgs {
+	return prClosedArgs{
+		Number: pr.Number, MergeSHA: pr.MergeSHA, Merged: pr.Merged, Body: pr.Body,
+		HeadRef: pr.HeadRef, MergedBy: pr.MergedBy, MergedAt: pr.MergedAt,
+	}
+}
+
+func (a prClosedArgs) prClosed() PRClosed {
+	return PRClosed{
+		Number: a.Number, MergeSHA: a.MergeSHA, Merged: a.Merged, Body: a.Body,
+		HeadRef: a.HeadRef, MergedBy: a.MergedBy, MergedAt: a.MergedAt,
+	}
+}
+
+// reconcileArgs: the periodic full reconcile; one waits at most.
+type reconcileArgs struct{}
+
+func (reconcileArgs) Kind() string { return KindReconcile }
+func (reconcileArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: waitingStates}}
+}
+func (reconcileArgs) summary() string { return "reconcile" }
+
+// pruneArgs: delete old delivery ids and pending rows.
+type pruneArgs struct{}
+
+func (pruneArgs) Kind() string { return KindPrune }
+func (pruneArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: waitingStates}}
+}
+func (pruneArgs) summary() string { return "prune" }
+
+// summarize describes a job's args for Failures.
+func summarize(row *rivertype.JobRow) string {
+	var s interface{ summary() string }
+	switch row.Kind {
+	case KindPush:
+		s = &pushArgs{}
+	case KindChecks:
+		s = &checksArgs{}
+	case KindPRClosed:
+		s = &prClosedArgs{}
+	case KindReconcile:
+		s = &reconcileArgs{}
+	case KindPrune:
+		s = &pruneArgs{}
+	default:
+		return string(row.EncodedArgs)
+	}
+	if err := json.Unmarshal(row.EncodedArgs, s); err != nil {
+		return string(row.EncodedArgs)
+	}
+	return s.summary()
+}

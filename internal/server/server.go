@@ -1,0 +1,164 @@
+// Package server is stagehand's HTTP front: GitHub App and registry
+// webhooks, health, readiness and metrics. A webhook handler only
+// authenticates, parses and hands the delivery to the durable queue; it
+// answers 202 once the work is stored, and the queue's workers do the rest.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/stagehand-dev/stagehand/internal/queue"
+	"github.com/stagehand-dev/stagehand/internal/webhook"
+)
+
+// Body limits. GitHub caps payloads at 25 MB; registry notifications are a
+// few kilobytes, so a megabyte is generous.
+const (
+	maxGitHubBody   = 25 << 20
+	maxRegistryBody = 1 << 20
+)
+
+// Acceptor stores a delivery durably; *queue.Queue is one.
+type Acceptor interface {
+	Accept(ctx context.Context, d queue.Delivery) (duplicate bool, err error)
+}
+
+// Options configure the server. GitHubSecret, Queue and Ready are required.
+type Options struct {
+	GitHubSecret string
+	Registries   webhook.Config
+	Queue        Acceptor
+	// Ready reports whether the database is reachable and migrated.
+	Ready func(ctx context.Context) error
+	// Registry gathers metrics; the server registers its own in it and
+	// serves it on /metrics. Default: a new registry.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+}
+
+// Server holds the routes.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+	router  chi.Router
+}
+
+// New checks the options and builds the routes.
+func New(opts Options) (*Server, error) {
+	var errs []error
+	if opts.GitHubSecret == "" {
+		errs = append(errs, errors.New("the GitHub webhook secret is empty: set STAGEHAND_GITHUB_WEBHOOK_SECRET to the App's webhook secret"))
+	}
+	if opts.Queue == nil {
+		errs = append(errs, errors.New("server: a queue is required"))
+	}
+	if opts.Ready == nil {
+		errs = append(errs, errors.New("server: a readiness check is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(opts.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, log: opts.Logger, metrics: m}
+	r := chi.NewRouter()
+	r.Use(s.recoverer)
+	r.Post("/webhooks/github", s.github)
+	r.Post("/webhooks/registry/{vendor}", s.registry)
+	r.Post("/webhooks/registry/{vendor}/{token}", s.registry)
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusOK, "ok") })
+	r.Get("/readyz", s.ready)
+	r.Handle("/metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusNotFound, "not found") })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		text(w, http.StatusMethodNotAllowed, "method not allowed")
+	})
+	s.router = r
+	return s, nil
+}
+
+// Handler is the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.opts.Ready(ctx); err != nil {
+		s.log.Warn("not ready", "err", err)
+		text(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+		return
+	}
+	text(w, http.StatusOK, "ready")
+}
+
+// recoverer turns a panic into a logged 500, so one bad delivery cannot
+// take the process down.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic while serving a request", "path", r.URL.Path, "panic", v)
+				text(w, http.StatusInternalServerError, "internal error")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func text(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// Serve serves h on ln until ctx is done, then stops accepting and lets
+// requests in flight finish for up to grace.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second, // a 25 MB GitHub payload on a slow link
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,235 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stagehand-dev/stagehand/internal/queue"
+	"github.com/stagehand-dev/stagehand/internal/webhook"
+)
+
+const (
+	ghSecret      = "It's a Secret to Everybody"
+	genericSecret = "generic-secret"
+	hubToken      = "hub-token-0123456789"
+)
+
+// fakeQueue records accepted deliveries; err makes it refuse.
+type fakeQueue struct {
+	mu   sync.Mutex
+	got  []queue.Delivery
+	seen map[string]bool
+	err  error
+}
+
+func (q *fakeQueue) Accept(ctx context.Context, d queue.Delivery) (bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return false, q.err
+	}
+	if q.seen[d.ID] {
+		return true, nil
+	}
+	q.seen[d.ID] = true
+	q.got = append(q.got, d)
+	return false, nil
+}
+
+func newTestServer(t *testing.T, q *fakeQueue, ready error) (*httptest.Server, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	s, err := New(Options{
+		GitHubSecret: ghSecret,
+		Registries:   webhook.Config{DockerHubToken: hubToken, GenericSecret: genericSecret},
+		Queue:        q,
+		Ready:        func(context.Context) error { return ready },
+		Registry:     reg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts, reg
+}
+
+func sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+func post(t *testing.T, url string, body []byte, headers map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/webhook/" + p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestNewRefusesAnEmptySecret(t *testing.T) {
+	_, err := New(Options{Queue: &fakeQueue{}, Ready: func(context.Context) error { return nil }})
+	if err == nil || !strings.Contains(err.Error(), "STAGEHAND_GITHUB_WEBHOOK_SECRET") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestGitHubDeliveries(t *testing.T) {
+	q := &fakeQueue{seen: map[string]bool{}}
+	ts, reg := newTestServer(t, q, nil)
+	merged := readFile(t, "github/pull_request/closed.merged.reallyfastci.json")
+	ghHeaders := func(event, id string, body []byte) map[string]string {
+		return map[string]string{"Content-Type": "application/json", "X-GitHub-Event": event, "X-GitHub-Delivery": id, "X-Hub-Signature-256": sign(ghSecret, body)}
+	}
+	tampered := append([]byte(nil), merged...)
+	tampered[len(tampered)/2] ^= 1
+
+	tests := []struct {
+		name    string
+		body    []byte
+		headers map[string]string
+		code    int
+		says    string
+	}{
+		{"merged PR", merged, ghHeaders("pull_request", "d-1", merged), 202, "accepted"},
+		{"same delivery again", merged, ghHeaders("pull_request", "d-1", merged), 202, "duplicate"},
+		{"tampered body", tampered, ghHeaders("pull_request", "d-2", merged), 401, "X-Hub-Signature-256"},
+		{"no signature", merged, map[string]string{"Content-Type": "application/json", "X-GitHub-Event": "pull_request"}, 401, "missing"},
+		{"form encoded", merged, map[string]string{"Content-Type": "application/x-www-form-urlencoded", "X-GitHub-Event": "pull_request", "X-Hub-Signature-256": sign(ghSecret, merged)}, 415, ""},
+		{"not JSON", []byte("{oops"), ghHeaders("pull_request", "d-3", []byte("{oops")), 400, ""},
+		{"ping", []byte(`{"zen":"hi","hook_id":1}`), ghHeaders("ping", "d-4", []byte(`{"zen":"hi","hook_id":1}`)), 202, "ignored"},
+		{"unknown event", []byte(`{}`), ghHeaders("star", "d-5", []byte(`{}`)), 202, "ignored"},
+	}
+	for _, tt := range tests {
+		code, body := post(t, ts.URL+"/webhooks/github", tt.body, tt.headers)
+		if code != tt.code || !strings.Contains(body, tt.says) {
+			t.Errorf("%s: %d %q, want %d ~%q", tt.name, code, body, tt.code, tt.says)
+		}
+	}
+	if len(q.got) != 1 || q.got[0].PRClosed == nil || !q.got[0].PRClosed.Merged {
+		t.Fatalf("queued %+v, want the one merged PR", q.got)
+	}
+	if got := counter(t, reg, "stagehand_deliveries_total", map[string]string{"source": "github", "outcome": "unauthorized"}); got != 2 {
+		t.Errorf("unauthorized deliveries counted %v, want 2", got)
+	}
+}
+
+func TestRegistryDeliveries(t *testing.T) {
+	q := &fakeQueue{seen: map[string]bool{}}
+	ts, _ := newTestServer(t, q, nil)
+	hub := readFile(t, "registry/dockerhub/push.docs.json")
+	generic := []byte(`{"image":"ghcr.io/acme/web","tag":"1.2.3"}`)
+	placeholder := []byte(`{"image":"ghcr.io/acme/web","tag":"1.2.3","digest":"sha256:xxxx"}`)
+	big := bytes.Repeat([]byte(" "), maxRegistryBody+1)
+
+	tests := []struct {
+		name    string
+		path    string
+		body    []byte
+		headers map[string]string
+		code    int
+	}{
+		{"docker hub with its token", "/webhooks/registry/dockerhub/" + hubToken, hub, map[string]string{"Content-Type": "application/json"}, 202},
+		{"docker hub, wrong token", "/webhooks/registry/dockerhub/nope", hub, map[string]string{"Content-Type": "application/json"}, 401},
+		{"docker hub, no token", "/webhooks/registry/dockerhub", hub, map[string]string{"Content-Type": "application/json"}, 401},
+		{"generic, signed", "/webhooks/registry/generic", generic, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign(genericSecret, generic)}, 202},
+		{"generic, placeholder digest", "/webhooks/registry/generic", placeholder, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign(genericSecret, placeholder)}, 400},
+		{"generic, forged", "/webhooks/registry/generic", generic, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign("guess", generic)}, 401},
+		{"too large", "/webhooks/registry/generic", big, map[string]string{"Content-Type": "application/json"}, 413},
+		{"unknown vendor", "/webhooks/registry/nosuch", generic, nil, 404},
+		{"vendor not configured", "/webhooks/registry/harbor", generic, nil, 404},
+	}
+	for _, tt := range tests {
+		if code, body := post(t, ts.URL+tt.path, tt.body, tt.headers); code != tt.code {
+			t.Errorf("%s: %d %q, want %d", tt.name, code, body, tt.code)
+		}
+	}
+	if len(q.got) != 2 {
+		t.Fatalf("queued %d deliveries, want 2: %+v", len(q.got), q.got)
+	}
+	if p := q.got[1].Pushes[0]; p.Image != "ghcr.io/acme/web" || p.Tag != "1.2.3" || p.Vendor != "generic" {
+		t.Errorf("generic push queued as %+v", p)
+	}
+}
+
+func TestQueueUnavailableIs503(t *testing.T) {
+	q := &fakeQueue{seen: map[string]bool{}, err: errors.New("database is locked")}
+	ts, _ := newTestServer(t, q, nil)
+	generic := []byte(`{"image":"ghcr.io/acme/web","tag":"1.2.3"}`)
+	code, _ := post(t, ts.URL+"/webhooks/registry/generic", generic, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign(genericSecret, generic)})
+	if code != http.StatusServiceUnavailable {
+		t.Fatalf("got %d, want 503", code)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	q := &fakeQueue{seen: map[string]bool{}}
+	ts, _ := newTestServer(t, q, errors.New("migrations not applied"))
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 503, "/metrics": 200, "/nope": 404} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}
+
+// counter reads a counter from the registry by name and labels.
+func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metric:
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
+					continue metric
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}

@@ -1,0 +1,166 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/stagehand-dev/stagehand/internal/queue"
+	"github.com/stagehand-dev/stagehand/internal/webhook"
+)
+
+// github receives GitHub App deliveries.
+func (s *Server) github(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, ok := s.read(w, r, "github", maxGitHubBody)
+	if !ok {
+		return
+	}
+	ev, err := webhook.ParseGitHubRequest(s.opts.GitHubSecret, r.Header, body)
+	if err != nil {
+		s.refuse(w, "github", err, slog.String("delivery_id", r.Header.Get(webhook.GitHubDeliveryHeader)), slog.String("event", r.Header.Get(webhook.GitHubEventHeader)))
+		return
+	}
+	log := s.log.With("source", "github", "delivery_id", ev.Delivery, "event", ev.Event, "action", ev.Action)
+	d := queue.Delivery{ID: ev.Delivery, Source: "github"}
+	if d.ID == "" {
+		d.ID = "github-" + bodyID(body)
+	}
+	switch {
+	case ev.Push != nil:
+		d.Pushes = []queue.Push{toPush(*ev.Push, d.ID, start)}
+	case ev.PRClosed != nil:
+		pr := ev.PRClosed
+		d.PRClosed = &queue.PRClosed{Number: pr.Number, Merged: pr.Merged, Body: pr.Body, HeadRef: pr.HeadRef, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, MergedAt: pr.MergedAt}
+	case ev.Checks != nil:
+		d.Checks = &queue.Checks{SHA: ev.Checks.SHA, Branches: ev.Checks.Branches, PRs: ev.Checks.PRs}
+	default:
+		reason := ev.Ignored
+		if reason == "" {
+			reason = "nothing for stagehand in this event"
+		}
+		log.Info("delivery ignored", "reason", reason)
+		s.metrics.delivery("github", "ignored")
+		text(w, http.StatusAccepted, "ignored: "+reason)
+		return
+	}
+	s.enqueue(w, r, d, log, start)
+}
+
+// registry receives a container registry's push notification.
+func (s *Server) registry(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	vendor := chi.URLParam(r, "vendor")
+	if !slices.Contains(webhook.Vendors(), vendor) {
+		// Checked first so that a made-up name never becomes a metric label.
+		s.refuse(w, "unknown", fmt.Errorf("%w: no registry route %q; routes are %s", webhook.ErrUnknownVendor, vendor, strings.Join(webhook.Vendors(), ", ")))
+		return
+	}
+	body, ok := s.read(w, r, vendor, maxRegistryBody)
+	if !ok {
+		return
+	}
+	res, err := webhook.ParseRegistry(r.Context(), s.opts.Registries, vendor, r.Header, chi.URLParam(r, "token"), body)
+	if err != nil {
+		s.refuse(w, vendor, err)
+		return
+	}
+	id := vendor + "-" + bodyID(body)
+	log := s.log.With("source", vendor, "delivery_id", id)
+	if len(res.Pushes) == 0 {
+		log.Info("delivery ignored", "reason", res.Ignored)
+		s.metrics.delivery(vendor, "ignored")
+		text(w, http.StatusAccepted, "ignored: "+res.Ignored)
+		return
+	}
+	d := queue.Delivery{ID: id, Source: vendor}
+	for _, p := range res.Pushes {
+		d.Pushes = append(d.Pushes, toPush(p, id, start))
+	}
+	s.enqueue(w, r, d, log, start)
+}
+
+func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, d queue.Delivery, log *slog.Logger, start time.Time) {
+	dup, err := s.opts.Queue.Accept(r.Context(), d)
+	switch {
+	case err != nil:
+		log.Error("could not queue the delivery", "err", err)
+		s.metrics.delivery(d.Source, "unavailable")
+		w.Header().Set("Retry-After", "10")
+		text(w, http.StatusServiceUnavailable, "the queue cannot accept work right now; retry later")
+		return
+	case dup:
+		log.Info("duplicate delivery acknowledged")
+		s.metrics.delivery(d.Source, "duplicate")
+		text(w, http.StatusAccepted, "duplicate delivery; already accepted")
+		return
+	}
+	for _, p := range d.Pushes {
+		log.Info("push accepted", "image", p.Image, "tag", p.Tag, "digest", p.Digest)
+	}
+	if d.PRClosed != nil {
+		log.Info("pull request closed accepted", "pr", d.PRClosed.Number, "merged", d.PRClosed.Merged)
+	}
+	if d.Checks != nil {
+		log.Info("checks changed accepted", "sha", d.Checks.SHA)
+	}
+	s.metrics.delivery(d.Source, "accepted")
+	s.metrics.acceptLatency.Observe(time.Since(start).Seconds())
+	text(w, http.StatusAccepted, "accepted")
+}
+
+// read reads the body up to limit, answering 413 past it.
+func (s *Server) read(w http.ResponseWriter, r *http.Request, source string, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		s.log.Warn("delivery refused", "source", source, "status", http.StatusRequestEntityTooLarge, "limit", limit)
+		s.metrics.delivery(source, "too_large")
+		text(w, http.StatusRequestEntityTooLarge, "request body too large")
+		return nil, false
+	case err != nil:
+		s.metrics.delivery(source, "malformed")
+		text(w, http.StatusBadRequest, "cannot read the request body")
+		return nil, false
+	}
+	return body, true
+}
+
+// refuse answers a delivery that failed authentication or parsing. The
+// error names what was wrong, never a secret.
+func (s *Server) refuse(w http.ResponseWriter, source string, err error, attrs ...any) {
+	code, outcome := http.StatusBadRequest, "malformed"
+	switch {
+	case errors.Is(err, webhook.ErrUnauthorized):
+		code, outcome = http.StatusUnauthorized, "unauthorized"
+	case errors.Is(err, webhook.ErrMediaType):
+		code, outcome = http.StatusUnsupportedMediaType, "unsupported_media_type"
+	case errors.Is(err, webhook.ErrUnknownVendor):
+		code, outcome = http.StatusNotFound, "unknown_vendor"
+		source = "unknown"
+	}
+	s.log.Warn("delivery refused", append([]any{"source", source, "status", code, "err", err}, attrs...)...)
+	s.metrics.delivery(source, outcome)
+	text(w, code, err.Error())
+}
+
+func toPush(p webhook.Push, delivery string, at time.Time) queue.Push {
+	return queue.Push{Image: p.Image, Tag: p.Tag, Digest: p.Digest, Vendor: p.Vendor, DeliveryID: delivery, ReceivedAt: at}
+}
+
+// bodyID identifies a delivery whose sender gives it no id: a retry of the
+// same notification has the same body.
+func bodyID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:12])
+}

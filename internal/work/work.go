@@ -1,0 +1,192 @@
+// Package work is what the queue's workers do: it turns queued deliveries
+// into calls of the promotion engine, and the engine's outcomes into logs,
+// metrics, records and retry decisions.
+package work
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stagehand-dev/stagehand/internal/promote"
+	"github.com/stagehand-dev/stagehand/internal/queue"
+	"github.com/stagehand-dev/stagehand/internal/registry"
+)
+
+// Engine is the part of *promote.Engine the workers call.
+type Engine interface {
+	ImagePushed(ctx context.Context, image, tag string) ([]promote.Outcome, error)
+	Reconsider(ctx context.Context, app, stage string) (promote.Outcome, error)
+	Reconcile(ctx context.Context, tags promote.TagLister) ([]promote.Outcome, error)
+}
+
+// BranchDeleter removes a stagehand branch once its PR is closed.
+type BranchDeleter interface {
+	DeleteBranch(ctx context.Context, name string) error
+}
+
+// Recorder keeps the deployment history: a stage that now runs an image.
+type Recorder interface {
+	StageDone(ctx context.Context, d queue.StageDone) error
+}
+
+// Options configure a Handler. Engine, Branches, Tags and Recorder are required.
+type Options struct {
+	Engine   Engine
+	Branches BranchDeleter
+	Tags     promote.TagLister
+	Recorder Recorder
+	Registry prometheus.Registerer // optional
+	Logger   *slog.Logger
+}
+
+// Handler implements queue.Handler.
+type Handler struct {
+	opts       Options
+	log        *slog.Logger
+	promotions *prometheus.CounterVec
+}
+
+var _ queue.Handler = (*Handler)(nil)
+
+// New returns a Handler.
+func New(opts Options) (*Handler, error) {
+	var errs []error
+	if opts.Engine == nil || opts.Branches == nil || opts.Tags == nil || opts.Recorder == nil {
+		errs = append(errs, errors.New("work: engine, branches, tags and recorder are required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	h := &Handler{opts: opts, log: opts.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.promotions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "stagehand_promotions_total",
+		Help: "Proposals for a stage by result (opened, updated, unchanged, already-there, merged, refused, ignored).",
+	}, []string{"stage", "result"})
+	if opts.Registry != nil {
+		if err := opts.Registry.Register(h.promotions); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// Push proposes a pushed image for the first stage. The payload's digest
+// is only a hint: the engine resolves the tag through the registry, and
+// when the two differ the registry wins and the difference is logged.
+func (h *Handler) Push(ctx context.Context, p queue.Push) error {
+	log := h.log.With("delivery_id", p.DeliveryID, "image", p.Image, "tag", p.Tag)
+	outs, err := h.opts.Engine.ImagePushed(ctx, p.Image, p.Tag)
+	for _, o := range outs {
+		h.report(log, o)
+		if p.Digest != "" && o.To.Digest != "" && o.To.Digest != p.Digest {
+			log.Warn("the payload's digest differs from the registry's; the registry wins",
+				"payload_digest", p.Digest, "digest", o.To.Digest, "vendor", p.Vendor)
+		}
+	}
+	return classify(err)
+}
+
+// PRClosed records a merged stagehand PR as the stage's new state and
+// removes its branch; a PR closed unmerged only loses its branch.
+func (h *Handler) PRClosed(ctx context.Context, pr queue.PRClosed) error {
+	m, ok, err := promote.ParseMarker(pr.Body)
+	if err != nil || !ok || pr.HeadRef != promote.Branch(m.App, m.Stage) {
+		h.log.Info("closed PR is not stagehand's", "pr", pr.Number, "branch", pr.HeadRef)
+		return nil
+	}
+	log := h.log.With("pr", pr.Number, "app", m.App, "stage", m.Stage, "digest", m.Digest)
+	if pr.Merged {
+		at := pr.MergedAt
+		if at.IsZero() {
+			at = time.Now()
+		}
+		d := queue.StageDone{App: m.App, Stage: m.Stage, Image: m.Image, Tag: m.Tag, Digest: m.Digest, PR: pr.Number, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, At: at}
+		if err := h.opts.Recorder.StageDone(ctx, d); err != nil {
+			return err
+		}
+		log.Info("stage done", "tag", m.Tag, "merged_by", pr.MergedBy)
+	} else {
+		log.Info("stagehand PR closed without merging")
+	}
+	return h.opts.Branches.DeleteBranch(ctx, pr.HeadRef)
+}
+
+// Checks retries the auto-merge of the stagehand PRs on the branches whose
+// checks changed.
+func (h *Handler) Checks(ctx context.Context, c queue.Checks) error {
+	var errs []error
+	for _, b := range c.Branches {
+		app, stage, ok := parseBranch(b)
+		if !ok {
+			continue
+		}
+		o, err := h.opts.Engine.Reconsider(ctx, app, stage)
+		h.report(h.log.With("sha", c.SHA), o)
+		errs = append(errs, err)
+	}
+	return classify(errors.Join(errs...))
+}
+
+// Reconcile heals pushes whose webhook never arrived.
+func (h *Handler) Reconcile(ctx context.Context) error {
+	outs, err := h.opts.Engine.Reconcile(ctx, h.opts.Tags)
+	for _, o := range outs {
+		if o.Result != promote.AlreadyThere && o.Result != promote.Ignored {
+			h.report(h.log.With("reconcile", true), o)
+		}
+	}
+	return classify(err)
+}
+
+func (h *Handler) report(log *slog.Logger, o promote.Outcome) {
+	if o.Result == "" {
+		return
+	}
+	h.promotions.WithLabelValues(o.Stage, string(o.Result)).Inc()
+	attrs := []any{"app", o.App, "stage", o.Stage, "result", o.Result}
+	if o.To.Digest != "" {
+		attrs = append(attrs, "digest", o.To.Digest)
+	}
+	if o.PR != 0 {
+		attrs = append(attrs, "pr", o.PR)
+	}
+	if o.Reason != "" {
+		attrs = append(attrs, "reason", o.Reason)
+	}
+	level := slog.LevelInfo
+	if o.Result == promote.Refused {
+		level = slog.LevelWarn
+	}
+	log.Log(context.Background(), level, "promotion", attrs...)
+}
+
+// classify marks errors that retrying cannot fix: an invalid config or a
+// registry that refuses stagehand's credentials needs a person.
+func classify(err error) error {
+	var ce *promote.ConfigError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce), errors.Is(err, registry.ErrUnauthorized), errors.Is(err, registry.ErrInvalidReference):
+		return queue.Permanent(err)
+	}
+	return err
+}
+
+// parseBranch reads stagehand/<app>/<stage>.
+func parseBranch(b string) (app, stage string, ok bool) {
+	rest, ok := strings.CutPrefix(b, "stagehand/")
+	if !ok {
+		return "", "", false
+	}
+	app, stage, ok = strings.Cut(rest, "/")
+	return app, stage, ok && app != "" && stage != "" && !strings.Contains(stage, "/")
+}
