@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/stagehand-dev/stagehand/internal/registry"
 )
 
 // nameRE is the shape of app and stage names: they become branch names
@@ -116,23 +118,12 @@ func isTeamSlug(s string) bool {
 // checkImage returns why s does not name an image repository, "" if it does.
 func checkImage(s string) string {
 	if strings.Contains(s, "@") || strings.LastIndex(s, ":") > strings.LastIndex(s, "/") {
-		return fmt.Sprintf("%q: image names a repository; tags come from the registry (write %q)", s, stripRef(s))
+		return fmt.Sprintf("%q: image names a repository; tags come from the registry (write %q)", s, registry.TrimReference(s))
 	}
 	if _, err := name.NewRepository(s); err != nil {
 		return fmt.Sprintf("%q is not an image repository: %v", s, err)
 	}
 	return ""
-}
-
-// stripRef drops ":tag" and "@digest" for the suggestion in checkImage.
-func stripRef(s string) string {
-	if i := strings.IndexByte(s, '@'); i >= 0 {
-		s = s[:i]
-	}
-	if i := strings.LastIndexByte(s, ':'); i > strings.LastIndexByte(s, '/') {
-		s = s[:i]
-	}
-	return s
 }
 
 // kustomizationPath turns a folder or file written in the config into the

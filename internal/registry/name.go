@@ -11,7 +11,7 @@ import (
 // digest is dropped. A name that does not parse comes back lower-cased and
 // otherwise as it was, so that comparing it fails safe rather than panics.
 func Normalize(repo string) string {
-	repo = stripRef(repo)
+	repo = TrimReference(repo)
 	r, err := name.NewRepository(repo)
 	if err != nil {
 		return strings.ToLower(repo)
@@ -26,9 +26,9 @@ func Normalize(repo string) string {
 // SameRepository reports whether a and b name the same image repository.
 func SameRepository(a, b string) bool { return Normalize(a) == Normalize(b) }
 
-// stripRef drops a trailing ":tag" and/or "@digest" while keeping a
+// TrimReference drops a trailing ":tag" and/or "@digest" while keeping a
 // registry port ("localhost:5000/app:1" is "localhost:5000/app").
-func stripRef(s string) string {
+func TrimReference(s string) string {
 	if i := strings.IndexByte(s, '@'); i >= 0 {
 		s = s[:i]
 	}
