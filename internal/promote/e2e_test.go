@@ -406,3 +406,52 @@ func TestConflictRebuildsOnCurrentMain(t *testing.T) {
 		t.Fatalf("staging renders %s", got)
 	}
 }
+
+func TestChainOnMerge(t *testing.T) {
+	wd := world(t)
+	wd.GitHub.SetRequiredChecks("main", "ci")
+	push(t, wd, "1.0.0", false)
+	o := pushed(t, wd, "1.0.0")
+	expect(t, o, promote.Opened) // waits for ci
+
+	// A person edits the PR before merging it: staging gets 1.0.1 instead.
+	d101 := push(t, wd, "1.0.1", false)
+	file := "apps/web/overlays/staging/kustomization.yaml"
+	data, err := wd.GitHub.FileAt(promote.Branch("web", "staging"), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(strings.Replace(string(data), `"1.0.0"`, `"1.0.1"`, 1), o.To.Digest, d101, 1)
+	head, err := wd.GitHub.Commit(promote.Branch("web", "staging"), "use 1.0.1", map[string][]byte{file: []byte(edited)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd.GitHub.SetStatus(head, "ci", "success")
+	if _, err := wd.GitHub.MergeAsUser(o.PR, "octocat"); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := wd.Engine.Chain(context.Background(), "web", "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c, promote.Opened) // preprod is a pull-request stage
+	if c.Stage != "preprod" || c.To.Digest != d101 || c.To.Tag != "1.0.1" {
+		t.Fatalf("chained %s %s@%s, want preprod 1.0.1@%s (what main holds)", c.Stage, c.To.Tag, c.To.Digest, d101)
+	}
+	wd.GitHub.SetStatus(c.HeadSHA, "ci", "success")
+	if _, err := wd.GitHub.MergeAsUser(c.PR, "octocat"); err != nil {
+		t.Fatal(err)
+	}
+	before := snap(t, wd)
+	c, err = wd.Engine.Chain(context.Background(), "web", "preprod")
+	if err != nil || c.Result != promote.Manual || c.Stage != "prod" || !strings.Contains(c.Reason, "--to prod") {
+		t.Fatalf("chain into a manual stage: %+v %v", c, err)
+	}
+	if after := snap(t, wd); after != before {
+		t.Fatal("chaining into a manual stage changed the repository")
+	}
+	if c, err = wd.Engine.Chain(context.Background(), "web", "prod"); err != nil || c.Result != promote.Ignored {
+		t.Fatalf("chain after the last stage: %+v %v", c, err)
+	}
+}

@@ -151,6 +151,11 @@ func (e *Engine) Promote(ctx context.Context, appName, to string) (Outcome, erro
 	if err != nil {
 		return Outcome{}, err
 	}
+	return e.promoteIn(ctx, snap, appName, to)
+}
+
+// promoteIn is Promote on a snapshot already read.
+func (e *Engine) promoteIn(ctx context.Context, snap snapshot, appName, to string) (Outcome, error) {
 	out := Outcome{App: appName, Stage: to}
 	app, from, target, v := decidePromoteStages(snap.cfg, appName, to)
 	if !v.ok {

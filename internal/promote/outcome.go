@@ -14,6 +14,7 @@ const (
 	Refused      Result = "refused"       // not done, for the reason given
 	Ignored      Result = "ignored"       // not for stagehand (no app uses the image, tag not accepted)
 	Planned      Result = "planned"       // a dry run: this is what would be proposed
+	Manual       Result = "manual"        // the next stage is manual: nothing opened, Reason says how to promote
 )
 
 // Outcome is what happened to one app in one stage, for people (CLI, PR

@@ -1,0 +1,29 @@
+package promote
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stagehand-dev/stagehand/internal/config"
+)
+
+// Chain moves an app on after its PR for stage `from` was merged: the next
+// stage gets exactly what `from` now pins on the base branch (which may
+// differ from the PR if a person edited it before merging). An auto-merge or
+// pull-request stage gets its PR; a manual stage gets nothing, and the
+// outcome says how to promote it (Result Manual).
+func (e *Engine) Chain(ctx context.Context, appName, from string) (Outcome, error) {
+	snap, err := e.snapshot(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	next, ok := snap.cfg.Next(from)
+	if !ok {
+		return Outcome{App: appName, Stage: from, Result: Ignored, Reason: from + " is the last stage"}, nil
+	}
+	if next.Mode == config.Manual {
+		return Outcome{App: appName, Stage: next.Name, Result: Manual,
+			Reason: fmt.Sprintf("%s is a manual stage: nothing moves until someone promotes %s there (`stagehand promote --app %s --to %s`)", next.Name, appName, appName, next.Name)}, nil
+	}
+	return e.promoteIn(ctx, snap, appName, next.Name)
+}
