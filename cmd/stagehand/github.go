@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	jwt "github.com/golang-jwt/jwt/v4"
+
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/registry"
 )
@@ -48,6 +50,13 @@ func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
 		}
 	case g.key == "":
 		errs = append(errs, errors.New("the App's private key is not set: --github-private-key-file or STAGEHAND_GITHUB_PRIVATE_KEY_FILE"))
+	}
+	if len(key) > 0 {
+		// Checked here too so that a bad key is reported with the other
+		// settings; the parser's message never quotes the key.
+		if _, err := jwt.ParseRSAPrivateKeyFromPEM(key); err != nil {
+			errs = append(errs, fmt.Errorf("the App's private key is not an RSA private key in PEM: %w", err))
+		}
 	}
 	if g.repo == "" {
 		errs = append(errs, errors.New("the config repository is not set: --config-repo owner/name or STAGEHAND_CONFIG_REPO"))

@@ -13,6 +13,16 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 )
 
+// TestMain lets the test binary be stagehand itself: a test that needs a
+// real process (one it can SIGKILL) runs os.Args[0] with crashRunMainEnv=1,
+// so no separate build is needed.
+func TestMain(m *testing.M) {
+	if os.Getenv(crashRunMainEnv) == "1" {
+		main() // runs the command line and exits
+	}
+	os.Exit(m.Run())
+}
+
 func stagehand(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer

@@ -104,15 +104,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return usageError{msg: "cannot start:\n" + err.Error()}
+	// Opened before deciding so that a database that cannot be opened is
+	// reported together with the settings, not after they are fixed.
+	store, dbErr := queue.Open(ctx, f.database, log)
+	if dbErr == nil {
+		defer store.Close()
 	}
-
-	store, err := queue.Open(ctx, f.database, log)
-	if err != nil {
-		return fmt.Errorf("cannot start: %w", err)
+	if len(errs) > 0 {
+		if dbErr != nil {
+			errs = append(errs, dbErr)
+		}
+		return usageError{msg: "cannot start:\n" + errors.Join(errs...).Error()}
 	}
-	defer store.Close()
+	if dbErr != nil {
+		return fmt.Errorf("cannot start: %w", dbErr)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -144,7 +150,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("cannot start: %w", err)
 	}
-	if err := q.Start(ctx); err != nil {
+	// Jobs must outlive ctx: a stop signal cancels ctx, and Stop below lets
+	// running jobs finish; cancelling their context would cut them short.
+	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 		ln.Close()
 		return fmt.Errorf("cannot start the queue: %w", err)
 	}

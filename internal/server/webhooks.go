@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -75,6 +76,12 @@ func (s *Server) registry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := vendor + "-" + bodyID(body)
+	if !allClaimDigests(res.Pushes) {
+		// A body without a digest names only a tag, and tags move: the same
+		// body later (all Quay ever sends for a tag pushed again) is a new
+		// push, not a retry. Working a retry twice is harmless.
+		id += "-" + rand.Text()
+	}
 	log := s.log.With("source", vendor, "delivery_id", id)
 	if len(res.Pushes) == 0 {
 		log.Info("delivery ignored", "reason", res.Ignored)
@@ -156,6 +163,16 @@ func (s *Server) refuse(w http.ResponseWriter, source string, err error, attrs .
 
 func toPush(p webhook.Push, delivery string, at time.Time) queue.Push {
 	return queue.Push{Image: p.Image, Tag: p.Tag, Digest: p.Digest, Vendor: p.Vendor, DeliveryID: delivery, ReceivedAt: at}
+}
+
+// allClaimDigests reports whether every push names the digest it pushed.
+func allClaimDigests(pushes []webhook.Push) bool {
+	for _, p := range pushes {
+		if p.Digest == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // bodyID identifies a delivery whose sender gives it no id: a retry of the

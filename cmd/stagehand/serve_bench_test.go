@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stagehand-dev/stagehand/internal/githubfake"
+	"github.com/stagehand-dev/stagehand/internal/promote"
+)
+
+// benchDatabases are the queue databases the benchmarks run on: SQLite
+// always, PostgreSQL when crashPostgresEnv names one (skipped otherwise).
+var benchDatabases = []struct {
+	name string
+	url  func(b *testing.B) string
+}{
+	{"sqlite", func(b *testing.B) string { return filepath.Join(b.TempDir(), "queue.db") }},
+	{"postgres", func(b *testing.B) string { return crashPostgresURL(b) }},
+}
+
+// BenchmarkWebhookAccept measures how many signed generic deliveries
+// `stagehand serve` accepts per second, each made durable before its 202,
+// from concurrent senders, and how long a sender waits for the 202. The
+// pushes name images no app uses, so the workers behind do little.
+func BenchmarkWebhookAccept(b *testing.B) {
+	for _, db := range benchDatabases {
+		b.Run(db.name, func(b *testing.B) {
+			url := db.url(b)
+			w := newCrashWorld(b, 1, false)
+			addr := benchServe(b, w, url)
+			client := benchClient()
+			var (
+				seq       atomic.Int64
+				mu        sync.Mutex
+				latencies []time.Duration
+			)
+			b.SetParallelism(4) // senders: 4 × GOMAXPROCS
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				var mine []time.Duration
+				for pb.Next() {
+					n := seq.Add(1)
+					body := crashGenericBody(fmt.Sprintf("ghcr.io/acme/unwatched%d", n%8), fmt.Sprintf("2.0.%d", n), "")
+					t0 := time.Now()
+					if err := crashDeliver(client, addr, body); err != nil {
+						b.Error(err)
+						return
+					}
+					mine = append(mine, time.Since(t0))
+				}
+				mu.Lock()
+				latencies = append(latencies, mine...)
+				mu.Unlock()
+			})
+			elapsed := time.Since(start)
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
+			benchReportPercentiles(b, latencies)
+		})
+	}
+}
+
+// BenchmarkPushToPR measures push-to-merge latency: from the registry's
+// delivery to stagehand until the staging PR for the pushed tag is merged
+// on GitHub. With required checks on, the benchmark plays CI: as soon as
+// the PR is open it reports success and sends GitHub's status event.
+func BenchmarkPushToPR(b *testing.B) {
+	for _, db := range benchDatabases {
+		for _, checks := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/required-checks=%t", db.name, checks), func(b *testing.B) {
+				url := db.url(b)
+				w := newCrashWorld(b, 1, false)
+				app := w.apps[0]
+				if checks {
+					w.gh.SetRequiredChecks("main", "ci")
+				}
+				addr := benchServe(b, w, url)
+				client := benchClient()
+				samples := make([]time.Duration, 0, b.N)
+				var calls int
+				b.ResetTimer()
+				for i := range b.N {
+					b.StopTimer()
+					tag := crashTag(i + 1)
+					digest, err := w.push(app, tag)
+					if err != nil {
+						b.Fatal(err)
+					}
+					before := benchCalls(w.gh)
+					b.StartTimer()
+
+					t0 := time.Now()
+					if err := crashDeliver(client, addr, crashGenericBody(crashImage(app), tag, digest)); err != nil {
+						b.Fatal(err)
+					}
+					if checks {
+						pr := benchWaitPR(b, w.gh, app, tag, false)
+						w.gh.SetStatus(pr.HeadSHA, "ci", "success")
+						if err := benchStatusEvent(client, addr, pr.Head, pr.HeadSHA, i); err != nil {
+							b.Fatal(err)
+						}
+					}
+					benchWaitPR(b, w.gh, app, tag, true)
+					samples = append(samples, time.Since(t0))
+					calls += benchCalls(w.gh) - before
+				}
+				b.StopTimer()
+				benchReportPercentiles(b, samples)
+				b.ReportMetric(float64(calls)/float64(b.N), "github-calls/op")
+			})
+		}
+	}
+}
+
+// benchServe runs `stagehand serve` in this process until the benchmark
+// ends and returns the address it listens on.
+func benchServe(b *testing.B, w *crashWorld, db string) string {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	logs := &benchTail{}
+	exited := make(chan int, 1)
+	go func() {
+		code := run(ctx, w.serveArgs(db), outW, logs)
+		outW.Close()
+		exited <- code
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		lines := bufio.NewScanner(outR)
+		for lines.Scan() {
+			if a, ok := strings.CutPrefix(lines.Text(), "stagehand listening on "); ok {
+				addr <- a
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		b.Cleanup(func() {
+			cancel()
+			if code := <-exited; code != 0 {
+				b.Errorf("stagehand serve exited %d:\n%s", code, logs)
+			}
+		})
+		return a
+	case code := <-exited:
+		cancel()
+		b.Fatalf("stagehand serve exited %d before listening:\n%s", code, logs)
+	case <-time.After(30 * time.Second):
+		cancel()
+		b.Fatalf("stagehand serve did not listen within 30s:\n%s", logs)
+	}
+	return ""
+}
+
+func benchClient() *http.Client {
+	return &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
+	}
+}
+
+// benchWaitPR polls the stand-in until app's staging PR for tag is open
+// (merged false) or merged, and returns it.
+func benchWaitPR(b *testing.B, gh *githubfake.Server, app, tag string, merged bool) githubfake.PullRequest {
+	b.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		prs := gh.PullRequests()
+		for _, pr := range slices.Backward(prs) {
+			m, ok, _ := promote.ParseMarker(pr.Body)
+			if !ok || m.App != app || m.Tag != tag {
+				continue
+			}
+			if (merged && pr.Merged) || (!merged && pr.State == "open") {
+				return pr
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s's staging PR for %s not merged=%t within 30s", app, tag, merged)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// benchStatusEvent sends GitHub's status event for a successful "ci"
+// status on sha, whose branch is branch.
+func benchStatusEvent(client *http.Client, addr, branch, sha string, n int) error {
+	body, err := json.Marshal(map[string]any{
+		"id": n + 1, "sha": sha, "state": "success", "context": "ci",
+		"branches": []map[string]any{{"name": branch, "commit": map[string]string{"sha": sha}}},
+	})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/github", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "status")
+	req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("bench-status-%d-%s", n, sha))
+	req.Header.Set("X-Hub-Signature-256", crashSign(crashGitHubSecret, body))
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusAccepted || string(answer) != "accepted\n" {
+		return fmt.Errorf("status event: %s: %s", resp.Status, answer)
+	}
+	return nil
+}
+
+func benchCalls(gh *githubfake.Server) int {
+	n := 0
+	for _, c := range gh.Calls() {
+		n += c
+	}
+	return n
+}
+
+// benchReportPercentiles reports the median and 99th percentile in ms.
+func benchReportPercentiles(b *testing.B, samples []time.Duration) {
+	if len(samples) == 0 {
+		return
+	}
+	slices.Sort(samples)
+	at := func(p float64) float64 {
+		i := min(len(samples)-1, int(p*float64(len(samples))))
+		return float64(samples[i].Microseconds()) / 1000
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+}
+
+// benchTail keeps the last 16 KB of stagehand's log, to show on failure.
+type benchTail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *benchTail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - 16<<10; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *benchTail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
