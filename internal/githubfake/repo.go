@@ -32,6 +32,12 @@ func (s *Server) seed(ctx context.Context) error {
 		}
 		tree = strings.TrimSpace(string(out))
 		_ = os.Remove(filepath.Join(s.git.home, "seed.index"))
+		// git add leaves every file a loose object; GitHub serves packed
+		// repositories, and git's cost per command on thousands of loose
+		// objects would be the stand-in's, not stagehand's.
+		if _, err := s.git.run(ctx, nil, nil, "repack", "-a", "-d", "-q"); err != nil {
+			return err
+		}
 	} else if _, err := s.git.writeTree(ctx, nil); err != nil { // make sure the empty tree exists
 		return err
 	}
