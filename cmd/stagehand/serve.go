@@ -198,10 +198,19 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
-// registerGitHubMetrics exposes the client's API call count.
-func registerGitHubMetrics(reg prometheus.Registerer, c interface{ Calls() int64 }) {
-	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "stagehand_github_api_calls_total",
-		Help: "GitHub REST API calls made.",
-	}, func() float64 { return float64(c.Calls()) }))
+// registerGitHubMetrics exposes the client's API calls and rate limit left.
+func registerGitHubMetrics(reg prometheus.Registerer, c interface {
+	Calls() int64
+	RateLimitRemaining() int64
+}) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "stagehand_github_api_calls_total",
+			Help: "GitHub REST API calls made.",
+		}, func() float64 { return float64(c.Calls()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "stagehand_github_rate_limit_remaining",
+			Help: "The installation's primary rate limit left, as GitHub last reported it (-1 before any answer).",
+		}, func() float64 { return float64(c.RateLimitRemaining()) }),
+	)
 }

@@ -33,6 +33,7 @@ type Client struct {
 	owner, name    string
 	installationID int64
 	calls          atomic.Int64
+	rateLeft       atomic.Int64 // -1 until GitHub answers
 }
 
 // settings are Options validated and defaulted.
@@ -114,6 +115,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{owner: s.owner, name: s.name}
+	c.rateLeft.Store(-1)
 
 	base := userAgentTransport{next: s.transport, userAgent: s.userAgent}
 	apps := ghinstallation.NewAppsTransportFromPrivateKey(base, s.appID, s.key)
@@ -136,7 +138,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	// Counting sits above ghinstallation so that its token exchanges, made
 	// straight on the base transport, are not counted.
 	itr := ghinstallation.NewFromAppsTransport(apps, c.installationID)
-	c.gh, err = newGitHub(s, countingTransport{next: itr, n: &c.calls})
+	c.gh, err = newGitHub(s, countingTransport{next: itr, n: &c.calls, remaining: &c.rateLeft})
 	if err != nil {
 		return nil, err
 	}
@@ -164,3 +166,7 @@ func (c *Client) InstallationID() int64 { return c.installationID }
 // Calls is the number of REST requests sent so far, including the one-time
 // installation lookup and excluding installation token exchanges.
 func (c *Client) Calls() int64 { return c.calls.Load() }
+
+// RateLimitRemaining is the installation's primary rate limit left as
+// GitHub last reported it, or -1 before any answer.
+func (c *Client) RateLimitRemaining() int64 { return c.rateLeft.Load() }

@@ -284,3 +284,21 @@ func BenchmarkCreateCommitAgainstFake(b *testing.B) {
 	}
 	b.ReportMetric(float64(c.Calls()-before)/float64(b.N), "calls/op")
 }
+
+func TestAgainstFakeRateLimitIsTracked(t *testing.T) {
+	_, c := fakeClient(t)
+	ctx := context.Background()
+	if _, err := c.Branch(ctx, "main"); err != nil {
+		t.Fatal(err)
+	}
+	first := c.RateLimitRemaining()
+	if first < 0 {
+		t.Fatalf("rate limit left %d after an answer", first)
+	}
+	if _, err := c.Branch(ctx, "main"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.RateLimitRemaining(); got != first-1 {
+		t.Fatalf("rate limit left %d after one more call, want %d", got, first-1)
+	}
+}

@@ -2,18 +2,27 @@ package githubapp
 
 import (
 	"net/http"
+	"strconv"
 	"sync/atomic"
 )
 
-// countingTransport counts the requests go-github sends.
+// countingTransport counts the requests go-github sends and remembers the
+// primary rate limit left, as GitHub reports it on every response.
 type countingTransport struct {
-	next http.RoundTripper
-	n    *atomic.Int64
+	next      http.RoundTripper
+	n         *atomic.Int64
+	remaining *atomic.Int64
 }
 
 func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.n.Add(1)
-	return t.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req)
+	if err == nil && t.remaining != nil {
+		if v, perr := strconv.ParseInt(resp.Header.Get("X-RateLimit-Remaining"), 10, 64); perr == nil {
+			t.remaining.Store(v)
+		}
+	}
+	return resp, err
 }
 
 // userAgentTransport names stagehand on requests that carry no User-Agent:
