@@ -131,7 +131,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	handler, err := work.New(work.Options{Engine: engine, Branches: client, Tags: resolver, Recorder: store, Registry: reg, Logger: log})
+	handler, err := work.New(work.Options{Engine: engine, GitHub: client, Tags: resolver, Recorder: store, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}

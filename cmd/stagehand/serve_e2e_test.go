@@ -1404,3 +1404,48 @@ func TestServeStopLetsRunningWorkFinish(t *testing.T) {
 	}
 	w.checkPinned(t, a, "staging")
 }
+
+// TestServeMergeChainsToTheNextStage: GitHub tells stagehand a staging PR
+// was merged, and preprod's PR opens with the same digest; once preprod is
+// merged, prod is manual, so stagehand says on the PR how to promote it.
+func TestServeMergeChainsToTheNextStage(t *testing.T) {
+	t.Parallel()
+	w := e2eStart(t, e2eOptions{})
+	a := w.app("generic")
+	staging, preprod := promote.Branch(a.name, "staging"), promote.Branch(a.name, "preprod")
+	if code, answer := w.send(t, w.deliveries(t)[a.name]); code != http.StatusAccepted {
+		t.Fatalf("push: %d %q", code, answer)
+	}
+	w.eventually(t, "the staging PR merged", func() (bool, string) {
+		pr, _ := w.prOf(staging)
+		return pr.Merged, pr.State
+	})
+	pr := w.checkPinned(t, a, "staging")
+	if code, answer := w.send(t, w.prClosed(t, pr)); code != http.StatusAccepted {
+		t.Fatalf("pull_request closed: %d %q", code, answer)
+	}
+	w.eventually(t, "preprod's PR opened", func() (bool, string) {
+		pre, ok := w.prOf(preprod)
+		return ok && pre.State == "open", fmt.Sprint(ok)
+	})
+	pre, _ := w.prOf(preprod)
+	m, ok, err := promote.ParseMarker(pre.Body)
+	if err != nil || !ok || m.Digest != w.digests[a.name] || m.From != "staging" {
+		t.Fatalf("preprod PR proposes %+v (%v), want %s from staging", m, err, w.digests[a.name])
+	}
+	if _, err := w.gh.MergeAsUser(pre.Number, "octocat"); err != nil {
+		t.Fatal(err)
+	}
+	pre, _ = w.prOf(preprod)
+	if code, answer := w.send(t, w.prClosed(t, pre)); code != http.StatusAccepted {
+		t.Fatalf("pull_request closed: %d %q", code, answer)
+	}
+	w.eventually(t, "both merges worked", w.jobsDone(t, "pr_closed", 2))
+	pre, _ = w.prOf(preprod)
+	if len(pre.Comments) == 0 || !strings.Contains(pre.Comments[len(pre.Comments)-1], "prod is a manual stage") {
+		t.Fatalf("no word on how to promote to prod: %q", pre.Comments)
+	}
+	if _, ok := w.prOf(promote.Branch(a.name, "prod")); ok {
+		t.Fatal("a PR was opened for the manual prod stage")
+	}
+}

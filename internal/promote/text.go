@@ -81,7 +81,12 @@ func (p proposal) next_() string {
 	if p.next == nil {
 		return now + fmt.Sprintf(" %s is the last stage.", p.stage.Name)
 	}
-	return now + fmt.Sprintf(" Once it is merged, promote it to %s with `stagehand promote --app %s --to %s`.", p.next.Name, p.app.Name, p.next.Name)
+	switch p.next.Mode {
+	case config.Manual:
+		return now + fmt.Sprintf(" Then %s is next; it is a manual stage, so nothing moves there until someone promotes it, and stagehand says here how.", p.next.Name)
+	default:
+		return now + fmt.Sprintf(" Once it is merged, stagehand proposes this same image (same digest) for %s.", p.next.Name)
+	}
 }
 
 func staleComment(stage string, current manifest.Pinned) string {

@@ -6,6 +6,7 @@ package work
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -20,13 +21,16 @@ import (
 // Engine is the part of *promote.Engine the workers call.
 type Engine interface {
 	ImagePushed(ctx context.Context, image, tag string) ([]promote.Outcome, error)
+	Chain(ctx context.Context, app, from string) (promote.Outcome, error)
 	Reconsider(ctx context.Context, app, stage string) (promote.Outcome, error)
 	Reconcile(ctx context.Context, tags promote.TagLister) ([]promote.Outcome, error)
 }
 
-// BranchDeleter removes a stagehand branch once its PR is closed.
-type BranchDeleter interface {
+// GitHub is what the workers do on GitHub themselves: remove a stagehand
+// branch once its PR is closed, and say on a PR what happens next.
+type GitHub interface {
 	DeleteBranch(ctx context.Context, name string) error
+	Comment(ctx context.Context, number int, body string) error
 }
 
 // Recorder keeps the deployment history: a stage that now runs an image.
@@ -37,7 +41,7 @@ type Recorder interface {
 // Options configure a Handler. Engine, Branches, Tags and Recorder are required.
 type Options struct {
 	Engine   Engine
-	Branches BranchDeleter
+	GitHub   GitHub
 	Tags     promote.TagLister
 	Recorder Recorder
 	Registry prometheus.Registerer // optional
@@ -56,8 +60,8 @@ var _ queue.Handler = (*Handler)(nil)
 // New returns a Handler.
 func New(opts Options) (*Handler, error) {
 	var errs []error
-	if opts.Engine == nil || opts.Branches == nil || opts.Tags == nil || opts.Recorder == nil {
-		errs = append(errs, errors.New("work: engine, branches, tags and recorder are required"))
+	if opts.Engine == nil || opts.GitHub == nil || opts.Tags == nil || opts.Recorder == nil {
+		errs = append(errs, errors.New("work: engine, GitHub, tags and recorder are required"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -94,8 +98,9 @@ func (h *Handler) Push(ctx context.Context, p queue.Push) error {
 	return classify(err)
 }
 
-// PRClosed records a merged stagehand PR as the stage's new state and
-// removes its branch; a PR closed unmerged only loses its branch.
+// PRClosed records a merged stagehand PR as the stage's new state, removes
+// its branch, and moves the app on to the next stage; a PR closed unmerged
+// only loses its branch and chains nothing.
 func (h *Handler) PRClosed(ctx context.Context, pr queue.PRClosed) error {
 	m, ok, err := promote.ParseMarker(pr.Body)
 	if err != nil || !ok || pr.HeadRef != promote.Branch(m.App, m.Stage) {
@@ -103,20 +108,34 @@ func (h *Handler) PRClosed(ctx context.Context, pr queue.PRClosed) error {
 		return nil
 	}
 	log := h.log.With("pr", pr.Number, "app", m.App, "stage", m.Stage, "digest", m.Digest)
-	if pr.Merged {
-		at := pr.MergedAt
-		if at.IsZero() {
-			at = time.Now()
-		}
-		d := queue.StageDone{App: m.App, Stage: m.Stage, Image: m.Image, Tag: m.Tag, Digest: m.Digest, PR: pr.Number, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, At: at}
-		if err := h.opts.Recorder.StageDone(ctx, d); err != nil {
-			return err
-		}
-		log.Info("stage done", "tag", m.Tag, "merged_by", pr.MergedBy)
-	} else {
+	if !pr.Merged {
 		log.Info("stagehand PR closed without merging")
+		return h.opts.GitHub.DeleteBranch(ctx, pr.HeadRef)
 	}
-	return h.opts.Branches.DeleteBranch(ctx, pr.HeadRef)
+	at := pr.MergedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	d := queue.StageDone{App: m.App, Stage: m.Stage, Image: m.Image, Tag: m.Tag, Digest: m.Digest, PR: pr.Number, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, At: at}
+	if err := h.opts.Recorder.StageDone(ctx, d); err != nil {
+		return err
+	}
+	log.Info("stage done", "tag", m.Tag, "merged_by", pr.MergedBy)
+	if err := h.opts.GitHub.DeleteBranch(ctx, pr.HeadRef); err != nil {
+		return err
+	}
+	o, err := h.opts.Engine.Chain(ctx, m.App, m.Stage)
+	h.report(log, o)
+	if err != nil {
+		return classify(err)
+	}
+	if o.Result == promote.Manual {
+		// The job may run again; a repeated note is the lesser harm than
+		// none, and it only happens when a run failed after this point.
+		body := fmt.Sprintf("%s `%s` is now in %s. %s", m.App, m.Tag, m.Stage, o.Reason)
+		return h.opts.GitHub.Comment(ctx, pr.Number, body)
+	}
+	return nil
 }
 
 // Checks retries the auto-merge of the stagehand PRs on the branches whose

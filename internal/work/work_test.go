@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stagehand-dev/stagehand/internal/promote"
@@ -16,6 +17,8 @@ const digest = "sha256:111111111111111111111111111111111111111111111111111111111
 type fakeEngine struct {
 	pushed       []string
 	reconsidered []string
+	chained      []string
+	chain        promote.Outcome
 	outs         []promote.Outcome
 	err          error
 }
@@ -23,6 +26,13 @@ type fakeEngine struct {
 func (f *fakeEngine) ImagePushed(ctx context.Context, image, tag string) ([]promote.Outcome, error) {
 	f.pushed = append(f.pushed, image+":"+tag)
 	return f.outs, f.err
+}
+func (f *fakeEngine) Chain(ctx context.Context, app, from string) (promote.Outcome, error) {
+	f.chained = append(f.chained, app+"/"+from)
+	if f.chain.Result != "" {
+		return f.chain, f.err
+	}
+	return promote.Outcome{App: app, Result: promote.Opened}, f.err
 }
 func (f *fakeEngine) Reconsider(ctx context.Context, app, stage string) (promote.Outcome, error) {
 	f.reconsidered = append(f.reconsidered, app+"/"+stage)
@@ -32,10 +42,18 @@ func (f *fakeEngine) Reconcile(ctx context.Context, tags promote.TagLister) ([]p
 	return nil, f.err
 }
 
-type fakeBranches struct{ deleted []string }
+type fakeGitHub struct {
+	deleted  []string
+	comments []string
+}
 
-func (f *fakeBranches) DeleteBranch(ctx context.Context, name string) error {
+func (f *fakeGitHub) DeleteBranch(ctx context.Context, name string) error {
 	f.deleted = append(f.deleted, name)
+	return nil
+}
+
+func (f *fakeGitHub) Comment(ctx context.Context, number int, body string) error {
+	f.comments = append(f.comments, fmt.Sprintf("#%d: %s", number, body))
 	return nil
 }
 
@@ -50,10 +68,10 @@ func (f *fakeRecorder) StageDone(ctx context.Context, d queue.StageDone) error {
 	return nil
 }
 
-func newHandler(t *testing.T, e *fakeEngine) (*Handler, *fakeBranches, *fakeRecorder) {
+func newHandler(t *testing.T, e *fakeEngine) (*Handler, *fakeGitHub, *fakeRecorder) {
 	t.Helper()
-	b, r := &fakeBranches{}, &fakeRecorder{}
-	h, err := New(Options{Engine: e, Branches: b, Tags: fakeTags{}, Recorder: r})
+	b, r := &fakeGitHub{}, &fakeRecorder{}
+	h, err := New(Options{Engine: e, GitHub: b, Tags: fakeTags{}, Recorder: r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +92,16 @@ func TestPRClosed(t *testing.T) {
 		{"marker copied into another branch", queue.PRClosed{Number: 5, Merged: true, Body: body, HeadRef: "feature"}, 0, 0},
 	}
 	for _, tt := range tests {
-		h, b, r := newHandler(t, &fakeEngine{})
+		e := &fakeEngine{}
+		h, b, r := newHandler(t, e)
 		if err := h.PRClosed(context.Background(), tt.pr); err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
 		if len(r.done) != tt.done || len(b.deleted) != tt.deleted {
 			t.Errorf("%s: recorded %d, deleted %d; want %d, %d", tt.name, len(r.done), len(b.deleted), tt.done, tt.deleted)
+		}
+		if len(e.chained) != tt.done {
+			t.Errorf("%s: chained %v; only a merged stagehand PR chains", tt.name, e.chained)
 		}
 		if tt.done == 1 {
 			d := r.done[0]
@@ -132,5 +154,17 @@ func TestPushLogsAndReturnsTransientErrors(t *testing.T) {
 	}
 	if len(e.pushed) != 1 || e.pushed[0] != "ghcr.io/acme/web:1.0.0" {
 		t.Fatalf("engine saw %v", e.pushed)
+	}
+}
+
+func TestMergeIntoManualStageSaysHowToPromote(t *testing.T) {
+	e := &fakeEngine{chain: promote.Outcome{App: "web", Stage: "prod", Result: promote.Manual, Reason: "prod is a manual stage: promote with X"}}
+	h, gh, _ := newHandler(t, e)
+	body := promote.Marker{App: "web", Stage: "preprod", Image: "ghcr.io/acme/web", Tag: "1.1.0", Digest: digest}.String()
+	if err := h.PRClosed(context.Background(), queue.PRClosed{Number: 9, Merged: true, Body: body, HeadRef: "stagehand/web/preprod"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(gh.comments) != 1 || !strings.Contains(gh.comments[0], "#9: web `1.1.0` is now in preprod. prod is a manual stage") {
+		t.Fatalf("comments %q", gh.comments)
 	}
 }
