@@ -37,6 +37,8 @@ type Options struct {
 	// Validate checks every GitHub request and response against GitHub's
 	// REST description, as the tests do.
 	Validate bool
+	// Holds, when set, is where the engine looks for held stages.
+	Holds promote.Holds
 }
 
 // Result is what a run ends with, for tests to check.
@@ -101,7 +103,7 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 		wd.Close()
 		return nil, err
 	}
-	wd.Engine, err = promote.New(promote.Options{GitHub: wd.Client, Resolver: resolver})
+	wd.Engine, err = promote.New(promote.Options{GitHub: wd.Client, Resolver: resolver, Holds: opts.Holds})
 	if err != nil {
 		wd.Close()
 		return nil, err

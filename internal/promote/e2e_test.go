@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stagehand-dev/stagehand/internal/demo"
+	"github.com/stagehand-dev/stagehand/internal/gate"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 )
 
@@ -15,9 +16,11 @@ const seed = "../../testdata/configrepo"
 
 // world starts a registry, the GitHub stand-in (every request and response
 // validated against GitHub's REST description) and the engine.
-func world(t *testing.T) *demo.World {
+func world(t *testing.T) *demo.World { return worldWith(t, nil) }
+
+func worldWith(t *testing.T, holds promote.Holds) *demo.World {
 	t.Helper()
-	wd, err := demo.Start(context.Background(), demo.Options{Seed: seed, Validate: true})
+	wd, err := demo.Start(context.Background(), demo.Options{Seed: seed, Validate: true, Holds: holds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,4 +457,29 @@ func TestChainOnMerge(t *testing.T) {
 	if c, err = wd.Engine.Chain(context.Background(), "web", "prod"); err != nil || c.Result != promote.Ignored {
 		t.Fatalf("chain after the last stage: %+v %v", c, err)
 	}
+}
+
+// holdBook is a stand-in for the database's holds.
+type holdBook map[string]gate.Hold
+
+func (h holdBook) HoldOn(ctx context.Context, app, stage string) (gate.Hold, bool, error) {
+	v, ok := h[app+"/"+stage]
+	return v, ok, nil
+}
+
+func TestHeldStageTakesNoPromotion(t *testing.T) {
+	holds := holdBook{"web/staging": {By: "ann", Reason: "incident 42"}}
+	wd := worldWith(t, holds)
+	push(t, wd, "1.0.0", false)
+	before := snap(t, wd)
+	o := pushed(t, wd, "1.0.0")
+	expect(t, o, promote.Refused)
+	if o.Reason != "web is held in staging by @ann: incident 42; release it with `/release web staging` first" {
+		t.Fatalf("refusal: %q", o.Reason)
+	}
+	if after := snap(t, wd); after != before {
+		t.Fatal("a held stage was changed")
+	}
+	delete(holds, "web/staging")
+	expect(t, pushed(t, wd, "1.0.0"), promote.Merged)
 }

@@ -16,6 +16,7 @@ import (
 type Engine struct {
 	gh       GitHub
 	resolver DigestResolver
+	holds    Holds
 	base     string
 	dryRun   bool
 	log      *slog.Logger
@@ -28,6 +29,8 @@ type Options struct {
 	// BaseBranch is the config repository's branch that Argo CD or Flux
 	// deploy from; default "main".
 	BaseBranch string
+	// Holds, when set, stops promotions into held stages.
+	Holds Holds
 	// DryRun reads everything and decides, but writes nothing to GitHub:
 	// outcomes that would change something come back as Planned.
 	DryRun bool
@@ -46,7 +49,7 @@ func New(opts Options) (*Engine, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	e := &Engine{gh: opts.GitHub, resolver: opts.Resolver, base: opts.BaseBranch, dryRun: opts.DryRun, log: opts.Logger}
+	e := &Engine{gh: opts.GitHub, resolver: opts.Resolver, holds: opts.Holds, base: opts.BaseBranch, dryRun: opts.DryRun, log: opts.Logger}
 	if e.base == "" {
 		e.base = "main"
 	}

@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 
+	"github.com/stagehand-dev/stagehand/internal/gate"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 )
 
@@ -48,4 +49,10 @@ type GitHub interface {
 // DigestResolver turns a pushed tag into the digest the registry serves.
 type DigestResolver interface {
 	Resolve(ctx context.Context, image, tag string) (string, error)
+}
+
+// Holds tells whether an app's stage is held: a held stage takes no
+// promotion, automatic or manual, until someone releases it.
+type Holds interface {
+	HoldOn(ctx context.Context, app, stage string) (gate.Hold, bool, error)
 }

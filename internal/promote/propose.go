@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/gate"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
 )
@@ -26,6 +27,19 @@ func (e *Engine) propose(ctx context.Context, snap snapshot, app config.App, sta
 			return out, nil
 		}
 		return out, e.closeStale(ctx, branch, stage.Name, target.pinned, log)
+	}
+
+	if e.holds != nil {
+		h, held, err := e.holds.HoldOn(ctx, app.Name, stage.Name)
+		if err != nil {
+			return failed(out, fmt.Errorf("read holds: %w", err))
+		}
+		if held {
+			if v := gate.NotHeld(app.Name, stage.Name, &h); !v.OK {
+				out.Result, out.Reason = Refused, v.Reason
+				return out, nil
+			}
+		}
 	}
 
 	rw, err := manifest.Rewrite(target.path, target.data, manifest.Image{Name: app.Image, Tag: want.Tag, Digest: want.Digest})

@@ -77,6 +77,9 @@ type IssueComment struct {
 	Body, User  string
 	UserType    string // "Bot" for bots, "User" for people
 	Action      string
+	// IssueBody is the issue's or PR's description, where a stagehand PR
+	// keeps its marker.
+	IssueBody string
 }
 
 // ParseGitHubRequest verifies and parses one delivery from its headers and
@@ -314,6 +317,7 @@ func onIssueComment(ev *GitHubEvent, body []byte) error {
 		User:        e.GetComment().GetUser().GetLogin(),
 		UserType:    e.GetComment().GetUser().GetType(),
 		Action:      ev.Action,
+		IssueBody:   e.GetIssue().GetBody(),
 	}
 	return nil
 }

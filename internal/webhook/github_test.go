@@ -126,7 +126,8 @@ func TestParseGitHub(t *testing.T) {
 		{"issue_comment", "github/issue_comment/created.payload.json", GitHubEvent{
 			Event: "issue_comment", Action: "created",
 			Comment: &IssueComment{IssueNumber: 1, IsPR: false, CommentID: 492700400,
-				Body: "You are totally right! I'll get this fixed right away.", User: "Codertocat", UserType: "User", Action: "created"}}},
+				Body: "You are totally right! I'll get this fixed right away.", User: "Codertocat", UserType: "User", Action: "created",
+				IssueBody: "It looks like you accidently spelled 'commit' with two 't's."}}},
 		{"issue_comment", "github/issue_comment/created.on-pull-request.atlantis-fixture.json", GitHubEvent{
 			Event: "issue_comment", Action: "created",
 			Comment: &IssueComment{IssueNumber: 1, IsPR: true, CommentID: 396926483,
