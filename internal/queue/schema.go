@@ -59,6 +59,50 @@ var migrations = [][]string{
 			PRIMARY KEY (app, stage, pr)
 		)`,
 	},
+	{
+		// The promotion workflow's state (holds.go, actions.go, links.go).
+		// Booleans are BIGINT 0/1 and times Unix nanoseconds, as above.
+		`CREATE TABLE stagehand_holds (
+			app TEXT NOT NULL,
+			stage TEXT NOT NULL,
+			held_by TEXT NOT NULL,
+			reason TEXT NOT NULL,
+			held_at BIGINT NOT NULL,
+			by_rollback BIGINT NOT NULL,
+			PRIMARY KEY (app, stage)
+		)`,
+		// Audit log ids come from stagehand_counters, not from SQLite's
+		// AUTOINCREMENT or PostgreSQL's identity columns, which share no
+		// syntax: the migration runner runs the same DDL on both.
+		`CREATE TABLE stagehand_counters (
+			name TEXT PRIMARY KEY,
+			value BIGINT NOT NULL
+		)`,
+		`CREATE TABLE stagehand_actions (
+			id BIGINT PRIMARY KEY,
+			acted_at BIGINT NOT NULL,
+			actor TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			app TEXT NOT NULL,
+			stage TEXT NOT NULL,
+			from_tag TEXT NOT NULL,
+			from_digest TEXT NOT NULL,
+			to_tag TEXT NOT NULL,
+			to_digest TEXT NOT NULL,
+			pr BIGINT NOT NULL,
+			result TEXT NOT NULL,
+			reason TEXT NOT NULL,
+			source TEXT NOT NULL
+		)`,
+		`CREATE INDEX stagehand_actions_acted_at ON stagehand_actions (acted_at, id)`,
+		`CREATE INDEX stagehand_actions_app_acted_at ON stagehand_actions (app, acted_at, id)`,
+		`CREATE INDEX stagehand_stage_history_merged_at ON stagehand_stage_history (merged_at)`,
+		`CREATE INDEX stagehand_stage_history_app_merged_at ON stagehand_stage_history (app, merged_at)`,
+		`CREATE TABLE stagehand_used_links (
+			id TEXT PRIMARY KEY,
+			used_at BIGINT NOT NULL
+		)`,
+	},
 }
 
 // migrate applies River's migrations and then stagehand's. On PostgreSQL,
