@@ -127,11 +127,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	engine, err := promote.New(promote.Options{GitHub: client, Resolver: resolver, BaseBranch: f.github.base, Logger: log})
+	engine, err := promote.New(promote.Options{GitHub: client, Resolver: resolver, Holds: work.Holds{Store: store}, BaseBranch: f.github.base, Logger: log})
 	if err != nil {
 		return err
 	}
-	handler, err := work.New(work.Options{Engine: engine, GitHub: client, Tags: resolver, Recorder: store, Registry: reg, Logger: log})
+	handler, err := work.New(work.Options{Engine: engine, GitHub: client, Tags: resolver, Store: store, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -1449,3 +1449,75 @@ func TestServeMergeChainsToTheNextStage(t *testing.T) {
 		t.Fatal("a PR was opened for the manual prod stage")
 	}
 }
+
+// comment is GitHub's issue_comment delivery for a comment a person made
+// on the fake (on a PR, whose body carries stagehand's marker).
+func (w *e2eWorld) comment(t *testing.T, pr githubfake.PullRequest, login, body string) e2eDelivery {
+	t.Helper()
+	id := w.gh.AddComment(pr.Number, login, body)
+	return e2eGitHub("issue_comment", e2eID(), e2eEdit(t, "github/issue_comment/created.on-pull-request.atlantis-fixture.json", map[string]any{
+		"issue.number": pr.Number, "issue.body": pr.Body,
+		"comment.id": id, "comment.body": body,
+		"comment.user": map[string]any{"login": login, "id": 1000 + len(login), "type": "User"},
+	}))
+}
+
+// lastComment is the newest comment on a PR.
+func (w *e2eWorld) lastComment(number int) string {
+	cs := w.gh.CommentsOn(number)
+	if len(cs) == 0 {
+		return ""
+	}
+	return cs[len(cs)-1].Body
+}
+
+// TestServeCommentCommands: on a merged staging PR, a reader's /promote is
+// refused and says why; a writer's opens preprod's PR; /hold stops it and
+// /release lets promotions move again. Each comment gets a reaction at once.
+func TestServeCommentCommands(t *testing.T) {
+	t.Parallel()
+	w := e2eStart(t, e2eOptions{})
+	a := w.app("generic")
+	w.gh.SetPermission("reader", "read")
+	w.gh.SetPermission("writer", "write")
+	staging, preprod := promote.Branch(a.name, "staging"), promote.Branch(a.name, "preprod")
+	if code, answer := w.send(t, w.deliveries(t)[a.name]); code != http.StatusAccepted {
+		t.Fatalf("push: %d %q", code, answer)
+	}
+	w.eventually(t, "the staging PR merged", func() (bool, string) {
+		pr, _ := w.prOf(staging)
+		return pr.Merged, pr.State
+	})
+	pr, _ := w.prOf(staging)
+	say := func(login, body string, jobs int, want string) {
+		t.Helper()
+		d := w.comment(t, pr, login, body)
+		if code, answer := w.send(t, d); code != http.StatusAccepted || answer != "accepted" {
+			t.Fatalf("%s: %d %q", body, code, answer)
+		}
+		w.eventually(t, body+" answered", w.jobsDone(t, "comment", jobs))
+		if got := w.lastComment(pr.Number); !strings.Contains(got, want) {
+			t.Fatalf("%s by %s: reply %q, want %q", body, login, got, want)
+		}
+	}
+
+	say("reader", "/promote", 1, "@reader may not promote into preprod")
+	if _, ok := w.prOf(preprod); ok {
+		t.Fatal("a refused promotion opened a PR")
+	}
+	say("writer", "/hold "+a.name+" preprod waiting for QA", 2, "is held in preprod")
+	say("writer", "/promote", 3, "is held in preprod by @writer: waiting for QA")
+	say("writer", "/release "+a.name+" preprod", 4, "is released in preprod")
+	say("writer", "/promote", 5, "→ preprod: opened")
+	pre, ok := w.prOf(preprod)
+	if !ok || pre.State != "open" {
+		t.Fatal("no preprod PR after the writer's /promote")
+	}
+	for _, c := range w.gh.CommentsOn(pr.Number) {
+		if c.User == "writer" || c.User == "reader" {
+			if r := w.gh.Reactions(c.ID); len(r) == 0 {
+				t.Errorf("comment %q got no reaction", c.Body)
+			}
+		}
+	}
+}

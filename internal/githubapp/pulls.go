@@ -99,6 +99,17 @@ func (c *Client) Comment(ctx context.Context, number int, body string) error {
 	return nil
 }
 
+// React adds a reaction to an issue or pull request comment: content is
+// one of GitHub's "+1", "-1", "laugh", "confused", "heart", "hooray",
+// "rocket" or "eyes". Reacting twice the same way is not an error.
+func (c *Client) React(ctx context.Context, commentID int64, content string) error {
+	_, _, err := c.gh.Reactions.CreateIssueCommentReaction(ctx, c.owner, c.name, commentID, content)
+	if err != nil {
+		return wrap(fmt.Sprintf("react %s to comment %d", content, commentID), err, nil)
+	}
+	return nil
+}
+
 // Merge merges a pull request with a merge commit titled title, only if its
 // head is still headSHA, and returns the merge commit's SHA. GitHub's
 // refusals keep its words: 405 (checks, reviews, conflicts, draft) is

@@ -34,6 +34,14 @@ type PullRequest struct {
 	MergeSHA  string // merge_commit_sha once merged
 }
 
+// Commit is one commit as a history lists it.
+type Commit struct {
+	SHA     string
+	Message string
+	Author  string    // GitHub login, or the commit's author name when GitHub knows no account
+	Date    time.Time // committer date: when the commit was made in its present form
+}
+
 // Check is the state of one required check on a commit: "success",
 // "pending" (queued, in progress, or not reported at all) or "failure"
 // (failure, error, cancelled, timed out, action required, stale).

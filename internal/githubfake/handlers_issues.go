@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -12,8 +13,18 @@ import (
 // labelColors are GitHub's palette for labels made on the fly.
 var labelColors = []string{"0e8a16", "1d76db", "5319e7", "b60205", "d93f0b", "fbca04", "006b75", "ededed"}
 
+// issueParam finds what {issue_number} names: a pull request or a plain
+// issue.
+func (s *Server) issueParam(c *call) *conversation {
+	n, err := strconv.Atoi(c.params["issue_number"])
+	if err != nil {
+		return nil
+	}
+	return s.conversationOf(n)
+}
+
 func (s *Server) addLabels(ctx context.Context, c *call) reply {
-	p := s.pullParam(c, "issue_number")
+	p := s.issueParam(c)
 	if p == nil {
 		return notFound()
 	}
@@ -88,22 +99,35 @@ func containsFold(list []string, s string) bool {
 
 func (s *Server) commentJSON(cm *comment) map[string]any {
 	api := s.repoAPI()
+	kind := "issues"
+	if s.pullByNumber(cm.Issue) != nil {
+		kind = "pull"
+	}
 	return map[string]any{
 		"id":                 cm.ID,
 		"node_id":            nodeID("IssueComment", cm.ID),
 		"url":                fmt.Sprintf("%s/issues/comments/%d", api, cm.ID),
-		"html_url":           fmt.Sprintf("%s/pull/%d#issuecomment-%d", s.repoHTML(), cm.Issue, cm.ID),
+		"html_url":           fmt.Sprintf("%s/%s/%d#issuecomment-%d", s.repoHTML(), kind, cm.Issue, cm.ID),
 		"issue_url":          fmt.Sprintf("%s/issues/%d", api, cm.Issue),
 		"body":               cm.Body,
 		"user":               s.user(cm.User),
 		"created_at":         stamp(cm.CreatedAt),
 		"updated_at":         stamp(cm.CreatedAt),
-		"author_association": "NONE",
+		"author_association": s.association(cm.User),
 	}
 }
 
+// association is a commenter's author_association: the fake knows
+// collaborators (SetPermission) and no one else.
+func (s *Server) association(login string) string {
+	if _, found := s.collabs[strings.ToLower(login)]; found {
+		return "COLLABORATOR"
+	}
+	return "NONE"
+}
+
 func (s *Server) createComment(ctx context.Context, c *call) reply {
-	p := s.pullParam(c, "issue_number")
+	p := s.issueParam(c)
 	if p == nil {
 		return notFound()
 	}
@@ -120,17 +144,17 @@ func (s *Server) createComment(ctx context.Context, c *call) reply {
 	return created(s.commentJSON(cm))
 }
 
-func (s *Server) addComment(p *pull, login, body string) *comment {
+func (s *Server) addComment(cv *conversation, login, body string) *comment {
 	now := time.Now().UTC().Truncate(time.Second)
-	cm := &comment{ID: s.newID(), Issue: p.Number, User: login, Body: body, CreatedAt: now}
+	cm := &comment{ID: s.newID(), Issue: cv.Number, User: login, Body: body, CreatedAt: now}
 	s.comments = append(s.comments, cm)
-	p.Comments = append(p.Comments, cm.ID)
-	p.UpdatedAt = now
+	cv.Comments = append(cv.Comments, cm.ID)
+	cv.UpdatedAt = now
 	return cm
 }
 
 func (s *Server) listComments(ctx context.Context, c *call) reply {
-	p := s.pullParam(c, "issue_number")
+	p := s.issueParam(c)
 	if p == nil {
 		return notFound()
 	}

@@ -107,9 +107,10 @@ func (s *Server) createPull(ctx context.Context, c *call) reply {
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	p := &pull{
-		Number: len(s.pulls) + 1, ID: s.newID(), Title: req.Title, Body: req.Body, State: "open", Draft: req.Draft,
-		User: c.actor, Head: branch, Base: req.Base, HeadSHA: headSHA, BaseSHA: baseSHA, CreatedAt: now, UpdatedAt: now,
+		ID: s.newID(), Title: req.Title, Body: req.Body, State: "open", Draft: req.Draft,
+		User: c.actor, Head: branch, Base: req.Base, HeadSHA: headSHA, BaseSHA: baseSHA, CreatedAt: now,
 	}
+	p.Number, p.UpdatedAt = s.newNumber(), now
 	s.pulls = append(s.pulls, p)
 	out, err := s.pullFull(ctx, p)
 	if err != nil {
@@ -118,7 +119,7 @@ func (s *Server) createPull(ctx context.Context, c *call) reply {
 	return created(out)
 }
 
-// pullParam finds {pull_number} (or {issue_number}).
+// pullParam finds {pull_number}; a plain issue's number finds nothing.
 func (s *Server) pullParam(c *call, name string) *pull {
 	n, err := strconv.Atoi(c.params[name])
 	if err != nil {

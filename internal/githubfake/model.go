@@ -2,9 +2,18 @@ package githubfake
 
 import "time"
 
+// conversation is what a pull request and a plain issue share under their
+// issue number: labels and comments.
+type conversation struct {
+	Number    int
+	Labels    []string // names, in the order added
+	Comments  []int64  // comment ids
+	UpdatedAt time.Time
+}
+
 // pull is a pull request's state. Number is also its issue number.
 type pull struct {
-	Number    int
+	conversation
 	ID        int64
 	Title     string
 	Body      string
@@ -15,15 +24,22 @@ type pull struct {
 	Base      string
 	HeadSHA   string // frozen once closed; open PRs follow the branch
 	BaseSHA   string
-	Labels    []string // names, in the order added
-	Comments  []int64  // comment ids
 	Merged    bool
 	MergedAt  time.Time
 	MergedBy  string
 	MergeSHA  string
 	CreatedAt time.Time
-	UpdatedAt time.Time
 	ClosedAt  time.Time
+}
+
+// issue is a plain issue, one that is not a pull request; it takes its
+// number from the sequence pull requests use.
+type issue struct {
+	conversation
+	ID        int64
+	Title     string
+	User      string
+	CreatedAt time.Time
 }
 
 type label struct {
@@ -39,6 +55,25 @@ type comment struct {
 	Body      string
 	CreatedAt time.Time
 }
+
+// reaction is one person's (or the App's) emoji on an issue comment.
+type reaction struct {
+	ID        int64
+	Comment   int64
+	User      string
+	Content   string // +1, -1, laugh, confused, heart, hooray, rocket, eyes
+	CreatedAt time.Time
+}
+
+// collaborator is a person with a role on the repository.
+type collaborator struct {
+	Login string // as set, for rendering
+	Role  string // admin, maintain, write, triage, read
+}
+
+// teamKey names one person in one team; all parts lower case, as GitHub
+// compares logins and slugs without case.
+type teamKey struct{ Org, Team, Login string }
 
 // commitStatus is one POST /statuses/{sha}.
 type commitStatus struct {

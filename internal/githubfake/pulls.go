@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -225,9 +226,32 @@ func (s *Server) closePull(p *pull, now time.Time) {
 	p.State, p.ClosedAt, p.UpdatedAt = "closed", now, now
 }
 
+// pullByNumber finds a pull request; nil for a plain issue or nothing.
 func (s *Server) pullByNumber(n int) *pull {
-	if n < 1 || n > len(s.pulls) {
+	i, found := slices.BinarySearchFunc(s.pulls, n, func(p *pull, n int) int { return p.Number - n })
+	if !found {
 		return nil
 	}
-	return s.pulls[n-1]
+	return s.pulls[i]
+}
+
+// issueByNumber finds a plain issue; nil for a pull request or nothing.
+func (s *Server) issueByNumber(n int) *issue {
+	i, found := slices.BinarySearchFunc(s.issues, n, func(is *issue, n int) int { return is.Number - n })
+	if !found {
+		return nil
+	}
+	return s.issues[i]
+}
+
+// conversationOf finds what issue number n names, a pull request or a
+// plain issue; nil when it is neither.
+func (s *Server) conversationOf(n int) *conversation {
+	if p := s.pullByNumber(n); p != nil {
+		return &p.conversation
+	}
+	if is := s.issueByNumber(n); is != nil {
+		return &is.conversation
+	}
+	return nil
 }

@@ -140,7 +140,7 @@ func (s *Server) repoCore() map[string]any {
 func (s *Server) repository() map[string]any {
 	r := s.repoCore()
 	host := strings.TrimSuffix(strings.TrimPrefix(s.base, "http://"), "/")
-	open := 0
+	open := len(s.issues) // plain issues are never closed here
 	for _, p := range s.pulls {
 		if p.State == "open" {
 			open++

@@ -38,6 +38,10 @@ var handlers = map[string]handler{
 	"issues/create-comment": (*Server).createComment,
 	"issues/list-comments":  (*Server).listComments,
 
+	"reactions/create-for-issue-comment":      (*Server).createCommentReaction,
+	"repos/get-collaborator-permission-level": (*Server).getCollaboratorPermission,
+	"teams/get-membership-for-user-in-org":    (*Server).getTeamMembership,
+
 	"repos/get-status-checks-protection": (*Server).getStatusChecksProtection,
 	"repos/get-combined-status-for-ref":  (*Server).getCombinedStatus,
 	"checks/list-for-ref":                (*Server).listCheckRuns,

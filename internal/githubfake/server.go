@@ -33,9 +33,14 @@ type Server struct {
 	closed     bool
 	git        *gitRepo
 	refs       map[string]string // full ref name → SHA
-	pulls      []*pull           // by number-1
+	numbers    int               // issue numbers handed out, to pull requests and plain issues alike
+	pulls      []*pull           // by number
+	issues     []*issue          // plain issues, by number
 	labels     map[string]*label // by lower-case name
 	comments   []*comment
+	reactions  []*reaction
+	collabs    map[string]collaborator    // by lower-case login
+	teams      map[teamKey]string         // membership state: active, pending
 	statuses   map[string][]*commitStatus // by commit SHA, oldest first
 	checkRuns  map[string][]*checkRun     // by commit SHA, oldest first
 	protection map[string]*protection     // by branch
@@ -72,6 +77,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, spec: sp, routes: routes, root: root,
 		refs: map[string]string{}, labels: map[string]*label{},
+		collabs: map[string]collaborator{}, teams: map[teamKey]string{},
 		statuses: map[string][]*commitStatus{}, checkRuns: map[string][]*checkRun{},
 		protection: map[string]*protection{}, tokens: map[string]time.Time{},
 		rates: map[string]*rate{}, calls: map[string]int{},
@@ -277,6 +283,13 @@ func requestID() string {
 func (s *Server) newID() int64 {
 	s.nextID++
 	return s.nextID
+}
+
+// newNumber hands out the next issue number; pull requests and plain issues
+// share the sequence, as on GitHub. Callers hold mu.
+func (s *Server) newNumber() int {
+	s.numbers++
+	return s.numbers
 }
 
 // errClosed is returned by the Go API after Close.

@@ -60,6 +60,14 @@ func TestNonConformingRequests(t *testing.T) {
 			},
 			wantMsg: "Invalid request.\n\nFor 'state', value is not one of the allowed values",
 		},
+		{
+			name: "reaction GitHub does not have",
+			do: func(gh *github.Client, s *Server) error {
+				_, _, err := gh.Reactions.CreateIssueCommentReaction(ctx, s.Owner(), s.Repo(), 1, "tada")
+				return err
+			},
+			wantMsg: "Invalid request.\n\nFor 'content', value is not one of the allowed values",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

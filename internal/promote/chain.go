@@ -25,5 +25,5 @@ func (e *Engine) Chain(ctx context.Context, appName, from string) (Outcome, erro
 		return Outcome{App: appName, Stage: next.Name, Result: Manual,
 			Reason: fmt.Sprintf("%s is a manual stage: nothing moves until someone promotes %s there (`stagehand promote --app %s --to %s`)", next.Name, appName, appName, next.Name)}, nil
 	}
-	return e.promoteIn(ctx, snap, appName, next.Name)
+	return e.promoteIn(ctx, snap, appName, next.Name, nil)
 }

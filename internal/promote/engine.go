@@ -150,15 +150,31 @@ func (e *Engine) ImagePushed(ctx context.Context, image, tag string) ([]Outcome,
 // Promote moves the image that the stage before `to` pins, exactly as it is
 // pinned there on the base branch, into stage `to`.
 func (e *Engine) Promote(ctx context.Context, appName, to string) (Outcome, error) {
+	return e.PromoteIf(ctx, appName, to, nil)
+}
+
+// Allow is asked, before anything is written, whether the image may move
+// from stage `from` into stage `to`; a non-empty answer is the refusal.
+type Allow func(ctx context.Context, from, to config.Stage, want Want) (refusal string, err error)
+
+// PromoteIf is Promote with a gate that a person's request must pass
+// (who may, soak time), decided on the same snapshot that is promoted.
+func (e *Engine) PromoteIf(ctx context.Context, appName, to string, allow Allow) (Outcome, error) {
 	snap, err := e.snapshot(ctx)
 	if err != nil {
 		return Outcome{}, err
 	}
-	return e.promoteIn(ctx, snap, appName, to)
+	return e.promoteIn(ctx, snap, appName, to, allow)
+}
+
+// Config reads .stagehand.yaml from the head of the base branch.
+func (e *Engine) Config(ctx context.Context) (*config.Config, error) {
+	snap, err := e.snapshot(ctx)
+	return snap.cfg, err
 }
 
 // promoteIn is Promote on a snapshot already read.
-func (e *Engine) promoteIn(ctx context.Context, snap snapshot, appName, to string) (Outcome, error) {
+func (e *Engine) promoteIn(ctx context.Context, snap snapshot, appName, to string, allow Allow) (Outcome, error) {
 	out := Outcome{App: appName, Stage: to}
 	app, from, target, v := decidePromoteStages(snap.cfg, appName, to)
 	if !v.ok {
@@ -175,6 +191,16 @@ func (e *Engine) promoteIn(ctx context.Context, snap snapshot, appName, to strin
 	if !v.ok {
 		out.Result, out.Reason = Refused, v.reason
 		return out, nil
+	}
+	if allow != nil {
+		refusal, err := allow(ctx, from, target, want)
+		if err != nil {
+			return failed(out, err)
+		}
+		if refusal != "" {
+			out.Result, out.Reason, out.To = Refused, refusal, want
+			return out, nil
+		}
 	}
 	dst, err := e.readStage(ctx, snap, app, to)
 	if err != nil {

@@ -70,5 +70,8 @@ func (q *Queue) stage(ctx context.Context, tx dbTx, d Delivery, now time.Time) (
 	if pr := d.PRClosed; pr != nil {
 		jobs = append(jobs, river.InsertManyParams{Args: newPRClosedArgs(*pr)})
 	}
+	if c := d.Comment; c != nil {
+		jobs = append(jobs, river.InsertManyParams{Args: commentArgs{Comment: *c}})
+	}
 	return jobs, nil
 }

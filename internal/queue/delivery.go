@@ -19,6 +19,7 @@ type Delivery struct {
 	Pushes   []Push
 	PRClosed *PRClosed
 	Checks   *Checks
+	Comment  *Comment
 }
 
 // Push is an image pushed to a registry. Pushes of one image coalesce: the
@@ -53,7 +54,21 @@ type Handler interface {
 	Push(ctx context.Context, p Push) error
 	PRClosed(ctx context.Context, pr PRClosed) error
 	Checks(ctx context.Context, c Checks) error
+	Comment(ctx context.Context, c Comment) error
 	Reconcile(ctx context.Context) error
+}
+
+// Comment is a new comment on an issue or pull request of the config repo,
+// which may hold a command.
+type Comment struct {
+	IssueNumber int    `json:"issue"`
+	IsPR        bool   `json:"is_pr"`
+	CommentID   int64  `json:"comment_id"`
+	Body        string `json:"body"`
+	User        string `json:"user"`
+	UserType    string `json:"user_type"`
+	Action      string `json:"action"`
+	IssueBody   string `json:"issue_body"`
 }
 
 // validate reports what Accept cannot store, all at once.
@@ -69,6 +84,9 @@ func (d Delivery) validate() error {
 	}
 	if d.PRClosed != nil && d.PRClosed.Number <= 0 {
 		problems = append(problems, fmt.Sprintf("pull request number %d", d.PRClosed.Number))
+	}
+	if d.Comment != nil && (d.Comment.IssueNumber <= 0 || d.Comment.CommentID <= 0) {
+		problems = append(problems, "comment without issue number or comment id")
 	}
 	if d.Checks != nil && d.Checks.SHA == "" {
 		problems = append(problems, "checks have no SHA")

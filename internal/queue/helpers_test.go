@@ -240,6 +240,11 @@ func (h *fakeHandler) Checks(ctx context.Context, c Checks) error {
 	return nil
 }
 
+func (h *fakeHandler) Comment(ctx context.Context, c Comment) error {
+	defer h.enter()()
+	return nil
+}
+
 func (h *fakeHandler) Reconcile(ctx context.Context) error {
 	defer h.enter()()
 	h.mu.Lock()

@@ -13,6 +13,7 @@ import (
 const (
 	KindPush      = "push"
 	KindPRClosed  = "pr_closed"
+	KindComment   = "comment"
 	KindChecks    = "checks"
 	KindReconcile = "reconcile"
 	KindPrune     = "prune"
@@ -91,6 +92,20 @@ func (a prClosedArgs) prClosed() PRClosed {
 	}
 }
 
+// commentArgs carries a comment; unique by comment id, so a resent
+// delivery does not run a command twice.
+type commentArgs struct {
+	Comment
+}
+
+func (commentArgs) Kind() string { return KindComment }
+func (commentArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+func (a commentArgs) summary() string {
+	return fmt.Sprintf("comment %d on #%d by %s", a.CommentID, a.IssueNumber, a.User)
+}
+
 // reconcileArgs: the periodic full reconcile; one waits at most.
 type reconcileArgs struct{}
 
@@ -119,6 +134,8 @@ func summarize(row *rivertype.JobRow) string {
 		s = &checksArgs{}
 	case KindPRClosed:
 		s = &prClosedArgs{}
+	case KindComment:
+		s = &commentArgs{}
 	case KindReconcile:
 		s = &reconcileArgs{}
 	case KindPrune:

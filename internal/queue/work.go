@@ -170,6 +170,10 @@ func (q *Queue) workPRClosed(ctx context.Context, a prClosedArgs) error {
 	return q.h.PRClosed(ctx, a.prClosed())
 }
 
+func (q *Queue) workComment(ctx context.Context, a commentArgs) error {
+	return q.h.Comment(ctx, a.Comment)
+}
+
 func (q *Queue) workReconcile(ctx context.Context, _ reconcileArgs) error {
 	return q.h.Reconcile(ctx)
 }

@@ -44,6 +44,10 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		d.PRClosed = &queue.PRClosed{Number: pr.Number, Merged: pr.Merged, Body: pr.Body, HeadRef: pr.HeadRef, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, MergedAt: pr.MergedAt}
 	case ev.Checks != nil:
 		d.Checks = &queue.Checks{SHA: ev.Checks.SHA, Branches: ev.Checks.Branches, PRs: ev.Checks.PRs}
+	case ev.Comment != nil && ev.Comment.Action == "created":
+		c := ev.Comment
+		d.Comment = &queue.Comment{IssueNumber: c.IssueNumber, IsPR: c.IsPR, CommentID: c.CommentID, Body: c.Body,
+			User: c.User, UserType: c.UserType, Action: c.Action, IssueBody: c.IssueBody}
 	default:
 		reason := ev.Ignored
 		if reason == "" {
@@ -119,6 +123,9 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, d queue.Deliver
 	}
 	if d.Checks != nil {
 		log.Info("checks changed accepted", "sha", d.Checks.SHA)
+	}
+	if d.Comment != nil {
+		log.Info("comment accepted", "issue", d.Comment.IssueNumber, "comment_id", d.Comment.CommentID, "user", d.Comment.User)
 	}
 	s.metrics.delivery(d.Source, "accepted")
 	s.metrics.acceptLatency.Observe(time.Since(start).Seconds())

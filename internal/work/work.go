@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/gate"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
 	"github.com/stagehand-dev/stagehand/internal/registry"
@@ -22,20 +24,44 @@ import (
 type Engine interface {
 	ImagePushed(ctx context.Context, image, tag string) ([]promote.Outcome, error)
 	Chain(ctx context.Context, app, from string) (promote.Outcome, error)
+	PromoteIf(ctx context.Context, app, to string, allow promote.Allow) (promote.Outcome, error)
+	Config(ctx context.Context) (*config.Config, error)
 	Reconsider(ctx context.Context, app, stage string) (promote.Outcome, error)
 	Reconcile(ctx context.Context, tags promote.TagLister) ([]promote.Outcome, error)
 }
 
 // GitHub is what the workers do on GitHub themselves: remove a stagehand
-// branch once its PR is closed, and say on a PR what happens next.
+// branch once its PR is closed, answer on issues and PRs, and look up who
+// may do what.
 type GitHub interface {
 	DeleteBranch(ctx context.Context, name string) error
 	Comment(ctx context.Context, number int, body string) error
+	React(ctx context.Context, commentID int64, content string) error
+	Permission(ctx context.Context, login string) (string, error)
+	TeamMember(ctx context.Context, org, team, login string) (bool, error)
 }
 
-// Recorder keeps the deployment history: a stage that now runs an image.
-type Recorder interface {
+// Store keeps the deployment history, holds and the record of actions;
+// *queue.Store is one.
+type Store interface {
 	StageDone(ctx context.Context, d queue.StageDone) error
+	LastDone(ctx context.Context, app, stage string) (queue.StageDone, bool, error)
+	PlaceHold(ctx context.Context, h queue.Hold) error
+	ReleaseHold(ctx context.Context, app, stage string) (bool, error)
+	RecordAction(ctx context.Context, a queue.Action) (int64, error)
+}
+
+// Holds lets the engine read holds from the store.
+type Holds struct {
+	Store interface {
+		HoldOn(ctx context.Context, app, stage string) (queue.Hold, bool, error)
+	}
+}
+
+// HoldOn implements promote.Holds.
+func (h Holds) HoldOn(ctx context.Context, app, stage string) (gate.Hold, bool, error) {
+	q, ok, err := h.Store.HoldOn(ctx, app, stage)
+	return gate.Hold{By: q.By, Reason: q.Reason, At: q.At, Rollback: q.Rollback}, ok, err
 }
 
 // Options configure a Handler. Engine, Branches, Tags and Recorder are required.
@@ -43,7 +69,7 @@ type Options struct {
 	Engine   Engine
 	GitHub   GitHub
 	Tags     promote.TagLister
-	Recorder Recorder
+	Store    Store
 	Registry prometheus.Registerer // optional
 	Logger   *slog.Logger
 }
@@ -60,8 +86,8 @@ var _ queue.Handler = (*Handler)(nil)
 // New returns a Handler.
 func New(opts Options) (*Handler, error) {
 	var errs []error
-	if opts.Engine == nil || opts.GitHub == nil || opts.Tags == nil || opts.Recorder == nil {
-		errs = append(errs, errors.New("work: engine, GitHub, tags and recorder are required"))
+	if opts.Engine == nil || opts.GitHub == nil || opts.Tags == nil || opts.Store == nil {
+		errs = append(errs, errors.New("work: engine, GitHub, tags and store are required"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -117,7 +143,7 @@ func (h *Handler) PRClosed(ctx context.Context, pr queue.PRClosed) error {
 		at = time.Now()
 	}
 	d := queue.StageDone{App: m.App, Stage: m.Stage, Image: m.Image, Tag: m.Tag, Digest: m.Digest, PR: pr.Number, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, At: at}
-	if err := h.opts.Recorder.StageDone(ctx, d); err != nil {
+	if err := h.opts.Store.StageDone(ctx, d); err != nil {
 		return err
 	}
 	log.Info("stage done", "tag", m.Tag, "merged_by", pr.MergedBy)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
 	"github.com/stagehand-dev/stagehand/internal/registry"
@@ -34,6 +35,12 @@ func (f *fakeEngine) Chain(ctx context.Context, app, from string) (promote.Outco
 	}
 	return promote.Outcome{App: app, Result: promote.Opened}, f.err
 }
+func (f *fakeEngine) PromoteIf(ctx context.Context, app, to string, allow promote.Allow) (promote.Outcome, error) {
+	return promote.Outcome{App: app, Stage: to, Result: promote.Opened, PR: 12}, f.err
+}
+func (f *fakeEngine) Config(ctx context.Context) (*config.Config, error) {
+	return config.Parse(config.FileName, []byte(testConfig))
+}
 func (f *fakeEngine) Reconsider(ctx context.Context, app, stage string) (promote.Outcome, error) {
 	f.reconsidered = append(f.reconsidered, app+"/"+stage)
 	return promote.Outcome{App: app, Stage: stage, Result: promote.Unchanged}, f.err
@@ -43,13 +50,28 @@ func (f *fakeEngine) Reconcile(ctx context.Context, tags promote.TagLister) ([]p
 }
 
 type fakeGitHub struct {
-	deleted  []string
-	comments []string
+	deleted   []string
+	comments  []string
+	reactions []string
+	perms     map[string]string
 }
 
 func (f *fakeGitHub) DeleteBranch(ctx context.Context, name string) error {
 	f.deleted = append(f.deleted, name)
 	return nil
+}
+
+func (f *fakeGitHub) React(ctx context.Context, id int64, content string) error {
+	f.reactions = append(f.reactions, content)
+	return nil
+}
+
+func (f *fakeGitHub) Permission(ctx context.Context, login string) (string, error) {
+	return f.perms[login], nil
+}
+
+func (f *fakeGitHub) TeamMember(ctx context.Context, org, team, login string) (bool, error) {
+	return false, nil
 }
 
 func (f *fakeGitHub) Comment(ctx context.Context, number int, body string) error {
@@ -61,17 +83,41 @@ type fakeTags struct{}
 
 func (fakeTags) Tags(ctx context.Context, image string) ([]string, error) { return nil, nil }
 
-type fakeRecorder struct{ done []queue.StageDone }
+type fakeRecorder struct {
+	done    []queue.StageDone
+	holds   map[string]queue.Hold
+	actions []queue.Action
+}
 
 func (f *fakeRecorder) StageDone(ctx context.Context, d queue.StageDone) error {
 	f.done = append(f.done, d)
 	return nil
 }
 
+func (f *fakeRecorder) LastDone(ctx context.Context, app, stage string) (queue.StageDone, bool, error) {
+	return queue.StageDone{}, false, nil
+}
+
+func (f *fakeRecorder) PlaceHold(ctx context.Context, h queue.Hold) error {
+	f.holds[h.App+"/"+h.Stage] = h
+	return nil
+}
+
+func (f *fakeRecorder) ReleaseHold(ctx context.Context, app, stage string) (bool, error) {
+	_, ok := f.holds[app+"/"+stage]
+	delete(f.holds, app+"/"+stage)
+	return ok, nil
+}
+
+func (f *fakeRecorder) RecordAction(ctx context.Context, a queue.Action) (int64, error) {
+	f.actions = append(f.actions, a)
+	return int64(len(f.actions)), nil
+}
+
 func newHandler(t *testing.T, e *fakeEngine) (*Handler, *fakeGitHub, *fakeRecorder) {
 	t.Helper()
-	b, r := &fakeGitHub{}, &fakeRecorder{}
-	h, err := New(Options{Engine: e, GitHub: b, Tags: fakeTags{}, Recorder: r})
+	b, r := &fakeGitHub{perms: map[string]string{"ann": "write", "bob": "read"}}, &fakeRecorder{holds: map[string]queue.Hold{}}
+	h, err := New(Options{Engine: e, GitHub: b, Tags: fakeTags{}, Store: r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,5 +212,60 @@ func TestMergeIntoManualStageSaysHowToPromote(t *testing.T) {
 	}
 	if len(gh.comments) != 1 || !strings.Contains(gh.comments[0], "#9: web `1.1.0` is now in preprod. prod is a manual stage") {
 		t.Fatalf("comments %q", gh.comments)
+	}
+}
+
+const testConfig = `stages:
+  - name: staging
+    mode: auto-merge
+  - name: prod
+    mode: manual
+apps:
+  - name: web
+    image: ghcr.io/acme/web
+    tags:
+      semver: ">=1.0.0"
+    stages:
+      staging: apps/web/staging
+      prod: apps/web/prod
+`
+
+func TestCommentCommands(t *testing.T) {
+	comment := func(user, body string) queue.Comment {
+		return queue.Comment{IssueNumber: 5, CommentID: 77, Body: body, User: user, UserType: "User", Action: "created"}
+	}
+	tests := []struct {
+		name    string
+		c       queue.Comment
+		reply   string // "" means no reply
+		reacted bool
+		result  string // recorded action result
+	}{
+		{"not a command", comment("ann", "looks good"), "", false, ""},
+		{"usage reply", comment("ann", "/promote"), "@ann `/promote`: missing app and stage", false, ""},
+		{"reader refused before anything else", comment("bob", "/promote web to prod"), "@bob stagehand did not do that: @bob may not promote into prod", true, "refused"},
+		{"writer promotes", comment("ann", "/promote web to prod"), "@ann web", true, "opened"},
+		{"hold", comment("ann", "/hold web prod incident 42"), "@ann web is held in prod", true, "held"},
+		{"release what is not held", comment("ann", "/release web staging"), "web is not held in staging", true, "refused"},
+		{"help", comment("bob", "/stagehand help"), "@bob \n\n", true, ""},
+		{"unknown stage", comment("ann", "/promote web to qa"), "there is no stage \"qa\"", true, ""},
+	}
+	for _, tt := range tests {
+		h, gh, store := newHandler(t, &fakeEngine{})
+		if err := h.Comment(context.Background(), tt.c); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		switch {
+		case tt.reply == "" && len(gh.comments) != 0:
+			t.Errorf("%s: replied %q", tt.name, gh.comments)
+		case tt.reply != "" && (len(gh.comments) != 1 || !strings.Contains(gh.comments[0], tt.reply)):
+			t.Errorf("%s: replies %q, want one with %q", tt.name, gh.comments, tt.reply)
+		}
+		if (len(gh.reactions) > 0) != tt.reacted {
+			t.Errorf("%s: reactions %v", tt.name, gh.reactions)
+		}
+		if tt.result != "" && (len(store.actions) != 1 || store.actions[0].Result != tt.result || store.actions[0].Actor != tt.c.User) {
+			t.Errorf("%s: recorded %+v, want one %s by %s", tt.name, store.actions, tt.result, tt.c.User)
+		}
 	}
 }

@@ -37,6 +37,10 @@ var operations = []operation{
 	{"/repos/{owner}/{repo}/issues/{issue_number}/labels", "post"},
 	{"/repos/{owner}/{repo}/issues/{issue_number}/comments", "post"},
 	{"/repos/{owner}/{repo}/issues/{issue_number}/comments", "get"},
+	{"/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "post"},
+
+	{"/repos/{owner}/{repo}/collaborators/{username}/permission", "get"},
+	{"/orgs/{org}/teams/{team_slug}/memberships/{username}", "get"},
 
 	{"/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks", "get"},
 	{"/repos/{owner}/{repo}/commits/{ref}/status", "get"},
