@@ -23,7 +23,7 @@ func (e *Engine) Chain(ctx context.Context, appName, from string) (Outcome, erro
 	}
 	if next.Mode == config.Manual {
 		return Outcome{App: appName, Stage: next.Name, Result: Manual,
-			Reason: fmt.Sprintf("%s is a manual stage: nothing moves until someone promotes %s there (`stagehand promote --app %s --to %s`)", next.Name, appName, appName, next.Name)}, nil
+			Reason: fmt.Sprintf("%s is a manual stage: nothing moves until someone promotes %s there, with a comment `/promote %s to %s` or `stagehand promote --app %s --to %s`", next.Name, appName, appName, next.Name, appName, next.Name)}, nil
 	}
 	return e.promoteIn(ctx, snap, appName, next.Name, nil)
 }
