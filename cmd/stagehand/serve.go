@@ -140,7 +140,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	f.reg.GAR.Keys = webhook.NewJWKS(f.garJWKS, &http.Client{Timeout: 10 * time.Second})
-	srv, err := server.New(server.Options{GitHubSecret: f.secret, Registries: f.reg, Queue: q, Ready: store.Ready, Registry: reg, Logger: log})
+	srv, err := server.New(server.Options{GitHubSecret: f.secret, Registries: f.reg, Queue: q, Ready: store.Ready, Registry: reg, API: work.API{Engine: engine, Store: store}, Logger: log})
 	if err != nil {
 		return err
 	}

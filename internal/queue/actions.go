@@ -8,17 +8,20 @@ import (
 
 // Action is one entry of the audit log: something done or refused.
 type Action struct {
-	ID                  int64 // assigned by RecordAction
-	At                  time.Time
-	Actor               string // a login, or "stagehand"
-	Kind                string // promote, rollback, hold, release, chain, push, link
-	App, Stage          string
-	FromTag, FromDigest string
-	ToTag, ToDigest     string
-	PR                  int
-	Result              string // opened, merged, refused, …
-	Reason              string
-	Source              string // comment, link, cli, webhook, chain
+	ID         int64     `json:"id"` // assigned by RecordAction
+	At         time.Time `json:"at"`
+	Actor      string    `json:"actor"` // a login, or "stagehand"
+	Kind       string    `json:"kind"`  // promote, rollback, hold, release, chain, push, link
+	App        string    `json:"app"`
+	Stage      string    `json:"stage"`
+	FromTag    string    `json:"from_tag,omitempty"`
+	FromDigest string    `json:"from_digest,omitempty"`
+	ToTag      string    `json:"to_tag,omitempty"`
+	ToDigest   string    `json:"to_digest,omitempty"`
+	PR         int       `json:"pr,omitempty"`
+	Result     string    `json:"result"` // opened, merged, refused, …
+	Reason     string    `json:"reason,omitempty"`
+	Source     string    `json:"source"` // comment, link, cli, webhook, chain
 }
 
 // RecordAction appends a to the audit log and returns its id; a.ID is

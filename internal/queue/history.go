@@ -9,10 +9,15 @@ import (
 // StageDone is a stagehand PR merged into the base branch: from then on the
 // stage runs Tag@Digest.
 type StageDone struct {
-	App, Stage, Image, Tag, Digest string
-	PR                             int
-	MergeSHA, MergedBy             string
-	At                             time.Time
+	App      string    `json:"app"`
+	Stage    string    `json:"stage"`
+	Image    string    `json:"image"`
+	Tag      string    `json:"tag"`
+	Digest   string    `json:"digest"`
+	PR       int       `json:"pr"`
+	MergeSHA string    `json:"merge_sha"`
+	MergedBy string    `json:"merged_by"`
+	At       time.Time `json:"merged_at"`
 }
 
 // StageDone records d; recording the same PR again changes nothing.

@@ -9,11 +9,12 @@ import (
 // Hold stops promotions of App into Stage, automatic and manual, until it
 // is released.
 type Hold struct {
-	App, Stage string
-	By         string // the login that placed it, or "stagehand"
-	Reason     string
-	At         time.Time
-	Rollback   bool // a rollback placed it
+	App      string    `json:"app"`
+	Stage    string    `json:"stage"`
+	By       string    `json:"by"` // the login that placed it, or "stagehand"
+	Reason   string    `json:"reason,omitempty"`
+	At       time.Time `json:"at"`
+	Rollback bool      `json:"rollback,omitempty"` // a rollback placed it
 }
 
 // PlaceHold holds h.App in h.Stage. Holding a held stage replaces the hold's

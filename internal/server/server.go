@@ -42,7 +42,9 @@ type Options struct {
 	// Registry gathers metrics; the server registers its own in it and
 	// serves it on /metrics. Default: a new registry.
 	Registry *prometheus.Registry
-	Logger   *slog.Logger
+	// API, when set, serves the read-only history API.
+	API    API
+	Logger *slog.Logger
 }
 
 // Server holds the routes.
@@ -86,6 +88,7 @@ func New(opts Options) (*Server, error) {
 	r.Post("/webhooks/registry/{vendor}/{token}", s.registry)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusOK, "ok") })
 	r.Get("/readyz", s.ready)
+	s.apiRoutes(r)
 	r.Handle("/metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusNotFound, "not found") })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
