@@ -131,7 +131,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	handler, err := work.New(work.Options{Engine: engine, GitHub: client, Tags: resolver, Store: store, Registry: reg, Logger: log})
+	sched := &lateScheduler{}
+	handler, err := work.New(work.Options{Scheduler: sched, Engine: engine, GitHub: client, Tags: resolver, Store: store, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -139,6 +140,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	sched.q = q
 	f.reg.GAR.Keys = webhook.NewJWKS(f.garJWKS, &http.Client{Timeout: 10 * time.Second})
 	srv, err := server.New(server.Options{GitHubSecret: f.secret, Registries: f.reg, Queue: q, Ready: store.Ready, Registry: reg, API: work.API{Engine: engine, Store: store}, Logger: log})
 	if err != nil {
@@ -213,4 +215,12 @@ func registerGitHubMetrics(reg prometheus.Registerer, c interface {
 			Help: "The installation's primary rate limit left, as GitHub last reported it (-1 before any answer).",
 		}, func() float64 { return float64(c.RateLimitRemaining()) }),
 	)
+}
+
+// lateScheduler lets the work handler schedule jobs on the queue that is
+// built with it: the queue needs the handler, and the handler the queue.
+type lateScheduler struct{ q *queue.Queue }
+
+func (l *lateScheduler) ScheduleChain(ctx context.Context, app, from string, at time.Time) error {
+	return l.q.ScheduleChain(ctx, app, from, at)
 }

@@ -13,6 +13,12 @@ import (
 // pull-request stage gets its PR; a manual stage gets nothing, and the
 // outcome says how to promote it (Result Manual).
 func (e *Engine) Chain(ctx context.Context, appName, from string) (Outcome, error) {
+	return e.ChainIf(ctx, appName, from, nil)
+}
+
+// ChainIf is Chain with a gate (the next stage's soak time) decided on the
+// same snapshot.
+func (e *Engine) ChainIf(ctx context.Context, appName, from string, allow Allow) (Outcome, error) {
 	snap, err := e.snapshot(ctx)
 	if err != nil {
 		return Outcome{}, err
@@ -25,5 +31,5 @@ func (e *Engine) Chain(ctx context.Context, appName, from string) (Outcome, erro
 		return Outcome{App: appName, Stage: next.Name, Result: Manual,
 			Reason: fmt.Sprintf("%s is a manual stage: nothing moves until someone promotes %s there, with a comment `/promote %s to %s` or `stagehand promote --app %s --to %s`", next.Name, appName, appName, next.Name, appName, next.Name)}, nil
 	}
-	return e.promoteIn(ctx, snap, appName, next.Name, nil)
+	return e.promoteIn(ctx, snap, appName, next.Name, allow)
 }

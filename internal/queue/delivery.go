@@ -55,6 +55,9 @@ type Handler interface {
 	PRClosed(ctx context.Context, pr PRClosed) error
 	Checks(ctx context.Context, c Checks) error
 	Comment(ctx context.Context, c Comment) error
+	// Chain moves app on from stage `from`, as after a merge; it runs when
+	// a ScheduleChain comes due.
+	Chain(ctx context.Context, app, from string) error
 	Reconcile(ctx context.Context) error
 }
 

@@ -245,6 +245,11 @@ func (h *fakeHandler) Comment(ctx context.Context, c Comment) error {
 	return nil
 }
 
+func (h *fakeHandler) Chain(ctx context.Context, app, from string) error {
+	defer h.enter()()
+	return nil
+}
+
 func (h *fakeHandler) Reconcile(ctx context.Context) error {
 	defer h.enter()()
 	h.mu.Lock()

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -49,4 +50,36 @@ func TestJobsLeftRunningAreRescuedAtStart(t *testing.T) {
 	_, q2 := startQueue(t, url, h, testOptions(nil))
 	eventually(t, "the orphaned push is handled", func() bool { p, _, _, _ := h.counts(); return p == 1 })
 	eventually(t, "the rescued job completes", func() bool { return depth(t, q2) == 0 })
+}
+
+// recordingChain records Chain calls.
+type recordingChain struct {
+	fakeHandler
+	mu    sync.Mutex
+	calls []string
+}
+
+func (h *recordingChain) Chain(ctx context.Context, app, from string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls = append(h.calls, app+"/"+from)
+	return nil
+}
+
+func TestScheduledChainRunsWhenDue(t *testing.T) {
+	h := &recordingChain{}
+	_, q := startQueue(t, freshSQLite(t), h, testOptions(nil))
+	if err := q.ScheduleChain(context.Background(), "web", "preprod", time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the chain runs", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return len(h.calls) >= 1
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.calls[0] != "web/preprod" {
+		t.Fatalf("calls %v", h.calls)
+	}
 }

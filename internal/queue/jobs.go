@@ -14,6 +14,7 @@ const (
 	KindPush      = "push"
 	KindPRClosed  = "pr_closed"
 	KindComment   = "comment"
+	KindChain     = "chain"
 	KindChecks    = "checks"
 	KindReconcile = "reconcile"
 	KindPrune     = "prune"
@@ -106,6 +107,22 @@ func (a commentArgs) summary() string {
 	return fmt.Sprintf("comment %d on #%d by %s", a.CommentID, a.IssueNumber, a.User)
 }
 
+// chainArgs moves an app on from a stage later, when the next stage's soak
+// time is over; unique per app, stage and time.
+type chainArgs struct {
+	App  string    `json:"app"`
+	From string    `json:"from"`
+	At   time.Time `json:"at"`
+}
+
+func (chainArgs) Kind() string { return KindChain }
+func (chainArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+func (a chainArgs) summary() string {
+	return fmt.Sprintf("chain %s from %s at %s", a.App, a.From, a.At.Format(time.RFC3339))
+}
+
 // reconcileArgs: the periodic full reconcile; one waits at most.
 type reconcileArgs struct{}
 
@@ -136,6 +153,8 @@ func summarize(row *rivertype.JobRow) string {
 		s = &prClosedArgs{}
 	case KindComment:
 		s = &commentArgs{}
+	case KindChain:
+		s = &chainArgs{}
 	case KindReconcile:
 		s = &reconcileArgs{}
 	case KindPrune:

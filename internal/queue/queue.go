@@ -100,6 +100,7 @@ func New(s *Store, h Handler, opts Options) (*Queue, error) {
 	river.AddWorker(workers, &worker[checksArgs]{q: q, serialised: true, work: q.workChecks})
 	river.AddWorker(workers, &worker[prClosedArgs]{q: q, serialised: true, work: q.workPRClosed})
 	river.AddWorker(workers, &worker[commentArgs]{q: q, serialised: true, work: q.workComment})
+	river.AddWorker(workers, &worker[chainArgs]{q: q, serialised: true, work: q.workChain})
 	river.AddWorker(workers, &worker[reconcileArgs]{q: q, serialised: true, work: q.workReconcile})
 	river.AddWorker(workers, &worker[pruneArgs]{q: q, work: q.workPrune})
 

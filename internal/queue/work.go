@@ -174,6 +174,10 @@ func (q *Queue) workComment(ctx context.Context, a commentArgs) error {
 	return q.h.Comment(ctx, a.Comment)
 }
 
+func (q *Queue) workChain(ctx context.Context, a chainArgs) error {
+	return q.h.Chain(ctx, a.App, a.From)
+}
+
 func (q *Queue) workReconcile(ctx context.Context, _ reconcileArgs) error {
 	return q.h.Reconcile(ctx)
 }

@@ -23,7 +23,7 @@ import (
 // Engine is the part of *promote.Engine the workers call.
 type Engine interface {
 	ImagePushed(ctx context.Context, image, tag string) ([]promote.Outcome, error)
-	Chain(ctx context.Context, app, from string) (promote.Outcome, error)
+	ChainIf(ctx context.Context, app, from string, allow promote.Allow) (promote.Outcome, error)
 	PromoteIf(ctx context.Context, app, to string, allow promote.Allow) (promote.Outcome, error)
 	Config(ctx context.Context) (*config.Config, error)
 	Reconsider(ctx context.Context, app, stage string) (promote.Outcome, error)
@@ -66,12 +66,15 @@ func (h Holds) HoldOn(ctx context.Context, app, stage string) (gate.Hold, bool, 
 
 // Options configure a Handler. Engine, Branches, Tags and Recorder are required.
 type Options struct {
-	Engine   Engine
-	GitHub   GitHub
-	Tags     promote.TagLister
-	Store    Store
-	Registry prometheus.Registerer // optional
-	Logger   *slog.Logger
+	Engine Engine
+	GitHub GitHub
+	Tags   promote.TagLister
+	Store  Store
+	// Scheduler, when set, runs chains whose soak time has not passed yet
+	// when it has.
+	Scheduler Scheduler
+	Registry  prometheus.Registerer // optional
+	Logger    *slog.Logger
 }
 
 // Handler implements queue.Handler.
@@ -150,8 +153,7 @@ func (h *Handler) PRClosed(ctx context.Context, pr queue.PRClosed) error {
 	if err := h.opts.GitHub.DeleteBranch(ctx, pr.HeadRef); err != nil {
 		return err
 	}
-	o, err := h.opts.Engine.Chain(ctx, m.App, m.Stage)
-	h.report(log, o)
+	o, err := h.chain(ctx, m.App, m.Stage)
 	if err != nil {
 		return classify(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/promote"
@@ -20,6 +21,7 @@ type fakeEngine struct {
 	reconsidered []string
 	chained      []string
 	chain        promote.Outcome
+	soak         time.Duration
 	outs         []promote.Outcome
 	err          error
 }
@@ -28,8 +30,14 @@ func (f *fakeEngine) ImagePushed(ctx context.Context, image, tag string) ([]prom
 	f.pushed = append(f.pushed, image+":"+tag)
 	return f.outs, f.err
 }
-func (f *fakeEngine) Chain(ctx context.Context, app, from string) (promote.Outcome, error) {
+func (f *fakeEngine) ChainIf(ctx context.Context, app, from string, allow promote.Allow) (promote.Outcome, error) {
 	f.chained = append(f.chained, app+"/"+from)
+	if allow != nil && f.soak > 0 {
+		refusal, err := allow(ctx, config.Stage{Name: from}, config.Stage{Name: "prod", Soak: f.soak}, promote.Want{Tag: "1.1.0", Digest: digest})
+		if err != nil || refusal != "" {
+			return promote.Outcome{App: app, Stage: "prod", Result: promote.Refused, Reason: refusal}, err
+		}
+	}
 	if f.chain.Result != "" {
 		return f.chain, f.err
 	}
@@ -95,6 +103,11 @@ func (f *fakeRecorder) StageDone(ctx context.Context, d queue.StageDone) error {
 }
 
 func (f *fakeRecorder) LastDone(ctx context.Context, app, stage string) (queue.StageDone, bool, error) {
+	for i := len(f.done) - 1; i >= 0; i-- {
+		if d := f.done[i]; d.App == app && d.Stage == stage {
+			return d, true, nil
+		}
+	}
 	return queue.StageDone{}, false, nil
 }
 
@@ -267,5 +280,32 @@ func TestCommentCommands(t *testing.T) {
 		if tt.result != "" && (len(store.actions) != 1 || store.actions[0].Result != tt.result || store.actions[0].Actor != tt.c.User) {
 			t.Errorf("%s: recorded %+v, want one %s by %s", tt.name, store.actions, tt.result, tt.c.User)
 		}
+	}
+}
+
+type fakeScheduler struct{ at []time.Time }
+
+func (f *fakeScheduler) ScheduleChain(ctx context.Context, app, from string, at time.Time) error {
+	f.at = append(f.at, at)
+	return nil
+}
+
+func TestChainWaitsForSoakAndIsScheduled(t *testing.T) {
+	e := &fakeEngine{soak: 30 * time.Minute}
+	gh, store, sched := &fakeGitHub{}, &fakeRecorder{holds: map[string]queue.Hold{}}, &fakeScheduler{}
+	h, err := New(Options{Engine: e, GitHub: gh, Tags: fakeTags{}, Store: store, Scheduler: sched})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := promote.Marker{App: "web", Stage: "preprod", Image: "ghcr.io/acme/web", Tag: "1.1.0", Digest: digest}.String()
+	start := time.Now()
+	if err := h.PRClosed(context.Background(), queue.PRClosed{Number: 3, Merged: true, Body: body, HeadRef: "stagehand/web/preprod", MergedAt: start}); err != nil {
+		t.Fatal(err)
+	}
+	if len(sched.at) != 1 {
+		t.Fatalf("scheduled %v, want one chain when the soak ends", sched.at)
+	}
+	if at := sched.at[0]; at.Before(start.Add(29*time.Minute)) || at.After(time.Now().Add(30*time.Minute)) {
+		t.Fatalf("scheduled at %s, want about 30m after the merge at %s", at, start)
 	}
 }
