@@ -28,6 +28,7 @@ import (
 type serveFlags struct {
 	github                            githubFlags
 	addr, secret, database, publicURL string
+	linkSecret                        string
 	mirrors, logLevel                 string
 	reconcile                         time.Duration
 	reg                               webhook.Config
@@ -42,7 +43,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	str(&f.addr, "addr", "STAGEHAND_ADDR", ":8080", "address to listen on")
 	str(&f.secret, "github-webhook-secret", "STAGEHAND_GITHUB_WEBHOOK_SECRET", "", "the GitHub App's webhook secret (required)")
 	str(&f.database, "database-url", "STAGEHAND_DATABASE_URL", "", "queue database: empty for SQLite in ./"+queue.DefaultSQLitePath+", a file path, or postgres://… for several replicas")
-	str(&f.publicURL, "public-url", "STAGEHAND_PUBLIC_URL", "", "the URL people and registries reach stagehand at")
+	str(&f.publicURL, "public-url", "STAGEHAND_PUBLIC_URL", "", "the URL people and registries reach stagehand at; with --link-secret, PRs carry one-click promotion links under it")
+	str(&f.linkSecret, "link-secret", "STAGEHAND_LINK_SECRET", "", fmt.Sprintf("key (at least %d bytes) that signs one-click promotion links; needs --public-url", server.MinLinkSecret))
 	str(&f.mirrors, "registry-mirrors", "STAGEHAND_REGISTRY_MIRRORS", "", "comma-separated host=mirror pairs: resolve images of host through mirror (a pull-through cache)")
 	str(&f.logLevel, "log-level", "STAGEHAND_LOG_LEVEL", "info", "debug, info, warn or error")
 	interval, err := time.ParseDuration(env("STAGEHAND_RECONCILE_INTERVAL", "10m"))
@@ -86,7 +88,26 @@ func (f *serveFlags) check() []error {
 	if _, err := parseLevel(f.logLevel); err != nil {
 		errs = append(errs, err)
 	}
+	if _, _, err := f.linkSigner(); err != nil {
+		errs = append(errs, err)
+	}
 	return errs
+}
+
+// linkSigner signs one-click promotion links when both the public URL and
+// the link secret are set; ok is false when neither is. One without the
+// other is a mistake, not a way to turn links off.
+func (f *serveFlags) linkSigner() (s server.LinkSigner, ok bool, err error) {
+	switch {
+	case f.publicURL == "" && f.linkSecret == "":
+		return server.LinkSigner{}, false, nil
+	case f.linkSecret == "":
+		return server.LinkSigner{}, false, errors.New("STAGEHAND_PUBLIC_URL is set but STAGEHAND_LINK_SECRET is not: one-click promotion links need both; set a secret (openssl rand -base64 48), or unset STAGEHAND_PUBLIC_URL")
+	case f.publicURL == "":
+		return server.LinkSigner{}, false, errors.New("STAGEHAND_LINK_SECRET is set but STAGEHAND_PUBLIC_URL is not: one-click promotion links need the URL people reach stagehand at")
+	}
+	s, err = server.NewLinkSigner(f.publicURL, []byte(f.linkSecret))
+	return s, err == nil, err
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -127,12 +148,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	engine, err := promote.New(promote.Options{GitHub: client, Resolver: resolver, Holds: work.Holds{Store: store}, BaseBranch: f.github.base, Logger: log})
+	signer, linksOn, _ := f.linkSigner()
+	var links func(app, from, to, digest string) string
+	if linksOn {
+		links = signer.Link
+	}
+	engine, err := promote.New(promote.Options{GitHub: client, Resolver: resolver, Holds: work.Holds{Store: store}, Links: links, BaseBranch: f.github.base, Logger: log})
 	if err != nil {
 		return err
 	}
 	sched := &lateScheduler{}
-	handler, err := work.New(work.Options{Scheduler: sched, Engine: engine, GitHub: client, Tags: resolver, Store: store, Registry: reg, Logger: log})
+	handler, err := work.New(work.Options{Scheduler: sched, Engine: engine, GitHub: client, Tags: resolver, Store: store, Links: links, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -142,7 +168,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	sched.q = q
 	f.reg.GAR.Keys = webhook.NewJWKS(f.garJWKS, &http.Client{Timeout: 10 * time.Second})
-	srv, err := server.New(server.Options{GitHubSecret: f.secret, Registries: f.reg, Queue: q, Ready: store.Ready, Registry: reg, API: work.API{Engine: engine, Store: store}, Logger: log})
+	var linkOpts *server.LinkOptions
+	if linksOn {
+		linkOpts = &server.LinkOptions{Signer: signer, Repo: client, BaseBranch: f.github.base, Engine: engine, Store: store}
+	}
+	srv, err := server.New(server.Options{GitHubSecret: f.secret, Registries: f.reg, Queue: q, Ready: store.Ready, Registry: reg, API: work.API{Engine: engine, Store: store}, Links: linkOpts, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -198,6 +198,7 @@ type e2eOptions struct {
 	// githubVia, when set, wraps the GitHub stand-in: stagehand reaches it
 	// through the returned handler.
 	githubVia func(github http.Handler) http.Handler
+	serveArgs []string // more flags for stagehand serve
 }
 
 // e2eStart starts the registry (with every app's image pushed), the JWKS
@@ -277,6 +278,7 @@ func e2eStart(t *testing.T, opts e2eOptions) *e2eWorld {
 		"--nexus-host", e2eNexusHost,
 		"--generic-secret", e2eGenericSecret,
 	}, w.githubFlags()...)
+	args = append(args, opts.serveArgs...)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel

@@ -27,6 +27,9 @@ func (e *Engine) ChainIf(ctx context.Context, appName, from string, allow Allow)
 	if !ok {
 		return Outcome{App: appName, Stage: from, Result: Ignored, Reason: from + " is the last stage"}, nil
 	}
+	if o, stop, err := e.rolledBack(ctx, appName, from, next.Name); stop {
+		return o, err
+	}
 	if next.Mode == config.Manual {
 		return Outcome{App: appName, Stage: next.Name, Result: Manual,
 			Reason: fmt.Sprintf("%s is a manual stage: nothing moves until someone promotes %s there, with a comment `/promote %s to %s` or `stagehand promote --app %s --to %s`", next.Name, appName, appName, next.Name, appName, next.Name)}, nil

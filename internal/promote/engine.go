@@ -17,6 +17,7 @@ type Engine struct {
 	gh       GitHub
 	resolver DigestResolver
 	holds    Holds
+	links    func(app, from, to, digest string) string
 	base     string
 	dryRun   bool
 	log      *slog.Logger
@@ -31,6 +32,10 @@ type Options struct {
 	BaseBranch string
 	// Holds, when set, stops promotions into held stages.
 	Holds Holds
+	// Links, when set, returns a one-click link that promotes app's digest
+	// from stage `from` to stage `to`, or "" for none; each PR body then
+	// links the promotion of its image to the next stage.
+	Links func(app, from, to, digest string) string
 	// DryRun reads everything and decides, but writes nothing to GitHub:
 	// outcomes that would change something come back as Planned.
 	DryRun bool
@@ -49,7 +54,7 @@ func New(opts Options) (*Engine, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	e := &Engine{gh: opts.GitHub, resolver: opts.Resolver, holds: opts.Holds, base: opts.BaseBranch, dryRun: opts.DryRun, log: opts.Logger}
+	e := &Engine{gh: opts.GitHub, resolver: opts.Resolver, holds: opts.Holds, links: opts.Links, base: opts.BaseBranch, dryRun: opts.DryRun, log: opts.Logger}
 	if e.base == "" {
 		e.base = "main"
 	}

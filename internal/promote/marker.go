@@ -17,6 +17,9 @@ type Marker struct {
 	Digest string `json:"digest"`
 	// From is the stage the image was promoted from; empty for a push.
 	From string `json:"from,omitempty"`
+	// Rollback marks a PR that restores an earlier image: a person merges
+	// it, whatever the stage's mode.
+	Rollback bool `json:"rollback,omitempty"`
 }
 
 const (

@@ -38,12 +38,19 @@ type Merger interface {
 	Merge(ctx context.Context, number int, headSHA, title string) (string, error)
 }
 
+// History lists the commits that changed a file, newest first: where a
+// rollback finds what a stage ran before.
+type History interface {
+	PathCommits(ctx context.Context, path, branch string, limit int) ([]githubapp.Commit, error)
+}
+
 // GitHub is everything the engine asks of GitHub; *githubapp.Client is one.
 type GitHub interface {
 	ConfigRepo
 	Committer
 	PullRequests
 	Merger
+	History
 }
 
 // DigestResolver turns a pushed tag into the digest the registry serves.

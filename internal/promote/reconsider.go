@@ -28,6 +28,10 @@ func (e *Engine) Reconsider(ctx context.Context, appName, stageName string) (Out
 		out.Result, out.Reason = Ignored, fmt.Sprintf("PR #%d on %s carries no stagehand marker for %s/%s", pr.Number, pr.Head, appName, stageName)
 		return out, nil
 	}
+	if m.Rollback {
+		out.Result, out.Reason = Ignored, fmt.Sprintf("PR #%d is a rollback, which a person merges", pr.Number)
+		return out, nil
+	}
 	snap, err := e.snapshot(ctx)
 	if err != nil {
 		return out, err

@@ -19,6 +19,7 @@ type proposal struct {
 	want     Want
 	required []string // the base branch's required checks, for auto-merge stages
 	reformat bool
+	link     string // one-click promotion of this image to next; "" for none
 }
 
 func (p proposal) title() string {
@@ -60,8 +61,23 @@ func (p proposal) body() string {
 		b.WriteString("- **Note:** kyaml could not keep this file's formatting exactly; please review the whole diff.\n")
 	}
 	fmt.Fprintf(&b, "\n**What happens next:** %s\n", p.next_())
+	if p.link != "" {
+		fmt.Fprintf(&b, "\n**Promote to %s after merging:** %s\n", p.next.Name, p.link)
+		fmt.Fprintf(&b, "The link works only once this PR is merged, because it promotes exactly the digest %s then pins on %s; it works once and for a limited time, and a `/promote` comment does the same any time.\n", p.stage.Name, p.base)
+	}
 	fmt.Fprintf(&b, "\n%s\n", p.marker())
 	return b.String()
+}
+
+// nextLink is the one-click link that promotes this proposal's image on
+// to the next stage, or "" when there is none to make: no link maker, the
+// last stage, or a next stage with approvers, since a link cannot tell an
+// approver from anyone else who can read the PR.
+func (p proposal) nextLink(links func(app, from, to, digest string) string) string {
+	if links == nil || p.next == nil || len(p.next.Approvers) > 0 {
+		return ""
+	}
+	return links(p.app.Name, p.stage.Name, p.next.Name, p.want.Digest)
 }
 
 // next_ says what merging this PR leads to; named so as not to clash with

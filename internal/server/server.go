@@ -43,7 +43,9 @@ type Options struct {
 	// serves it on /metrics. Default: a new registry.
 	Registry *prometheus.Registry
 	// API, when set, serves the read-only history API.
-	API    API
+	API API
+	// Links, when set, serves one-click promotion links on /promote/{token}.
+	Links  *LinkOptions
 	Logger *slog.Logger
 }
 
@@ -67,6 +69,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Ready == nil {
 		errs = append(errs, errors.New("server: a readiness check is required"))
 	}
+	if opts.Links != nil {
+		links := *opts.Links
+		errs = append(errs, links.check())
+		opts.Links = &links
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -89,6 +96,7 @@ func New(opts Options) (*Server, error) {
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusOK, "ok") })
 	r.Get("/readyz", s.ready)
 	s.apiRoutes(r)
+	s.linkRoutes(r)
 	r.Handle("/metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusNotFound, "not found") })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

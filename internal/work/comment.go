@@ -94,6 +94,8 @@ func (h *Handler) run(ctx context.Context, c queue.Comment, cmd command.Command)
 		return h.done(ctx, act, "released", fmt.Sprintf("%s is released in %s: promotions move there again.", cmd.App, stage))
 	case command.KindPromote:
 		return h.promote(ctx, act, stage)
+	case command.KindRollback:
+		return h.rollback(ctx, act, cmd.Target)
 	}
 	return h.refuse(ctx, act, "/"+string(cmd.Kind)+" is not available in this version of stagehand yet")
 }

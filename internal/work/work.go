@@ -28,6 +28,7 @@ type Engine interface {
 	Config(ctx context.Context) (*config.Config, error)
 	Reconsider(ctx context.Context, app, stage string) (promote.Outcome, error)
 	Reconcile(ctx context.Context, tags promote.TagLister) ([]promote.Outcome, error)
+	Rollback(ctx context.Context, app, stage, target string) (promote.Outcome, error)
 }
 
 // GitHub is what the workers do on GitHub themselves: remove a stagehand
@@ -48,6 +49,7 @@ type Store interface {
 	LastDone(ctx context.Context, app, stage string) (queue.StageDone, bool, error)
 	PlaceHold(ctx context.Context, h queue.Hold) error
 	ReleaseHold(ctx context.Context, app, stage string) (bool, error)
+	HoldOn(ctx context.Context, app, stage string) (queue.Hold, bool, error)
 	RecordAction(ctx context.Context, a queue.Action) (int64, error)
 }
 
@@ -73,8 +75,12 @@ type Options struct {
 	// Scheduler, when set, runs chains whose soak time has not passed yet
 	// when it has.
 	Scheduler Scheduler
-	Registry  prometheus.Registerer // optional
-	Logger    *slog.Logger
+	// Links, when set, makes one-click promotion links (as
+	// promote.Options.Links does) for the note on a merged PR whose next
+	// stage is manual.
+	Links    func(app, from, to, digest string) string
+	Registry prometheus.Registerer // optional
+	Logger   *slog.Logger
 }
 
 // Handler implements queue.Handler.
@@ -161,9 +167,33 @@ func (h *Handler) PRClosed(ctx context.Context, pr queue.PRClosed) error {
 		// The job may run again; a repeated note is the lesser harm than
 		// none, and it only happens when a run failed after this point.
 		body := fmt.Sprintf("%s `%s` is now in %s. %s", m.App, m.Tag, m.Stage, o.Reason)
+		link, err := h.manualLink(ctx, m, o.Stage)
+		if err != nil {
+			return classify(err)
+		}
+		if link != "" {
+			body += fmt.Sprintf("\n\nOr with one click: %s\nThe page shows what moves where and asks you to confirm; the link works once, for a limited time, and only while %s still runs `%s`.", link, m.Stage, m.Tag)
+		}
 		return h.opts.GitHub.Comment(ctx, pr.Number, body)
 	}
 	return nil
+}
+
+// manualLink is the one-click link promoting the merged image m into the
+// manual stage `to`, or "" when links are off or the stage names
+// approvers: a link cannot tell an approver from anyone who reads the PR.
+func (h *Handler) manualLink(ctx context.Context, m promote.Marker, to string) (string, error) {
+	if h.opts.Links == nil {
+		return "", nil
+	}
+	cfg, err := h.opts.Engine.Config(ctx)
+	if err != nil {
+		return "", err
+	}
+	if st, ok := cfg.Stage(to); !ok || len(st.Approvers) > 0 {
+		return "", nil
+	}
+	return h.opts.Links(m.App, m.Stage, to, m.Digest), nil
 }
 
 // Checks retries the auto-merge of the stagehand PRs on the branches whose

@@ -1,0 +1,284 @@
+package main
+
+// End-to-end test of one-click promotion links on a running stagehand.
+// Helpers here start with lk; the e2e helpers are reused as they are.
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stagehand-dev/stagehand/internal/link"
+	"github.com/stagehand-dev/stagehand/internal/promote"
+)
+
+const (
+	lkPublicURL = "https://stagehand.acme.test"
+	lkSecret    = "link-SECRET-e2e-0123456789abcdef0123456789"
+)
+
+// lkPage is a link page as a browser gets it.
+type lkPage struct {
+	code    int
+	body    string // entities decoded
+	session *http.Cookie
+	csrf    string
+}
+
+var (
+	lkLinkRE = regexp.MustCompile(regexp.QuoteMeta(lkPublicURL) + `/promote/[A-Za-z0-9_.%-]+`)
+	lkCSRFRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
+
+// lkFind returns the link to stage `to` that text (a PR body or comment)
+// carries after "label".
+func lkFind(t *testing.T, text, label string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(text, label)
+	l := lkLinkRE.FindString(after)
+	if !ok || l == "" {
+		t.Fatalf("no %q link in:\n%s", label, text)
+	}
+	return l
+}
+
+// lkOpen requests a link at the running server: the public URL is where a
+// proxy would take it.
+func (w *e2eWorld) lkOpen(t *testing.T, method, link string, session *http.Cookie, csrf string) lkPage {
+	t.Helper()
+	u := w.base + strings.TrimPrefix(link, lkPublicURL)
+	var body io.Reader
+	if method == http.MethodPost {
+		body = strings.NewReader(url.Values{"csrf": {csrf}}.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if session != nil {
+		req.AddCookie(session)
+	}
+	resp, err := w.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, link, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := lkPage{code: resp.StatusCode, body: html.UnescapeString(string(data))}
+	for _, c := range resp.Cookies() {
+		p.session = c
+	}
+	if m := lkCSRFRE.FindStringSubmatch(string(data)); m != nil {
+		p.csrf = html.UnescapeString(m[1])
+	}
+	if got := resp.Header.Get("Content-Security-Policy"); got != "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" {
+		t.Errorf("%s %s: Content-Security-Policy %q", method, link, got)
+	}
+	return p
+}
+
+// lkState is what a promotion could have changed: main's head and the PRs.
+func (w *e2eWorld) lkState(t *testing.T) string {
+	t.Helper()
+	head, err := w.gh.Head("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prs []string
+	for _, pr := range w.gh.PullRequests() {
+		prs = append(prs, fmt.Sprintf("#%d %s %s", pr.Number, pr.Head, pr.State))
+	}
+	return head + " " + strings.Join(prs, ", ")
+}
+
+// TestServePromotionLinks: a staging PR carries a link to promote its image
+// to preprod, which refuses until the PR is merged; then its page changes
+// nothing, its confirmation opens preprod's PR once, and tampered, foreign
+// and replayed requests are refused. The merged preprod PR's note carries
+// the link into the manual prod stage, which works too.
+func TestServePromotionLinks(t *testing.T) {
+	t.Parallel()
+	w := e2eStart(t, e2eOptions{requiredChecks: []string{"ci"}, serveArgs: []string{"--public-url", lkPublicURL, "--link-secret", lkSecret}})
+	a := w.app("generic")
+	staging, preprod, prod := promote.Branch(a.name, "staging"), promote.Branch(a.name, "preprod"), promote.Branch(a.name, "prod")
+	if code, answer := w.send(t, w.deliveries(t)[a.name]); code != http.StatusAccepted {
+		t.Fatalf("push: %d %q", code, answer)
+	}
+	w.eventually(t, "the push worked", w.jobsDone(t, "push", 1))
+	pr, _ := w.prOf(staging)
+	toPreprod := lkFind(t, pr.Body, "Promote to preprod after merging:")
+	if !strings.Contains(pr.Body, "works only once this PR is merged") {
+		t.Errorf("the staging PR does not say when its link works:\n%s", pr.Body)
+	}
+
+	// Before the merge, staging does not run the image yet.
+	before := w.lkState(t)
+	p := w.lkOpen(t, http.MethodGet, toPreprod, nil, "")
+	if p.code != http.StatusConflict || !strings.Contains(p.body, "merge it first") || p.csrf != "" {
+		t.Fatalf("GET before the merge: %d\n%s", p.code, p.body)
+	}
+
+	w.gh.SetStatus(pr.HeadSHA, "ci", "success")
+	w.send(t, w.statusEvent(t, pr.HeadSHA, staging))
+	w.eventually(t, "the staging PR merged", func() (bool, string) {
+		pr, _ := w.prOf(staging)
+		return pr.Merged, pr.State
+	})
+	before = w.lkState(t)
+
+	p = w.lkOpen(t, http.MethodGet, toPreprod, nil, "")
+	if p.code != http.StatusOK || p.csrf == "" || !strings.Contains(p.body, w.digests[a.name]) || !strings.Contains(p.body, "Promote "+a.name+" to preprod?") {
+		t.Fatalf("GET after the merge: %d\n%s", p.code, p.body)
+	}
+	if !p.session.Secure || !p.session.HttpOnly || p.session.SameSite != http.SameSiteStrictMode {
+		t.Errorf("session cookie %+v; want Secure (the public URL is https), HttpOnly, SameSite=Strict", p.session)
+	}
+	w.lkOpen(t, http.MethodGet, toPreprod, nil, "")
+	if after := w.lkState(t); after != before {
+		t.Fatalf("GET changed GitHub:\nbefore %s\nafter  %s", before, after)
+	}
+
+	tampered := toPreprod[:len(toPreprod)-3] + "AAA"
+	if tampered == toPreprod {
+		tampered = toPreprod[:len(toPreprod)-3] + "BBB"
+	}
+	for _, tt := range []struct {
+		name, link, csrf string
+		session          *http.Cookie
+		code             int
+	}{
+		{"tampered", tampered, p.csrf, p.session, http.StatusBadRequest},
+		{"no CSRF token", toPreprod, "", p.session, http.StatusForbidden},
+		{"no session", toPreprod, p.csrf, nil, http.StatusForbidden},
+	} {
+		if got := w.lkOpen(t, http.MethodPost, tt.link, tt.session, tt.csrf); got.code != tt.code {
+			t.Errorf("POST %s: %d, want %d\n%s", tt.name, got.code, tt.code, got.body)
+		}
+	}
+	if after := w.lkState(t); after != before {
+		t.Fatalf("refused POSTs changed GitHub:\nbefore %s\nafter  %s", before, after)
+	}
+
+	done := w.lkOpen(t, http.MethodPost, toPreprod, p.session, p.csrf)
+	pre, ok := w.prOf(preprod)
+	if done.code != http.StatusOK || !ok || pre.State != "open" || !strings.Contains(done.body, fmt.Sprintf("/pull/%d\"", pre.Number)) {
+		t.Fatalf("POST: %d, preprod PR %+v (found %v)\n%s", done.code, pre, ok, done.body)
+	}
+	if m, ok, err := promote.ParseMarker(pre.Body); err != nil || !ok || m.Digest != w.digests[a.name] || m.From != "staging" {
+		t.Fatalf("preprod PR proposes %+v (%v), want %s from staging", m, err, w.digests[a.name])
+	}
+	count := len(w.gh.PullRequests())
+	if again := w.lkOpen(t, http.MethodPost, toPreprod, p.session, p.csrf); again.code != http.StatusGone {
+		t.Errorf("the same POST again: %d\n%s", again.code, again.body)
+	}
+	if n := len(w.gh.PullRequests()); n != count {
+		t.Errorf("the replay changed the PR count: %d → %d", count, n)
+	}
+
+	// Expired: signed as stagehand would, a minute too old.
+	tok, err := link.Sign([]byte(lkSecret), link.Claims{App: a.name, From: "staging", To: "preprod", Digest: w.digests[a.name], Expires: time.Now().Add(-time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.lkOpen(t, http.MethodGet, link.URL(lkPublicURL, tok), nil, ""); got.code != http.StatusGone || !strings.Contains(got.body, "expired") {
+		t.Errorf("expired link: %d\n%s", got.code, got.body)
+	}
+
+	// preprod is merged by a person; prod is manual, and the note says how,
+	// with a link.
+	lkFind(t, pre.Body, "Promote to prod after merging:")
+	w.gh.SetStatus(pre.HeadSHA, "ci", "success")
+	if _, err := w.gh.MergeAsUser(pre.Number, "octocat"); err != nil {
+		t.Fatal(err)
+	}
+	pre, _ = w.prOf(preprod)
+	w.send(t, w.prClosed(t, pre))
+	w.eventually(t, "the preprod merge worked", w.jobsDone(t, "pr_closed", 1))
+	toProd := lkFind(t, w.lastComment(pre.Number), "Or with one click:")
+	p = w.lkOpen(t, http.MethodGet, toProd, nil, "")
+	if p.code != http.StatusOK || p.csrf == "" {
+		t.Fatalf("GET prod link: %d\n%s", p.code, p.body)
+	}
+	if done := w.lkOpen(t, http.MethodPost, toProd, p.session, p.csrf); done.code != http.StatusOK {
+		t.Fatalf("POST prod link: %d\n%s", done.code, done.body)
+	}
+	if pr, ok := w.prOf(prod); !ok || pr.State != "open" {
+		t.Fatalf("no open prod PR after its link: %+v", pr)
+	}
+
+	// Superseded: staging moves on to another image; the first link, were
+	// it unused, and any like it, no longer apply.
+	w.lkSetStaging(t, a, "1.0.1", "sha256:"+strings.Repeat("e", 64))
+	tok, err = link.Sign([]byte(lkSecret), link.Claims{App: a.name, From: "staging", To: "preprod", Digest: w.digests[a.name]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = w.lkState(t)
+	if got := w.lkOpen(t, http.MethodGet, link.URL(lkPublicURL, tok), nil, ""); got.code != http.StatusConflict || !strings.Contains(got.body, "staging runs 1.0.1@") {
+		t.Errorf("superseded link: %d\n%s", got.code, got.body)
+	}
+	if after := w.lkState(t); after != before {
+		t.Errorf("a superseded link changed GitHub")
+	}
+	w.stop(t)
+	if strings.Contains(w.stderr.String(), lkSecret) || strings.Contains(w.stderr.String(), "/promote/") {
+		t.Error("the log repeats the link secret or a link")
+	}
+}
+
+// lkSetStaging commits a new pin for a's staging overlay straight to main,
+// as a person would.
+func (w *e2eWorld) lkSetStaging(t *testing.T, a e2eApp, tag, digest string) {
+	t.Helper()
+	file := "apps/" + a.name + "/overlays/staging/kustomization.yaml"
+	data := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\nimages:\n  - name: %s\n    newTag: %q\n    digest: %s\n", a.image, tag, digest)
+	if _, err := w.gh.Commit("main", "staging: "+tag, map[string][]byte{file: []byte(data)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeRefusesHalfALinkSetup: links need both the public URL and a
+// long enough secret; one without the other stops serve with a message that
+// says what to set, and never repeats the secret.
+func TestServeRefusesHalfALinkSetup(t *testing.T) {
+	t.Parallel()
+	const short = "short-SECRET-e2e"
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"public URL alone", []string{"--public-url", lkPublicURL}, "STAGEHAND_PUBLIC_URL is set but STAGEHAND_LINK_SECRET is not"},
+		{"secret alone", []string{"--link-secret", lkSecret}, "STAGEHAND_LINK_SECRET is set but STAGEHAND_PUBLIC_URL is not"},
+		{"short secret", []string{"--public-url", lkPublicURL, "--link-secret", short}, "STAGEHAND_LINK_SECRET is 16 bytes; it must be at least 32"},
+		{"relative URL", []string{"--public-url", "stagehand.acme.test", "--link-secret", lkSecret}, "STAGEHAND_PUBLIC_URL \"stagehand.acme.test\" is not an absolute http:// or https:// URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr e2eBuffer
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--reconcile-interval", "0", "--github-webhook-secret", e2eGitHubSecret,
+				"--database-url", t.TempDir() + "/stagehand.db"}, tt.args...)
+			code := run(t.Context(), args, &stdout, &stderr)
+			if code != exitUsage || stdout.String() != "" || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stdout %q; want exit %d naming %q\nstderr: %s", code, stdout.String(), exitUsage, tt.want, stderr.String())
+			}
+			for _, secret := range []string{lkSecret, short} {
+				if strings.Contains(stderr.String(), secret) {
+					t.Errorf("stderr repeats the secret %q", secret)
+				}
+			}
+		})
+	}
+}
