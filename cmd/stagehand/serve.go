@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ type serveFlags struct {
 	github                            githubFlags
 	addr, secret, database, publicURL string
 	linkSecret                        string
+	oauthID, oauthSecret, webURL      string
 	mirrors, logLevel                 string
 	reconcile                         time.Duration
 	reg                               webhook.Config
@@ -45,6 +47,9 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	str(&f.database, "database-url", "STAGEHAND_DATABASE_URL", "", "queue database: empty for SQLite in ./"+queue.DefaultSQLitePath+", a file path, or postgres://… for several replicas")
 	str(&f.publicURL, "public-url", "STAGEHAND_PUBLIC_URL", "", "the URL people and registries reach stagehand at; with --link-secret, PRs carry one-click promotion links under it")
 	str(&f.linkSecret, "link-secret", "STAGEHAND_LINK_SECRET", "", fmt.Sprintf("key (at least %d bytes) that signs one-click promotion links; needs --public-url", server.MinLinkSecret))
+	str(&f.oauthID, "github-client-id", "STAGEHAND_GITHUB_CLIENT_ID", "", "the App's OAuth client ID: link pages then ask people to sign in with GitHub and check approvers for them; needs --github-client-secret")
+	str(&f.oauthSecret, "github-client-secret", "STAGEHAND_GITHUB_CLIENT_SECRET", "", "the App's OAuth client secret; needs --github-client-id")
+	str(&f.webURL, "github-web-url", "STAGEHAND_GITHUB_WEB_URL", "", "where people sign in with GitHub; default https://github.com, or https://HOST for a --github-api-url of https://HOST/api/v3")
 	str(&f.mirrors, "registry-mirrors", "STAGEHAND_REGISTRY_MIRRORS", "", "comma-separated host=mirror pairs: resolve images of host through mirror (a pull-through cache)")
 	str(&f.logLevel, "log-level", "STAGEHAND_LOG_LEVEL", "info", "debug, info, warn or error")
 	interval, err := time.ParseDuration(env("STAGEHAND_RECONCILE_INTERVAL", "10m"))
@@ -88,10 +93,61 @@ func (f *serveFlags) check() []error {
 	if _, err := parseLevel(f.logLevel); err != nil {
 		errs = append(errs, err)
 	}
-	if _, _, err := f.linkSigner(); err != nil {
+	_, linksOn, err := f.linkSigner()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if _, _, err := f.oauth(linksOn || err != nil); err != nil {
 		errs = append(errs, err)
 	}
 	return errs
+}
+
+// oauth is GitHub sign-in for link pages when both the client ID and secret
+// are set; ok is false when neither is. links says whether links are on
+// (or were asked for): sign-in is only for their pages.
+func (f *serveFlags) oauth(links bool) (o server.LinkOAuth, ok bool, err error) {
+	switch {
+	case f.oauthID == "" && f.oauthSecret == "":
+		return server.LinkOAuth{}, false, nil
+	case f.oauthSecret == "":
+		return server.LinkOAuth{}, false, errors.New("STAGEHAND_GITHUB_CLIENT_ID is set but STAGEHAND_GITHUB_CLIENT_SECRET is not: GitHub sign-in needs both (the App's settings page shows them), or neither")
+	case f.oauthID == "":
+		return server.LinkOAuth{}, false, errors.New("STAGEHAND_GITHUB_CLIENT_SECRET is set but STAGEHAND_GITHUB_CLIENT_ID is not: GitHub sign-in needs both, or neither")
+	case !links:
+		return server.LinkOAuth{}, false, errors.New("STAGEHAND_GITHUB_CLIENT_ID and _SECRET are set but one-click links are off: sign-in is for link pages, so set STAGEHAND_PUBLIC_URL and STAGEHAND_LINK_SECRET too")
+	}
+	web, err := githubWebURL(f.github.apiURL, f.webURL)
+	if err != nil {
+		return server.LinkOAuth{}, false, err
+	}
+	return server.LinkOAuth{ClientID: f.oauthID, ClientSecret: f.oauthSecret, WebURL: web, APIURL: f.github.apiURL}, true, nil
+}
+
+// githubWebURL is where people sign in: the override, github.com for the
+// public API, or the host of a GitHub Enterprise Server API URL
+// (https://HOST/api/v3 → https://HOST).
+func githubWebURL(apiURL, override string) (string, error) {
+	if override != "" {
+		u, err := url.Parse(override)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return "", fmt.Errorf("STAGEHAND_GITHUB_WEB_URL %q is not an absolute http:// or https:// URL such as https://github.example.com", override)
+		}
+		return strings.TrimRight(override, "/"), nil
+	}
+	if apiURL == "" {
+		return "https://github.com", nil
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("STAGEHAND_GITHUB_API_URL %q is not a URL; set STAGEHAND_GITHUB_WEB_URL to where people sign in", apiURL)
+	}
+	if u.Host == "api.github.com" {
+		return "https://github.com", nil
+	}
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v3")
+	u.RawQuery, u.Fragment = "", ""
+	return strings.TrimRight(u.String(), "/"), nil
 }
 
 // linkSigner signs one-click promotion links when both the public URL and
@@ -149,16 +205,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	signer, linksOn, _ := f.linkSigner()
+	oauth, signIn, _ := f.oauth(linksOn)
 	var links func(app, from, to, digest string) string
 	if linksOn {
 		links = signer.Link
 	}
-	engine, err := promote.New(promote.Options{GitHub: client, Resolver: resolver, Holds: work.Holds{Store: store}, Links: links, BaseBranch: f.github.base, Logger: log})
+	engine, err := promote.New(promote.Options{GitHub: client, Resolver: resolver, Holds: work.Holds{Store: store}, Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, Logger: log})
 	if err != nil {
 		return err
 	}
 	sched := &lateScheduler{}
-	handler, err := work.New(work.Options{Scheduler: sched, Engine: engine, GitHub: client, Tags: resolver, Store: store, Links: links, Registry: reg, Logger: log})
+	handler, err := work.New(work.Options{Scheduler: sched, Engine: engine, GitHub: client, Tags: resolver, Store: store, Links: links, LinksSignIn: signIn, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -171,6 +228,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var linkOpts *server.LinkOptions
 	if linksOn {
 		linkOpts = &server.LinkOptions{Signer: signer, Repo: client, BaseBranch: f.github.base, Engine: engine, Store: store}
+		if signIn {
+			oauth.Access = client
+			linkOpts.OAuth = &oauth
+		}
 	}
 	srv, err := server.New(server.Options{GitHubSecret: f.secret, Registries: f.reg, Queue: q, Ready: store.Ready, Registry: reg, API: work.API{Engine: engine, Store: store}, Links: linkOpts, Logger: log})
 	if err != nil {

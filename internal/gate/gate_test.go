@@ -1,6 +1,8 @@
 package gate
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +79,37 @@ func TestSoaked(t *testing.T) {
 		if v.OK != tt.ok || v.Wait != tt.wait || !strings.Contains(v.Reason, tt.reason) {
 			t.Errorf("%s: got %+v", tt.name, v)
 		}
+	}
+}
+
+type fakeAccess struct {
+	perms   map[string]string
+	teams   map[string]bool // "org/team/login"
+	teamErr error
+}
+
+func (f fakeAccess) Permission(ctx context.Context, login string) (string, error) {
+	return f.perms[login], nil
+}
+
+func (f fakeAccess) TeamMember(ctx context.Context, org, team, login string) (bool, error) {
+	return f.teams[org+"/"+team+"/"+login], f.teamErr
+}
+
+func TestCheck(t *testing.T) {
+	a := fakeAccess{perms: map[string]string{"ann": "write"}, teams: map[string]bool{"acme/release/rel": true}}
+	ctx := context.Background()
+	if v, err := Check(ctx, a, "prod", nil, "ann"); err != nil || !v.OK {
+		t.Fatalf("writer: %+v %v", v, err)
+	}
+	if v, err := Check(ctx, a, "prod", []string{"@acme/release"}, "rel"); err != nil || !v.OK {
+		t.Fatalf("team approver: %+v %v", v, err)
+	}
+	if v, err := Check(ctx, a, "prod", []string{"@acme/release"}, "ann"); err != nil || v.OK {
+		t.Fatalf("writer who is no approver: %+v %v", v, err)
+	}
+	a.teamErr = errors.New("GitHub 502")
+	if _, err := Check(ctx, a, "prod", []string{"@acme/release"}, "ann"); err == nil {
+		t.Fatal("a failed team lookup must be an error, not a refusal")
 	}
 }

@@ -41,6 +41,10 @@ var appOperations = map[string]bool{
 	"apps/get-repo-installation":            true,
 }
 
+// userOperation takes a user token from the OAuth web flow; installation
+// tokens do not act as a person.
+const userOperation = "users/get-authenticated"
+
 // GenerateAppKey makes a 2048-bit RSA key for an App, for tests and the demo.
 func GenerateAppKey() (*rsa.PrivateKey, error) {
 	return rsa.GenerateKey(rand.Reader, 2048)
@@ -62,6 +66,13 @@ func (s *Server) authenticate(r *http.Request, opID string) (string, error) {
 	}
 	if !strings.EqualFold(scheme, "token") && !strings.EqualFold(scheme, "bearer") {
 		return "", errBadCredentials
+	}
+	if opID == userOperation {
+		u, ok := s.userTokens[cred]
+		if !ok || time.Now().After(u.expires) {
+			return "", errBadCredentials
+		}
+		return u.login, nil
 	}
 	exp, ok := s.tokens[cred]
 	if !ok || time.Now().After(exp) {

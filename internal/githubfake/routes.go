@@ -41,6 +41,7 @@ var handlers = map[string]handler{
 	"reactions/create-for-issue-comment":      (*Server).createCommentReaction,
 	"repos/get-collaborator-permission-level": (*Server).getCollaboratorPermission,
 	"teams/get-membership-for-user-in-org":    (*Server).getTeamMembership,
+	"users/get-authenticated":                 (*Server).getAuthenticatedUser,
 
 	"repos/get-status-checks-protection": (*Server).getStatusChecksProtection,
 	"repos/get-combined-status-for-ref":  (*Server).getCombinedStatus,

@@ -45,6 +45,9 @@ type Server struct {
 	checkRuns  map[string][]*checkRun     // by commit SHA, oldest first
 	protection map[string]*protection     // by branch
 	tokens     map[string]time.Time       // installation token → expiry
+	oauthUser  string                     // who signs in at /login/oauth/authorize
+	oauthCodes map[string]oauthCode       // web flow codes not yet exchanged
+	userTokens map[string]userToken       // user tokens from the web flow
 	rates      map[string]*rate           // by credential
 	calls      map[string]int
 	violations []string
@@ -80,6 +83,7 @@ func New(opts Options) (*Server, error) {
 		collabs: map[string]collaborator{}, teams: map[teamKey]string{},
 		statuses: map[string][]*commitStatus{}, checkRuns: map[string][]*checkRun{},
 		protection: map[string]*protection{}, tokens: map[string]time.Time{},
+		oauthCodes: map[string]oauthCode{}, userTokens: map[string]userToken{},
 		rates: map[string]*rate{}, calls: map[string]int{},
 		nextID: 1000, created: time.Now().UTC().Truncate(time.Second),
 	}
@@ -163,6 +167,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
 	h.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
 
+	// The OAuth web flow lives on the web host, beside the API.
+	if status, ok := s.serveOAuth(w, r); ok {
+		if s.opts.Logf != nil {
+			s.opts.Logf("githubfake: %s %s → %d (%s, %s)", r.Method, r.URL.Path, status, time.Since(start).Round(time.Microsecond), reqID)
+		}
+		return
+	}
 	escaped := r.URL.EscapedPath()
 	if rest, ok := strings.CutPrefix(escaped, "/api/v3"); ok && (rest == "" || rest[0] == '/') {
 		escaped = rest

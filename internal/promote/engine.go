@@ -18,6 +18,7 @@ type Engine struct {
 	resolver DigestResolver
 	holds    Holds
 	links    func(app, from, to, digest string) string
+	signIn   bool
 	base     string
 	dryRun   bool
 	log      *slog.Logger
@@ -36,6 +37,9 @@ type Options struct {
 	// from stage `from` to stage `to`, or "" for none; each PR body then
 	// links the promotion of its image to the next stage.
 	Links func(app, from, to, digest string) string
+	// LinksSignIn says the link pages sign people in with GitHub and check
+	// approvers for them, so stages with approvers get links too.
+	LinksSignIn bool
 	// DryRun reads everything and decides, but writes nothing to GitHub:
 	// outcomes that would change something come back as Planned.
 	DryRun bool
@@ -54,7 +58,7 @@ func New(opts Options) (*Engine, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	e := &Engine{gh: opts.GitHub, resolver: opts.Resolver, holds: opts.Holds, links: opts.Links, base: opts.BaseBranch, dryRun: opts.DryRun, log: opts.Logger}
+	e := &Engine{gh: opts.GitHub, resolver: opts.Resolver, holds: opts.Holds, links: opts.Links, signIn: opts.LinksSignIn, base: opts.BaseBranch, dryRun: opts.DryRun, log: opts.Logger}
 	if e.base == "" {
 		e.base = "main"
 	}

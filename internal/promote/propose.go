@@ -57,7 +57,7 @@ func (e *Engine) propose(ctx context.Context, snap snapshot, app config.App, sta
 	if next, ok := snap.cfg.Next(stage.Name); ok {
 		p.next = &next
 	}
-	p.link = p.nextLink(e.links)
+	p.link = p.nextLink(e.links, e.signIn)
 	if stage.Mode == config.AutoMerge {
 		// Read before the PR is written so that its body can name them; a
 		// failure here means no merge, so it is an error, not "none".

@@ -22,16 +22,19 @@ func TestBodyLinksTheNextStage(t *testing.T) {
 		stage    config.Stage
 		next     *config.Stage
 		noMaker  bool
+		signIn   bool
 		wantLink string // "" means no link line and no call
 		wantCall call
 	}{
-		{"staging links preprod", config.Stage{Name: "staging", Mode: config.AutoMerge}, &preprod, false,
+		{"staging links preprod", config.Stage{Name: "staging", Mode: config.AutoMerge}, &preprod, false, false,
 			"**Promote to preprod after merging:** https://sh.example/promote/web-staging-preprod", call{"web", "staging", "preprod", digest}},
-		{"preprod links manual prod", preprod, &prod, false,
+		{"preprod links manual prod", preprod, &prod, false, false,
 			"**Promote to prod after merging:** https://sh.example/promote/web-preprod-prod", call{"web", "preprod", "prod", digest}},
-		{"the last stage links nothing", prod, nil, false, "", call{}},
-		{"a stage with approvers gets no link", preprod, &guarded, false, "", call{}},
-		{"no link maker", preprod, &prod, true, "", call{}},
+		{"the last stage links nothing", prod, nil, false, false, "", call{}},
+		{"a stage with approvers gets no link", preprod, &guarded, false, false, "", call{}},
+		{"with sign-in a stage with approvers gets a link", preprod, &guarded, false, true,
+			"**Promote to prod after merging:** https://sh.example/promote/web-preprod-prod", call{"web", "preprod", "prod", digest}},
+		{"no link maker", preprod, &prod, true, false, "", call{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,7 +48,7 @@ func TestBodyLinksTheNextStage(t *testing.T) {
 			}
 			p := proposal{app: config.App{Name: "web", Image: "ghcr.io/acme/web"}, stage: tt.stage, next: tt.next, base: "main",
 				path: "apps/web/" + tt.stage.Name + "/kustomization.yaml", want: Want{Image: "ghcr.io/acme/web", Tag: "1.2.3", Digest: digest, From: "x"}}
-			p.link = p.nextLink(links)
+			p.link = p.nextLink(links, tt.signIn)
 			body := p.body()
 			if tt.wantLink == "" {
 				if len(got) != 0 || strings.Contains(body, "/promote/") || strings.Contains(body, "after merging") {

@@ -21,15 +21,12 @@ import (
 )
 
 // One-click promotion links: GET /promote/{token} shows what the link would
-// do and a form to confirm it; only the POST of that form acts. Without a
-// GitHub sign-in a link is a bearer capability: whoever holds it may make
-// that one promotion, once, until it expires. So links are never made for,
-// and never act on, a stage that names approvers.
-//
-// Not built yet: GitHub sign-in (OAuth). With it, the POST would carry a
-// login, gate.Allowed would decide approvers and write permission as for a
-// comment instead of refusing, and the login would be the action's actor
-// instead of "link".
+// do and a form to confirm it; only the POST of that form acts. Without
+// GitHub sign-in (LinkOptions.OAuth) a link is a bearer capability: whoever
+// holds it may make that one promotion, once, until it expires, so links
+// never act on a stage that names approvers. With sign-in (links_oauth.go)
+// the POST needs a signed-in login, gate.Allowed decides approvers and
+// write permission for it as for a comment, and it is the action's actor.
 
 // MinLinkSecret is the shortest link secret accepted, in bytes: the size
 // of the HMAC-SHA256 key it becomes.
@@ -50,6 +47,7 @@ type LinkSigner struct {
 	key       []byte
 	secure    bool   // the public URL is https: cookies are Secure
 	path      string // where the link pages are, as browsers see it
+	prefix    string // the public URL's path, without a trailing slash
 }
 
 // NewLinkSigner checks that publicURL is an absolute http or https URL and
@@ -68,7 +66,8 @@ func NewLinkSigner(publicURL string, key []byte) (LinkSigner, error) {
 	}
 	// Behind a proxy that serves stagehand under a path, the browser's
 	// path to the pages starts with it, and the cookie's path must too.
-	return LinkSigner{publicURL: publicURL, key: key, secure: u.Scheme == "https", path: strings.TrimRight(u.Path, "/") + "/promote/"}, nil
+	prefix := strings.TrimRight(u.Path, "/")
+	return LinkSigner{publicURL: publicURL, key: key, secure: u.Scheme == "https", path: prefix + "/promote/", prefix: prefix}, nil
 }
 
 // Link returns a link that promotes app's digest from stage `from` to stage
@@ -111,6 +110,9 @@ type LinkOptions struct {
 	BaseBranch string
 	Engine     LinkEngine
 	Store      LinkStore
+	// OAuth, when set, makes people sign in with GitHub before a link acts,
+	// and checks approvers or write permission for them.
+	OAuth *LinkOAuth
 }
 
 func (o *LinkOptions) check() error {
@@ -119,6 +121,11 @@ func (o *LinkOptions) check() error {
 	}
 	if o.BaseBranch == "" {
 		o.BaseBranch = "main"
+	}
+	if o.OAuth != nil {
+		oauth := *o.OAuth
+		o.OAuth = &oauth
+		return oauth.check()
 	}
 	return nil
 }
@@ -130,6 +137,7 @@ func (s *Server) linkRoutes(r chi.Router) {
 	}
 	r.Get("/promote/{token}", s.linkPage)
 	r.Post("/promote/{token}", s.linkConfirm)
+	s.oauthRoutes(r)
 }
 
 // linkPage shows what the link would do. It reads and never writes: the
@@ -140,6 +148,9 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, err := s.readLink(r.Context(), c)
+	if err == nil {
+		st, err = s.withSignIn(r.Context(), r, st)
+	}
 	if err != nil {
 		s.linkUnavailable(w, c, err)
 		return
@@ -150,7 +161,10 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 	if v.kind == linkReady {
 		p.CSRF = link.CSRFToken(s.opts.Links.Signer.key, c.ID, session)
 	}
-	render(w, v.code, p)
+	if v.kind == linkSignIn {
+		p.SignIn = s.opts.Links.Signer.signInURL(chi.URLParam(r, "token"))
+	}
+	s.renderLink(w, v.code, p)
 }
 
 // linkConfirm makes the promotion: the CSRF token must match this link and
@@ -164,7 +178,7 @@ func (s *Server) linkConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxLinkForm)
 	if err := r.ParseForm(); err != nil {
-		render(w, http.StatusBadRequest, linkPage{Title: "Cannot read the form", Message: "The confirmation form could not be read. Open the link again and confirm from its page."})
+		s.renderLink(w, http.StatusBadRequest, linkPage{Title: "Cannot read the form", Message: "The confirmation form could not be read. Open the link again and confirm from its page."})
 		return
 	}
 	session := ""
@@ -173,24 +187,36 @@ func (s *Server) linkConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	if !link.CheckCSRF(s.opts.Links.Signer.key, c.ID, session, r.PostForm.Get("csrf")) {
 		s.log.Warn("link confirmation refused: CSRF token does not match", "app", c.App, "stage", c.To)
-		render(w, http.StatusForbidden, linkPage{Title: "Not confirmed",
+		s.renderLink(w, http.StatusForbidden, linkPage{Title: "Not confirmed",
 			Message: "This confirmation did not come from this link's page in this browser, or the page is out of date. Nothing was changed. Open the link again and confirm from its page."})
 		return
 	}
 	ctx := r.Context()
 	log := s.log.With("source", "link", "app", c.App, "from", c.From, "stage", c.To, "digest", c.Digest)
 	st, err := s.readLink(ctx, c)
+	if err == nil {
+		st, err = s.withSignIn(ctx, r, st)
+	}
 	if err != nil {
 		s.linkUnavailable(w, c, err)
 		return
 	}
-	act := queue.Action{At: time.Now(), Actor: "link", Kind: "promote", App: c.App, Stage: c.To,
+	actor := "link"
+	if st.auth.login != "" {
+		actor = st.auth.login
+		log = log.With("login", st.auth.login)
+	}
+	act := queue.Action{At: time.Now(), Actor: actor, Kind: "promote", App: c.App, Stage: c.To,
 		FromTag: st.current.Tag, FromDigest: st.current.Digest, ToTag: st.newTag(c), ToDigest: c.Digest, Source: "link"}
 	v := decideLink(c, st, time.Now())
 	if v.kind != linkReady && v.kind != linkNothing {
 		// Refused before the link is used: it works once the gate opens.
 		s.recordLink(ctx, log, act, "refused", v.reason)
-		render(w, v.code, linkPageFor(c, st, v))
+		p := linkPageFor(c, st, v)
+		if v.kind == linkSignIn {
+			p.SignIn = s.opts.Links.Signer.signInURL(chi.URLParam(r, "token"))
+		}
+		s.renderLink(w, v.code, p)
 		return
 	}
 	first, err := s.opts.Links.Store.UseLink(ctx, c.ID, time.Now())
@@ -200,7 +226,7 @@ func (s *Server) linkConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	if !first {
 		s.recordLink(ctx, log, act, "refused", "the link was already used")
-		render(w, http.StatusGone, linkPage{Title: "This link was already used",
+		s.renderLink(w, http.StatusGone, linkPage{Title: "This link was already used",
 			Message: "Each link works once. Nothing was changed now. See the stage's pull request, or comment /promote on it to promote again.", Move: moveFor(c, st)})
 		return
 	}
@@ -219,17 +245,18 @@ func (s *Server) linkConfirm(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		log.Error("link promotion failed", "err", err)
 		s.recordLink(ctx, log, act, "failed", err.Error())
-		render(w, http.StatusBadGateway, linkPage{Title: "The promotion did not go through",
+		s.renderLink(w, http.StatusBadGateway, linkPage{Title: "The promotion did not go through",
 			Message: "stagehand could not finish talking to GitHub, so the promotion may not have happened. This link is now used up: check the stage's pull request, or comment /promote on it.", Move: moveFor(c, st)})
 		return
 	}
 	s.recordLink(ctx, log, act, string(o.Result), o.Reason)
-	render(w, resultCode(o), resultPage(c, st, o))
+	s.renderLink(w, resultCode(o), resultPage(c, st, o))
 }
 
 // linkAllow is the engine's gate for a link: decideLink again, on the
 // engine's own snapshot, so that a base branch that moved since the page was
 // read cannot slip another image through. Holds the engine checks itself.
+// With sign-in, the approver check is made again for the snapshot's stage.
 func (s *Server) linkAllow(c link.Claims, st linkState) promote.Allow {
 	return func(ctx context.Context, from, to config.Stage, want promote.Want) (string, error) {
 		now := st
@@ -237,6 +264,13 @@ func (s *Server) linkAllow(c link.Claims, st linkState) promote.Allow {
 		now.source.Tag, now.source.Digest = want.Tag, want.Digest
 		if from.Name != c.From {
 			now.problem = fmt.Sprintf("%s no longer comes right after %s in %s", c.To, c.From, config.FileName)
+		}
+		if now.auth.login != "" {
+			v, err := s.allowed(ctx, now.auth.login, to)
+			if err != nil {
+				return "", err
+			}
+			now.auth.verdict = v
 		}
 		if v := decideLink(c, now, time.Now()); v.kind != linkReady && v.kind != linkNothing {
 			return v.reason, nil
@@ -253,7 +287,7 @@ func (s *Server) verifyLink(w http.ResponseWriter, r *http.Request) (link.Claims
 	case err == nil:
 		return c, true
 	case errors.Is(err, link.ErrExpired):
-		render(w, http.StatusGone, linkPage{Title: "This link has expired",
+		s.renderLink(w, http.StatusGone, linkPage{Title: "This link has expired",
 			Message: fmt.Sprintf("It expired at %s. Nothing was changed. Comment /promote on the stage's pull request instead.", c.Expires.Format(time.RFC1123)), Move: moveFor(c, linkState{})})
 	default:
 		why := "malformed"
@@ -262,7 +296,7 @@ func (s *Server) verifyLink(w http.ResponseWriter, r *http.Request) (link.Claims
 		}
 		// Only the kind is logged: the error may quote the token.
 		s.log.Warn("link refused", "reason", why)
-		render(w, http.StatusBadRequest, linkPage{Title: "This is not a valid stagehand link",
+		s.renderLink(w, http.StatusBadRequest, linkPage{Title: "This is not a valid stagehand link",
 			Message: "It may have been cut short or changed when it was copied. Nothing was changed. Copy the whole link from the pull request again."})
 	}
 	return link.Claims{}, false
@@ -297,7 +331,7 @@ func validSession(v string) bool {
 func (s *Server) linkUnavailable(w http.ResponseWriter, c link.Claims, err error) {
 	s.log.Error("link page: cannot read the state", "app", c.App, "stage", c.To, "err", err)
 	w.Header().Set("Retry-After", "30")
-	render(w, http.StatusServiceUnavailable, linkPage{Title: "stagehand cannot check this link right now",
+	s.renderLink(w, http.StatusServiceUnavailable, linkPage{Title: "stagehand cannot check this link right now",
 		Message: "GitHub or stagehand's database did not answer. Nothing was changed; try again in a minute."})
 }
 

@@ -29,6 +29,15 @@ type linkState struct {
 	// mergedAt is when stagehand saw the link's digest merged into the from
 	// stage; zero when it did not.
 	mergedAt time.Time
+	auth     linkAuth
+}
+
+// linkAuth is who acts on a link. Its zero value is a link without
+// sign-in: a bearer capability.
+type linkAuth struct {
+	required bool   // GitHub sign-in is on: the approver check applies to login
+	login    string // "" when the browser has not signed in
+	verdict  gate.Verdict
 }
 
 // newTag is the tag the link promotes, when the from stage still pins its
@@ -119,7 +128,8 @@ const (
 	linkNothing                    // the to stage runs the digest already
 	linkChanged                    // the config no longer has this promotion
 	linkSuperseded                 // the from stage runs another digest now
-	linkApprovers                  // the to stage names approvers; a link cannot tell who clicks
+	linkApprovers                  // without sign-in: the to stage names approvers; with it: the person may not promote
+	linkSignIn                     // sign-in is on and the browser has not signed in
 	linkHeld                       // the to stage is held
 	linkSoaking                    // the image has not soaked long enough in the from stage
 )
@@ -159,6 +169,8 @@ func decideLink(c link.Claims, st linkState, now time.Time) linkVerdict {
 	case st.current.Found && st.current.Digest == c.Digest:
 		v.kind = linkNothing
 		v.reason = fmt.Sprintf("%s already runs %s@%s; there is nothing to promote", c.To, st.current.Tag, c.Digest)
+	case !gates[0].OK && st.auth.required && st.auth.login == "":
+		v.kind, v.code, v.reason = linkSignIn, http.StatusUnauthorized, gates[0].Text
 	case !gates[0].OK:
 		v.kind, v.code, v.reason = linkApprovers, http.StatusForbidden, gates[0].Text
 	case !gates[1].OK:
@@ -171,11 +183,7 @@ func decideLink(c link.Claims, st linkState, now time.Time) linkVerdict {
 
 // linkGates are approvers, hold and soak, in that order.
 func linkGates(c link.Claims, st linkState, now time.Time) []gateLine {
-	approvers := gateLine{Name: "Approvers", OK: true, Text: fmt.Sprintf("%s names none, so anyone with write permission may promote, and this link stands in for that permission", c.To)}
-	if len(st.target.Approvers) > 0 {
-		approvers = gateLine{Name: "Approvers", Text: fmt.Sprintf("only %s may promote into %s, and a link cannot tell who clicked it (stagehand has no GitHub sign-in yet); an approver must comment `/promote %s to %s`",
-			strings.Join(st.target.Approvers, ", "), c.To, c.App, c.To)}
-	}
+	approvers := approversGate(c, st)
 	hold := gateLine{Name: "Hold", OK: true, Text: fmt.Sprintf("%s is not held", c.To)}
 	if v := gate.NotHeld(c.App, c.To, st.hold); !v.OK {
 		hold = gateLine{Name: "Hold", Text: v.Reason}
@@ -188,4 +196,26 @@ func linkGates(c link.Claims, st linkState, now time.Time) []gateLine {
 		}
 	}
 	return []gateLine{approvers, hold, soak}
+}
+
+// approversGate is who may promote: without sign-in the link stands in for
+// write permission and cannot act for approvers; with it, the signed-in
+// person's verdict decides.
+func approversGate(c link.Claims, st linkState) gateLine {
+	who := fmt.Sprintf("anyone with write permission on the config repository may promote into %s", c.To)
+	if len(st.target.Approvers) > 0 {
+		who = fmt.Sprintf("only %s may promote into %s", strings.Join(st.target.Approvers, ", "), c.To)
+	}
+	switch {
+	case st.auth.required && st.auth.login == "":
+		return gateLine{Name: "Approvers", Text: who + "; sign in with GitHub so stagehand can check that you may"}
+	case st.auth.required && !st.auth.verdict.OK:
+		return gateLine{Name: "Approvers", Text: st.auth.verdict.Reason}
+	case st.auth.required:
+		return gateLine{Name: "Approvers", OK: true, Text: fmt.Sprintf("signed in as @%s: %s, and you may", st.auth.login, who)}
+	case len(st.target.Approvers) > 0:
+		return gateLine{Name: "Approvers", Text: fmt.Sprintf("only %s may promote into %s, and a link cannot tell who clicked it (GitHub sign-in is not configured); an approver must comment `/promote %s to %s`",
+			strings.Join(st.target.Approvers, ", "), c.To, c.App, c.To)}
+	}
+	return gateLine{Name: "Approvers", OK: true, Text: fmt.Sprintf("%s names none, so anyone with write permission may promote, and this link stands in for that permission", c.To)}
 }

@@ -19,6 +19,9 @@ type linkPage struct {
 	Move           *move
 	Gates          []gateLine
 	CSRF           string // set: the page offers to confirm
+	SignIn         string // set: the page offers to sign in with GitHub here
+	Login          string // the signed-in person, with sign-in on
+	SignInOn       bool   // GitHub sign-in is configured
 	PR             int
 	PRURL          string
 }
@@ -46,13 +49,15 @@ func moveFor(c link.Claims, st linkState) *move {
 
 // linkPageFor is the page of a link before it is confirmed.
 func linkPageFor(c link.Claims, st linkState, v linkVerdict) linkPage {
-	p := linkPage{Move: moveFor(c, st), Gates: v.gates}
+	p := linkPage{Move: moveFor(c, st), Gates: v.gates, Login: st.auth.login}
 	switch v.kind {
 	case linkReady:
 		p.Title = fmt.Sprintf("Promote %s to %s?", c.App, c.To)
 		p.Message = "Nothing has changed yet. " + confirmDoes(st.target, st.base) + " Confirm below; the link then is used up."
 	case linkNothing:
 		p.Title, p.Message = "Nothing to promote", v.reason+"."
+	case linkSignIn:
+		p.Title, p.Message = "Sign in to promote", v.reason+". Nothing has changed yet."
 	case linkChanged, linkSuperseded:
 		p.Title, p.Message = "This link no longer applies", v.reason+". Nothing was changed."
 	default:
@@ -71,7 +76,7 @@ func confirmDoes(target config.Stage, base string) string {
 
 // resultPage is the page after the engine was asked.
 func resultPage(c link.Claims, st linkState, o promote.Outcome) linkPage {
-	p := linkPage{Move: moveFor(c, st), PR: o.PR, PRURL: o.PRURL}
+	p := linkPage{Move: moveFor(c, st), PR: o.PR, PRURL: o.PRURL, Login: st.auth.login}
 	if p.Move != nil && o.Result != promote.Refused {
 		p.Move.Done = true
 		if o.To.Tag != "" {
@@ -98,6 +103,12 @@ func resultPage(c link.Claims, st linkState, o promote.Outcome) linkPage {
 		p.Message += " " + o.Reason + "."
 	}
 	return p
+}
+
+// renderLink renders a link's page, saying how links are authorised.
+func (s *Server) renderLink(w http.ResponseWriter, code int, p linkPage) {
+	p.SignInOn = s.opts.Links.OAuth != nil
+	render(w, code, p)
 }
 
 // render writes a page with headers that keep it, and the token in its
@@ -164,13 +175,17 @@ button { font: inherit; padding: .5rem 1.5rem; }
 {{range .}}<li class="{{if .OK}}ok{{else}}no{{end}}"><strong>{{.Name}}:</strong> {{code .Text}}</li>
 {{end}}</ul>
 {{end}}
+{{with .SignIn}}
+<p><a href="{{.}}">Sign in with GitHub</a></p>
+{{end}}
 {{with .CSRF}}
 <form method="post">
 <input type="hidden" name="csrf" value="{{.}}">
 <button type="submit">Promote {{$.Move.App}} to {{$.Move.To}}</button>
 </form>
 {{end}}
-{{if .Move}}<p class="note">Anyone who has this link can make this one promotion until it is used or expires: stagehand has no GitHub sign-in yet, so the link itself is the permission. Share it only as you would share write access.</p>{{end}}
+{{if and .Move .SignInOn}}<p class="note">{{with .Login}}Signed in with GitHub as @{{.}}. {{end}}This link acts only for a person who signs in with GitHub and may promote into this stage: its approvers, or anyone with write permission when it names none.</p>
+{{else if .Move}}<p class="note">Anyone who has this link can make this one promotion until it is used or expires: stagehand has no GitHub sign-in yet, so the link itself is the permission. Share it only as you would share write access.</p>{{end}}
 </body>
 </html>
 `))

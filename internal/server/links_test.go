@@ -79,7 +79,9 @@ type lkEngine struct {
 	calls []string
 	want  promote.Want // what the source stage pins on the engine's snapshot
 	soak  time.Duration
-	err   error
+	// approvers are the to stage's on the engine's snapshot.
+	approvers []string
+	err       error
 }
 
 func (e *lkEngine) PromoteIf(ctx context.Context, app, to string, allow promote.Allow) (promote.Outcome, error) {
@@ -91,7 +93,7 @@ func (e *lkEngine) PromoteIf(ctx context.Context, app, to string, allow promote.
 		out.Result, out.Reason = promote.Refused, e.err.Error()
 		return out, e.err
 	}
-	refusal, err := allow(ctx, config.Stage{Name: "staging"}, config.Stage{Name: to, Mode: config.PullRequest, Soak: e.soak}, e.want)
+	refusal, err := allow(ctx, config.Stage{Name: "staging"}, config.Stage{Name: to, Mode: config.PullRequest, Soak: e.soak, Approvers: e.approvers}, e.want)
 	if err != nil || refusal != "" {
 		out.Result, out.Reason = promote.Refused, refusal
 		return out, err
@@ -168,6 +170,12 @@ type lkWorld struct {
 // lkDigest, merged an hour ago, and preprod runs 0.9.0.
 func lkStart(t *testing.T, preprod string) *lkWorld {
 	t.Helper()
+	return lkStartWith(t, preprod, nil)
+}
+
+// lkStartWith is lkStart with GitHub sign-in when oauth is set.
+func lkStartWith(t *testing.T, preprod string, oauth *LinkOAuth) *lkWorld {
+	t.Helper()
 	w := &lkWorld{
 		repo: &lkRepo{files: map[string]string{
 			".stagehand.yaml":                     lkConfig(preprod),
@@ -188,7 +196,7 @@ func lkStart(t *testing.T, preprod string) *lkWorld {
 	}
 	s, err := New(Options{GitHubSecret: ghSecret, Registries: webhook.Config{}, Queue: &fakeQueue{seen: map[string]bool{}},
 		Ready: func(context.Context) error { return nil },
-		Links: &LinkOptions{Signer: w.signer, Repo: w.repo, Engine: w.engine, Store: w.store}})
+		Links: &LinkOptions{Signer: w.signer, Repo: w.repo, Engine: w.engine, Store: w.store, OAuth: oauth}})
 	if err != nil {
 		t.Fatal(err)
 	}

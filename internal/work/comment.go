@@ -2,9 +2,7 @@ package work
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/command"
@@ -147,25 +145,7 @@ func (h *Handler) soaked(app string) promote.Allow {
 // allowed checks the commenter against the stage's approvers, or write
 // permission when it names none.
 func (h *Handler) allowed(ctx context.Context, login string, st config.Stage) (gate.Verdict, error) {
-	perm, err := h.opts.GitHub.Permission(ctx, login)
-	if err != nil {
-		return gate.Verdict{}, fmt.Errorf("read @%s's permission: %w", login, err)
-	}
-	var teamErr error
-	p := gate.Person{Login: login, Permission: perm, MemberOf: func(slug string) bool {
-		org, team, ok := strings.Cut(slug, "/")
-		if !ok {
-			return false
-		}
-		member, err := h.opts.GitHub.TeamMember(ctx, org, team, login)
-		teamErr = errors.Join(teamErr, err)
-		return member
-	}}
-	v := gate.Allowed(st.Name, st.Approvers, p)
-	if !v.OK && teamErr != nil {
-		return gate.Verdict{}, fmt.Errorf("read team membership of @%s: %w", login, teamErr)
-	}
-	return v, nil
+	return gate.Check(ctx, h.opts.GitHub, st.Name, st.Approvers, login)
 }
 
 func (h *Handler) refuse(ctx context.Context, act queue.Action, reason string) (string, error) {

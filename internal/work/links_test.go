@@ -25,11 +25,13 @@ func TestManualStageNoteLinksThePromotion(t *testing.T) {
 		name      string
 		links     bool
 		approvers bool
+		signIn    bool
 		want      string // "" means no link in the note
 	}{
-		{"links on", true, false, "Or with one click: https://sh.example/promote/web/preprod/prod/" + digest + "\n"},
-		{"links off", false, false, ""},
-		{"prod names approvers", true, true, ""},
+		{"links on", true, false, false, "Or with one click: https://sh.example/promote/web/preprod/prod/" + digest + "\n"},
+		{"links off", false, false, false, ""},
+		{"prod names approvers", true, true, false, ""},
+		{"prod names approvers, links sign in", true, true, true, "Or with one click: https://sh.example/promote/web/preprod/prod/" + digest + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,7 +41,7 @@ func TestManualStageNoteLinksThePromotion(t *testing.T) {
 				e = approversEngine{fe}
 			}
 			gh, store := &fakeGitHub{}, &fakeRecorder{holds: map[string]queue.Hold{}}
-			opts := Options{Engine: e, GitHub: gh, Tags: fakeTags{}, Store: store}
+			opts := Options{Engine: e, GitHub: gh, Tags: fakeTags{}, Store: store, LinksSignIn: tt.signIn}
 			if tt.links {
 				opts.Links = func(app, from, to, digest string) string {
 					return "https://sh.example/promote/" + app + "/" + from + "/" + to + "/" + digest

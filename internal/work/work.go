@@ -78,9 +78,12 @@ type Options struct {
 	// Links, when set, makes one-click promotion links (as
 	// promote.Options.Links does) for the note on a merged PR whose next
 	// stage is manual.
-	Links    func(app, from, to, digest string) string
-	Registry prometheus.Registerer // optional
-	Logger   *slog.Logger
+	Links func(app, from, to, digest string) string
+	// LinksSignIn says the link pages sign people in with GitHub and check
+	// approvers for them, so stages with approvers get links too.
+	LinksSignIn bool
+	Registry    prometheus.Registerer // optional
+	Logger      *slog.Logger
 }
 
 // Handler implements queue.Handler.
@@ -181,7 +184,8 @@ func (h *Handler) PRClosed(ctx context.Context, pr queue.PRClosed) error {
 
 // manualLink is the one-click link promoting the merged image m into the
 // manual stage `to`, or "" when links are off or the stage names
-// approvers: a link cannot tell an approver from anyone who reads the PR.
+// approvers and the link pages have no sign-in: a bearer link cannot tell
+// an approver from anyone who reads the PR.
 func (h *Handler) manualLink(ctx context.Context, m promote.Marker, to string) (string, error) {
 	if h.opts.Links == nil {
 		return "", nil
@@ -190,7 +194,7 @@ func (h *Handler) manualLink(ctx context.Context, m promote.Marker, to string) (
 	if err != nil {
 		return "", err
 	}
-	if st, ok := cfg.Stage(to); !ok || len(st.Approvers) > 0 {
+	if st, ok := cfg.Stage(to); !ok || (len(st.Approvers) > 0 && !h.opts.LinksSignIn) {
 		return "", nil
 	}
 	return h.opts.Links(m.App, m.Stage, to, m.Digest), nil

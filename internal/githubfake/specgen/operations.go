@@ -42,6 +42,8 @@ var operations = []operation{
 	{"/repos/{owner}/{repo}/collaborators/{username}/permission", "get"},
 	{"/orgs/{org}/teams/{team_slug}/memberships/{username}", "get"},
 
+	{"/user", "get"},
+
 	{"/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks", "get"},
 	{"/repos/{owner}/{repo}/commits/{ref}/status", "get"},
 	{"/repos/{owner}/{repo}/commits/{ref}/check-runs", "get"},

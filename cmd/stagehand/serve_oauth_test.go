@@ -1,0 +1,233 @@
+package main
+
+// End-to-end test of GitHub sign-in on one-click link pages. Helpers here
+// start with oa; the e2e and lk helpers are reused as they are.
+
+import (
+	"encoding/json"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stagehand-dev/stagehand/internal/link"
+	"github.com/stagehand-dev/stagehand/internal/promote"
+	"github.com/stagehand-dev/stagehand/internal/work"
+)
+
+var oaSignInRE = regexp.MustCompile(`href="([^"]*/oauth/login\?[^"]*)"`)
+
+const (
+	oaClientID     = "Iv1.e2e0123456789"
+	oaClientSecret = "oauth-SECRET-e2e-0123456789abcdef"
+)
+
+// oaGet does one request as a browser with cookies, without following
+// redirects; a URL under the public URL goes to the running server.
+func (w *e2eWorld) oaGet(t *testing.T, method, u string, cookies []*http.Cookie, form url.Values) (*http.Response, string) {
+	t.Helper()
+	if rest, ok := strings.CutPrefix(u, lkPublicURL); ok {
+		u = w.base + rest
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for _, c := range cookies {
+		if c != nil {
+			req.AddCookie(c)
+		}
+	}
+	noFollow := &http.Client{Timeout: w.client.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(data)
+}
+
+func oaCookie(resp *http.Response, name string) *http.Cookie {
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// oaSignIn signs login in from toLink's page, through the GitHub stand-in's
+// authorize page, and returns the cookie that says so.
+func (w *e2eWorld) oaSignIn(t *testing.T, page, login string) *http.Cookie {
+	t.Helper()
+	w.gh.SetOAuthUser(login)
+	m := oaSignInRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the page offers no sign-in:\n%s", page)
+	}
+	resp, _ := w.oaGet(t, http.MethodGet, html.UnescapeString(m[1]), nil, nil)
+	authorize := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(authorize, strings.TrimRight(w.githubURL, "/")+"/login/oauth/authorize?") {
+		t.Fatalf("sign-in start: %d to %q", resp.StatusCode, authorize)
+	}
+	state := oaCookie(resp, "stagehand_oauth_state")
+	resp, _ = w.oaGet(t, http.MethodGet, authorize, nil, nil)
+	callback := resp.Header.Get("Location")
+	if !strings.HasPrefix(callback, lkPublicURL+"/oauth/callback?") {
+		t.Fatalf("GitHub sent the browser to %q, want the callback under %s", callback, lkPublicURL)
+	}
+	resp, body := w.oaGet(t, http.MethodGet, callback, []*http.Cookie{state}, nil)
+	signedIn := oaCookie(resp, "stagehand_login")
+	if resp.StatusCode != http.StatusSeeOther || signedIn == nil || !signedIn.Secure || !signedIn.HttpOnly || signedIn.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("callback: %d, login cookie %+v (want Secure, HttpOnly, SameSite=Lax)\n%s", resp.StatusCode, signedIn, body)
+	}
+	return signedIn
+}
+
+// oaConfirm opens link signed in (or not) and confirms it; a page that
+// offers no form gets the CSRF token its session would have, so that what
+// refuses is the sign-in or the approver check.
+func (w *e2eWorld) oaConfirm(t *testing.T, toLink string, signedIn *http.Cookie) (pageCode int, page string, code int, body string) {
+	t.Helper()
+	resp, page := w.oaGet(t, http.MethodGet, toLink, []*http.Cookie{signedIn}, nil)
+	session := oaCookie(resp, "stagehand_link_session")
+	tok, _ := url.PathUnescape(strings.TrimPrefix(toLink, lkPublicURL+"/promote/"))
+	c, err := link.Verify([]byte(lkSecret), tok, time.Now())
+	if err != nil || session == nil {
+		t.Fatalf("link %v, session %v", err, session)
+	}
+	form := url.Values{"csrf": {link.CSRFToken([]byte(lkSecret), c.ID, session.Value)}}
+	post, body := w.oaGet(t, http.MethodPost, toLink, []*http.Cookie{signedIn, session}, form)
+	return resp.StatusCode, page, post.StatusCode, body
+}
+
+// TestServeLinksWithGitHubSignIn: with the App's OAuth credentials set, a
+// link page asks people to sign in; without it the POST is refused, a
+// reader who signs in is refused, and a writer's confirmation opens the
+// PR, recorded as theirs. Tokens and codes never reach the log.
+func TestServeLinksWithGitHubSignIn(t *testing.T) {
+	t.Parallel()
+	w := e2eStart(t, e2eOptions{serveArgs: []string{"--public-url", lkPublicURL, "--link-secret", lkSecret,
+		"--github-client-id", oaClientID, "--github-client-secret", oaClientSecret}})
+	a := w.app("generic")
+	staging, preprod := promote.Branch(a.name, "staging"), promote.Branch(a.name, "preprod")
+	w.gh.SetPermission("rita", "read")
+	w.gh.SetPermission("will", "write")
+	if code, answer := w.send(t, w.deliveries(t)[a.name]); code != http.StatusAccepted {
+		t.Fatalf("push: %d %q", code, answer)
+	}
+	w.eventually(t, "the staging PR merged", func() (bool, string) {
+		pr, _ := w.prOf(staging)
+		return pr.Merged, pr.State
+	})
+	pr, _ := w.prOf(staging)
+	toPreprod := lkFind(t, pr.Body, "Promote to preprod after merging:")
+
+	// Signed out: the page asks to sign in, and the POST is refused.
+	code, page, postCode, body := w.oaConfirm(t, toPreprod, nil)
+	if code != http.StatusUnauthorized || !strings.Contains(page, "Sign in with GitHub") || strings.Contains(page, `name="csrf"`) {
+		t.Fatalf("GET signed out: %d\n%s", code, page)
+	}
+	if postCode != http.StatusUnauthorized {
+		t.Fatalf("POST signed out: %d\n%s", postCode, body)
+	}
+
+	// A reader signs in and is refused.
+	code, _, postCode, body = w.oaConfirm(t, toPreprod, w.oaSignIn(t, page, "rita"))
+	if code != http.StatusForbidden || postCode != http.StatusForbidden || !strings.Contains(body, "@rita may not promote into preprod") {
+		t.Fatalf("reader: GET %d, POST %d\n%s", code, postCode, body)
+	}
+	if _, ok := w.prOf(preprod); ok {
+		t.Fatal("a refused link opened the preprod PR")
+	}
+
+	// A writer signs in and the confirmation opens the PR.
+	code, _, postCode, body = w.oaConfirm(t, toPreprod, w.oaSignIn(t, page, "will"))
+	pre, ok := w.prOf(preprod)
+	if code != http.StatusOK || postCode != http.StatusOK || !ok || pre.State != "open" || !strings.Contains(body, "Signed in with GitHub as @will") {
+		t.Fatalf("writer: GET %d, POST %d, preprod PR %+v (found %v)\n%s", code, postCode, pre, ok, body)
+	}
+
+	var h work.AppHistory
+	resp, err := w.client.Get(w.base + "/api/v1/apps/" + a.name + "/history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	var actors []string
+	for _, act := range h.Actions {
+		actors = append(actors, act.Actor+"/"+act.Source+"/"+act.Result)
+	}
+	if got := strings.Join(actors, " "); !strings.Contains(got, "will/link/opened") || !strings.Contains(got, "rita/link/refused") {
+		t.Errorf("actions %s: want rita refused and will opened, from links", got)
+	}
+	w.stop(t)
+	logs := w.stderr.String()
+	for _, secret := range []string{oaClientSecret, "gho_", "code="} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log contains %q", secret)
+		}
+	}
+}
+
+// TestServeRefusesHalfAnOAuthSetup: sign-in needs both the client ID and
+// secret, and links for it to sign in to; serve stops with a message that
+// says what to set and never repeats the secret.
+func TestServeRefusesHalfAnOAuthSetup(t *testing.T) {
+	t.Parallel()
+	links := []string{"--public-url", lkPublicURL, "--link-secret", lkSecret}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"client ID alone", append([]string{"--github-client-id", oaClientID}, links...), "STAGEHAND_GITHUB_CLIENT_ID is set but STAGEHAND_GITHUB_CLIENT_SECRET is not"},
+		{"secret alone", append([]string{"--github-client-secret", oaClientSecret}, links...), "STAGEHAND_GITHUB_CLIENT_SECRET is set but STAGEHAND_GITHUB_CLIENT_ID is not"},
+		{"without links", []string{"--github-client-id", oaClientID, "--github-client-secret", oaClientSecret}, "one-click links are off"},
+		{"bad web URL", append([]string{"--github-client-id", oaClientID, "--github-client-secret", oaClientSecret, "--github-web-url", "github.example.com"}, links...), "STAGEHAND_GITHUB_WEB_URL \"github.example.com\" is not an absolute"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr e2eBuffer
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--reconcile-interval", "0", "--github-webhook-secret", e2eGitHubSecret,
+				"--database-url", t.TempDir() + "/stagehand.db"}, tt.args...)
+			code := run(t.Context(), args, &stdout, &stderr)
+			if code != exitUsage || !strings.Contains(stderr.String(), tt.want) || strings.Contains(stderr.String(), oaClientSecret) {
+				t.Errorf("exit %d; want exit %d naming %q, without the secret\nstderr: %s", code, exitUsage, tt.want, stderr.String())
+			}
+		})
+	}
+}
+
+func TestGitHubWebURL(t *testing.T) {
+	tests := []struct{ api, override, want string }{
+		{"", "", "https://github.com"},
+		{"https://api.github.com/", "", "https://github.com"},
+		{"https://ghe.acme.test/api/v3", "", "https://ghe.acme.test"},
+		{"https://ghe.acme.test/api/v3/", "", "https://ghe.acme.test"},
+		{"https://ghe.acme.test/api/v3", "https://login.acme.test/", "https://login.acme.test"},
+	}
+	for _, tt := range tests {
+		if got, err := githubWebURL(tt.api, tt.override); err != nil || got != tt.want {
+			t.Errorf("githubWebURL(%q, %q) = %q, %v; want %q", tt.api, tt.override, got, err, tt.want)
+		}
+	}
+}
