@@ -3,6 +3,8 @@ package command
 import (
 	"strings"
 	"testing"
+
+	"github.com/stagehand-dev/stagehand/internal/config"
 )
 
 // FuzzParse checks what must hold for any comment: Parse never panics,
@@ -75,16 +77,16 @@ func checkRun(t *testing.T, body string, c Context, r Result) {
 		}
 		return
 	}
-	if !nameRE.MatchString(cmd.App) {
+	if !config.ValidName(cmd.App) {
 		t.Fatalf("Parse(%q) runs with app %q", body, cmd.App)
 	}
 	if cmd.Kind == KindPromote && cmd.Stage == "" {
-		if !c.OnStagehandPR || cmd.FromStage != c.Stage || cmd.App != c.App || !nameRE.MatchString(cmd.FromStage) {
+		if !c.OnStagehandPR || cmd.FromStage != c.Stage || cmd.App != c.App || !config.ValidName(cmd.FromStage) {
 			t.Fatalf("Parse(%q, %+v) promotes from %q without a stagehand PR naming it", body, c, cmd.FromStage)
 		}
 		return
 	}
-	if !nameRE.MatchString(cmd.Stage) || cmd.FromStage != "" {
+	if !config.ValidName(cmd.Stage) || cmd.FromStage != "" {
 		t.Fatalf("Parse(%q) runs with stage %q, from %q", body, cmd.Stage, cmd.FromStage)
 	}
 	if cmd.Target != "" && (cmd.Kind != KindRollback || checkTarget(cmd.Target) != "") {

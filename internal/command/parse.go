@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/stagehand-dev/stagehand/internal/config"
 )
 
 // verbs maps a comment's first word to the command it starts.
@@ -121,7 +123,7 @@ func parsePromote(rest string, c Context) Result {
 		return reply(cmd, p)
 	}
 	// A pull request whose marker does not hold valid names supplies none.
-	onPR := c.OnStagehandPR && nameRE.MatchString(c.App) && nameRE.MatchString(c.Stage)
+	onPR := c.OnStagehandPR && config.ValidName(c.App) && config.ValidName(c.Stage)
 	switch {
 	case app != "" && stage != "":
 		return run(Command{Kind: KindPromote, App: app, Stage: stage})

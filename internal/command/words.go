@@ -6,10 +6,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-)
 
-// nameRE matches app and stage names, as internal/config requires them.
-var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	"github.com/stagehand-dev/stagehand/internal/config"
+)
 
 // Rollback targets: the OCI tag grammar, the one digest form stagehand
 // pins, and an abbreviated or full commit SHA.
@@ -42,35 +41,14 @@ func isFlag(w string) bool {
 
 // checkName returns why s is not a valid name of what ("app", "stage"), or "".
 func checkName(what, s string) string {
-	if nameRE.MatchString(s) {
+	if config.ValidName(s) {
 		return ""
 	}
 	msg := fmt.Sprintf("%s is not a valid %s name: use lower-case letters, digits and inner dashes", code(s), what)
-	if fix := suggestName(s); fix != "" {
+	if fix := config.SuggestName(s); fix != "" {
 		msg += fmt.Sprintf(" (try %s)", code(fix))
 	}
 	return msg
-}
-
-// suggestName lower-cases s and turns every other character into a dash;
-// "" if that still is not a name.
-func suggestName(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('-')
-		}
-	}
-	fix := strings.Trim(b.String(), "-")
-	for strings.Contains(fix, "--") {
-		fix = strings.ReplaceAll(fix, "--", "-")
-	}
-	if !nameRE.MatchString(fix) {
-		return ""
-	}
-	return fix
 }
 
 // checkTarget returns why s cannot be a rollback target, or "".

@@ -22,14 +22,18 @@ func checkName(s string) string {
 		return ""
 	}
 	msg := fmt.Sprintf("%q is not a valid name; use lower-case letters, digits and inner dashes (it becomes part of the branch stagehand/<app>/<stage>)", s)
-	if fix := suggestName(s); fix != "" {
+	if fix := SuggestName(s); fix != "" {
 		msg += fmt.Sprintf("; try %q", fix)
 	}
 	return msg
 }
 
-// suggestName lower-cases s and turns every other character into a dash.
-func suggestName(s string) string {
+// ValidName reports whether s can name an app or a stage.
+func ValidName(s string) bool { return nameRE.MatchString(s) }
+
+// SuggestName lower-cases s and turns every other character into a dash;
+// "" if that still is not a name.
+func SuggestName(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
