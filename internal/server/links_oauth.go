@@ -42,10 +42,7 @@ const (
 
 // LinkAccess reads what GitHub lets a person do on the config repository;
 // *githubapp.Client is one.
-type LinkAccess interface {
-	Permission(ctx context.Context, login string) (string, error)
-	TeamMember(ctx context.Context, org, team, login string) (bool, error)
-}
+type LinkAccess = gate.Access
 
 // LinkOAuth turns on GitHub sign-in for link pages. ClientID, ClientSecret,
 // WebURL and Access are required.
