@@ -97,6 +97,17 @@ func (e *Engine) propose(ctx context.Context, snap snapshot, app config.App, sta
 // publish points the branch at head and makes its PR say so. A branch that
 // did not exist has no open PR, which saves looking for one.
 func (e *Engine) publish(ctx context.Context, branch, head string, app config.App, want Want, p proposal) (*githubapp.PullRequest, Result, error) {
+	keep := func(pr *githubapp.PullRequest) bool {
+		step, _ := decideExisting(pr, app, want)
+		return step == keepOpen
+	}
+	return e.publishPR(ctx, branch, head, Labels(app.Name, p.stage.Name), p.title(), p.body(), keep)
+}
+
+// publishPR is what every proposal does on GitHub: create the branch at
+// head, or, when it exists, keep its open PR as it is (keep) or move the
+// branch and update the PR; open and label a PR when there is none.
+func (e *Engine) publishPR(ctx context.Context, branch, head string, labels []string, title, body string, keep func(*githubapp.PullRequest) bool) (*githubapp.PullRequest, Result, error) {
 	created, err := e.gh.CreateBranch(ctx, branch, head)
 	if err != nil {
 		return nil, "", fmt.Errorf("create branch %s: %w", branch, err)
@@ -106,8 +117,7 @@ func (e *Engine) publish(ctx context.Context, branch, head string, app config.Ap
 		if existing, err = e.gh.FindOpenPR(ctx, branch, e.base); err != nil {
 			return nil, "", fmt.Errorf("find the open PR of %s: %w", branch, err)
 		}
-		step, _ := decideExisting(existing, app, want)
-		if step == keepOpen {
+		if existing != nil && keep(existing) {
 			return existing, Unchanged, nil
 		}
 		if err := e.gh.MoveBranch(ctx, branch, head); err != nil {
@@ -115,17 +125,17 @@ func (e *Engine) publish(ctx context.Context, branch, head string, app config.Ap
 		}
 	}
 	if existing != nil {
-		if err := e.gh.UpdatePR(ctx, existing.Number, p.title(), p.body()); err != nil {
+		if err := e.gh.UpdatePR(ctx, existing.Number, title, body); err != nil {
 			return nil, "", fmt.Errorf("update PR #%d: %w", existing.Number, err)
 		}
-		existing.Title, existing.Body, existing.HeadSHA = p.title(), p.body(), head
+		existing.Title, existing.Body, existing.HeadSHA = title, body, head
 		return existing, Updated, nil
 	}
-	pr, err := e.gh.OpenPR(ctx, branch, e.base, p.title(), p.body())
+	pr, err := e.gh.OpenPR(ctx, branch, e.base, title, body)
 	if err != nil {
 		return nil, "", fmt.Errorf("open PR for %s: %w", branch, err)
 	}
-	if err := e.gh.AddLabels(ctx, pr.Number, Labels(app.Name, p.stage.Name)...); err != nil {
+	if err := e.gh.AddLabels(ctx, pr.Number, labels...); err != nil {
 		return nil, "", fmt.Errorf("label PR #%d: %w", pr.Number, err)
 	}
 	pr.HeadSHA = head

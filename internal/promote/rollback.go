@@ -145,42 +145,11 @@ func (e *Engine) readPoint(ctx context.Context, path, image string, c githubapp.
 // it is; any other open PR there (a pending promotion) becomes the
 // rollback, since the stage cannot both move on and go back.
 func (e *Engine) publishRollback(ctx context.Context, head string, r rollback) (*githubapp.PullRequest, Result, error) {
-	branch := Branch(r.app.Name, r.stage.Name)
-	created, err := e.gh.CreateBranch(ctx, branch, head)
-	if err != nil {
-		return nil, "", fmt.Errorf("create branch %s: %w", branch, err)
+	keep := func(pr *githubapp.PullRequest) bool {
+		m, ok, err := ParseMarker(pr.Body)
+		return err == nil && ok && m.Rollback && m.Digest == r.want.Digest && m.Tag == r.want.Tag
 	}
-	var existing *githubapp.PullRequest
-	if !created {
-		if existing, err = e.gh.FindOpenPR(ctx, branch, e.base); err != nil {
-			return nil, "", fmt.Errorf("find the open PR of %s: %w", branch, err)
-		}
-		if existing != nil {
-			if m, ok, err := ParseMarker(existing.Body); err == nil && ok && m.Rollback && m.Digest == r.want.Digest && m.Tag == r.want.Tag {
-				return existing, Unchanged, nil
-			}
-		}
-		if err := e.gh.MoveBranch(ctx, branch, head); err != nil {
-			return nil, "", fmt.Errorf("move branch %s: %w", branch, err)
-		}
-	}
-	title, body := r.title(), r.body()
-	if existing != nil {
-		if err := e.gh.UpdatePR(ctx, existing.Number, title, body); err != nil {
-			return nil, "", fmt.Errorf("update PR #%d: %w", existing.Number, err)
-		}
-		existing.Title, existing.Body, existing.HeadSHA = title, body, head
-		return existing, Updated, nil
-	}
-	pr, err := e.gh.OpenPR(ctx, branch, e.base, title, body)
-	if err != nil {
-		return nil, "", fmt.Errorf("open PR for %s: %w", branch, err)
-	}
-	if err := e.gh.AddLabels(ctx, pr.Number, Labels(r.app.Name, r.stage.Name)...); err != nil {
-		return nil, "", fmt.Errorf("label PR #%d: %w", pr.Number, err)
-	}
-	pr.HeadSHA = head
-	return pr, Opened, nil
+	return e.publishPR(ctx, Branch(r.app.Name, r.stage.Name), head, Labels(r.app.Name, r.stage.Name), r.title(), r.body(), keep)
 }
 
 // rolledBack stops the chain out of a stage that is held after a
