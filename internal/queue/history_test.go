@@ -83,3 +83,27 @@ func TestScheduledChainRunsWhenDue(t *testing.T) {
 		t.Fatalf("calls %v", h.calls)
 	}
 }
+
+func TestPruneForgetsOldUsedLinks(t *testing.T) {
+	s := openStore(t, freshSQLite(t))
+	defer s.Close()
+	q, err := New(s, &fakeHandler{}, testOptions(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for id, at := range map[string]time.Time{"old": time.Now().Add(-30 * 24 * time.Hour), "new": time.Now()} {
+		if first, err := s.UseLink(ctx, id, at); err != nil || !first {
+			t.Fatalf("UseLink %s: %v %v", id, first, err)
+		}
+	}
+	if err := q.workPrune(ctx, pruneArgs{}); err != nil {
+		t.Fatal(err)
+	}
+	if first, _ := s.UseLink(ctx, "old", time.Now()); !first {
+		t.Error("a link used a month ago is still remembered")
+	}
+	if first, _ := s.UseLink(ctx, "new", time.Now()); first {
+		t.Error("a link used just now was forgotten")
+	}
+}

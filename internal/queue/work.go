@@ -190,7 +190,13 @@ func (q *Queue) workPrune(ctx context.Context, _ pruneArgs) error {
 	if err != nil {
 		return fmt.Errorf("prune deliveries: %w", err)
 	}
-	var rows int64
+	// A used link older than this can be forgotten: its token expired long
+	// before (links live a day), so a replay is refused as expired anyway.
+	links, err := db.exec(ctx, `DELETE FROM stagehand_used_links WHERE used_at < ?`, before.UnixNano())
+	if err != nil {
+		return fmt.Errorf("prune used links: %w", err)
+	}
+	rows := links
 	for _, t := range []pendingTable{pendingPushes, pendingChecks} {
 		n, err := t.prune(ctx, db, before)
 		if err != nil {
