@@ -17,17 +17,18 @@ import (
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
+	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 )
 
 // benchDatabases are the queue databases the benchmarks run on: SQLite
-// always, PostgreSQL when crashPostgresEnv names one (skipped otherwise).
+// always, PostgreSQL when STAGEHAND_TEST_DATABASE_URL names one (skipped otherwise).
 var benchDatabases = []struct {
 	name string
 	url  func(b *testing.B) string
 }{
 	{"sqlite", func(b *testing.B) string { return filepath.Join(b.TempDir(), "queue.db") }},
-	{"postgres", func(b *testing.B) string { return crashPostgresURL(b) }},
+	{"postgres", func(b *testing.B) string { return pgtest.Schema(b) }},
 }
 
 // BenchmarkWebhookAccept measures how many signed generic deliveries

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -39,12 +38,12 @@ import (
 
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
+	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 )
 
 const (
 	crashRunMainEnv    = "STAGEHAND_TEST_RUN_MAIN"
-	crashPostgresEnv   = "STAGEHAND_TEST_DATABASE_URL"
 	crashGitHubSecret  = "crash-github-webhook-secret"
 	crashGenericSecret = "crash-generic-secret"
 	crashApps          = 4
@@ -69,7 +68,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 		crashScenario(t, filepath.Join(t.TempDir(), "queue.db"), nil)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		url := crashPostgresURL(t)
+		url := pgtest.Schema(t)
 		conn, err := pgx.Connect(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
@@ -638,44 +637,4 @@ func crashEventually(t *testing.T, d time.Duration, what string, cond func() str
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// crashPostgresURL returns a fresh schema of the test PostgreSQL, or skips.
-func crashPostgresURL(tb testing.TB) string {
-	tb.Helper()
-	base := os.Getenv(crashPostgresEnv)
-	if base == "" {
-		tb.Skip("PostgreSQL skipped: set " + crashPostgresEnv + "=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run it")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatalf("connect %s: %v", crashPostgresEnv, err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "stagehand_cmd_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			tb.Errorf("connect to drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

@@ -27,7 +27,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -44,11 +43,11 @@ import (
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/stagehand-dev/stagehand/internal/demo"
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
+	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
 )
@@ -839,7 +838,7 @@ func TestServeEveryVendorEndsAsMergedPR(t *testing.T) {
 		url  func(t *testing.T) string
 	}{
 		{"sqlite", func(*testing.T) string { return "" }},
-		{"postgres", e2ePostgres},
+		{"postgres", func(t *testing.T) string { return pgtest.Schema(t) }},
 	} {
 		t.Run(db.name, func(t *testing.T) {
 			t.Parallel()
@@ -931,46 +930,6 @@ func e2eEveryVendor(t *testing.T, database string) {
 		v := w.metrics(t)["stagehand_queue_depth"]
 		return v == 0, fmt.Sprintf("stagehand_queue_depth %v", v)
 	})
-}
-
-// e2ePostgres returns the URL of a fresh schema in the test database, or
-// skips the test.
-func e2ePostgres(t *testing.T) string {
-	base := os.Getenv("STAGEHAND_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("PostgreSQL variant skipped: set STAGEHAND_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run it")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to STAGEHAND_TEST_DATABASE_URL: %v", err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "stagehand_e2e_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("connect for cleanup: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // TestServeRefusalsWriteNothing sends what stagehand must refuse, each with

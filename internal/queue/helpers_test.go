@@ -3,21 +3,15 @@ package queue
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/stagehand-dev/stagehand/internal/pgtest"
 )
-
-const pgEnv = "STAGEHAND_TEST_DATABASE_URL"
 
 // backend makes fresh, isolated databases of one driver; every Open of a URL
 // it returns reaches the same database.
@@ -47,44 +41,8 @@ func freshSQLite(t testing.TB) string {
 	return "sqlite://" + filepath.Join(t.TempDir(), "queue.db")
 }
 
-// freshPostgres creates a schema for the test and points search_path at it.
-func freshPostgres(t testing.TB) string {
-	base := os.Getenv(pgEnv)
-	if base == "" {
-		t.Skip("PostgreSQL tests skipped: set " + pgEnv + "=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run against PostgreSQL")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect %s: %v", pgEnv, err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "stagehand_test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("connect for cleanup: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", pgEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// freshPostgres is a schema of its own in the test PostgreSQL, or a skip.
+func freshPostgres(t testing.TB) string { return pgtest.Schema(t) }
 
 // testOptions keep tests quick without changing what they show.
 func testOptions(log *slog.Logger) Options {

@@ -21,18 +21,9 @@ var acr = vendor{
 	parse:      parseACR,
 }
 
-type acrEvent struct {
-	Action string `json:"action"`
-	Target struct {
-		MediaType  string `json:"mediaType"`
-		Digest     string `json:"digest"`
-		Repository string `json:"repository"`
-		Tag        string `json:"tag"`
-	} `json:"target"`
-	Request struct {
-		Host string `json:"host"`
-	} `json:"request"`
-}
+// acrEvent is one Distribution notification event: ACR sends that shape
+// (action, target, request), one event per delivery.
+type acrEvent = distributionEvent
 
 func parseACR(_ Config, body []byte) (Result, error) {
 	var e acrEvent
