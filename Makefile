@@ -13,7 +13,7 @@ test: fmt-check vet
 
 ## demo: the whole story locally, in seconds, with no network
 demo:
-	$(GO) run ./cmd/stagehand demo
+	$(GO) run ./cmd/stagehand-demo
 
 ## bench: promotion cost (time and GitHub API calls) at 10 and 20,000 files, and more
 bench:

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stagehand-dev/stagehand/internal/work"
+	"github.com/stagehand-dev/stagehand/internal/api"
 )
 
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -52,7 +52,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		_, err := stdout.Write(body)
 		return err
 	}
-	var h work.AppHistory
+	var h api.History
 	if err := json.Unmarshal(body, &h); err != nil {
 		return fmt.Errorf("the server's answer is not history: %w", err)
 	}
@@ -60,7 +60,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-func printHistory(w io.Writer, h work.AppHistory) {
+func printHistory(w io.Writer, h api.History) {
 	fmt.Fprintf(w, "%s (%s)\n", h.App, h.Image)
 	for _, s := range h.Stages {
 		now := s.Tag

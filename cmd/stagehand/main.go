@@ -32,7 +32,6 @@ func commands() []command {
 		{"validate", "check a config repository checkout", runValidate},
 		{"promote", "promote an app's image into a stage through GitHub", runPromote},
 		{"history", "what an app's stages run, and what stagehand did", runHistory},
-		{"demo", "run the whole story locally: registry, GitHub stand-in, three stages", runDemo},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -3,19 +3,44 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"time"
 
+	"github.com/google/go-github/v60/github"
+
+	"github.com/stagehand-dev/stagehand/internal/db"
 	"github.com/stagehand-dev/stagehand/internal/promote"
+	"github.com/stagehand-dev/stagehand/internal/queue"
+	"github.com/stagehand-dev/stagehand/internal/store"
+	"github.com/stagehand-dev/stagehand/internal/work"
 )
 
+const promoteSynopsis = `promote --app NAME --to STAGE [--dry-run]
+
+Promotes, in the config repository on GitHub, the image that the stage before STAGE pins,
+exactly as it is pinned there (same tag, same digest), by the same rules as a /promote
+comment: a held stage refuses, a soak time must have passed, and a stage that names
+approvers takes the promotion only from one of them. Who you are comes from GITHUB_TOKEN
+(your own token; only its login is read): without it, stages that name approvers refuse,
+and the App's key stands in for write permission elsewhere.
+
+The promotion goes through the queue of the stagehand serve that works the same database
+(--database-url), so it never races a push or a comment; promote waits for its outcome.
+--dry-run only reads and decides, and needs no server.`
+
 func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("promote", "promote --app NAME --to STAGE [--dry-run]\n\nProposes, in the config repository on GitHub, the image that the stage before STAGE pins,\nexactly as it is pinned there (same tag, same digest).", stderr)
+	fs := newFlagSet("promote", promoteSynopsis, stderr)
 	var gh githubFlags
 	gh.register(fs)
 	app := fs.String("app", "", "app to promote, as named in .stagehand.yaml")
 	to := fs.String("to", "", "stage to promote into")
 	dry := fs.Bool("dry-run", false, "read and decide, print the change, write nothing")
+	database := fs.String("database-url", env("STAGEHAND_DATABASE_URL", ""), "the database stagehand serve uses (STAGEHAND_DATABASE_URL): holds and soak times are there, and the promotion is queued there")
+	wait := fs.Duration("wait", 2*time.Minute, "how long to wait for the promotion's outcome")
+	token := fs.String("github-token", env("GITHUB_TOKEN", ""), "your own GitHub token, to say who you are (GITHUB_TOKEN)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -26,24 +51,122 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	d, err := db.Open(ctx, *database, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	st := store.New(d)
 	resolver, err := gh.resolver()
 	if err != nil {
 		return err
 	}
-	eng, err := promote.New(promote.Options{
-		GitHub: client, Resolver: resolver, BaseBranch: gh.base, DryRun: *dry,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	eng, err := promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Resolver: resolver, BaseBranch: gh.base, Logger: log})
 	if err != nil {
 		return err
 	}
-	out, err := eng.Promote(ctx, *app, *to)
-	promote.Describe(stdout, out)
+	r := promote.Request{Kind: promote.Promote, Source: promote.FromCLI, App: *app, Stage: *to}
+	if *token != "" {
+		if r.Actor.Login, err = whoAmI(ctx, gh.apiURL, *token); err != nil {
+			return err
+		}
+	}
+	if *dry {
+		p, err := eng.Preview(ctx, r)
+		if err != nil {
+			return err
+		}
+		o := promote.Outcome{App: p.Request.App, Stage: p.Stage.Name, Reason: p.Reason, From: p.From, To: p.Want, Path: p.Path, Before: p.Before, After: p.After}
+		switch p.Verdict {
+		case promote.Propose:
+			o.Result = promote.Planned
+		case promote.Nothing:
+			o.Result = promote.AlreadyThere
+		default:
+			o.Result = promote.Refused
+		}
+		promote.Describe(stdout, o)
+		if !o.Done() {
+			return errors.New(o.Reason)
+		}
+		return nil
+	}
+	q, err := queue.Submitter(d, queue.Options{Logger: log})
 	if err != nil {
 		return err
 	}
-	if !out.Done() {
-		return errors.New(out.Reason)
+	if working, err := q.Working(ctx); err != nil {
+		return err
+	} else if !working {
+		return fmt.Errorf("no stagehand serve works the queue in this database (%s), so nothing would apply the promotion; start one, or use --dry-run to see what it would do", dbName(*database))
 	}
-	return nil
+	r.ID = promote.NewID()
+	reqs := work.Requests{DB: d, Queue: q, Store: st}
+	if err := reqs.Submit(ctx, r); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "queued promotion %s of %s to %s; waiting for it\n", r.ID, *app, *to)
+	o, err := awaitRequest(ctx, reqs, r.ID, *wait)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s → %s: %s", *app, *to, o.Result)
+	if o.PR != 0 {
+		fmt.Fprintf(stdout, " (PR #%d %s)", o.PR, o.PRURL)
+	}
+	fmt.Fprintln(stdout)
+	if o.Reason != "" {
+		fmt.Fprintf(stdout, "  %s\n", o.Reason)
+	}
+	if (promote.Outcome{Result: promote.Result(o.Result)}).Done() {
+		return nil
+	}
+	return errors.New(o.Reason)
+}
+
+// awaitRequest waits until request id is done, or gives up after wait.
+func awaitRequest(ctx context.Context, reqs work.Requests, id string, wait time.Duration) (store.Request, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		o, ok, err := reqs.Outcome(ctx, id)
+		if err == nil && ok && o.State == store.Done {
+			return o, nil
+		}
+		select {
+		case <-ctx.Done():
+			return store.Request{}, fmt.Errorf("the promotion is queued, but did not finish within %s (GitHub may be slow; stagehand keeps trying): see the stage's pull request, or `stagehand history --app`", wait)
+		case <-t.C:
+		}
+	}
+}
+
+// whoAmI is the login a GitHub token belongs to.
+func whoAmI(ctx context.Context, apiURL, token string) (string, error) {
+	gh := github.NewClient(nil).WithAuthToken(token)
+	if apiURL != "" {
+		var err error
+		if gh, err = gh.WithEnterpriseURLs(apiURL, apiURL); err != nil {
+			return "", err
+		}
+	}
+	u, _, err := gh.Users.Get(ctx, "")
+	if err != nil {
+		return "", fmt.Errorf("GITHUB_TOKEN: ask GitHub whose it is: %w", err)
+	}
+	return u.GetLogin(), nil
+}
+
+func dbName(url string) string {
+	if url == "" {
+		wd, _ := os.Getwd()
+		return wd + "/" + db.DefaultSQLitePath
+	}
+	if driver, target, err := db.ParseURL(url); err == nil && driver == db.SQLite {
+		return target
+	}
+	return "PostgreSQL"
 }

@@ -13,13 +13,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/stagehand-dev/stagehand/internal/api"
+	"github.com/stagehand-dev/stagehand/internal/db"
+	"github.com/stagehand-dev/stagehand/internal/link"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
 	"github.com/stagehand-dev/stagehand/internal/registry"
 	"github.com/stagehand-dev/stagehand/internal/server"
+	"github.com/stagehand-dev/stagehand/internal/store"
 	"github.com/stagehand-dev/stagehand/internal/webhook"
 	"github.com/stagehand-dev/stagehand/internal/work"
 )
@@ -44,9 +49,9 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	}
 	str(&f.addr, "addr", "STAGEHAND_ADDR", ":8080", "address to listen on")
 	str(&f.secret, "github-webhook-secret", "STAGEHAND_GITHUB_WEBHOOK_SECRET", "", "the GitHub App's webhook secret (required)")
-	str(&f.database, "database-url", "STAGEHAND_DATABASE_URL", "", "queue database: empty for SQLite in ./"+queue.DefaultSQLitePath+", a file path, or postgres://… for several replicas")
+	str(&f.database, "database-url", "STAGEHAND_DATABASE_URL", "", "database: empty for SQLite in ./"+db.DefaultSQLitePath+", a file path, or postgres://… for several replicas")
 	str(&f.publicURL, "public-url", "STAGEHAND_PUBLIC_URL", "", "the URL people and registries reach stagehand at; with --link-secret, PRs carry one-click promotion links under it")
-	str(&f.linkSecret, "link-secret", "STAGEHAND_LINK_SECRET", "", fmt.Sprintf("key (at least %d bytes) that signs one-click promotion links; needs --public-url", server.MinLinkSecret))
+	str(&f.linkSecret, "link-secret", "STAGEHAND_LINK_SECRET", "", fmt.Sprintf("key (at least %d bytes) that signs one-click promotion links; needs --public-url", link.MinSecret))
 	str(&f.oauthID, "github-client-id", "STAGEHAND_GITHUB_CLIENT_ID", "", "the App's OAuth client ID: link pages then ask people to sign in with GitHub and check approvers for them; needs --github-client-secret")
 	str(&f.oauthSecret, "github-client-secret", "STAGEHAND_GITHUB_CLIENT_SECRET", "", "the App's OAuth client secret; needs --github-client-id")
 	str(&f.webURL, "github-web-url", "STAGEHAND_GITHUB_WEB_URL", "", "where people sign in with GitHub; default https://github.com, or https://HOST for a --github-api-url of https://HOST/api/v3")
@@ -106,22 +111,22 @@ func (f *serveFlags) check() []error {
 // oauth is GitHub sign-in for link pages when both the client ID and secret
 // are set; ok is false when neither is. links says whether links are on
 // (or were asked for): sign-in is only for their pages.
-func (f *serveFlags) oauth(links bool) (o server.LinkOAuth, ok bool, err error) {
+func (f *serveFlags) oauth(links bool) (o link.OAuth, ok bool, err error) {
 	switch {
 	case f.oauthID == "" && f.oauthSecret == "":
-		return server.LinkOAuth{}, false, nil
+		return link.OAuth{}, false, nil
 	case f.oauthSecret == "":
-		return server.LinkOAuth{}, false, errors.New("STAGEHAND_GITHUB_CLIENT_ID is set but STAGEHAND_GITHUB_CLIENT_SECRET is not: GitHub sign-in needs both (the App's settings page shows them), or neither")
+		return link.OAuth{}, false, errors.New("STAGEHAND_GITHUB_CLIENT_ID is set but STAGEHAND_GITHUB_CLIENT_SECRET is not: GitHub sign-in needs both (the App's settings page shows them), or neither")
 	case f.oauthID == "":
-		return server.LinkOAuth{}, false, errors.New("STAGEHAND_GITHUB_CLIENT_SECRET is set but STAGEHAND_GITHUB_CLIENT_ID is not: GitHub sign-in needs both, or neither")
+		return link.OAuth{}, false, errors.New("STAGEHAND_GITHUB_CLIENT_SECRET is set but STAGEHAND_GITHUB_CLIENT_ID is not: GitHub sign-in needs both, or neither")
 	case !links:
-		return server.LinkOAuth{}, false, errors.New("STAGEHAND_GITHUB_CLIENT_ID and _SECRET are set but one-click links are off: sign-in is for link pages, so set STAGEHAND_PUBLIC_URL and STAGEHAND_LINK_SECRET too")
+		return link.OAuth{}, false, errors.New("STAGEHAND_GITHUB_CLIENT_ID and _SECRET are set but one-click links are off: sign-in is for link pages, so set STAGEHAND_PUBLIC_URL and STAGEHAND_LINK_SECRET too")
 	}
 	web, err := githubWebURL(f.github.apiURL, f.webURL)
 	if err != nil {
-		return server.LinkOAuth{}, false, err
+		return link.OAuth{}, false, err
 	}
-	return server.LinkOAuth{ClientID: f.oauthID, ClientSecret: f.oauthSecret, WebURL: web, APIURL: f.github.apiURL}, true, nil
+	return link.OAuth{ClientID: f.oauthID, ClientSecret: f.oauthSecret, WebURL: web, APIURL: f.github.apiURL}, true, nil
 }
 
 // githubWebURL is where people sign in: the override, github.com for the
@@ -153,16 +158,16 @@ func githubWebURL(apiURL, override string) (string, error) {
 // linkSigner signs one-click promotion links when both the public URL and
 // the link secret are set; ok is false when neither is. One without the
 // other is a mistake, not a way to turn links off.
-func (f *serveFlags) linkSigner() (s server.LinkSigner, ok bool, err error) {
+func (f *serveFlags) linkSigner() (s link.Signer, ok bool, err error) {
 	switch {
 	case f.publicURL == "" && f.linkSecret == "":
-		return server.LinkSigner{}, false, nil
+		return link.Signer{}, false, nil
 	case f.linkSecret == "":
-		return server.LinkSigner{}, false, errors.New("STAGEHAND_PUBLIC_URL is set but STAGEHAND_LINK_SECRET is not: one-click promotion links need both; set a secret (openssl rand -base64 48), or unset STAGEHAND_PUBLIC_URL")
+		return link.Signer{}, false, errors.New("STAGEHAND_PUBLIC_URL is set but STAGEHAND_LINK_SECRET is not: one-click promotion links need both; set a secret (openssl rand -base64 48), or unset STAGEHAND_PUBLIC_URL")
 	case f.publicURL == "":
-		return server.LinkSigner{}, false, errors.New("STAGEHAND_LINK_SECRET is set but STAGEHAND_PUBLIC_URL is not: one-click promotion links need the URL people reach stagehand at")
+		return link.Signer{}, false, errors.New("STAGEHAND_LINK_SECRET is set but STAGEHAND_PUBLIC_URL is not: one-click promotion links need the URL people reach stagehand at")
 	}
-	s, err = server.NewLinkSigner(f.publicURL, []byte(f.linkSecret))
+	s, err = link.NewSigner(f.publicURL, []byte(f.linkSecret))
 	return s, err == nil, err
 }
 
@@ -183,9 +188,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Opened before deciding so that a database that cannot be opened is
 	// reported together with the settings, not after they are fixed.
-	store, dbErr := queue.Open(ctx, f.database, log)
+	d, dbErr := db.Open(ctx, f.database, log)
 	if dbErr == nil {
-		defer store.Close()
+		defer d.Close()
 	}
 	if len(errs) > 0 {
 		if dbErr != nil {
@@ -210,30 +215,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if linksOn {
 		links = signer.Link
 	}
-	engine, err := promote.New(promote.Options{GitHub: client, Resolver: resolver, Holds: work.Holds{Store: store}, Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, Logger: log})
+	st := store.New(d)
+	reqs := &work.Requests{DB: d, Store: st}
+	engine, err := promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: reqs, Reporter: client, Resolver: resolver,
+		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, Logger: log})
 	if err != nil {
 		return err
 	}
-	sched := &lateScheduler{}
-	handler, err := work.New(work.Options{Scheduler: sched, Engine: engine, GitHub: client, Tags: resolver, Store: store, Links: links, LinksSignIn: signIn, Registry: reg, Logger: log})
+	handler, err := work.New(work.Options{Engine: engine, GitHub: client, Tags: resolver, Records: st, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}
-	q, err := queue.New(store, handler, queue.Options{ReconcileInterval: reconcileInterval(f.reconcile), Registerer: reg, Logger: log})
+	q, err := queue.New(d, handler, queue.Options{ReconcileInterval: reconcileInterval(f.reconcile), Prune: prune(st), Registerer: reg, Logger: log})
 	if err != nil {
 		return err
 	}
-	sched.q = q
+	reqs.Queue = q
 	f.reg.GAR.Keys = webhook.NewJWKS(f.garJWKS, &http.Client{Timeout: 10 * time.Second})
-	var linkOpts *server.LinkOptions
+	var linkPages server.Routes
 	if linksOn {
-		linkOpts = &server.LinkOptions{Signer: signer, Repo: client, BaseBranch: f.github.base, Engine: engine, Store: store}
+		lo := link.Options{Signer: signer, Engine: engine, Requests: reqs, Logger: log}
 		if signIn {
-			oauth.Access = client
-			linkOpts.OAuth = &oauth
+			lo.OAuth = &oauth
+		}
+		if linkPages, err = link.NewHandler(lo); err != nil {
+			return err
 		}
 	}
-	srv, err := server.New(server.Options{GitHubSecret: f.secret, Registries: f.reg, Queue: q, Ready: store.Ready, Registry: reg, API: work.API{Engine: engine, Store: store}, Links: linkOpts, Logger: log})
+	srv, err := server.New(server.Options{GitHubSecret: f.secret, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
+		API: apiRoutes{api.Reader{Status: engine, Records: st}, log}, Links: linkPages, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -249,10 +259,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ln.Close()
 		return fmt.Errorf("cannot start the queue: %w", err)
 	}
-	log.Info("stagehand serving", "addr", ln.Addr().String(), "config_repo", f.github.repo, "database", store.Driver(), "version", versionString())
+	log.Info("stagehand serving", "addr", ln.Addr().String(), "config_repo", f.github.repo, "database", d.Driver(), "version", versionString())
 	fmt.Fprintf(stdout, "stagehand listening on %s\n", ln.Addr())
 
-	serveErr := server.Serve(ctx, ln, srv.Handler(), 10*time.Second, log)
+	serveErr := server.Serve(ctx, ln, srv.Handler(), server.DefaultTimeouts, 10*time.Second, log)
 	// The server has stopped accepting; let running jobs finish, or release
 	// them to be retried by the next process.
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -308,10 +318,18 @@ func registerGitHubMetrics(reg prometheus.Registerer, c interface {
 	)
 }
 
-// lateScheduler lets the work handler schedule jobs on the queue that is
-// built with it: the queue needs the handler, and the handler the queue.
-type lateScheduler struct{ q *queue.Queue }
-
-func (l *lateScheduler) ScheduleChain(ctx context.Context, app, from string, at time.Time) error {
-	return l.q.ScheduleChain(ctx, app, from, at)
+// prune forgets used links and request outcomes with the queue's prune.
+func prune(st *store.Store) func(ctx context.Context, before time.Time) error {
+	return func(ctx context.Context, before time.Time) error {
+		_, err := st.Prune(ctx, before)
+		return err
+	}
 }
+
+// apiRoutes mounts the read-only API.
+type apiRoutes struct {
+	r   api.Reader
+	log *slog.Logger
+}
+
+func (a apiRoutes) Routes(r chi.Router) { a.r.Routes(r, a.log) }

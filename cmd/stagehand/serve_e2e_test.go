@@ -44,12 +44,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/stagehand-dev/stagehand/internal/db"
 	"github.com/stagehand-dev/stagehand/internal/demo"
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
-	"github.com/stagehand-dev/stagehand/internal/queue"
+	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
 // Credentials of the test server. Each is distinctive so that the tests can
@@ -1145,22 +1146,23 @@ func TestServeChecksRetryAutoMergeAndMergesAreRecorded(t *testing.T) {
 
 	// The record of what each stage runs outlives the process.
 	w.stop(t)
-	store, err := queue.Open(ctx, w.database, nil)
+	d, err := db.Open(ctx, w.database, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	defer d.Close()
+	records := store.New(d)
 	for _, p := range []struct {
 		stage string
 		pr    githubfake.PullRequest
 	}{{"staging", pr}, {"preprod", pre}} {
-		d, ok, err := store.LastDone(ctx, a.name, p.stage)
+		m, ok, err := records.LastMerge(ctx, a.name, p.stage)
 		switch {
 		case err != nil || !ok:
 			t.Errorf("%s: no record (%v)", p.stage, err)
-		case d.PR != p.pr.Number || d.Tag != e2eTag || d.Digest != w.digests[a.name] || d.Image != a.image ||
-			d.MergeSHA != p.pr.MergeSHA || d.MergedBy != p.pr.MergedBy:
-			t.Errorf("%s: recorded %+v; want PR #%d %s:%s@%s merged as %s by %s", p.stage, d, p.pr.Number, a.image, e2eTag, w.digests[a.name], p.pr.MergeSHA, p.pr.MergedBy)
+		case m.PR != p.pr.Number || m.Tag != e2eTag || m.Digest != w.digests[a.name] || m.Image != a.image ||
+			m.MergeSHA != p.pr.MergeSHA || m.MergedBy != p.pr.MergedBy:
+			t.Errorf("%s: recorded %+v; want PR #%d %s:%s@%s merged as %s by %s", p.stage, m, p.pr.Number, a.image, e2eTag, w.digests[a.name], p.pr.MergeSHA, p.pr.MergedBy)
 		}
 	}
 	if pre.MergedBy != "octocat" {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/stagehand-dev/stagehand/internal/promote"
-	"github.com/stagehand-dev/stagehand/internal/work"
+	"github.com/stagehand-dev/stagehand/internal/api"
 )
 
 // TestServeHistory: after a push is merged and recorded and a stage is
@@ -41,7 +41,7 @@ func TestServeHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var h work.AppHistory
+	var h api.History
 	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("history: %d %v", resp.StatusCode, err)
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/stagehand-dev/stagehand/internal/link"
 	"github.com/stagehand-dev/stagehand/internal/promote"
-	"github.com/stagehand-dev/stagehand/internal/work"
+	"github.com/stagehand-dev/stagehand/internal/api"
 )
 
 var oaSignInRE = regexp.MustCompile(`href="([^"]*/oauth/login\?[^"]*)"`)
@@ -163,7 +163,7 @@ func TestServeLinksWithGitHubSignIn(t *testing.T) {
 		t.Fatalf("writer: GET %d, POST %d, preprod PR %+v (found %v)\n%s", code, postCode, pre, ok, body)
 	}
 
-	var h work.AppHistory
+	var h api.History
 	resp, err := w.client.Get(w.base + "/api/v1/apps/" + a.name + "/history")
 	if err != nil {
 		t.Fatal(err)

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 
 	ggcrname "github.com/google/go-containerregistry/pkg/name"
@@ -19,10 +21,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/stagehand-dev/stagehand/internal/db"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/registry"
+	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
 // Image is the repository the sample config repository deploys; the demo
@@ -37,8 +41,9 @@ type Options struct {
 	// Validate checks every GitHub request and response against GitHub's
 	// REST description, as the tests do.
 	Validate bool
-	// Holds, when set, is where the engine looks for held stages.
-	Holds promote.Holds
+	// Engine, when set, adjusts the engine's options before it is built
+	// (a scheduler, links, a clock).
+	Engine func(*promote.Options)
 }
 
 // Result is what a run ends with, for tests to check.
@@ -55,8 +60,12 @@ type World struct {
 	Registry *httptest.Server
 	GitHub   *githubfake.Server
 	Client   *githubapp.Client
+	Resolver *registry.Resolver
+	DB       *db.DB
+	Store    *store.Store
 	Engine   *promote.Engine
 	host     string
+	dir      string
 }
 
 // Run tells the story on w.
@@ -103,16 +112,38 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 		wd.Close()
 		return nil, err
 	}
-	wd.Engine, err = promote.New(promote.Options{GitHub: wd.Client, Resolver: resolver, Holds: opts.Holds})
-	if err != nil {
+	wd.Resolver = resolver
+	// stagehand's own records (holds, merges, the audit log) in a database
+	// of the world's own.
+	if wd.dir, err = os.MkdirTemp("", "stagehand-demo-db-"); err != nil {
+		wd.Close()
+		return nil, err
+	}
+	if wd.DB, err = db.Open(ctx, "sqlite://"+filepath.Join(wd.dir, "stagehand.db"), slog.New(slog.DiscardHandler)); err != nil {
+		wd.Close()
+		return nil, err
+	}
+	wd.Store = store.New(wd.DB)
+	eo := promote.Options{GitHub: wd.Client, Records: wd.Store, Locks: wd.DB, Resolver: resolver}
+	if opts.Engine != nil {
+		opts.Engine(&eo)
+	}
+	if wd.Engine, err = promote.New(eo); err != nil {
 		wd.Close()
 		return nil, err
 	}
 	return wd, nil
 }
 
-// Close stops the registry and the GitHub stand-in.
+// Close stops the registry and the GitHub stand-in and removes the
+// database.
 func (wd *World) Close() {
+	if wd.DB != nil {
+		_ = wd.DB.Close()
+	}
+	if wd.dir != "" {
+		_ = os.RemoveAll(wd.dir)
+	}
 	if wd.GitHub != nil {
 		wd.GitHub.Close()
 	}

@@ -32,7 +32,7 @@ func (wd *World) story(ctx context.Context, w io.Writer, seed string) (Result, e
 			kind = "multi-arch index"
 		}
 		fmt.Fprintf(w, "\n%d. CI pushes %s:%s (%s %s) and the registry notifies stagehand.\n", i+1, Image, step.tag, kind, d)
-		outs, err := wd.Engine.ImagePushed(ctx, Image, step.tag)
+		outs, err := wd.Engine.Pushes(ctx, Image, []promote.Pushed{{Image: Image, Tag: step.tag}}, promote.FromRegistry)
 		for _, o := range outs {
 			promote.Describe(indent(w), o)
 		}
@@ -43,7 +43,7 @@ func (wd *World) story(ctx context.Context, w io.Writer, seed string) (Result, e
 	}
 
 	fmt.Fprintf(w, "\n3. CI pushes %s:1.1.0 again: staging already runs it, so nothing changes.\n", Image)
-	outs, err := wd.Engine.ImagePushed(ctx, Image, "1.1.0")
+	outs, err := wd.Engine.Pushes(ctx, Image, []promote.Pushed{{Image: Image, Tag: "1.1.0"}}, promote.FromRegistry)
 	for _, o := range outs {
 		promote.Describe(indent(w), o)
 	}
@@ -53,7 +53,7 @@ func (wd *World) story(ctx context.Context, w io.Writer, seed string) (Result, e
 
 	for i, stage := range []string{"preprod", "prod"} {
 		fmt.Fprintf(w, "\n%d. A release manager runs: stagehand promote --app web --to %s\n", i+4, stage)
-		o, err := wd.Engine.Promote(ctx, "web", stage)
+		o, err := wd.Engine.Run(ctx, promote.Request{Kind: promote.Promote, Source: promote.FromCLI, App: "web", Stage: stage})
 		promote.Describe(indent(w), o)
 		if err != nil {
 			return Result{}, err

@@ -48,11 +48,18 @@ func CanWrite(permission string) bool {
 // configured, anyone with write permission may; otherwise only the listed
 // logins (case does not matter, as on GitHub) and members of listed teams.
 func Allowed(stage string, approvers []string, p Person) Verdict {
+	return AllowedTo("promote into "+stage, stage, approvers, p)
+}
+
+// AllowedTo is Allowed for any act on stage, named by what ("hold prod",
+// "roll back prod") in the refusal: the same people may promote into a
+// stage, hold it, release it and roll it back.
+func AllowedTo(what, stage string, approvers []string, p Person) Verdict {
 	if len(approvers) == 0 {
 		if CanWrite(p.Permission) {
 			return pass()
 		}
-		return fail("@%s may not promote into %s: that needs write permission on the config repository (they have %s)", p.Login, stage, orNone(p.Permission))
+		return fail("@%s may not %s: that needs write permission on the config repository (they have %s)", p.Login, what, orNone(p.Permission))
 	}
 	for _, a := range approvers {
 		if team, ok := strings.CutPrefix(a, "@"); ok {
@@ -65,7 +72,7 @@ func Allowed(stage string, approvers []string, p Person) Verdict {
 			return pass()
 		}
 	}
-	return fail("@%s may not promote into %s: only %s may (approvers in .stagehand.yaml)", p.Login, stage, strings.Join(approvers, ", "))
+	return fail("@%s may not %s: only %s may (approvers of %s in .stagehand.yaml)", p.Login, what, strings.Join(approvers, ", "), stage)
 }
 
 // Hold is a stop placed on a stage.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -120,4 +121,23 @@ func says(err error, phrase string) bool {
 		return false
 	}
 	return strings.Contains(strings.ToLower(message(er)), strings.ToLower(phrase))
+}
+
+// RetryAfter is how long GitHub asked to wait before trying again, when err
+// is a primary or secondary rate limit; zero otherwise.
+func RetryAfter(err error) time.Duration {
+	var rl *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	switch {
+	case errors.As(err, &rl):
+		// A second past the reset: GitHub's clock and ours differ a little.
+		return max(time.Until(rl.Rate.Reset.Time)+time.Second, time.Second)
+	case errors.As(err, &abuse):
+		if abuse.RetryAfter != nil && *abuse.RetryAfter > 0 {
+			return *abuse.RetryAfter
+		}
+		// GitHub's secondary limits say "wait a minute" without a header.
+		return time.Minute
+	}
+	return 0
 }

@@ -54,14 +54,20 @@ func (c *Client) OpenPR(ctx context.Context, head, base, title, body string) (*P
 	return &out, nil
 }
 
-// UpdatePR replaces a pull request's title and body.
+// UpdatePR replaces a pull request's title and body. A pull request that
+// is closed or merged by now is ErrClosed: GitHub edits it all the same, but
+// it proposes nothing any more.
 func (c *Client) UpdatePR(ctx context.Context, number int, title, body string) error {
-	_, _, err := c.gh.PullRequests.Edit(ctx, c.owner, c.name, number, &github.PullRequest{
+	op := fmt.Sprintf("update pull request #%d", number)
+	pr, _, err := c.gh.PullRequests.Edit(ctx, c.owner, c.name, number, &github.PullRequest{
 		Title: github.String(title),
 		Body:  github.String(body),
 	})
 	if err != nil {
-		return wrap(fmt.Sprintf("update pull request #%d", number), err, onRefs())
+		return wrap(op, err, onRefs())
+	}
+	if pr.GetState() != "open" {
+		return fmt.Errorf("%s: %w (%s)", op, ErrClosed, pr.GetState())
 	}
 	return nil
 }
@@ -97,6 +103,26 @@ func (c *Client) Comment(ctx context.Context, number int, body string) error {
 		return wrap(fmt.Sprintf("comment on pull request #%d", number), err, nil)
 	}
 	return nil
+}
+
+// Note keeps one comment of stagehand's on an issue or pull request up to
+// date: it edits comment id, or posts a new comment when id is 0 or the
+// comment is gone, and returns the comment's id.
+func (c *Client) Note(ctx context.Context, number int, id int64, body string) (int64, error) {
+	if id != 0 {
+		_, _, err := c.gh.Issues.EditComment(ctx, c.owner, c.name, id, &github.IssueComment{Body: github.String(body)})
+		if err == nil {
+			return id, nil
+		}
+		if statusOf(err) != http.StatusNotFound {
+			return 0, wrap(fmt.Sprintf("edit comment %d", id), err, nil)
+		}
+	}
+	cm, _, err := c.gh.Issues.CreateComment(ctx, c.owner, c.name, number, &github.IssueComment{Body: github.String(body)})
+	if err != nil {
+		return 0, wrap(fmt.Sprintf("comment on #%d", number), err, nil)
+	}
+	return cm.GetID(), nil
 }
 
 // React adds a reaction to an issue or pull request comment: content is

@@ -56,4 +56,5 @@ var (
 	ErrNotMergeable = errors.New("pull request is not mergeable")   // 405 from the merge endpoint
 	ErrHeadMoved    = errors.New("head branch was modified")        // 409: head SHA no longer matches
 	ErrConflict     = errors.New("conflict with the current state") // 409/422 on refs and PRs
+	ErrClosed       = errors.New("pull request is closed")          // an edit reached a closed or merged PR
 )

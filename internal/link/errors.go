@@ -1,6 +1,9 @@
 package link
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors Sign and Verify return, wrapped with detail; test with errors.Is.
 var (
@@ -15,3 +18,7 @@ var (
 	// ErrExpired: the token is authentic but past its expiry.
 	ErrExpired = errors.New("link: expired")
 )
+
+func errorf(kind error, format string, args ...any) error {
+	return fmt.Errorf("%w: %s", kind, fmt.Sprintf(format, args...))
+}

@@ -2,9 +2,7 @@ package link
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +17,6 @@ const (
 	// Sign refuses claims that would not fit.
 	MaxTokenLen = 1024
 	version     = "v1"
-	linkPurpose = "stagehand/link\x00"
 )
 
 // payload is the signed JSON; its field order is the wire order.
@@ -51,8 +48,7 @@ func Sign(key []byte, c Claims) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrClaims, err)
 	}
-	seg := b64.EncodeToString(append([]byte(version), js...))
-	token := seg + "." + b64.EncodeToString(linkMAC(key, seg))
+	token := seal(key, purposeLink, append([]byte(version), js...))
 	if len(token) > MaxTokenLen {
 		return "", fmt.Errorf("%w: names too long for a %d-byte token", ErrClaims, MaxTokenLen)
 	}
@@ -71,20 +67,9 @@ func Verify(key []byte, token string, now time.Time) (Claims, error) {
 	if len(token) > MaxTokenLen {
 		return Claims{}, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenLen)
 	}
-	seg, sig, ok := strings.Cut(token, ".")
-	if !ok || seg == "" || sig == "" {
-		return Claims{}, fmt.Errorf("%w: want payload.signature", ErrMalformed)
-	}
-	raw, err := decode(seg)
+	raw, err := unseal(key, purposeLink, token)
 	if err != nil {
-		return Claims{}, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
-	}
-	mac, err := decode(sig)
-	if err != nil || len(mac) != sha256.Size {
-		return Claims{}, fmt.Errorf("%w: signature is not %d bytes of base64url", ErrMalformed, sha256.Size)
-	}
-	if !hmac.Equal(mac, linkMAC(key, seg)) {
-		return Claims{}, ErrSignature
+		return Claims{}, err
 	}
 	c, err := parsePayload(raw)
 	if err != nil {
@@ -124,13 +109,6 @@ func parsePayload(raw []byte) (Claims, error) {
 // slash) + "/promote/" + token.
 func URL(publicURL, token string) string {
 	return strings.TrimRight(publicURL, "/") + "/promote/" + url.PathEscape(token)
-}
-
-func linkMAC(key []byte, seg string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(linkPurpose))
-	m.Write([]byte(seg))
-	return m.Sum(nil)
 }
 
 // newID is a fresh nonce. crypto/rand.Read never fails (it crashes the

@@ -5,34 +5,53 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
-	"github.com/stagehand-dev/stagehand/internal/githubapp"
-	"github.com/stagehand-dev/stagehand/internal/manifest"
-	"github.com/stagehand-dev/stagehand/internal/registry"
 )
 
-// Engine proposes images for stages of the config repository.
+// Engine runs requests: it locks the stage a request writes to, reads one
+// snapshot, decides with Decide and applies the plan. Every way a promotion
+// starts goes through Run (or Preview, which stops before applying).
 type Engine struct {
 	gh       GitHub
+	records  Records
+	locks    Locker
+	sched    Scheduler
+	reporter Reporter
 	resolver DigestResolver
-	holds    Holds
 	links    func(app, from, to, digest string) string
 	signIn   bool
 	base     string
-	dryRun   bool
+	lockWait time.Duration
+	now      func() time.Time
 	log      *slog.Logger
+
+	reads      *readCache
+	lastConfig atomic.Pointer[config.Config]
+	prs        livingPRs
+	reported   sync.Map // sha → problems reported on it, so each is said once
+	broken     atomic.Bool
+	created    sync.Map // digest → when the image was built, for Reconcile
 }
 
-// Options configure an Engine. GitHub and Resolver are required.
+// Options configure an Engine. GitHub, Records and Locks are required.
 type Options struct {
-	GitHub   GitHub
+	GitHub  GitHub
+	Records Records
+	Locks   Locker
+	// Scheduler asks again when a soak time ends; without one a chain that
+	// must soak is refused with the time left.
+	Scheduler Scheduler
+	// Reporter shows a broken config on the commit that broke it.
+	Reporter Reporter
+	// Resolver resolves pushed tags (Pushed); optional otherwise.
 	Resolver DigestResolver
 	// BaseBranch is the config repository's branch that Argo CD or Flux
 	// deploy from; default "main".
 	BaseBranch string
-	// Holds, when set, stops promotions into held stages.
-	Holds Holds
 	// Links, when set, returns a one-click link that promotes app's digest
 	// from stage `from` to stage `to`, or "" for none; each PR body then
 	// links the promotion of its image to the next stage.
@@ -40,9 +59,11 @@ type Options struct {
 	// LinksSignIn says the link pages sign people in with GitHub and check
 	// approvers for them, so stages with approvers get links too.
 	LinksSignIn bool
-	// DryRun reads everything and decides, but writes nothing to GitHub:
-	// outcomes that would change something come back as Planned.
-	DryRun bool
+	// LockWait bounds the wait for another writer of the same stage;
+	// default 30s, then the work is retried.
+	LockWait time.Duration
+	// Now is the clock; default time.Now.
+	Now    func() time.Time
 	Logger *slog.Logger
 }
 
@@ -52,15 +73,26 @@ func New(opts Options) (*Engine, error) {
 	if opts.GitHub == nil {
 		errs = append(errs, errors.New("promote: a GitHub client is required"))
 	}
-	if opts.Resolver == nil {
-		errs = append(errs, errors.New("promote: a registry resolver is required"))
+	if opts.Records == nil {
+		errs = append(errs, errors.New("promote: records are required"))
+	}
+	if opts.Locks == nil {
+		errs = append(errs, errors.New("promote: a locker is required"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	e := &Engine{gh: opts.GitHub, resolver: opts.Resolver, holds: opts.Holds, links: opts.Links, signIn: opts.LinksSignIn, base: opts.BaseBranch, dryRun: opts.DryRun, log: opts.Logger}
+	e := &Engine{gh: opts.GitHub, records: opts.Records, locks: opts.Locks, sched: opts.Scheduler, reporter: opts.Reporter,
+		resolver: opts.Resolver, links: opts.Links, signIn: opts.LinksSignIn, base: opts.BaseBranch,
+		lockWait: opts.LockWait, now: opts.Now, log: opts.Logger, reads: newReadCache(512)}
 	if e.base == "" {
 		e.base = "main"
+	}
+	if e.lockWait <= 0 {
+		e.lockWait = 30 * time.Second
+	}
+	if e.now == nil {
+		e.now = time.Now
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -68,194 +100,115 @@ func New(opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// snapshot is the base branch at one commit and the config read from it:
-// everything one event decides on comes from the same commit.
-type snapshot struct {
-	base githubapp.Branch
-	cfg  *config.Config
+// BaseBranch is the branch promotions land on.
+func (e *Engine) BaseBranch() string { return e.base }
+
+// ErrMoved: the config changed which stage the request writes to while it
+// waited for that stage's lock; running it again decides on the new one.
+var ErrMoved = errors.New("the config changed while the request waited; retry")
+
+// Run carries out r: lock the stage it writes to, read, decide, apply,
+// record. The error is for failures worth retrying (GitHub, the registry or
+// the database did not answer, or the config is broken); the outcome says
+// what happened, including refusals.
+func (e *Engine) Run(ctx context.Context, r Request) (Outcome, error) {
+	key, err := e.key(ctx, r)
+	if err != nil {
+		return e.failed(r, err)
+	}
+	release, err := e.locks.Lock(ctx, key, e.lockWait)
+	if err != nil {
+		return e.failed(r, fmt.Errorf("wait for %s: %w", key, err))
+	}
+	defer release()
+	return e.runLocked(ctx, r, key)
 }
 
-// ConfigError is a .stagehand.yaml that does not parse or validate: nothing
-// can be promoted until it is fixed.
-type ConfigError struct{ Err error }
-
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("%s on the base branch is invalid, so stagehand changes nothing until it is fixed:\n%v", config.FileName, e.Err)
-}
-func (e *ConfigError) Unwrap() error { return e.Err }
-
-func (e *Engine) snapshot(ctx context.Context) (snapshot, error) {
-	base, err := e.gh.Branch(ctx, e.base)
+// runLocked is Run once the stage's lock is held; key "" skips the check
+// that the plan writes to the locked stage.
+func (e *Engine) runLocked(ctx context.Context, r Request, key string) (Outcome, error) {
+	s, err := e.read(ctx, r)
 	if err != nil {
-		return snapshot{}, fmt.Errorf("read branch %s: %w", e.base, err)
+		return e.failed(r, err)
 	}
-	data, err := e.gh.ReadFile(ctx, config.FileName, base.SHA)
-	if errors.Is(err, githubapp.ErrNotFound) {
-		return snapshot{}, &ConfigError{Err: fmt.Errorf("%s does not exist on %s; add it at the root of the config repository (see `stagehand validate`)", config.FileName, e.base)}
+	p := Decide(r, s)
+	if key != "" && p.Stage.Name != "" && p.Key() != key && p.Verdict != Ignore && p.Verdict != Refuse {
+		return e.failed(r, fmt.Errorf("%s, not %s: %w", p.Key(), key, ErrMoved))
 	}
+	o, err := e.apply(ctx, p)
 	if err != nil {
-		return snapshot{}, fmt.Errorf("read %s at %s: %w", config.FileName, short(base.SHA), err)
+		o.Result, o.Reason = Failed, err.Error()
 	}
-	cfg, err := config.Parse(config.FileName, data)
-	if err != nil {
-		return snapshot{}, &ConfigError{Err: err}
+	e.record(ctx, p, o)
+	if err == nil && s.ConfigErr != nil {
+		err = s.ConfigErr
 	}
-	return snapshot{base: base, cfg: cfg}, nil
+	if s.ConfigErr == nil && p.Code != CodeFile {
+		e.reportFixed(ctx, s.Base.SHA)
+	}
+	return o, err
 }
 
-// ImagePushed handles a push of image:tag: for every app whose image it is
-// and whose tag policy accepts the tag, the digest is resolved from the
-// registry and proposed for the app's first stage. The error is for
-// failures (GitHub or the registry could not be reached, the config is
-// invalid); refusals and ignored pushes are outcomes with a reason.
-func (e *Engine) ImagePushed(ctx context.Context, image, tag string) ([]Outcome, error) {
-	snap, err := e.snapshot(ctx)
+// Preview decides r on what the base branch and the records hold now and
+// applies nothing: a dry run, and what a link's page shows. It takes no
+// lock, so Run may decide otherwise a moment later; it decides by the same
+// rules.
+func (e *Engine) Preview(ctx context.Context, r Request) (Plan, error) {
+	s, err := e.read(ctx, r)
 	if err != nil {
-		return nil, err
+		return Plan{Request: r}, err
 	}
-	apps := snap.cfg.AppsForImage(image)
-	if len(apps) == 0 {
-		return []Outcome{{Result: Ignored, Reason: fmt.Sprintf("no app in %s uses %s", config.FileName, registry.Normalize(image))}}, nil
-	}
-	first := snap.cfg.First()
-	var (
-		outs   []Outcome
-		errs   []error
-		digest string // resolved once, for the first app that needs it
-	)
-	for _, app := range apps {
-		out := Outcome{App: app.Name, Stage: first.Name, Path: app.Path(first.Name)}
-		if v := decidePushTag(app, tag); !v.ok {
-			out.Result, out.Reason = Ignored, v.reason
-			outs = append(outs, out)
-			continue
+	return Decide(r, s), nil
+}
+
+// key is the app/stage r writes to, from the last config read: the lock is
+// taken before the snapshot is read, and runLocked checks the guess.
+func (e *Engine) key(ctx context.Context, r Request) (string, error) {
+	switch r.Kind {
+	case Promote, Rollback, Hold, Release, Reconsider:
+		if r.Stage != "" {
+			return Key(r.App, r.Stage), nil
 		}
-		target, err := e.readStage(ctx, snap, app, first.Name)
+	}
+	cfg := e.lastConfig.Load()
+	if cfg == nil {
+		base, err := e.gh.Branch(ctx, e.base)
 		if err != nil {
-			out.Result, out.Reason = refusedOrFailed(err, &errs)
-			outs = append(outs, out)
-			continue
+			return "", fmt.Errorf("read branch %s: %w", e.base, err)
 		}
-		if v := decidePushOrder(app, first.Name, tag, target.pinned); !v.ok {
-			out.Result, out.Reason, out.From = Ignored, v.reason, target.pinned
-			outs = append(outs, out)
-			continue
-		}
-		if digest == "" {
-			if digest, err = e.resolver.Resolve(ctx, image, tag); err != nil {
-				return outs, fmt.Errorf("resolve %s:%s: %w", image, tag, err)
-			}
-		}
-		want := Want{Image: app.Image, Tag: tag, Digest: digest}
-		o, err := e.propose(ctx, snap, app, first, target, want)
+		c, cerr, err := e.config(ctx, base.SHA)
 		if err != nil {
-			errs = append(errs, err)
+			return "", err
 		}
-		outs = append(outs, o)
+		if cerr != nil {
+			// Nothing will be written: any key will do.
+			return Key(r.App, ""), nil
+		}
+		cfg = c
 	}
-	return outs, errors.Join(errs...)
-}
-
-// Promote moves the image that the stage before `to` pins, exactly as it is
-// pinned there on the base branch, into stage `to`.
-func (e *Engine) Promote(ctx context.Context, appName, to string) (Outcome, error) {
-	return e.PromoteIf(ctx, appName, to, nil)
-}
-
-// Allow is asked, before anything is written, whether the image may move
-// from stage `from` into stage `to`; a non-empty answer is the refusal.
-type Allow func(ctx context.Context, from, to config.Stage, want Want) (refusal string, err error)
-
-// PromoteIf is Promote with a gate that a person's request must pass
-// (who may, soak time), decided on the same snapshot that is promoted.
-func (e *Engine) PromoteIf(ctx context.Context, appName, to string, allow Allow) (Outcome, error) {
-	snap, err := e.snapshot(ctx)
-	if err != nil {
-		return Outcome{}, err
+	stage, ok := target(r, cfg)
+	if !ok {
+		return Key(r.App, ""), nil
 	}
-	return e.promoteIn(ctx, snap, appName, to, allow)
+	return Key(r.App, stage), nil
 }
 
 // Config reads .stagehand.yaml from the head of the base branch.
 func (e *Engine) Config(ctx context.Context) (*config.Config, error) {
-	snap, err := e.snapshot(ctx)
-	return snap.cfg, err
+	base, err := e.gh.Branch(ctx, e.base)
+	if err != nil {
+		return nil, fmt.Errorf("read branch %s: %w", e.base, err)
+	}
+	cfg, cerr, err := e.config(ctx, base.SHA)
+	if err != nil {
+		return nil, err
+	}
+	if cerr != nil {
+		return nil, cerr
+	}
+	return cfg, nil
 }
 
-// promoteIn is Promote on a snapshot already read.
-func (e *Engine) promoteIn(ctx context.Context, snap snapshot, appName, to string, allow Allow) (Outcome, error) {
-	out := Outcome{App: appName, Stage: to}
-	app, from, target, v := decidePromoteStages(snap.cfg, appName, to)
-	if !v.ok {
-		out.Result, out.Reason = Refused, v.reason
-		return out, nil
-	}
-	var errs []error
-	src, err := e.readStage(ctx, snap, app, from.Name)
-	if err != nil {
-		out.Result, out.Reason = refusedOrFailed(err, &errs)
-		return out, errors.Join(errs...)
-	}
-	want, v := decideSource(app, from.Name, src.path, src.pinned)
-	if !v.ok {
-		out.Result, out.Reason = Refused, v.reason
-		return out, nil
-	}
-	if allow != nil {
-		refusal, err := allow(ctx, from, target, want)
-		if err != nil {
-			return failed(out, err)
-		}
-		if refusal != "" {
-			out.Result, out.Reason, out.To = Refused, refusal, want
-			return out, nil
-		}
-	}
-	dst, err := e.readStage(ctx, snap, app, to)
-	if err != nil {
-		out.Path = app.Path(to)
-		out.Result, out.Reason = refusedOrFailed(err, &errs)
-		return out, errors.Join(errs...)
-	}
-	return e.propose(ctx, snap, app, target, dst, want)
-}
-
-// stageFile is an app's kustomization in one stage, as the base branch has it.
-type stageFile struct {
-	path   string
-	data   []byte
-	pinned manifest.Pinned
-}
-
-// Refusal is a failure a person must fix in the config repository (a
-// missing kustomization, broken YAML); it is reported, not retried.
-type Refusal struct{ Reason string }
-
-func (r *Refusal) Error() string { return r.Reason }
-
-func (e *Engine) readStage(ctx context.Context, snap snapshot, app config.App, stage string) (stageFile, error) {
-	path := app.Path(stage)
-	data, err := e.gh.ReadFile(ctx, path, snap.base.SHA)
-	if errors.Is(err, githubapp.ErrNotFound) {
-		return stageFile{}, &Refusal{Reason: fmt.Sprintf("%s does not exist on %s; create it, or fix the path of %s's %s stage in %s", path, e.base, app.Name, stage, config.FileName)}
-	}
-	if err != nil {
-		return stageFile{}, fmt.Errorf("read %s: %w", path, err)
-	}
-	pinned, err := manifest.Current(path, data, app.Image)
-	if err != nil {
-		return stageFile{}, &Refusal{Reason: fmt.Sprintf("cannot read %s's image from %s: %v", app.Name, path, err)}
-	}
-	return stageFile{path: path, data: data, pinned: pinned}, nil
-}
-
-// refusedOrFailed turns a Refusal into a refused outcome and anything else
-// into a failure that the caller returns.
-func refusedOrFailed(err error, errs *[]error) (Result, string) {
-	var r *Refusal
-	if errors.As(err, &r) {
-		return Refused, r.Reason
-	}
-	*errs = append(*errs, err)
-	return Refused, err.Error()
+func (e *Engine) failed(r Request, err error) (Outcome, error) {
+	return Outcome{Request: r, App: r.App, Stage: r.Stage, Result: Failed, Reason: err.Error()}, err
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Marker is the machine-readable record of a promotion, hidden in the pull
@@ -20,6 +21,14 @@ type Marker struct {
 	// Rollback marks a PR that restores an earlier image: a person merges
 	// it, whatever the stage's mode.
 	Rollback bool `json:"rollback,omitempty"`
+	// PushedAt is when the registry said the image was pushed, for a push:
+	// a later push of another tag replaces it only if it is newer.
+	PushedAt time.Time `json:"pushed_at,omitzero"`
+}
+
+// want is what the marked PR proposes.
+func (m Marker) want() Want {
+	return Want{Image: m.Image, Tag: m.Tag, Digest: m.Digest, From: m.From, PushedAt: m.PushedAt}
 }
 
 const (
@@ -60,6 +69,22 @@ func ParseMarker(body string) (m Marker, ok bool, err error) {
 // Branch is the one branch, and so the one living pull request, that an app
 // and stage ever have.
 func Branch(app, stage string) string { return "stagehand/" + app + "/" + stage }
+
+// ParseBranch reads stagehand/<app>/<stage>.
+func ParseBranch(b string) (app, stage string, ok bool) {
+	rest, ok := strings.CutPrefix(b, "stagehand/")
+	if !ok {
+		return "", "", false
+	}
+	app, stage, ok = strings.Cut(rest, "/")
+	return app, stage, ok && app != "" && stage != "" && !strings.Contains(stage, "/")
+}
+
+// labelsOf are the labels of the PR on a stagehand branch.
+func labelsOf(branch string) []string {
+	app, stage, _ := ParseBranch(branch)
+	return Labels(app, stage)
+}
 
 // Labels are put on every stagehand pull request.
 func Labels(app, stage string) []string {

@@ -20,7 +20,7 @@ func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullReque
 	if len(required) > 0 {
 		var err error
 		if checks, err = e.gh.Checks(ctx, pr.HeadSHA); err != nil {
-			return failed(out, fmt.Errorf("read checks of PR #%d: %w", pr.Number, err))
+			return out, fmt.Errorf("read checks of PR #%d: %w", pr.Number, err)
 		}
 	}
 	step, reason := decideMerge(e.base, required, checks)
@@ -34,6 +34,13 @@ func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullReque
 	}
 
 	sha, err := e.gh.Merge(ctx, pr.Number, pr.HeadSHA, fmt.Sprintf("%s (#%d)", pr.Title, pr.Number))
+	if errors.Is(err, githubapp.ErrNotMergeable) {
+		// A merge whose answer was lost and is tried again meets a PR that
+		// is merged already; that is a merge, not a refusal.
+		if cur, gerr := e.gh.GetPR(ctx, pr.Number); gerr == nil && cur.Merged && cur.HeadSHA == pr.HeadSHA {
+			sha, err = cur.MergeSHA, nil
+		}
+	}
 	switch {
 	case errors.Is(err, githubapp.ErrHeadMoved):
 		out.Reason = "the PR's head changed while stagehand was merging it; it was not merged, and the next event re-evaluates it"
@@ -41,7 +48,7 @@ func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullReque
 	case errors.Is(err, githubapp.ErrNotMergeable) && rebuild != nil:
 		head, err := rebuild(ctx)
 		if err != nil {
-			return failed(out, err)
+			return out, err
 		}
 		log.Info("rebuilt on the current base after GitHub refused the merge", "pr", pr.Number)
 		pr.HeadSHA = head
@@ -51,12 +58,12 @@ func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullReque
 		out.Reason = fmt.Sprintf("GitHub refused the merge (%v); if %s changed the same lines since this PR was built, the next push or promotion rebuilds it on the new %s", err, e.base, e.base)
 		return out, e.gh.Comment(ctx, pr.Number, "stagehand could not merge this PR: "+out.Reason+".")
 	case err != nil:
-		return failed(out, fmt.Errorf("merge PR #%d: %w", pr.Number, err))
+		return out, fmt.Errorf("merge PR #%d: %w", pr.Number, err)
 	}
 	out.Result, out.MergeSHA, out.Reason = Merged, sha, ""
 	log.Info("merged", "pr", pr.Number, "merge_sha", sha)
-	if err := e.gh.DeleteBranch(ctx, Branch(out.App, out.Stage)); err != nil {
-		log.Warn("merged, but could not delete the branch", "pr", pr.Number, "err", err)
-	}
+	// The branch goes when GitHub says the PR closed (Closed), as it does
+	// for a person's merge: one place, one delete.
+	e.prs.forget(Branch(out.App, out.Stage))
 	return out, nil
 }

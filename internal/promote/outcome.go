@@ -1,8 +1,12 @@
 package promote
 
-import "github.com/stagehand-dev/stagehand/internal/manifest"
+import (
+	"time"
 
-// Result says how a proposal for one app and stage ended.
+	"github.com/stagehand-dev/stagehand/internal/manifest"
+)
+
+// Result says how a request ended for one app and stage.
 type Result string
 
 const (
@@ -11,23 +15,30 @@ const (
 	Unchanged    Result = "unchanged"     // the open PR already proposes it
 	AlreadyThere Result = "already-there" // the stage runs this digest; no PR
 	Merged       Result = "merged"        // opened or updated, then merged
-	Refused      Result = "refused"       // not done, for the reason given
-	Ignored      Result = "ignored"       // not for stagehand (no app uses the image, tag not accepted)
+	Refused      Result = "refused"       // a rule said no, for the reason given
+	Ignored      Result = "ignored"       // not for stagehand (tag not accepted, an older tag)
 	Planned      Result = "planned"       // a dry run: this is what would be proposed
-	Manual       Result = "manual"        // the next stage is manual: nothing opened, Reason says how to promote
+	Manual       Result = "manual"        // the next stage is manual: Reason says how to promote
+	Waiting      Result = "waiting"       // the next stage's soak time is not over; it is asked again at Until
+	HoldPlaced   Result = "held"          // the stage is held
+	HoldLifted   Result = "released"      // the stage is released
+	Failed       Result = "failed"        // GitHub or the registry failed; the work is retried
 )
 
-// Outcome is what happened to one app in one stage, for people (CLI, PR
-// comments, logs) and for callers that chain further work.
+// Outcome is what happened to a request, for people (replies, pages, the
+// CLI, logs) and for records and metrics.
 type Outcome struct {
-	App    string
-	Stage  string
-	Result Result
-	// Reason explains a refusal, an ignored event, or why a PR waits.
+	Request Request
+	App     string
+	Stage   string
+	Result  Result
+	Code    Code
+	// Reason explains a refusal, an ignored request, a wait, or why a PR
+	// waits for checks.
 	Reason string
 	From   manifest.Pinned // what the stage pinned before
 	To     Want            // what was proposed
-	Path   string          // the kustomization file
+	Path   string          // the stage's file
 	Before []byte          // its content on the base branch
 	After  []byte          // its content as proposed
 	// Reformatted is set when kyaml could not keep the file's formatting.
@@ -36,6 +47,12 @@ type Outcome struct {
 	PRURL       string
 	HeadSHA     string
 	MergeSHA    string
+	Until       time.Time
+	// Then is what releasing a stage went on to do with the promotion its
+	// hold had stopped.
+	Then *Outcome
+	// Gates are the rules a person's promotion was checked against.
+	Gates []Gate
 }
 
 // Done reports whether the stage now has, or is about to get, the image.
@@ -45,4 +62,11 @@ func (o Outcome) Done() bool {
 		return true
 	}
 	return false
+}
+
+// outcome starts the outcome of a plan.
+func (p Plan) outcome() Outcome {
+	return Outcome{Request: p.Request, App: p.Request.App, Stage: p.Stage.Name, Code: p.Code, Reason: p.Reason,
+		From: p.From, To: p.Want, Path: p.Path, Before: p.Before, After: p.After, Reformatted: p.Reformatted,
+		Until: p.Until, Gates: p.Gates}
 }

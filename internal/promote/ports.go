@@ -2,13 +2,17 @@ package promote
 
 import (
 	"context"
+	"time"
 
-	"github.com/stagehand-dev/stagehand/internal/gate"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
+	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
-// ConfigRepo reads the config repository at a pinned commit.
-type ConfigRepo interface {
+// The engine's ports, each sized to one use; *githubapp.Client implements
+// the GitHub ones and *store.Store the records.
+
+// Repo reads the config repository at a pinned commit.
+type Repo interface {
 	Branch(ctx context.Context, name string) (githubapp.Branch, error)
 	ReadFile(ctx context.Context, path, ref string) ([]byte, error)
 }
@@ -28,7 +32,15 @@ type PullRequests interface {
 	UpdatePR(ctx context.Context, number int, title, body string) error
 	ClosePR(ctx context.Context, number int) error
 	AddLabels(ctx context.Context, number int, labels ...string) error
+}
+
+// Conversation speaks on issues and pull requests.
+type Conversation interface {
 	Comment(ctx context.Context, number int, body string) error
+	// Note keeps one comment of stagehand's on an issue up to date: it
+	// edits comment id, or posts a new one when id is 0 or gone, and
+	// returns the comment's id.
+	Note(ctx context.Context, number int, id int64, body string) (int64, error)
 }
 
 // Merger merges a pull request once the base branch's required checks pass.
@@ -36,6 +48,7 @@ type Merger interface {
 	RequiredChecks(ctx context.Context, branch string) ([]string, error)
 	Checks(ctx context.Context, sha string) ([]githubapp.Check, error)
 	Merge(ctx context.Context, number int, headSHA, title string) (string, error)
+	GetPR(ctx context.Context, number int) (*githubapp.PullRequest, error)
 }
 
 // History lists the commits that changed a file, newest first: where a
@@ -44,13 +57,38 @@ type History interface {
 	PathCommits(ctx context.Context, path, branch string, limit int) ([]githubapp.Commit, error)
 }
 
-// GitHub is everything the engine asks of GitHub; *githubapp.Client is one.
+// GitHub is everything the engine asks of GitHub.
 type GitHub interface {
-	ConfigRepo
+	Repo
 	Committer
 	PullRequests
+	Conversation
 	Merger
 	History
+	Access
+}
+
+// Access is what GitHub says about a person.
+type Access interface {
+	Permission(ctx context.Context, login string) (string, error)
+	TeamMember(ctx context.Context, org, team, login string) (bool, error)
+}
+
+// Records are stagehand's own records of the config repository.
+type Records interface {
+	Holds(ctx context.Context, app string) ([]store.Hold, error)
+	HoldOn(ctx context.Context, app, stage string) (store.Hold, bool, error)
+	PlaceHold(ctx context.Context, h store.Hold) error
+	ReleaseHold(ctx context.Context, app, stage string) (bool, error)
+	SetHoldNote(ctx context.Context, app, stage string, comment int64) error
+	LastMerge(ctx context.Context, app, stage string) (store.Merge, bool, error)
+	KeepHeld(ctx context.Context, r store.HeldRequest) error
+	Held(ctx context.Context, app, stage string) (store.HeldRequest, bool, error)
+	DropHeld(ctx context.Context, app, stage string) error
+	RecordAction(ctx context.Context, a store.Action) (int64, error)
+	UseLink(ctx context.Context, id string, at time.Time) (bool, error)
+	LinkUsed(ctx context.Context, id string) (bool, time.Time, error)
+	FinishRequest(ctx context.Context, r store.Request, at time.Time) error
 }
 
 // DigestResolver turns a pushed tag into the digest the registry serves.
@@ -58,8 +96,21 @@ type DigestResolver interface {
 	Resolve(ctx context.Context, image, tag string) (string, error)
 }
 
-// Holds tells whether an app's stage is held: a held stage takes no
-// promotion, automatic or manual, until someone releases it.
-type Holds interface {
-	HoldOn(ctx context.Context, app, stage string) (gate.Hold, bool, error)
+// Scheduler asks for a request again later: when a soak time ends.
+type Scheduler interface {
+	Schedule(ctx context.Context, r Request, at time.Time) error
+}
+
+// Locker serialises the writers of one app and stage, across replicas.
+type Locker interface {
+	Lock(ctx context.Context, key string, wait time.Duration) (release func(), err error)
+}
+
+// Reporter shows what is wrong with the config repository where the person
+// who broke it looks: on the commit that broke it.
+type Reporter interface {
+	// ConfigBroken reports problems (one per line, file:line:col first
+	// where known) on commit sha; ConfigFixed says sha is fine again.
+	ConfigBroken(ctx context.Context, sha string, problems []string) error
+	ConfigFixed(ctx context.Context, sha string) error
 }

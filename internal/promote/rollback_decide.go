@@ -5,23 +5,9 @@ import (
 	"strings"
 
 	"github.com/stagehand-dev/stagehand/internal/command"
-	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
 )
-
-// decideRollbackStage finds the app and stage a rollback names.
-func decideRollbackStage(cfg *config.Config, appName, stageName string) (config.App, config.Stage, verdict) {
-	app, ok := cfg.App(appName)
-	if !ok {
-		return config.App{}, config.Stage{}, no("there is no app %q in %s (apps: %s)", appName, config.FileName, appNames(cfg))
-	}
-	stage, ok := cfg.Stage(stageName)
-	if !ok {
-		return app, config.Stage{}, no("there is no stage %q in %s (stages: %s)", stageName, config.FileName, stageNames(cfg))
-	}
-	return app, stage, yes()
-}
 
 // restorePoint is a stage's kustomization as one commit of its history left it.
 type restorePoint struct {

@@ -40,7 +40,7 @@ func (p proposal) source() string {
 }
 
 func (p proposal) marker() Marker {
-	return Marker{App: p.app.Name, Stage: p.stage.Name, Image: p.want.Image, Tag: p.want.Tag, Digest: p.want.Digest, From: p.want.From}
+	return Marker{App: p.app.Name, Stage: p.stage.Name, Image: p.want.Image, Tag: p.want.Tag, Digest: p.want.Digest, From: p.want.From, PushedAt: p.want.PushedAt}
 }
 
 func (p proposal) body() string {

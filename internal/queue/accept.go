@@ -7,20 +7,22 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"github.com/stagehand-dev/stagehand/internal/db"
 )
 
 // Accept stores the work of d in one transaction: its id (a duplicate id
-// returns duplicate=true and writes nothing else), the coalescing rows and
+// returns duplicate=true and writes nothing else), the pending rows and
 // River's jobs. Once it returns nil the work survives a crash; answer the
-// sender 2xx only then. Database failures wrap ErrUnavailable (answer 503);
-// an incomplete Delivery wraps ErrInvalid.
+// sender 2xx only then. Database failures wrap db.ErrUnavailable (answer
+// 503); an incomplete Delivery wraps ErrInvalid.
 func (q *Queue) Accept(ctx context.Context, d Delivery) (duplicate bool, err error) {
 	if err := d.validate(); err != nil {
 		return false, err
 	}
 	now := time.Now()
-	err = q.store.inTx(ctx, func(tx dbTx) error {
-		n, err := tx.exec(ctx, `INSERT INTO stagehand_deliveries (id, source, accepted_at) VALUES (?, ?, ?)
+	err = q.db.InTx(ctx, func(tx db.Tx) error {
+		n, err := tx.Exec(ctx, `INSERT INTO stagehand_deliveries (id, source, accepted_at) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`, d.ID, d.Source, now.UnixNano())
 		if err != nil {
 			return err
@@ -37,31 +39,31 @@ func (q *Queue) Accept(ctx context.Context, d Delivery) (duplicate bool, err err
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("%w: accept delivery %s: %w", ErrUnavailable, d.ID, err)
+		return false, fmt.Errorf("%w: accept delivery %s: %w", db.ErrUnavailable, d.ID, err)
 	}
 	return duplicate, nil
 }
 
-// stage writes d's coalescing rows and returns the jobs to insert.
-func (q *Queue) stage(ctx context.Context, tx dbTx, d Delivery, now time.Time) ([]river.InsertManyParams, error) {
+// stage writes d's pending rows and returns the jobs to insert.
+func (q *Queue) stage(ctx context.Context, tx db.Tx, d Delivery, now time.Time) ([]river.InsertManyParams, error) {
 	var jobs []river.InsertManyParams
-	for _, p := range d.latestPushes(now) {
-		payload, err := json.Marshal(p)
+	gens := map[string]int64{}
+	for _, p := range d.pushes(now) {
+		gen, err := putPush(ctx, tx, p, now)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("pending push %s:%s: %w", p.Image, p.Tag, err)
 		}
-		gen, err := pendingPushes.put(ctx, tx, p.Image, payload, now)
-		if err != nil {
-			return nil, fmt.Errorf("pending push %s: %w", p.Image, err)
-		}
-		jobs = append(jobs, river.InsertManyParams{Args: pushArgs{Image: p.Image, Gen: gen}})
+		gens[p.Image] = gen
+	}
+	for image, gen := range gens {
+		jobs = append(jobs, river.InsertManyParams{Args: pushArgs{Image: image, Gen: gen}})
 	}
 	if c := d.Checks; c != nil {
 		payload, err := json.Marshal(c)
 		if err != nil {
 			return nil, err
 		}
-		gen, err := pendingChecks.put(ctx, tx, c.SHA, payload, now)
+		_, gen, err := pendingChecks.put(ctx, tx, c.SHA, payload, now)
 		if err != nil {
 			return nil, fmt.Errorf("pending checks %s: %w", c.SHA, err)
 		}
@@ -74,4 +76,31 @@ func (q *Queue) stage(ctx context.Context, tx dbTx, d Delivery, now time.Time) (
 		jobs = append(jobs, river.InsertManyParams{Args: commentArgs{Comment: *c}})
 	}
 	return jobs, nil
+}
+
+// Submit queues a request (payload as its maker encoded it) for
+// Handler.Request, at once or at a given time; with an id, submitting it
+// again while the first is not finished does nothing. Use SubmitTx to
+// record the request in the same transaction.
+func (q *Queue) Submit(ctx context.Context, id, summary string, payload []byte, at time.Time) error {
+	err := q.db.InTx(ctx, func(tx db.Tx) error { return q.SubmitTx(ctx, tx, id, summary, payload, at) })
+	if err != nil {
+		return fmt.Errorf("%w: submit %s: %w", db.ErrUnavailable, summary, err)
+	}
+	return nil
+}
+
+// SubmitTx is Submit inside the caller's transaction.
+func (q *Queue) SubmitTx(ctx context.Context, tx db.Tx, id, summary string, payload []byte, at time.Time) error {
+	args := requestArgs{ID: id, Summary: summary, Payload: payload}
+	if id == "" {
+		// Without an id every submission is its own; the time tells two apart.
+		args.ID = fmt.Sprintf("%s@%d", summary, time.Now().UnixNano())
+	}
+	opts := &river.InsertOpts{}
+	if !at.IsZero() {
+		opts.ScheduledAt = at.UTC().Truncate(time.Millisecond)
+	}
+	_, err := q.client.insertTx(ctx, tx, []river.InsertManyParams{{Args: args, InsertOpts: opts}})
+	return err
 }

@@ -22,14 +22,18 @@ type Delivery struct {
 	Comment  *Comment
 }
 
-// Push is an image pushed to a registry. Pushes of one image coalesce: the
-// handler sees the newest pending one, by arrival.
+// Push is an image pushed to a registry.
 type Push struct {
 	Image, Tag, Digest, Vendor string
+	// PushedAt is when the registry says it was pushed; zero when it did
+	// not say.
+	PushedAt time.Time
 	// DeliveryID defaults to the Delivery's ID.
 	DeliveryID string
 	// ReceivedAt defaults to the time Accept was called.
 	ReceivedAt time.Time
+	// Seq orders the arrivals of an image; set by the queue.
+	Seq int64
 }
 
 // PRClosed is a pull request of the config repo that was closed or merged.
@@ -48,19 +52,6 @@ type Checks struct {
 	PRs      []int
 }
 
-// Handler does the work; calls never overlap (see Queue).
-type Handler interface {
-	// Push is called with the newest pending push of p.Image.
-	Push(ctx context.Context, p Push) error
-	PRClosed(ctx context.Context, pr PRClosed) error
-	Checks(ctx context.Context, c Checks) error
-	Comment(ctx context.Context, c Comment) error
-	// Chain moves app on from stage `from`, as after a merge; it runs when
-	// a ScheduleChain comes due.
-	Chain(ctx context.Context, app, from string) error
-	Reconcile(ctx context.Context) error
-}
-
 // Comment is a new comment on an issue or pull request of the config repo,
 // which may hold a command.
 type Comment struct {
@@ -70,8 +61,24 @@ type Comment struct {
 	Body        string `json:"body"`
 	User        string `json:"user"`
 	UserType    string `json:"user_type"`
+	// Association is GitHub's author_association of the comment (OWNER,
+	// MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, …).
+	Association string `json:"association,omitempty"`
 	Action      string `json:"action"`
 	IssueBody   string `json:"issue_body"`
+}
+
+// Handler does the work (see the package comment for what it must allow for).
+type Handler interface {
+	// Pushes is called with every push of image that arrived since its
+	// last job, oldest arrival first, one per tag.
+	Pushes(ctx context.Context, image string, pushes []Push) error
+	PRClosed(ctx context.Context, pr PRClosed) error
+	Checks(ctx context.Context, c Checks) error
+	Comment(ctx context.Context, c Comment) error
+	// Request is a request made with Submit, as its maker encoded it.
+	Request(ctx context.Context, payload []byte) error
+	Reconcile(ctx context.Context) error
 }
 
 // validate reports what Accept cannot store, all at once.
@@ -81,8 +88,8 @@ func (d Delivery) validate() error {
 		problems = append(problems, "no delivery id")
 	}
 	for i, p := range d.Pushes {
-		if p.Image == "" {
-			problems = append(problems, fmt.Sprintf("push %d has no image", i))
+		if p.Image == "" || p.Tag == "" {
+			problems = append(problems, fmt.Sprintf("push %d has no image or tag", i))
 		}
 	}
 	if d.PRClosed != nil && d.PRClosed.Number <= 0 {
@@ -100,11 +107,12 @@ func (d Delivery) validate() error {
 	return fmt.Errorf("%w: %v", ErrInvalid, problems)
 }
 
-// latestPushes keeps the last push of each image in d, in image order (a
-// fixed lock order keeps concurrent Accepts from deadlocking on PostgreSQL),
-// with defaults filled in.
-func (d Delivery) latestPushes(now time.Time) []Push {
-	byImage := make(map[string]Push, len(d.Pushes))
+// pushes fills in defaults and orders d's pushes by image, then tag (a
+// fixed lock order keeps concurrent Accepts from deadlocking on
+// PostgreSQL); a tag pushed twice in one delivery keeps its last push.
+func (d Delivery) pushes(now time.Time) []Push {
+	type key struct{ image, tag string }
+	last := make(map[key]Push, len(d.Pushes))
 	for _, p := range d.Pushes {
 		if p.DeliveryID == "" {
 			p.DeliveryID = d.ID
@@ -112,12 +120,17 @@ func (d Delivery) latestPushes(now time.Time) []Push {
 		if p.ReceivedAt.IsZero() {
 			p.ReceivedAt = now
 		}
-		byImage[p.Image] = p
+		last[key{p.Image, p.Tag}] = p
 	}
-	out := make([]Push, 0, len(byImage))
-	for _, p := range byImage {
+	out := make([]Push, 0, len(last))
+	for _, p := range last {
 		out = append(out, p)
 	}
-	slices.SortFunc(out, func(a, b Push) int { return strings.Compare(a.Image, b.Image) })
+	slices.SortFunc(out, func(a, b Push) int {
+		if c := strings.Compare(a.Image, b.Image); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Tag, b.Tag)
+	})
 	return out
 }

@@ -3,26 +3,11 @@ package queue
 import (
 	"errors"
 	"time"
-
-	"github.com/google/go-github/v60/github"
-
-	"github.com/stagehand-dev/stagehand/internal/registry"
 )
 
-var (
-	// ErrUnavailable: the database could not take or give the work (closed,
-	// unreachable, locked). The webhook server answers 503 so the sender
-	// retries; nothing was accepted.
-	ErrUnavailable = errors.New("queue database unavailable")
-
-	// ErrInvalid: a Delivery misses what Accept needs (an id, an image, a SHA,
-	// a PR number). It is the caller's bug, not the sender's.
-	ErrInvalid = errors.New("invalid delivery")
-
-	// ErrCannotOpen and ErrCannotMigrate are the two ways Open fails.
-	ErrCannotOpen    = errors.New("cannot open queue database")
-	ErrCannotMigrate = errors.New("cannot migrate queue database")
-)
+// ErrInvalid: a Delivery misses what Accept needs (an id, an image, a SHA,
+// a PR number). It is the caller's bug, not the sender's.
+var ErrInvalid = errors.New("invalid delivery")
 
 // Permanent marks a handler error that retrying cannot fix (a refusal a
 // person must act on): the job is cancelled and listed by Failures at once.
@@ -39,35 +24,43 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
-// maxSnooze bounds a server's "retry after": GitHub's primary rate limit
-// resets within the hour, and a longer wait is more likely a bad header.
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// Later marks a handler error whose sender said when to try again (a rate
+// limit, a config being fixed): the job waits d without spending an
+// attempt. Later(nil, d) is nil.
+func Later(err error, d time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &laterError{err: err, d: d}
+}
+
+type laterError struct {
+	err error
+	d   time.Duration
+}
+
+func (e *laterError) Error() string             { return e.err.Error() }
+func (e *laterError) Unwrap() error             { return e.err }
+func (e *laterError) RetryAfter() time.Duration { return e.d }
+
+// maxSnooze bounds a "retry after": GitHub's primary rate limit resets
+// within the hour, and a longer wait is more likely a bad header.
 const maxSnooze = time.Hour
 
-// retryAfter is how long the sender of err asked us to wait, or zero when it
-// did not ask: an error with a RetryAfter() method, go-github's rate-limit
-// errors, or a rate-limited registry.Error.
-func retryAfter(err error, now time.Time) time.Duration {
-	var d time.Duration
+// retryAfter is how long the error asked to wait, or zero: any error in
+// the chain with a RetryAfter() method.
+func retryAfter(err error) time.Duration {
 	var ra interface{ RetryAfter() time.Duration }
-	var rl *github.RateLimitError
-	var abuse *github.AbuseRateLimitError
-	var reg *registry.Error
-	switch {
-	case errors.As(err, &ra):
-		d = ra.RetryAfter()
-	case errors.As(err, &rl):
-		// A second past the reset: GitHub's clock and ours differ a little.
-		d = rl.Rate.Reset.Sub(now) + time.Second
-	case errors.As(err, &abuse):
-		if abuse.RetryAfter != nil {
-			d = *abuse.RetryAfter
-		} else {
-			// GitHub's secondary limits say "wait a minute" without a header.
-			d = time.Minute
-		}
-	case errors.As(err, &reg) && reg.Kind == registry.RateLimited:
-		d = reg.RetryAfter
+	if !errors.As(err, &ra) {
+		return 0
 	}
+	d := ra.RetryAfter()
 	if d <= 0 {
 		return 0
 	}
@@ -75,20 +68,14 @@ func retryAfter(err error, now time.Time) time.Duration {
 }
 
 // backoff is the wait before retrying after the attempt-th failure:
-// 1s, 2s, 4s … capped at 5 minutes.
-func backoff(attempt int) time.Duration {
-	const maxBackoff = 5 * time.Minute
+// 1s, 2s, 4s … capped at most, so that work lands within seconds of the
+// trouble clearing rather than minutes.
+func backoff(attempt int, most time.Duration) time.Duration {
 	if attempt < 1 {
 		attempt = 1
 	}
-	if attempt > 20 { // 2^19 s is far past the cap; avoid overflow
-		return maxBackoff
+	if attempt > 20 { // 2^19 s is far past any cap; avoid overflow
+		return most
 	}
-	return min(time.Second<<(attempt-1), maxBackoff)
-}
-
-// IsPermanent reports whether err was marked with Permanent.
-func IsPermanent(err error) bool {
-	var p *permanentError
-	return errors.As(err, &p)
+	return min(time.Second<<(attempt-1), most)
 }

@@ -14,7 +14,8 @@ const (
 	KindPush      = "push"
 	KindPRClosed  = "pr_closed"
 	KindComment   = "comment"
-	KindChain     = "chain"
+	KindRequest   = "request"
+	KindChain     = "chain" // scheduled by versions before requests; run as requests
 	KindChecks    = "checks"
 	KindReconcile = "reconcile"
 	KindPrune     = "prune"
@@ -31,7 +32,7 @@ var waitingStates = []rivertype.JobState{
 	rivertype.JobStateScheduled,
 }
 
-// pushArgs: handle the newest pending push of Image. Gen: see pending.go.
+// pushArgs: handle the pushes of Image waiting. Gen: see pending.go.
 type pushArgs struct {
 	Image string `json:"image"`
 	Gen   int64  `json:"gen"`
@@ -107,8 +108,21 @@ func (a commentArgs) summary() string {
 	return fmt.Sprintf("comment %d on #%d by %s", a.CommentID, a.IssueNumber, a.User)
 }
 
-// chainArgs moves an app on from a stage later, when the next stage's soak
-// time is over; unique per app, stage and time.
+// requestArgs carries a request made with Submit; unique by ID when it has
+// one, so submitting twice does the work once.
+type requestArgs struct {
+	ID      string          `json:"id"`
+	Summary string          `json:"summary"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+func (requestArgs) Kind() string { return KindRequest }
+func (requestArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+func (a requestArgs) summary() string { return a.Summary }
+
+// chainArgs is a soak-time chain scheduled before requests existed.
 type chainArgs struct {
 	App  string    `json:"app"`
 	From string    `json:"from"`
@@ -116,9 +130,6 @@ type chainArgs struct {
 }
 
 func (chainArgs) Kind() string { return KindChain }
-func (chainArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
 func (a chainArgs) summary() string {
 	return fmt.Sprintf("chain %s from %s at %s", a.App, a.From, a.At.Format(time.RFC3339))
 }
@@ -153,6 +164,8 @@ func summarize(row *rivertype.JobRow) string {
 		s = &prClosedArgs{}
 	case KindComment:
 		s = &commentArgs{}
+	case KindRequest:
+		s = &requestArgs{}
 	case KindChain:
 		s = &chainArgs{}
 	case KindReconcile:

@@ -2,25 +2,31 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/stagehand-dev/stagehand/internal/db"
 )
 
-// A pending table coalesces work per key: the newest payload wins and at
-// most one job waits for it.
+// Pending rows coalesce work per key (an image, a commit) so that at most
+// one job waits for it.
 //
 // River's unique jobs must count "running" as a unique state, so "one job
 // per image" alone would swallow a push that arrives while that image's job
-// runs. Instead a job's args carry the key and a generation: Accept stores
-// the payload and inserts a job for the row's current gen (duplicates of a
-// waiting job are skipped), and a job that takes the payload bumps gen, so
-// anything arriving after the take gets a job of its own.
+// runs. Instead a job's args carry the key and a generation: Accept records
+// the arrival and inserts a job for the row's current gen (a duplicate of a
+// waiting job is skipped), and a job that takes the work bumps gen, so
+// anything arriving after the take gets a job of its own, at once — also
+// while an older job of the key waits to retry.
 //
-// The payload stays in the row until the handler succeeded (done), so a
-// process killed mid-call loses nothing: River rescues the job, and the retry
-// takes the row again. After a failure, release gives the generation back
-// when nothing newer arrived, so later arrivals wait for the retrying job
-// instead of adding another.
+// The work stays in the tables until the handler succeeded (done), so a
+// process killed mid-call loses nothing: the job is rescued, and its retry
+// takes the rows again.
+//
+// Pushes keep one arrival per tag (stagehand_push_arrivals): the handler
+// gets them all and picks the newest by the app's policy, whatever the
+// order they came in. Checks keep the newest payload per commit.
 type pendingTable struct {
 	table, key string
 }
@@ -30,63 +36,98 @@ var (
 	pendingChecks = pendingTable{table: "stagehand_pending_checks", key: "sha"}
 )
 
-// taken is a payload a job took from a pending table.
+// taken is what a job took: the arrivals up to seq.
 type taken struct {
 	key     string
-	payload []byte
-	seq     int64 // the arrival taken
-	gen     int64 // the generation before the take: the taker's own, usually
+	seq     int64
+	payload []byte // checks: the newest payload
 }
 
-// put stores payload as the newest for key and returns the generation the
-// job that will handle it must carry.
-func (t pendingTable) put(ctx context.Context, q querier, key string, payload []byte, now time.Time) (gen int64, err error) {
+// put records an arrival for key and returns its sequence number and the
+// generation the job that handles it must carry. payload is stored in the
+// row for checks; pushes keep theirs in the arrivals table.
+func (t pendingTable) put(ctx context.Context, q db.Querier, key string, payload []byte, now time.Time) (seq, gen int64, err error) {
 	query := fmt.Sprintf(`INSERT INTO %[1]s (%[2]s, payload, seq, done_seq, gen, updated_at) VALUES (?, ?, 1, 0, 0, ?)
 		ON CONFLICT (%[2]s) DO UPDATE SET payload = excluded.payload, seq = %[1]s.seq + 1, updated_at = excluded.updated_at
-		RETURNING gen`, t.table, t.key)
-	err = q.queryRow(ctx, query, key, string(payload), now.UnixNano()).Scan(&gen)
-	return gen, err
+		RETURNING seq, gen`, t.table, t.key)
+	err = q.QueryRow(ctx, query, key, string(payload), now.UnixNano()).Scan(&seq, &gen)
+	return seq, gen, err
 }
 
-// take returns the waiting payload of key, if any, and moves the key to the
-// next generation.
-func (t pendingTable) take(ctx context.Context, q querier, key string) (taken, bool, error) {
-	query := fmt.Sprintf(`UPDATE %s SET gen = gen + 1 WHERE %s = ? AND seq > done_seq RETURNING payload, seq, gen`,
-		t.table, t.key)
+// take marks what waits for key as taken and moves the key to the next
+// generation; ok is false when nothing waits (an earlier job handled it).
+func (t pendingTable) take(ctx context.Context, q db.Querier, key string) (taken, bool, error) {
+	query := fmt.Sprintf(`UPDATE %s SET gen = gen + 1 WHERE %s = ? AND seq > done_seq RETURNING seq, payload`, t.table, t.key)
 	var (
 		payload string
 		tk      = taken{key: key}
 	)
-	err := q.queryRow(ctx, query, key).Scan(&payload, &tk.seq, &tk.gen)
-	if isNoRows(err) {
+	err := q.QueryRow(ctx, query, key).Scan(&tk.seq, &payload)
+	if db.IsNoRows(err) {
 		return taken{}, false, nil
 	}
 	if err != nil {
 		return taken{}, false, err
 	}
 	tk.payload = []byte(payload)
-	tk.gen--
 	return tk, true, nil
 }
 
-// done records that the taken arrival was handled; a newer one keeps waiting.
-func (t pendingTable) done(ctx context.Context, q querier, tk taken, now time.Time) error {
+// done records that what was taken is handled; newer arrivals keep waiting.
+func (t pendingTable) done(ctx context.Context, q db.Querier, tk taken, now time.Time) error {
 	query := fmt.Sprintf(`UPDATE %s SET done_seq = ?, updated_at = ? WHERE %s = ? AND done_seq < ?`, t.table, t.key)
-	_, err := q.exec(ctx, query, tk.seq, now.UnixNano(), tk.key, tk.seq)
-	return err
-}
-
-// release follows a failed handler call: the payload still waits, and if
-// nothing arrived since the take, the key returns to the taker's generation
-// so that arrivals before its retry join it.
-func (t pendingTable) release(ctx context.Context, q querier, tk taken) error {
-	query := fmt.Sprintf(`UPDATE %s SET gen = ? WHERE %s = ? AND seq = ? AND gen = ?`, t.table, t.key)
-	_, err := q.exec(ctx, query, tk.gen, tk.key, tk.seq, tk.gen+1)
+	_, err := q.Exec(ctx, query, tk.seq, now.UnixNano(), tk.key, tk.seq)
 	return err
 }
 
 // prune deletes rows untouched since before; no job of theirs is alive by
 // then, so restarting their generation at 0 is safe.
-func (t pendingTable) prune(ctx context.Context, q querier, before time.Time) (int64, error) {
-	return q.exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE updated_at < ?`, t.table), before.UnixNano())
+func (t pendingTable) prune(ctx context.Context, q db.Querier, before time.Time) (int64, error) {
+	return q.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE updated_at < ? AND seq = done_seq`, t.table), before.UnixNano())
+}
+
+// putPush records a push of p.Image: its arrival replaces an earlier
+// arrival of the same tag.
+func putPush(ctx context.Context, q db.Querier, p Push, now time.Time) (gen int64, err error) {
+	seq, gen, err := pendingPushes.put(ctx, q, p.Image, nil, now)
+	if err != nil {
+		return 0, err
+	}
+	p.Seq = seq
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return 0, err
+	}
+	_, err = q.Exec(ctx, `INSERT INTO stagehand_push_arrivals (image, tag, seq, payload) VALUES (?, ?, ?, ?)
+		ON CONFLICT (image, tag) DO UPDATE SET seq = excluded.seq, payload = excluded.payload`,
+		p.Image, p.Tag, seq, string(payload))
+	return gen, err
+}
+
+// arrivals are the pushes of image up to seq, oldest arrival first.
+func arrivals(ctx context.Context, q db.Querier, image string, seq int64) ([]Push, error) {
+	var out []Push
+	err := q.Query(ctx, func(row db.Scanner) error {
+		var payload string
+		if err := row.Scan(&payload); err != nil {
+			return err
+		}
+		var p Push
+		if err := json.Unmarshal([]byte(payload), &p); err != nil {
+			return fmt.Errorf("stored push unreadable: %w", err)
+		}
+		out = append(out, p)
+		return nil
+	}, `SELECT payload FROM stagehand_push_arrivals WHERE image = ? AND seq <= ? ORDER BY seq`, image, seq)
+	return out, err
+}
+
+// pushesDone forgets the arrivals of image a job handled.
+func pushesDone(ctx context.Context, d *db.DB, tk taken, now time.Time) error {
+	return d.InTx(ctx, func(tx db.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM stagehand_push_arrivals WHERE image = ? AND seq <= ?`, tk.key, tk.seq); err != nil {
+			return err
+		}
+		return pendingPushes.done(ctx, tx, tk, now)
+	})
 }

@@ -8,29 +8,41 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/stagehand-dev/stagehand/internal/db"
 )
 
 // Options tune a Queue; zero values take the defaults.
 type Options struct {
-	// JobTimeout bounds one handler call; default 2m. A job may also wait as
-	// long again for the handler lock.
+	// Workers is how many jobs one process works at once; default 16.
+	Workers int
+	// JobTimeout bounds one handler call; default 2m.
 	JobTimeout time.Duration
 	// ReconcileInterval is the period of Handler.Reconcile (not run at
 	// start); default 10m; negative disables it.
 	ReconcileInterval time.Duration
 	// MaxAttempts before a failing job is given up and listed by Failures;
-	// default 12.
+	// default 200 (with MaxBackoff, about half an hour of trying).
 	MaxAttempts int
+	// MaxBackoff caps the wait between tries of a failing job; default
+	// 10s, so that work lands within seconds of the trouble clearing.
+	MaxBackoff time.Duration
 	// PollInterval is how often workers look for new jobs when no
 	// notification wakes them; default 50ms.
 	PollInterval time.Duration
+	// LeaseBeat is how often a running job's worker says it is alive, and
+	// LeaseStale how long a lease may go unrenewed before another worker
+	// runs the job again; defaults 3s and 15s.
+	LeaseBeat, LeaseStale time.Duration
+	// Prune, when set, runs with the hourly prune: forget what is older
+	// than before (the store's used links and request outcomes).
+	Prune func(ctx context.Context, before time.Time) error
 	// Registerer, when set, receives the queue's metrics.
 	Registerer prometheus.Registerer
-	// Logger defaults to the Store's.
+	// Logger defaults to the database's.
 	Logger *slog.Logger
 }
 
@@ -42,66 +54,91 @@ const (
 
 func (o Options) withDefaults(log *slog.Logger) (Options, error) {
 	var problems []string
-	if o.JobTimeout < 0 {
-		problems = append(problems, fmt.Sprintf("JobTimeout %s is negative", o.JobTimeout))
-	}
-	if o.MaxAttempts < 0 {
-		problems = append(problems, fmt.Sprintf("MaxAttempts %d is negative", o.MaxAttempts))
+	if o.JobTimeout < 0 || o.Workers < 0 || o.MaxAttempts < 0 || o.MaxBackoff < 0 || o.LeaseBeat < 0 || o.LeaseStale < 0 {
+		problems = append(problems, "durations and counts must not be negative")
 	}
 	if o.PollInterval < 0 || (o.PollInterval > 0 && o.PollInterval < time.Millisecond) {
 		problems = append(problems, fmt.Sprintf("PollInterval %s is under 1ms", o.PollInterval))
 	}
+	if o.LeaseBeat > 0 && o.LeaseStale > 0 && o.LeaseStale < 3*o.LeaseBeat {
+		problems = append(problems, fmt.Sprintf("LeaseStale %s must be at least three LeaseBeats (%s)", o.LeaseStale, o.LeaseBeat))
+	}
 	if len(problems) > 0 {
 		return o, fmt.Errorf("queue options: %s", strings.Join(problems, "; "))
 	}
-	if o.JobTimeout == 0 {
-		o.JobTimeout = 2 * time.Minute
-	}
-	if o.ReconcileInterval == 0 {
-		o.ReconcileInterval = 10 * time.Minute
-	}
-	if o.MaxAttempts == 0 {
-		o.MaxAttempts = 12
-	}
-	if o.PollInterval == 0 {
-		o.PollInterval = 50 * time.Millisecond
-	}
+	o.Workers = cmpOr(o.Workers, 16)
+	o.JobTimeout = cmpOr(o.JobTimeout, 2*time.Minute)
+	o.ReconcileInterval = cmpOr(o.ReconcileInterval, 10*time.Minute)
+	o.MaxAttempts = cmpOr(o.MaxAttempts, 200)
+	o.MaxBackoff = cmpOr(o.MaxBackoff, 10*time.Second)
+	o.PollInterval = cmpOr(o.PollInterval, 50*time.Millisecond)
+	o.LeaseBeat = cmpOr(o.LeaseBeat, 3*time.Second)
+	o.LeaseStale = cmpOr(o.LeaseStale, 15*time.Second)
 	if o.Logger == nil {
 		o.Logger = log
 	}
 	return o, nil
 }
 
-// Queue accepts deliveries durably and works them with River, one handler
-// call at a time: across replicas on PostgreSQL, within the process on
-// SQLite (which is for one replica only).
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Queue accepts deliveries durably and works them with River, several at a
+// time, on one database shared by every replica.
 type Queue struct {
-	store   *Store
+	db      *db.DB
 	h       Handler
 	opts    Options
 	log     *slog.Logger
 	client  riverClient
 	metrics *metrics
+	leases  *leases
 }
 
-// New builds a Queue over s. Accept works at once; jobs run after Start.
-func New(s *Store, h Handler, opts Options) (*Queue, error) {
-	if s == nil || h == nil {
-		return nil, errors.New("queue: New needs a Store and a Handler")
+// New builds a Queue over d. Accept works at once; jobs run after Start.
+func New(d *db.DB, h Handler, opts Options) (*Queue, error) {
+	if d == nil || h == nil {
+		return nil, errors.New("queue: New needs a database and a Handler")
 	}
-	opts, err := opts.withDefaults(s.log)
+	return newQueue(d, h, opts)
+}
+
+// Submitter is a Queue that only submits and accepts, and works nothing:
+// for a process that is not stagehand serve (the CLI).
+func Submitter(d *db.DB, opts Options) (*Queue, error) {
+	if d == nil {
+		return nil, errors.New("queue: Submitter needs a database")
+	}
+	return newQueue(d, nil, opts)
+}
+
+func newQueue(d *db.DB, h Handler, opts Options) (*Queue, error) {
+	opts, err := opts.withDefaults(d.Logger())
 	if err != nil {
 		return nil, err
 	}
-	q := &Queue{store: s, h: h, opts: opts, log: opts.Logger}
+	q := &Queue{db: d, h: h, opts: opts, log: opts.Logger}
+	if h == nil {
+		q.client, err = newRiverClient(d, &river.Config{Logger: db.RiverLogger(opts.Logger)})
+		if err != nil {
+			return nil, fmt.Errorf("queue: river client: %w", err)
+		}
+		return q, nil
+	}
 
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &worker[pushArgs]{q: q, serialised: true, work: q.workPush})
-	river.AddWorker(workers, &worker[checksArgs]{q: q, serialised: true, work: q.workChecks})
-	river.AddWorker(workers, &worker[prClosedArgs]{q: q, serialised: true, work: q.workPRClosed})
-	river.AddWorker(workers, &worker[commentArgs]{q: q, serialised: true, work: q.workComment})
-	river.AddWorker(workers, &worker[chainArgs]{q: q, serialised: true, work: q.workChain})
-	river.AddWorker(workers, &worker[reconcileArgs]{q: q, serialised: true, work: q.workReconcile})
+	river.AddWorker(workers, &worker[pushArgs]{q: q, work: q.workPush})
+	river.AddWorker(workers, &worker[checksArgs]{q: q, work: q.workChecks})
+	river.AddWorker(workers, &worker[prClosedArgs]{q: q, work: q.workPRClosed})
+	river.AddWorker(workers, &worker[commentArgs]{q: q, work: q.workComment})
+	river.AddWorker(workers, &worker[requestArgs]{q: q, work: q.workRequest})
+	river.AddWorker(workers, &worker[chainArgs]{q: q, work: q.workChain})
+	river.AddWorker(workers, &worker[reconcileArgs]{q: q, work: q.workReconcile})
 	river.AddWorker(workers, &worker[pruneArgs]{q: q, work: q.workPrune})
 
 	periodic := []*river.PeriodicJob{
@@ -115,27 +152,26 @@ func New(s *Store, h Handler, opts Options) (*Queue, error) {
 			&river.PeriodicJobOpts{ID: KindReconcile}))
 	}
 
-	q.client, err = s.newRiverClient(&river.Config{
-		Logger:       riverLogger(opts.Logger),
-		Workers:      workers,
-		PeriodicJobs: periodic,
-		// One worker: handler calls are serialised anyway, and a second
-		// would only wait for the lock.
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}},
+	q.client, err = newRiverClient(d, &river.Config{
+		Logger:            db.RiverLogger(opts.Logger),
+		Workers:           workers,
+		PeriodicJobs:      periodic,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}},
 		MaxAttempts:       opts.MaxAttempts,
 		FetchPollInterval: opts.PollInterval,
 		FetchCooldown:     min(opts.PollInterval, river.FetchCooldownDefault),
 		JobTimeout:        q.riverTimeout(),
-		// A job whose process died mid-call is retried this long after it
-		// started, not River's default of an hour later.
+		// River's own rescuer is the backstop; leases (lease.go) rescue a
+		// job whose worker died within seconds.
 		RescueStuckJobsAfter:        q.riverTimeout() + time.Minute,
-		RetryPolicy:                 retryPolicy{},
+		RetryPolicy:                 retryPolicy{most: opts.MaxBackoff},
 		CancelledJobRetentionPeriod: failureRetention,
 		DiscardedJobRetentionPeriod: failureRetention,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue: river client: %w", err)
 	}
+	q.leases = newLeases(d, q.client.ID(), opts, q.log)
 	q.metrics, err = newMetrics(opts.Registerer, q.Depth)
 	if err != nil {
 		return nil, err
@@ -143,25 +179,30 @@ func New(s *Store, h Handler, opts Options) (*Queue, error) {
 	return q, nil
 }
 
-// riverTimeout is River's per-job timeout: the lock wait and the handler
-// call, each up to JobTimeout, and a margin for bookkeeping.
-func (q *Queue) riverTimeout() time.Duration { return 2*q.opts.JobTimeout + 30*time.Second }
+// riverTimeout is River's per-job timeout: the handler call and a margin
+// for bookkeeping.
+func (q *Queue) riverTimeout() time.Duration { return q.opts.JobTimeout + 30*time.Second }
 
 // Start starts working jobs. Jobs run under ctx: cancelling it cancels them
 // at once, so pass a context that lives as long as the process and call Stop.
 func (q *Queue) Start(ctx context.Context) error {
+	if q.h == nil {
+		return errors.New("queue: a Submitter works no jobs")
+	}
 	if err := q.rescueOrphans(ctx); err != nil {
 		return fmt.Errorf("queue: start: %w", err)
 	}
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("queue: start: %w", err)
 	}
+	q.leases.start(ctx)
 	return nil
 }
 
 // Stop stops fetching jobs and waits for running ones until ctx is done; then
 // it cancels them, and they run again after the next Start.
 func (q *Queue) Stop(ctx context.Context) error {
+	defer q.leases.stop()
 	err := q.client.Stop(ctx)
 	if err == nil || ctx.Err() == nil {
 		return err
@@ -178,12 +219,33 @@ func (q *Queue) Stop(ctx context.Context) error {
 // Depth counts jobs not yet finished.
 func (q *Queue) Depth(ctx context.Context) (int, error) {
 	var n int64
-	err := q.store.db().queryRow(ctx, `SELECT COUNT(*) FROM `+q.store.riverTable("river_job")+
+	err := q.db.QueryRow(ctx, `SELECT COUNT(*) FROM `+q.db.Table("river_job")+
 		` WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled')`).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("%w: queue depth: %w", ErrUnavailable, err)
+		return 0, fmt.Errorf("%w: queue depth: %w", db.ErrUnavailable, err)
 	}
 	return int(n), nil
+}
+
+// Working reports whether a stagehand serve works this queue: River elects
+// a leader among the running clients and renews its term every few
+// seconds, so a current leader means someone will pick up a Submit.
+func (q *Queue) Working(ctx context.Context) (bool, error) {
+	return Working(ctx, q.db)
+}
+
+// Working is Queue.Working for a database no Queue was built on (the CLI).
+func Working(ctx context.Context, d *db.DB) (bool, error) {
+	var n int64
+	now := "datetime('now', 'subsec')"
+	if d.Pool() != nil {
+		now = "now()"
+	}
+	err := d.QueryRow(ctx, `SELECT COUNT(*) FROM `+d.Table("river_leader")+` WHERE expires_at > `+now).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("%w: read the queue's leader: %w", db.ErrUnavailable, err)
+	}
+	return n > 0, nil
 }
 
 // Failure is a job given up for good: Permanent, or out of attempts.
@@ -208,7 +270,7 @@ func (q *Queue) Failures(ctx context.Context, limit int) ([]Failure, error) {
 		First(min(limit, 1000))
 	res, err := q.client.JobList(ctx, params)
 	if err != nil {
-		return nil, fmt.Errorf("%w: list failures: %w", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: list failures: %w", db.ErrUnavailable, err)
 	}
 	out := make([]Failure, 0, len(res.Jobs))
 	for _, row := range res.Jobs {
@@ -224,19 +286,11 @@ func (q *Queue) Failures(ctx context.Context, limit int) ([]Failure, error) {
 	return out, nil
 }
 
-// riverTable names one of River's tables as River placed it.
-func (s *Store) riverTable(name string) string {
-	if s.schema == "" {
-		return name
-	}
-	return pgx.Identifier{s.schema, name}.Sanitize()
-}
+// retryPolicy: 1s, 2s, 4s … capped at most, for every kind.
+type retryPolicy struct{ most time.Duration }
 
-// retryPolicy: 1s, 2s, 4s … capped at 5 minutes, for every kind.
-type retryPolicy struct{}
-
-func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
-	return time.Now().Add(backoff(job.Attempt))
+func (p retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(backoff(job.Attempt, p.most))
 }
 
 var _ river.ClientRetryPolicy = retryPolicy{}

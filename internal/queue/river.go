@@ -9,6 +9,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/stagehand-dev/stagehand/internal/db"
 )
 
 // riverClient is what the Queue uses of a River client, whichever the
@@ -17,32 +19,32 @@ type riverClient interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
+	ID() string
 	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
-	// insertTx inserts jobs in one of the Store's transactions.
-	insertTx(ctx context.Context, tx dbTx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	// insertTx inserts jobs in one of the database's transactions.
+	insertTx(ctx context.Context, tx db.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
 
 type clientOf[TTx any] struct {
 	*river.Client[TTx]
-	unwrap func(dbTx) TTx
 }
 
-func (c clientOf[TTx]) insertTx(ctx context.Context, tx dbTx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
-	return c.InsertManyTx(ctx, c.unwrap(tx), params)
+func (c clientOf[TTx]) insertTx(ctx context.Context, tx db.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	return c.InsertManyTx(ctx, tx.Raw().(TTx), params)
 }
 
-func (s *Store) newRiverClient(cfg *river.Config) (riverClient, error) {
-	cfg.Schema = s.schema
-	if s.pool != nil {
-		c, err := river.NewClient(riverpgxv5.New(s.pool), cfg)
+func newRiverClient(d *db.DB, cfg *river.Config) (riverClient, error) {
+	cfg.Schema = d.Schema()
+	if d.Pool() != nil {
+		c, err := river.NewClient(riverpgxv5.New(d.Pool()), cfg)
 		if err != nil {
 			return nil, err
 		}
-		return clientOf[pgx.Tx]{c, func(tx dbTx) pgx.Tx { return tx.(*pgTx).tx }}, nil
+		return clientOf[pgx.Tx]{c}, nil
 	}
-	c, err := river.NewClient(riversqlite.New(s.sqlDB), cfg)
+	c, err := river.NewClient(riversqlite.New(d.SQL()), cfg)
 	if err != nil {
 		return nil, err
 	}
-	return clientOf[*sql.Tx]{c, func(tx dbTx) *sql.Tx { return tx.(*sqlTx).tx }}, nil
+	return clientOf[*sql.Tx]{c}, nil
 }

@@ -10,54 +10,48 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/stagehand-dev/stagehand/internal/db"
 )
 
 // worker adapts one job kind to River.
 type worker[T river.JobArgs] struct {
 	river.WorkerDefaults[T]
-	q *Queue
-	// serialised: the work calls the Handler, so it takes the handler lock.
-	serialised bool
-	work       func(ctx context.Context, args T) error
+	q    *Queue
+	work func(ctx context.Context, args T) error
 }
 
 func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return w.q.riverTimeout() }
 
 func (w *worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
-	return w.q.run(ctx, job.JobRow, w.serialised, func(ctx context.Context) error {
+	return w.q.run(ctx, job.JobRow, func(ctx context.Context) error {
 		return w.work(ctx, job.Args)
 	})
 }
 
-// run works one job and turns the outcome into River's terms.
-func (q *Queue) run(ctx context.Context, row *rivertype.JobRow, serialised bool, work func(context.Context) error) error {
+// run works one job under a lease and turns the outcome into River's terms.
+func (q *Queue) run(ctx context.Context, row *rivertype.JobRow, work func(context.Context) error) error {
 	start := time.Now()
 	if firstStart(row) {
 		q.metrics.started(row.Kind, start.Sub(row.CreatedAt))
 	}
-	err := q.call(ctx, serialised, work)
+	release := q.leases.hold(ctx, row.ID)
+	err := q.call(ctx, work)
+	release()
 	outcome, err := q.settle(ctx, row, err)
 	q.metrics.observe(row.Kind, outcome, time.Since(start))
 	return err
 }
 
-// call takes the handler lock if asked and runs work under JobTimeout. A
-// panic becomes the job's error, so it is retried, counted and logged like
-// any other.
-func (q *Queue) call(ctx context.Context, serialised bool, work func(context.Context) error) (err error) {
+// call runs work under JobTimeout. A panic becomes the job's error, so it
+// is retried, counted and logged like any other.
+func (q *Queue) call(ctx context.Context, work func(context.Context) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			q.log.Error("job panicked", "panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	if serialised {
-		release, err := q.store.lockHandlers(ctx, q.opts.JobTimeout)
-		if err != nil {
-			return err
-		}
-		defer release()
-	}
 	workCtx, cancel := context.WithTimeout(ctx, q.opts.JobTimeout)
 	defer cancel()
 	err = work(workCtx)
@@ -84,13 +78,13 @@ func (q *Queue) settle(ctx context.Context, row *rivertype.JobRow, err error) (s
 			err = fmt.Errorf("%w (%w)", err, context.Canceled)
 		}
 		return outcomeRetry, err
-	case errors.Is(err, errLockBusy):
+	case errors.Is(err, db.ErrLockBusy):
 		return outcomeSnoozed, river.JobSnooze(time.Second)
 	case errors.As(err, &perm):
 		log.Error("job failed for good: refused, a person must act", "error", err)
 		return outcomeFailed, river.JobCancel(err)
 	}
-	if d := retryAfter(err, time.Now()); d > 0 {
+	if d := retryAfter(err); d > 0 {
 		log.Warn("job asked to wait; will retry", "retry_after", d, "error", err)
 		return outcomeSnoozed, river.JobSnooze(d)
 	}
@@ -98,7 +92,7 @@ func (q *Queue) settle(ctx context.Context, row *rivertype.JobRow, err error) (s
 		log.Error("job failed for good: out of attempts", "error", err)
 		return outcomeFailed, err
 	}
-	log.Warn("job failed; will retry", "retry_in", backoff(row.Attempt), "error", err)
+	log.Warn("job failed; will retry", "retry_in", backoff(row.Attempt, q.opts.MaxBackoff), "error", err)
 	return outcomeRetry, err
 }
 
@@ -115,55 +109,62 @@ func firstStart(row *rivertype.JobRow) bool {
 	return meta.Snoozes == 0
 }
 
+// workPush hands every push of the image waiting to the handler, and
+// forgets them once it succeeded.
 func (q *Queue) workPush(ctx context.Context, a pushArgs) error {
-	return q.workPending(ctx, pendingPushes, a.Image, func(ctx context.Context, payload []byte) error {
-		var p Push
-		if err := json.Unmarshal(payload, &p); err != nil {
-			return Permanent(fmt.Errorf("stored push unreadable: %w", err))
-		}
-		return q.h.Push(ctx, p)
-	})
-}
-
-func (q *Queue) workChecks(ctx context.Context, a checksArgs) error {
-	return q.workPending(ctx, pendingChecks, a.SHA, func(ctx context.Context, payload []byte) error {
-		var c Checks
-		if err := json.Unmarshal(payload, &c); err != nil {
-			return Permanent(fmt.Errorf("stored checks unreadable: %w", err))
-		}
-		return q.h.Checks(ctx, c)
-	})
-}
-
-// workPending hands the newest waiting payload of key to handle; when an
-// earlier job already handled it, there is nothing to do.
-func (q *Queue) workPending(ctx context.Context, t pendingTable, key string, handle func(context.Context, []byte) error) error {
-	db := q.store.db()
-	tk, ok, err := t.take(ctx, db, key)
+	tk, ok, err := pendingPushes.take(ctx, q.db, a.Image)
 	if err != nil {
-		return fmt.Errorf("take pending %s: %w", t.key, err)
+		return fmt.Errorf("take pending pushes of %s: %w", a.Image, err)
 	}
 	if !ok {
 		return nil
 	}
-	herr := handle(ctx, tk.payload)
-	// Bookkeeping must happen even when the call used up its context.
-	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if herr != nil {
-		if err := t.release(bctx, db, tk); err != nil {
-			// The payload still waits and the retry takes it; at worst a
-			// later arrival gets a job of its own.
-			q.log.Warn("could not release pending work after a failed call", t.key, key, "error", err)
-		}
-		return herr
+	pushes, err := arrivals(ctx, q.db, a.Image, tk.seq)
+	if err != nil {
+		return fmt.Errorf("read pending pushes of %s: %w", a.Image, err)
 	}
-	if err := t.done(bctx, db, tk, time.Now()); err != nil {
-		// Retrying calls the handler again with the same payload, which it
+	if len(pushes) > 0 {
+		if err := q.h.Pushes(ctx, a.Image, pushes); err != nil {
+			return err
+		}
+	}
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if err := pushesDone(bctx, q.db, tk, time.Now()); err != nil {
+		// Retrying hands the same pushes over again, which the handler
 		// must take in its stride (senders redeliver too).
-		return fmt.Errorf("record pending %s handled: %w", t.key, err)
+		return fmt.Errorf("record the pushes of %s handled: %w", a.Image, err)
 	}
 	return nil
+}
+
+func (q *Queue) workChecks(ctx context.Context, a checksArgs) error {
+	tk, ok, err := pendingChecks.take(ctx, q.db, a.SHA)
+	if err != nil {
+		return fmt.Errorf("take pending checks of %s: %w", a.SHA, err)
+	}
+	if !ok {
+		return nil
+	}
+	var c Checks
+	if err := json.Unmarshal(tk.payload, &c); err != nil {
+		return Permanent(fmt.Errorf("stored checks unreadable: %w", err))
+	}
+	if err := q.h.Checks(ctx, c); err != nil {
+		return err
+	}
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if err := pendingChecks.done(bctx, q.db, tk, time.Now()); err != nil {
+		return fmt.Errorf("record the checks of %s handled: %w", a.SHA, err)
+	}
+	return nil
+}
+
+// bookkeeping is a context for recording a call's end: it must happen even
+// when the call used up its own.
+func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
 func (q *Queue) workPRClosed(ctx context.Context, a prClosedArgs) error {
@@ -174,35 +175,43 @@ func (q *Queue) workComment(ctx context.Context, a commentArgs) error {
 	return q.h.Comment(ctx, a.Comment)
 }
 
+func (q *Queue) workRequest(ctx context.Context, a requestArgs) error {
+	return q.h.Request(ctx, a.Payload)
+}
+
+// workChain runs a soak-time chain of an older version as the request it
+// now is.
 func (q *Queue) workChain(ctx context.Context, a chainArgs) error {
-	return q.h.Chain(ctx, a.App, a.From)
+	payload, err := json.Marshal(map[string]string{"kind": "chain", "source": "soak", "app": a.App, "from": a.From})
+	if err != nil {
+		return err
+	}
+	return q.h.Request(ctx, payload)
 }
 
 func (q *Queue) workReconcile(ctx context.Context, _ reconcileArgs) error {
 	return q.h.Reconcile(ctx)
 }
 
-// workPrune forgets delivery ids and pending rows untouched for a week.
+// workPrune forgets delivery ids, handled pending rows and old leases.
 func (q *Queue) workPrune(ctx context.Context, _ pruneArgs) error {
-	db := q.store.db()
 	before := time.Now().Add(-deliveryRetention)
-	deliveries, err := db.exec(ctx, `DELETE FROM stagehand_deliveries WHERE accepted_at < ?`, before.UnixNano())
+	deliveries, err := q.db.Exec(ctx, `DELETE FROM stagehand_deliveries WHERE accepted_at < ?`, before.UnixNano())
 	if err != nil {
 		return fmt.Errorf("prune deliveries: %w", err)
 	}
-	// A used link older than this can be forgotten: its token expired long
-	// before (links live a day), so a replay is refused as expired anyway.
-	links, err := db.exec(ctx, `DELETE FROM stagehand_used_links WHERE used_at < ?`, before.UnixNano())
-	if err != nil {
-		return fmt.Errorf("prune used links: %w", err)
-	}
-	rows := links
+	var rows int64
 	for _, t := range []pendingTable{pendingPushes, pendingChecks} {
-		n, err := t.prune(ctx, db, before)
+		n, err := t.prune(ctx, q.db, before)
 		if err != nil {
 			return fmt.Errorf("prune %s: %w", t.table, err)
 		}
 		rows += n
+	}
+	if q.opts.Prune != nil {
+		if err := q.opts.Prune(ctx, before); err != nil {
+			return err
+		}
 	}
 	if deliveries+rows > 0 {
 		q.log.Info("queue pruned", "deliveries", deliveries, "pending_rows", rows)

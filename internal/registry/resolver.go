@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -77,6 +78,69 @@ func (r *Resolver) Resolve(ctx context.Context, image, tag string) (string, erro
 			Err: fmt.Errorf("registry gave digest %q, want sha256:<64 hex>", d)}
 	}
 	return d, nil
+}
+
+// Created is when the image image@digest was built, as its config says;
+// for an index, the newest of its platform images. It orders a burst of
+// pushes of tags no version orders, when the registry gave no push time. A
+// zero time means the image does not say (reproducible builds set it to
+// the epoch, which counts as not saying).
+func (r *Resolver) Created(ctx context.Context, image, digest string) (time.Time, error) {
+	t, err := r.o.parseImage(image)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !digestRE.MatchString(digest) {
+		return time.Time{}, fmt.Errorf("%w: digest %q of %s is not sha256:<64 hex>", ErrInvalidReference, digest, image)
+	}
+	ref := t.repo.Digest(digest)
+	ct := r.callTransport()
+	desc, err := remote.Get(ref, r.remoteOptions(ctx, ct)...)
+	if err != nil {
+		return time.Time{}, r.fail(ctx, "read", t, ct, err)
+	}
+	var newest time.Time
+	created := func(img v1.Image) error {
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return err
+		}
+		if c := cf.Created.Time; c.After(newest) && c.Unix() > 0 {
+			newest = c
+		}
+		return nil
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return time.Time{}, r.fail(ctx, "read", t, ct, err)
+		}
+		m, err := idx.IndexManifest()
+		if err != nil {
+			return time.Time{}, r.fail(ctx, "read", t, ct, err)
+		}
+		for i, d := range m.Manifests {
+			if i == 4 || !d.MediaType.IsImage() {
+				break // a few platforms tell as much as all of them
+			}
+			img, err := idx.Image(d.Digest)
+			if err == nil {
+				err = created(img)
+			}
+			if err != nil {
+				return time.Time{}, r.fail(ctx, "read", t, ct, err)
+			}
+		}
+		return newest, nil
+	}
+	img, err := desc.Image()
+	if err == nil {
+		err = created(img)
+	}
+	if err != nil {
+		return time.Time{}, r.fail(ctx, "read", t, ct, err)
+	}
+	return newest, nil
 }
 
 // Tags lists the tags of image, for periodic reconciliation; it pages

@@ -27,6 +27,12 @@ const (
 	maxRegistryBody = 1 << 20
 )
 
+// Routes is a part of stagehand with pages of its own (the API, the link
+// pages), which it adds to the router.
+type Routes interface {
+	Routes(r chi.Router)
+}
+
 // Acceptor stores a delivery durably; *queue.Queue is one.
 type Acceptor interface {
 	Accept(ctx context.Context, d queue.Delivery) (duplicate bool, err error)
@@ -43,9 +49,10 @@ type Options struct {
 	// serves it on /metrics. Default: a new registry.
 	Registry *prometheus.Registry
 	// API, when set, serves the read-only history API.
-	API API
-	// Links, when set, serves one-click promotion links on /promote/{token}.
-	Links  *LinkOptions
+	API Routes
+	// Links, when set, serves one-click promotion links on /promote/{token}
+	// and their GitHub sign-in.
+	Links  Routes
 	Logger *slog.Logger
 }
 
@@ -69,11 +76,6 @@ func New(opts Options) (*Server, error) {
 	if opts.Ready == nil {
 		errs = append(errs, errors.New("server: a readiness check is required"))
 	}
-	if opts.Links != nil {
-		links := *opts.Links
-		errs = append(errs, links.check())
-		opts.Links = &links
-	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -95,8 +97,12 @@ func New(opts Options) (*Server, error) {
 	r.Post("/webhooks/registry/{vendor}/{token}", s.registry)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusOK, "ok") })
 	r.Get("/readyz", s.ready)
-	s.apiRoutes(r)
-	s.linkRoutes(r)
+	if opts.API != nil {
+		opts.API.Routes(r)
+	}
+	if opts.Links != nil {
+		opts.Links.Routes(r)
+	}
 	r.Handle("/metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusNotFound, "not found") })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
@@ -144,15 +150,29 @@ func text(w http.ResponseWriter, code int, msg string) {
 	_, _ = w.Write([]byte(msg + "\n"))
 }
 
+// Timeouts bound a connection. Write must cover Read: the write deadline
+// runs from the end of the request's headers, so a body uploaded slowly
+// eats into it, and a delivery read in full must still be answered.
+type Timeouts struct {
+	Read, Write, Idle time.Duration
+}
+
+// DefaultTimeouts: a 25 MB GitHub payload on a slow link is read within a
+// minute, and answered after.
+var DefaultTimeouts = Timeouts{Read: 60 * time.Second, Write: 90 * time.Second, Idle: 120 * time.Second}
+
 // Serve serves h on ln until ctx is done, then stops accepting and lets
 // requests in flight finish for up to grace.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, t Timeouts, grace time.Duration, log *slog.Logger) error {
+	if t.Write < t.Read+10*time.Second {
+		t.Write = t.Read + 10*time.Second
+	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second, // a 25 MB GitHub payload on a slow link
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

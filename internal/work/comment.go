@@ -2,163 +2,138 @@ package work
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"time"
+	"strings"
 
 	"github.com/stagehand-dev/stagehand/internal/command"
-	"github.com/stagehand-dev/stagehand/internal/config"
-	"github.com/stagehand-dev/stagehand/internal/gate"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
 )
 
+// answered are the author associations stagehand talks to: people who
+// belong to the repository. Anyone else (on a public repository, the
+// whole world) is ignored, so that help and usage replies cannot be used to
+// make stagehand spam.
+var answered = map[string]bool{"OWNER": true, "MEMBER": true, "COLLABORATOR": true}
+
 // Comment runs a command from a comment on an issue or PR of the config
-// repository: the commenter's permission is checked before anything else,
-// the comment is acknowledged with a reaction at once, and the result or
-// the exact reason for a refusal is the reply. Every action and refusal is
-// recorded.
+// repository: the comment is acknowledged with a reaction at once, the
+// engine decides with everything else (who may, first), and the result or
+// the exact reason for a refusal is the reply.
 func (h *Handler) Comment(ctx context.Context, c queue.Comment) error {
 	cc := command.Context{Author: c.User, AuthorType: c.UserType, Action: c.Action}
 	if m, ok, err := promote.ParseMarker(c.IssueBody); c.IsPR && ok && err == nil {
 		cc.OnStagehandPR, cc.App, cc.Stage = true, m.App, m.Stage
 	}
 	res := command.Parse(c.Body, cc)
-	switch res.Verdict {
-	case command.Ignore:
+	if res.Verdict == command.Ignore {
 		return nil
-	case command.Reply:
-		return h.opts.GitHub.Comment(ctx, c.IssueNumber, "@"+c.User+" "+res.Reply)
+	}
+	if c.Association != "" && !answered[strings.ToUpper(c.Association)] {
+		h.log.Info("command from someone outside the repository ignored", "user", c.User, "association", c.Association, "issue", c.IssueNumber)
+		return nil
+	}
+	if res.Verdict == command.Reply {
+		return h.classify(h.opts.GitHub.Comment(ctx, c.IssueNumber, "@"+c.User+" "+res.Reply))
 	}
 	if err := h.opts.GitHub.React(ctx, c.CommentID, "eyes"); err != nil {
-		return err
+		return h.classify(err)
 	}
-	reply, err := h.run(ctx, c, res.Command)
-	if err != nil {
-		return classify(err)
+	if res.Command.Kind == command.KindHelp {
+		return h.classify(h.opts.GitHub.Comment(ctx, c.IssueNumber, "@"+c.User+"\n\n"+command.Help()))
 	}
-	return h.opts.GitHub.Comment(ctx, c.IssueNumber, "@"+c.User+" "+reply)
+	r := request(c, res.Command)
+	o, err := h.opts.Engine.Run(ctx, r)
+	h.report(h.log.With("actor", c.User, "source", "comment"), o)
+	var ce *promote.ConfigError
+	if err != nil && !errors.As(err, &ce) {
+		// Retried: the reaction says it was seen, the reply comes when it
+		// is done.
+		return h.classify(err)
+	}
+	return h.classify(h.opts.GitHub.Comment(ctx, c.IssueNumber, "@"+c.User+" "+reply(r, o)))
 }
 
-// run carries out a parsed command and returns the reply.
-func (h *Handler) run(ctx context.Context, c queue.Comment, cmd command.Command) (string, error) {
-	if cmd.Kind == command.KindHelp {
-		return "\n\n" + command.Help(), nil
-	}
-	cfg, err := h.opts.Engine.Config(ctx)
-	if err != nil {
-		return "", err
-	}
-	stage := cmd.TargetStage()
-	if cmd.Kind == command.KindPromote && stage == "" {
-		next, ok := cfg.Next(cmd.FromStage)
-		if !ok {
-			return fmt.Sprintf("%s is the last stage of %s: there is nowhere to promote it.", cmd.FromStage, cmd.App), nil
-		}
-		stage = next.Name
-	}
-	st, ok := cfg.Stage(stage)
-	if !ok {
-		return fmt.Sprintf("there is no stage %q in %s.", stage, config.FileName), nil
-	}
-	if _, ok := cfg.App(cmd.App); !ok {
-		return fmt.Sprintf("there is no app %q in %s.", cmd.App, config.FileName), nil
-	}
-	act := queue.Action{At: time.Now(), Actor: c.User, Kind: string(cmd.Kind), App: cmd.App, Stage: stage, Source: "comment", PR: c.IssueNumber}
-
-	// Who may act comes first, before anything is read or written.
-	allowed, err := h.allowed(ctx, c.User, st)
-	if err != nil {
-		return "", err
-	}
-	if !allowed.OK {
-		return h.refuse(ctx, act, allowed.Reason)
-	}
-
+// request is the comment's command as a request of the commenter.
+func request(c queue.Comment, cmd command.Command) promote.Request {
+	r := promote.Request{Source: promote.FromComment, Actor: promote.Actor{Login: c.User}, App: cmd.App, Stage: cmd.Stage, Issue: c.IssueNumber}
 	switch cmd.Kind {
-	case command.KindHold:
-		hold := queue.Hold{App: cmd.App, Stage: stage, By: c.User, Reason: cmd.Reason, At: time.Now()}
-		if err := h.opts.Store.PlaceHold(ctx, hold); err != nil {
-			return "", err
-		}
-		return h.done(ctx, act, "held", fmt.Sprintf("%s is held in %s: nothing moves there, automatically or by hand, until `/release %s %s`.", cmd.App, stage, cmd.App, stage))
-	case command.KindRelease:
-		released, err := h.opts.Store.ReleaseHold(ctx, cmd.App, stage)
-		if err != nil {
-			return "", err
-		}
-		if !released {
-			return h.refuse(ctx, act, fmt.Sprintf("%s is not held in %s; there is nothing to release", cmd.App, stage))
-		}
-		return h.done(ctx, act, "released", fmt.Sprintf("%s is released in %s: promotions move there again.", cmd.App, stage))
 	case command.KindPromote:
-		return h.promote(ctx, act, stage)
+		r.Kind = promote.Promote
+		if r.Stage == "" {
+			// A bare /promote on a stagehand PR: the stage after the PR's.
+			r.Kind, r.Stage, r.From = promote.Promote, "", cmd.FromStage
+		}
 	case command.KindRollback:
-		return h.rollback(ctx, act, cmd.Target)
+		r.Kind, r.Target = promote.Rollback, cmd.Target
+	case command.KindHold:
+		r.Kind, r.Reason = promote.Hold, cmd.Reason
+	case command.KindRelease:
+		r.Kind = promote.Release
 	}
-	return h.refuse(ctx, act, "/"+string(cmd.Kind)+" is not available in this version of stagehand yet")
+	return r
 }
 
-func (h *Handler) promote(ctx context.Context, act queue.Action, stage string) (string, error) {
-	o, err := h.opts.Engine.PromoteIf(ctx, act.App, stage, h.soaked(act.App))
-	h.report(h.log.With("actor", act.Actor, "source", "comment"), o)
-	if err != nil {
-		return "", err
+// reply says what a command did, in the words people read on the PR.
+func reply(r promote.Request, o promote.Outcome) string {
+	if o.Code == promote.CodeConfig {
+		return "stagehand cannot act until the configuration is fixed: " + o.Reason
 	}
-	act.FromTag, act.FromDigest, act.ToTag, act.ToDigest, act.Result, act.Reason = o.From.Tag, o.From.Digest, o.To.Tag, o.To.Digest, string(o.Result), o.Reason
+	switch r.Kind {
+	case promote.Hold, promote.Release:
+		return holdReply(o)
+	case promote.Rollback:
+		return rollbackReply(r, o)
+	}
 	switch o.Result {
 	case promote.Opened, promote.Updated, promote.Unchanged, promote.Merged:
-		act.PR = o.PR
-		msg := fmt.Sprintf("%s `%s` (`%s`) → %s: %s %s", act.App, o.To.Tag, o.To.Digest, stage, o.Result, o.PRURL)
+		msg := fmt.Sprintf("%s `%s` (`%s`) → %s: %s %s", r.App, o.To.Tag, o.To.Digest, o.Stage, o.Result, o.PRURL)
 		if o.Reason != "" {
 			msg += "\n\n" + o.Reason
 		}
-		return msg, h.record(ctx, act)
+		return msg
 	case promote.AlreadyThere:
-		return fmt.Sprintf("nothing to promote: %s.", o.Reason), h.record(ctx, act)
+		return fmt.Sprintf("nothing to promote: %s.", o.Reason)
 	}
-	return fmt.Sprintf("stagehand did not promote %s to %s: %s.", act.App, stage, o.Reason), h.record(ctx, act)
+	return fmt.Sprintf("stagehand did not promote %s to %s: %s.", r.App, stageOf(r, o), o.Reason)
 }
 
-// soaked is the engine's gate for a person's promotion of app: the image
-// must have run in the stage before long enough, counted from the merge
-// stagehand saw put it there.
-func (h *Handler) soaked(app string) promote.Allow {
-	return func(ctx context.Context, from, to config.Stage, want promote.Want) (string, error) {
-		if to.Soak <= 0 {
-			return "", nil
+func holdReply(o promote.Outcome) string {
+	switch o.Result {
+	case promote.HoldPlaced:
+		return o.Reason + "."
+	case promote.HoldLifted:
+		msg := o.Reason + "."
+		if t := o.Then; t != nil {
+			switch t.Result {
+			case promote.Opened, promote.Updated, promote.Unchanged, promote.Merged:
+				msg += fmt.Sprintf("\n\nWhile it was held, stagehand kept `%s` (`%s`) for %s; it is proposed now: %s %s", t.To.Tag, t.To.Digest, t.Stage, t.Result, t.PRURL)
+			case promote.Failed:
+				msg += fmt.Sprintf("\n\nWhile it was held, stagehand kept `%s` for %s; proposing it failed for now (%s) and is tried again.", t.To.Tag, t.Stage, t.Reason)
+			default:
+				msg += fmt.Sprintf("\n\nWhile it was held, stagehand kept `%s` for %s; it was not proposed: %s.", t.To.Tag, t.Stage, t.Reason)
+			}
 		}
-		var mergedAt time.Time
-		d, ok, err := h.opts.Store.LastDone(ctx, app, from.Name)
-		if err != nil {
-			return "", err
-		}
-		if ok && d.Digest == want.Digest {
-			mergedAt = d.At
-		}
-		if v := gate.Soaked(from.Name, to.Name, to.Soak, mergedAt, time.Now()); !v.OK {
-			return v.Reason, nil
-		}
-		return "", nil
+		return msg
 	}
+	return "stagehand did not do that: " + o.Reason + "."
 }
 
-// allowed checks the commenter against the stage's approvers, or write
-// permission when it names none.
-func (h *Handler) allowed(ctx context.Context, login string, st config.Stage) (gate.Verdict, error) {
-	return gate.Check(ctx, h.opts.GitHub, st.Name, st.Approvers, login)
+func rollbackReply(r promote.Request, o promote.Outcome) string {
+	switch o.Result {
+	case promote.Opened, promote.Updated, promote.Unchanged:
+		return fmt.Sprintf("rollback of %s in %s to `%s` (`%s`): %s %s\n\n%s; %s is held; `/release %s %s` to let promotions move again. Merging the PR is left to a person.",
+			r.App, r.Stage, o.To.Tag, o.To.Digest, o.Result, o.PRURL, o.Reason, r.App, r.App, r.Stage)
+	case promote.AlreadyThere:
+		return fmt.Sprintf("nothing to roll back: %s.", o.Reason)
+	}
+	return fmt.Sprintf("stagehand did not roll back %s in %s: %s.", r.App, r.Stage, o.Reason)
 }
 
-func (h *Handler) refuse(ctx context.Context, act queue.Action, reason string) (string, error) {
-	act.Result, act.Reason = "refused", reason
-	return "stagehand did not do that: " + reason + ".", h.record(ctx, act)
-}
-
-func (h *Handler) done(ctx context.Context, act queue.Action, result, reply string) (string, error) {
-	act.Result = result
-	return reply, h.record(ctx, act)
-}
-
-func (h *Handler) record(ctx context.Context, act queue.Action) error {
-	_, err := h.opts.Store.RecordAction(ctx, act)
-	return err
+func stageOf(r promote.Request, o promote.Outcome) string {
+	if o.Stage != "" {
+		return o.Stage
+	}
+	return r.Stage
 }

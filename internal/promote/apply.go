@@ -1,0 +1,286 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/gate"
+	"github.com/stagehand-dev/stagehand/internal/store"
+)
+
+// apply carries out a plan and nothing else: the plan decided; apply only
+// writes what it says, to GitHub and to the records.
+func (e *Engine) apply(ctx context.Context, p Plan) (Outcome, error) {
+	o := p.outcome()
+	var err error
+	switch p.Verdict {
+	case Ignore:
+		o.Result = Ignored
+	case Refuse:
+		o.Result = Refused
+		if p.Held != nil && p.Request.Source.automatic() {
+			err = e.keepHeld(ctx, p)
+		}
+	case Nothing:
+		o.Result = AlreadyThere
+		if p.Point == nil {
+			err = e.closeStale(ctx, Branch(p.App.Name, p.Stage.Name), p.Stage.Name, p.From)
+		}
+	case Wait:
+		o.Result = Waiting
+		err = e.scheduleSoak(ctx, p)
+	case TellManual:
+		o.Result = Manual
+	case PlaceHold:
+		o.Result = HoldPlaced
+		o.Reason = fmt.Sprintf("%s is held in %s: nothing moves there, automatically or by hand, until `/release %s %s`", p.App.Name, p.Stage.Name, p.App.Name, p.Stage.Name)
+		err = e.records.PlaceHold(ctx, store.Hold{App: p.App.Name, Stage: p.Stage.Name, By: p.Request.Actor.Name(p.Request.Source),
+			Reason: p.Request.Reason, At: e.now(), Issue: p.Request.Issue})
+	case LiftHold:
+		return e.release(ctx, p)
+	case Propose:
+		if p.Point != nil {
+			o, err = e.rollback(ctx, p)
+		} else {
+			o, err = e.propose(ctx, p)
+		}
+	}
+	if err != nil {
+		return o, err
+	}
+	return o, e.spendLink(ctx, p, o)
+}
+
+// spendLink uses up the request's link once its promotion was applied, or
+// can never be: the stage runs it already, or its source stage moved on.
+// A refusal that may pass later (a hold, a soak time, who clicked) leaves
+// the link to work then, and a failure leaves it for the retry.
+func (e *Engine) spendLink(ctx context.Context, p Plan, o Outcome) error {
+	if p.Request.LinkID == "" {
+		return nil
+	}
+	switch {
+	case o.Done(), o.Code == CodeSuperseded:
+	default:
+		return nil
+	}
+	_, err := e.records.UseLink(ctx, p.Request.LinkID, e.now())
+	return err
+}
+
+// propose brings the living PR of the app and stage to the plan's image:
+// one commit on the base head, on the one branch the app and stage have,
+// at most one PR, merged at once where the stage auto-merges and checks
+// allow.
+func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
+	o := p.outcome()
+	branch := Branch(p.App.Name, p.Stage.Name)
+	log := e.log.With("app", p.App.Name, "stage", p.Stage.Name, "digest", p.Want.Digest)
+	pr := proposal{app: p.App, stage: p.Stage, next: p.Next, base: e.base, path: p.Path, from: p.From, want: p.Want, reformat: p.Reformatted}
+	pr.link = pr.nextLink(e.links, e.signIn)
+	var err error
+	if p.Merge {
+		// Read before the PR is written so that its body can name them; a
+		// failure here means no merge, so it is an error, not "none".
+		if pr.required, err = e.gh.RequiredChecks(ctx, e.base); err != nil {
+			return o, fmt.Errorf("read required checks of %s: %w", e.base, err)
+		}
+	}
+	head, err := e.gh.CreateCommit(ctx, p.Base, pr.commitMessage(), map[string][]byte{p.Path: p.After})
+	if err != nil {
+		return o, fmt.Errorf("commit %s: %w", p.Path, err)
+	}
+	keep := func(open *livingPR) bool {
+		step, _ := decideExisting(open.pr, p.App, p.Want)
+		return step == keepOpen
+	}
+	open, res, err := e.publish(ctx, branch, head, Labels(p.App.Name, p.Stage.Name), pr.title(), pr.body(), keep)
+	if err != nil {
+		return o, err
+	}
+	o.Result, o.PR, o.PRURL, o.HeadSHA = res, open.Number, open.URL, open.HeadSHA
+	if res == Unchanged {
+		if _, why := decideExisting(open, p.App, p.Want); why != "" {
+			o.Reason = why
+		}
+	}
+	log.Info("proposed", "result", res, "pr", open.Number, "tag", p.Want.Tag)
+	if !p.Merge {
+		return o, nil
+	}
+	var rebuild func(context.Context) (string, error)
+	if res == Unchanged {
+		// The open PR may have been built on an older main that has since
+		// changed the same lines; head is the same change on today's main.
+		rebuild = func(ctx context.Context) (string, error) {
+			if err := e.gh.MoveBranch(ctx, branch, head); err != nil {
+				return "", fmt.Errorf("rebuild branch %s on %s: %w", branch, e.base, err)
+			}
+			e.prs.moved(branch, head)
+			return head, nil
+		}
+	}
+	return e.merge(ctx, o, open, pr.required, rebuild, log)
+}
+
+// rollback places the rollback's hold first, so that no automatic
+// promotion takes the stage's one living PR back, then opens the PR that
+// restores the earlier image; when that fails the hold is put back as it
+// was, since nobody was told of a rollback.
+func (e *Engine) rollback(ctx context.Context, p Plan) (Outcome, error) {
+	o := p.outcome()
+	app, stage := p.App.Name, p.Stage.Name
+	prev, wasHeld, err := e.records.HoldOn(ctx, app, stage)
+	if err != nil {
+		return o, err
+	}
+	hold := store.Hold{App: app, Stage: stage, By: p.Request.Actor.Name(p.Request.Source), At: e.now(), Rollback: true, Issue: p.Request.Issue}
+	if wasHeld {
+		hold.Reason = prev.Reason // the reason someone held it still stands
+	}
+	if err := e.records.PlaceHold(ctx, hold); err != nil {
+		return o, err
+	}
+	o, err = e.openRollback(ctx, p, hold)
+	if err != nil {
+		var rerr error
+		if wasHeld {
+			rerr = e.records.PlaceHold(ctx, prev)
+		} else {
+			_, rerr = e.records.ReleaseHold(ctx, app, stage)
+		}
+		return o, errors.Join(err, rerr)
+	}
+	return o, nil
+}
+
+func (e *Engine) openRollback(ctx context.Context, p Plan, h store.Hold) (Outcome, error) {
+	o := p.outcome()
+	rb := rollback{app: p.App, stage: p.Stage, next: p.Next, base: e.base, path: p.Path, from: p.From, want: p.Want, point: *p.Point, reformat: p.Reformatted,
+		hold: &gate.Hold{By: h.By, Reason: h.Reason, At: h.At, Rollback: true}}
+	head, err := e.gh.CreateCommit(ctx, p.Base, rb.commitMessage(), map[string][]byte{p.Path: p.After})
+	if err != nil {
+		return o, fmt.Errorf("commit %s: %w", p.Path, err)
+	}
+	// A PR that already is this rollback is left as it is; any other open
+	// PR there (a pending promotion) becomes the rollback, since the stage
+	// cannot both move on and go back.
+	keep := func(open *livingPR) bool {
+		m, ok, err := ParseMarker(open.pr.Body)
+		return err == nil && ok && m.Rollback && m.Digest == p.Want.Digest && m.Tag == p.Want.Tag
+	}
+	open, res, err := e.publish(ctx, Branch(p.App.Name, p.Stage.Name), head, Labels(p.App.Name, p.Stage.Name), rb.title(), rb.body(), keep)
+	if err != nil {
+		return o, err
+	}
+	o.Result, o.PR, o.PRURL, o.HeadSHA = res, open.Number, open.URL, open.HeadSHA
+	e.log.Info("rollback proposed", "app", p.App.Name, "stage", p.Stage.Name, "digest", p.Want.Digest, "result", res, "pr", open.Number, "restores", p.Point.Commit.SHA)
+	return o, nil
+}
+
+// release lifts the hold and, when it had stopped an automatic promotion,
+// proposes the newest one at once: the stage's lock is held already.
+func (e *Engine) release(ctx context.Context, p Plan) (Outcome, error) {
+	o := p.outcome()
+	if _, err := e.records.ReleaseHold(ctx, p.App.Name, p.Stage.Name); err != nil {
+		return o, err
+	}
+	o.Result = HoldLifted
+	o.Reason = fmt.Sprintf("%s is released in %s: promotions move there again", p.App.Name, p.Stage.Name)
+	kept, ok, err := e.records.Held(ctx, p.App.Name, p.Stage.Name)
+	if err != nil || !ok {
+		return o, err
+	}
+	r, err := DecodeRequest(kept.Request)
+	if err != nil {
+		e.log.Warn("the promotion a hold kept cannot be read; dropped", "app", p.App.Name, "stage", p.Stage.Name, "err", err)
+		return o, e.records.DropHeld(ctx, p.App.Name, p.Stage.Name)
+	}
+	r.ID, r.LinkID, r.Source = "", "", FromRelease
+	then, err := e.runLocked(ctx, r, "")
+	o.Then = &then
+	if err != nil {
+		// The stage is released; the kept promotion stays kept, and the
+		// next push or /promote moves the stage, or a retry of this one.
+		return o, nil
+	}
+	return o, e.records.DropHeld(ctx, p.App.Name, p.Stage.Name)
+}
+
+// keepHeld remembers the automatic promotion a hold refused, if it is
+// newer than the one kept already, and says so on the issue where the
+// hold was placed, in one note kept up to date.
+func (e *Engine) keepHeld(ctx context.Context, p Plan) error {
+	app, stage := p.App.Name, p.Stage.Name
+	kept, ok, err := e.records.Held(ctx, app, stage)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if old, err := DecodeRequest(kept.Request); err == nil && !newerRequest(p.App, p.Request, p.Want, old) {
+			return nil
+		}
+	}
+	r := p.Request
+	r.ID, r.LinkID = "", ""
+	if r.Kind == Push || r.Kind == Reconsider {
+		// What to propose again: the exact image, not the tag re-resolved.
+		r.Kind, r.Image, r.Tag, r.Digest, r.PushedAt = Push, p.Want.Image, p.Want.Tag, p.Want.Digest, p.Want.PushedAt
+	}
+	enc, err := r.Encode()
+	if err != nil {
+		return err
+	}
+	if err := e.records.KeepHeld(ctx, store.HeldRequest{App: app, Stage: stage, Request: enc, At: e.now()}); err != nil {
+		return err
+	}
+	h, held, err := e.records.HoldOn(ctx, app, stage)
+	if err != nil || !held || h.Issue == 0 {
+		return err
+	}
+	id, err := e.gh.Note(ctx, h.Issue, h.Note, heldNote(p, h))
+	if err != nil {
+		e.log.Warn("could not tell of the held promotion on the hold's issue", "app", app, "stage", stage, "issue", h.Issue, "err", err)
+		return nil
+	}
+	if id != h.Note {
+		return e.records.SetHoldNote(ctx, app, stage, id)
+	}
+	return nil
+}
+
+// newerRequest says whether the refused request r (proposing want) should
+// replace old as the one a hold keeps.
+func newerRequest(app config.App, r Request, want Want, old Request) bool {
+	if old.Kind != Push {
+		return true // a chain is kept as the latest state to move on from
+	}
+	if r.Kind == Chain {
+		return true
+	}
+	return Newer(app, want, Want{Tag: old.Tag, Digest: old.Digest, PushedAt: old.PushedAt}) || want.Digest == old.Digest
+}
+
+func heldNote(p Plan, h store.Hold) string {
+	by := "a push"
+	if p.Request.Kind == Chain {
+		by = "the merge into " + p.Request.From
+	}
+	return fmt.Sprintf("stagehand kept the newest image %s asked to move into **%s** while %s is held there:\n\n"+
+		"| image | tag | digest |\n|---|---|---|\n| `%s` | `%s` | `%s` |\n\n"+
+		"`/release %s %s` proposes it at once. Nothing moves into %s until then.",
+		by, p.Stage.Name, p.App.Name, p.Want.Image, p.Want.Tag, p.Want.Digest, p.App.Name, p.Stage.Name, p.Stage.Name)
+}
+
+// scheduleSoak asks for the chain again when the soak time is over.
+func (e *Engine) scheduleSoak(ctx context.Context, p Plan) error {
+	if e.sched == nil {
+		return nil
+	}
+	r := p.Request
+	r.Source = FromSoak
+	e.log.Info("promotion waits for the soak time", "app", p.App.Name, "stage", p.Stage.Name, "at", p.Until)
+	return e.sched.Schedule(ctx, r, p.Until)
+}

@@ -1,0 +1,450 @@
+package promote
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/gate"
+	"github.com/stagehand-dev/stagehand/internal/githubapp"
+	"github.com/stagehand-dev/stagehand/internal/manifest"
+)
+
+// The plan's table tests: every rule, through every way in where it
+// applies. The snapshot is written by hand; the reader that fills it for
+// real is tested end to end (e2e_test.go).
+
+const testConfig = `stages:
+  - name: staging
+    mode: auto-merge
+  - name: preprod
+    mode: pull-request
+  - name: prod
+    mode: manual
+    soak: 30m
+    approvers: [octocat, "@acme/release"]
+apps:
+  - name: web
+    image: ghcr.io/acme/web
+    tags:
+      semver: ">=1.0.0"
+    stages:
+      staging: apps/web/overlays/staging
+      preprod: apps/web/overlays/preprod
+      prod: apps/web/overlays/prod
+  - name: worker
+    image: ghcr.io/acme/worker
+    tags:
+      pattern: '^main-[0-9a-f]{7}$'
+    stages:
+      staging: apps/worker/staging
+      preprod: apps/worker/preprod
+      prod: apps/worker/prod
+`
+
+const (
+	d1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	d2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+)
+
+var now = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+
+func testCfg(t testing.TB) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse(config.FileName, []byte(testConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func app(t testing.TB, name string) config.App {
+	t.Helper()
+	a, ok := testCfg(t).App(name)
+	if !ok {
+		t.Fatalf("no app %s", name)
+	}
+	return a
+}
+
+// kustomization pins image at tag@digest ("" digest: by tag only).
+func kustomization(image, tag, digest string) []byte {
+	if tag == "" {
+		return []byte("resources: [deployment.yaml]\n")
+	}
+	s := fmt.Sprintf("resources: [deployment.yaml]\nimages:\n  - name: %s\n    newTag: %q\n", image, tag)
+	if digest != "" {
+		s += fmt.Sprintf("    digest: %s\n", digest)
+	}
+	return []byte(s)
+}
+
+// world is a snapshot builder: web runs 1.0.0@d1 in staging and preprod,
+// nothing pinned in prod; worker runs main-aaaaaaa@d1 in staging.
+type world struct {
+	t    testing.TB
+	snap Snapshot
+}
+
+func newWorld(t testing.TB) *world {
+	w := &world{t: t, snap: Snapshot{BaseName: "main", Base: githubapp.Branch{Name: "main", SHA: "b45e", TreeSHA: "7ree"},
+		Config: testCfg(t), Files: map[string]File{}, Holds: map[string]gate.Hold{}, Merged: map[string]MergedAt{}, Now: now}}
+	w.pin("web", "staging", "1.0.0", d1).pin("web", "preprod", "1.0.0", d1).pin("web", "prod", "", "")
+	w.pin("worker", "staging", "main-aaaaaaa", d1).pin("worker", "preprod", "", "").pin("worker", "prod", "", "")
+	return w
+}
+
+func (w *world) pin(appName, stage, tag, digest string) *world {
+	a := app(w.t, appName)
+	path := a.Path(stage)
+	data := kustomization(a.Image, tag, digest)
+	pinned, err := manifest.Current(path, data, a.Image)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.snap.Files[path] = File{Path: path, Data: data, Pinned: pinned}
+	return w
+}
+
+func (w *world) missing(appName, stage string) *world {
+	path := app(w.t, appName).Path(stage)
+	w.snap.Files[path] = File{Path: path, Problem: path + " does not exist on main"}
+	return w
+}
+
+func (w *world) held(stage string, rollback bool) *world {
+	w.snap.Holds[stage] = gate.Hold{By: "ann", Reason: "incident 7", At: now.Add(-time.Hour), Rollback: rollback}
+	return w
+}
+
+func (w *world) merged(stage, digest string, ago time.Duration) *world {
+	w.snap.Merged[stage] = MergedAt{Digest: digest, At: now.Add(-ago)}
+	return w
+}
+
+// person is who comments or signs in: ann may write, bob only read, rel is
+// in @acme/release, octocat is an approver by name.
+func (w *world) person(login string) *world {
+	perms := map[string]string{"ann": "write", "bob": "read", "rel": "read", "octocat": "read"}
+	w.snap.Person = &gate.Person{Login: login, Permission: perms[login], MemberOf: func(team string) bool { return team == "acme/release" && login == "rel" }}
+	return w
+}
+
+func (w *world) linkUsed() *world { w.snap.LinkUsed = true; return w }
+
+func (w *world) broken() *world {
+	w.snap.Config, w.snap.ConfigErr = nil, &ConfigError{SHA: "b45e", Err: fmt.Errorf(".stagehand.yaml:3:11: mode \"auto-merj\" is not one of auto-merge, pull-request, manual")}
+	return w
+}
+
+func (w *world) open(body string) *world {
+	w.snap.Open = &githubapp.PullRequest{Number: 7, Head: "stagehand/web/staging", Body: body}
+	return w
+}
+
+func (w *world) restore(point restorePoint, v verdict) *world {
+	w.snap.Restore = &Restore{Point: point, Verdict: v}
+	return w
+}
+
+// The ways in, as their makers build them.
+func viaPush(tag, digest string) Request {
+	return Request{Kind: Push, Source: FromRegistry, App: "web", Image: "ghcr.io/acme/web", Tag: tag, Digest: digest}
+}
+func viaReconcile(tag, digest string) Request {
+	r := viaPush(tag, digest)
+	r.Source = FromReconcile
+	return r
+}
+func viaMerge(from string) Request {
+	return Request{Kind: Chain, Source: FromMerge, App: "web", From: from, Issue: 12}
+}
+func viaSoak(from string) Request {
+	return Request{Kind: Chain, Source: FromSoak, App: "web", From: from}
+}
+func viaComment(login, stage string) Request {
+	return Request{Kind: Promote, Source: FromComment, App: "web", Stage: stage, Actor: Actor{Login: login}, Issue: 12}
+}
+func viaLink(from, to, digest string, actor Actor) Request {
+	return Request{ID: "r1", Kind: Promote, Source: FromLink, App: "web", From: from, Stage: to, Digest: digest, LinkID: "L1", Actor: actor}
+}
+func viaCLI(login, stage string) Request {
+	return Request{ID: "r2", Kind: Promote, Source: FromCLI, App: "web", Stage: stage, Actor: Actor{Login: login}}
+}
+func viaChecks(stage string) Request {
+	return Request{Kind: Reconsider, Source: FromChecks, App: "web", Stage: stage}
+}
+func viaRelease(r Request) Request { r.Source = FromRelease; return r }
+
+func marker(tag, digest string) string {
+	return Marker{App: "web", Stage: "staging", Image: "ghcr.io/acme/web", Tag: tag, Digest: digest}.String()
+}
+
+func TestDecide(t *testing.T) {
+	bearer := Actor{Bearer: true}
+	tests := []struct {
+		name    string
+		r       Request
+		w       func(*world)
+		verdict Verdict
+		code    Code
+		reason  string // a part of the reason; "" for none to check
+	}{
+		// A pushed image enters the first stage.
+		{"push proposes", viaPush("1.1.0", d2), nil, Propose, "", ""},
+		{"reconcile proposes", viaReconcile("1.1.0", d2), nil, Propose, "", ""},
+		{"release proposes what a hold kept", viaRelease(viaPush("1.1.0", d2)), nil, Propose, "", ""},
+		{"push: tag policy", viaPush("0.9.0", d2), nil, Ignore, "", "not accepted by web's tag policy (semver >=1.0.0)"},
+		{"reconcile: tag policy", viaReconcile("latest", d2), nil, Ignore, "", "not accepted"},
+		{"push: never backwards", viaPush("0.9.9", d2), func(w *world) { w.pin("web", "staging", "0.9.10", d1) }, Ignore, "", "not accepted"},
+		{"push: older semver", viaPush("1.0.0", d2), func(w *world) { w.pin("web", "staging", "1.2.0", d1) }, Ignore, "", "1.0.0 is older and a semver policy never moves a stage back"},
+		{"push: already there", viaPush("1.0.0", d1), nil, Nothing, "", "staging already runs 1.0.0@sha256:111111111111"},
+		{"push: held", viaPush("1.1.0", d2), func(w *world) { w.held("staging", false) }, Refuse, CodeHeld, "web is held in staging by @ann: incident 7; release it with `/release web staging` first"},
+		{"reconcile: held", viaReconcile("1.1.0", d2), func(w *world) { w.held("staging", false) }, Refuse, CodeHeld, "held in staging"},
+		{"push: file missing", viaPush("1.1.0", d2), func(w *world) { w.missing("web", "staging") }, Refuse, CodeFile, "does not exist"},
+		{"push: broken config", viaPush("1.1.0", d2), func(w *world) { w.broken() }, Refuse, CodeConfig, `mode "auto-merj"`},
+		{"push: unknown app", Request{Kind: Push, Source: FromRegistry, App: "api", Tag: "1.0.0", Digest: d1}, nil, Refuse, CodeUnknown, `no app "api"`},
+
+		// A merge moves the image on.
+		{"chain proposes", viaMerge("staging"), func(w *world) { w.pin("web", "staging", "1.1.0", d2) }, Propose, "", ""},
+		{"chain: already there", viaMerge("staging"), nil, Nothing, "", "preprod already runs"},
+		{"chain: held", viaMerge("staging"), func(w *world) { w.pin("web", "staging", "1.1.0", d2).held("preprod", false) }, Refuse, CodeHeld, "held in preprod"},
+		{"chain: source rolled back", viaMerge("staging"), func(w *world) { w.pin("web", "staging", "1.1.0", d2).held("staging", true) }, Refuse, CodeRollback, "staging was rolled back and is held by @ann"},
+		{"chain: manual next", viaMerge("preprod"), nil, TellManual, "", "prod is a manual stage"},
+		{"chain: last stage", viaMerge("prod"), nil, Ignore, "", "prod is the last stage"},
+		{"chain: tag only", viaMerge("staging"), func(w *world) { w.pin("web", "staging", "1.1.0", "") }, Refuse, CodeSource, "by tag 1.1.0 only"},
+		{"soak: chain waits", viaSoak("staging"), func(w *world) {
+			w.snap.Config.Stages[1].Soak = time.Hour
+			w.pin("web", "staging", "1.1.0", d2).merged("staging", d2, 20*time.Minute)
+		}, Wait, CodeSoaking, "40m0s is left"},
+		{"soak: chain goes once soaked", viaSoak("staging"), func(w *world) {
+			w.snap.Config.Stages[1].Soak = time.Hour
+			w.pin("web", "staging", "1.1.0", d2).merged("staging", d2, 61*time.Minute)
+		}, Propose, "", ""},
+		{"soak: unknown merge time fails closed", viaMerge("staging"), func(w *world) {
+			w.snap.Config.Stages[1].Soak = time.Hour
+			w.pin("web", "staging", "1.1.0", d2)
+		}, Refuse, CodeSoaking, "cannot tell when"},
+
+		// A person promotes: a comment, a link, the CLI.
+		{"comment proposes", viaComment("ann", "preprod"), func(w *world) { w.pin("web", "staging", "1.1.0", d2).person("ann") }, Propose, "", ""},
+		{"comment: reader may not", viaComment("bob", "preprod"), func(w *world) { w.pin("web", "staging", "1.1.0", d2).person("bob") }, Refuse, CodeNotAllowed, "@bob may not promote into preprod: that needs write permission"},
+		{"comment: writer is no approver", viaComment("ann", "prod"), func(w *world) { w.person("ann").merged("preprod", d1, time.Hour) }, Refuse, CodeNotAllowed, "only octocat, @acme/release may"},
+		{"comment: approver by name", viaComment("octocat", "prod"), func(w *world) { w.person("octocat").merged("preprod", d1, time.Hour) }, Propose, "", ""},
+		{"comment: approver by team", viaComment("rel", "prod"), func(w *world) { w.person("rel").merged("preprod", d1, time.Hour) }, Propose, "", ""},
+		{"comment: held", viaComment("ann", "preprod"), func(w *world) { w.pin("web", "staging", "1.1.0", d2).person("ann").held("preprod", false) }, Refuse, CodeHeld, "held in preprod"},
+		{"comment: soak", viaComment("octocat", "prod"), func(w *world) { w.person("octocat").merged("preprod", d1, 10*time.Minute) }, Refuse, CodeSoaking, "20m0s is left"},
+		{"comment: first stage", viaComment("ann", "staging"), func(w *world) { w.person("ann") }, Refuse, CodeOrder, "staging is the first stage"},
+		{"comment: unknown stage", viaComment("ann", "qa"), func(w *world) { w.person("ann") }, Refuse, CodeUnknown, `no stage "qa"`},
+		{"comment: already there", viaComment("ann", "preprod"), func(w *world) { w.person("ann") }, Nothing, "", "preprod already runs"},
+		{"comment: broken config", viaComment("ann", "preprod"), func(w *world) { w.broken() }, Refuse, CodeConfig, ".stagehand.yaml:3:11"},
+		{"link proposes", viaLink("staging", "preprod", d2, bearer), func(w *world) { w.pin("web", "staging", "1.1.0", d2) }, Propose, "", ""},
+		{"link: used", viaLink("staging", "preprod", d2, bearer), func(w *world) { w.pin("web", "staging", "1.1.0", d2).linkUsed() }, Refuse, CodeUsed, "already used"},
+		{"link: superseded", viaLink("staging", "preprod", d1, bearer), func(w *world) { w.pin("web", "staging", "1.1.0", d2) }, Refuse, CodeSuperseded, "not the image this link promotes"},
+		{"link: stages changed", viaLink("staging", "prod", d1, bearer), nil, Refuse, CodeOrder, "prod no longer comes right after staging"},
+		{"link: held", viaLink("staging", "preprod", d2, bearer), func(w *world) { w.pin("web", "staging", "1.1.0", d2).held("preprod", false) }, Refuse, CodeHeld, "held in preprod"},
+		{"link: bearer cannot be an approver", viaLink("preprod", "prod", d1, bearer), func(w *world) { w.merged("preprod", d1, time.Hour) }, Refuse, CodeNotAllowed, "a link cannot tell who clicked it"},
+		{"link: sign in first", viaLink("preprod", "prod", d1, Actor{}), func(w *world) { w.merged("preprod", d1, time.Hour) }, Refuse, CodeSignIn, "sign in with GitHub"},
+		{"link: signed-in approver", viaLink("preprod", "prod", d1, Actor{Login: "octocat"}), func(w *world) { w.person("octocat").merged("preprod", d1, time.Hour) }, Propose, "", ""},
+		{"link: signed-in non-approver", viaLink("preprod", "prod", d1, Actor{Login: "ann"}), func(w *world) { w.person("ann").merged("preprod", d1, time.Hour) }, Refuse, CodeNotAllowed, "@ann may not promote into prod"},
+		{"link: soak", viaLink("preprod", "prod", d1, Actor{Login: "octocat"}), func(w *world) { w.person("octocat").merged("preprod", d1, time.Minute) }, Refuse, CodeSoaking, "29m0s is left"},
+		{"cli proposes", viaCLI("", "preprod"), func(w *world) { w.pin("web", "staging", "1.1.0", d2) }, Propose, "", ""},
+		{"cli: held", viaCLI("", "preprod"), func(w *world) { w.pin("web", "staging", "1.1.0", d2).held("preprod", false) }, Refuse, CodeHeld, "held in preprod"},
+		{"cli: approvers need a known person", viaCLI("", "prod"), func(w *world) { w.merged("preprod", d1, time.Hour) }, Refuse, CodeNotAllowed, "set GITHUB_TOKEN"},
+		{"cli: token of an approver", viaCLI("octocat", "prod"), func(w *world) { w.person("octocat").merged("preprod", d1, time.Hour) }, Propose, "", ""},
+		{"cli: soak", viaCLI("octocat", "prod"), func(w *world) { w.person("octocat") }, Refuse, CodeSoaking, "cannot tell when"},
+
+		// Checks changed on an open PR.
+		{"checks: bring the PR up to date", viaChecks("staging"), func(w *world) { w.open(marker("1.1.0", d2)) }, Propose, "", ""},
+		{"checks: no PR", viaChecks("staging"), nil, Ignore, "", "no open stagehand PR"},
+		{"checks: held", viaChecks("staging"), func(w *world) { w.open(marker("1.1.0", d2)).held("staging", false) }, Refuse, CodeHeld, "held in staging"},
+		{"checks: already there", viaChecks("staging"), func(w *world) { w.open(marker("1.0.0", d1)) }, Nothing, "", "staging already runs"},
+
+		// Holds, releases and rollbacks.
+		{"hold", Request{Kind: Hold, Source: FromComment, App: "web", Stage: "prod", Actor: Actor{Login: "octocat"}}, func(w *world) { w.person("octocat") }, PlaceHold, "", ""},
+		{"hold: a reader may not hold", Request{Kind: Hold, Source: FromComment, App: "web", Stage: "preprod", Actor: Actor{Login: "bob"}}, func(w *world) { w.person("bob") }, Refuse, CodeNotAllowed, "@bob may not hold web in preprod"},
+		{"release", Request{Kind: Release, Source: FromComment, App: "web", Stage: "preprod", Actor: Actor{Login: "ann"}}, func(w *world) { w.person("ann").held("preprod", false) }, LiftHold, "", ""},
+		{"release: not held", Request{Kind: Release, Source: FromComment, App: "web", Stage: "preprod", Actor: Actor{Login: "ann"}}, func(w *world) { w.person("ann") }, Refuse, CodeNotHeld, "not held in preprod"},
+		{"rollback proposes, held or not", Request{Kind: Rollback, Source: FromComment, App: "web", Stage: "preprod", Actor: Actor{Login: "ann"}}, func(w *world) {
+			w.person("ann").held("preprod", false).restore(restorePoint{Commit: githubapp.Commit{SHA: "c0ffee0000"}, Pin: manifest.Pinned{Found: true, Tag: "0.9.0", Digest: d2}}, yes())
+		}, Propose, "", "restores what commit c0ffee0 pinned"},
+		{"rollback: a reader may not", Request{Kind: Rollback, Source: FromComment, App: "web", Stage: "preprod", Actor: Actor{Login: "bob"}}, func(w *world) { w.person("bob") }, Refuse, CodeNotAllowed, "@bob may not roll back preprod"},
+		{"rollback: nothing earlier", Request{Kind: Rollback, Source: FromComment, App: "web", Stage: "preprod", Actor: Actor{Login: "ann"}}, func(w *world) {
+			w.person("ann").restore(restorePoint{}, no("web has run nothing but what it runs now"))
+		}, Refuse, CodeSource, "nothing but what it runs now"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			if tt.w != nil {
+				tt.w(w)
+			}
+			p := Decide(tt.r, w.snap)
+			if p.Verdict != tt.verdict || p.Code != tt.code || !strings.Contains(p.Reason, tt.reason) {
+				t.Fatalf("Decide = %s %q %q\nwant     %s %q ~%q", p.Verdict, p.Code, p.Reason, tt.verdict, tt.code, tt.reason)
+			}
+			if p.Verdict == Propose && (len(p.After) == 0 || string(p.After) == string(p.Before)) {
+				t.Fatalf("a proposal must change the file: before %q after %q", p.Before, p.After)
+			}
+		})
+	}
+}
+
+// TestDecideProposal checks what a proposal writes: exactly the image
+// asked for, in the stage's file, merged only where the stage auto-merges
+// and never for a rollback.
+func TestDecideProposal(t *testing.T) {
+	w := newWorld(t).pin("web", "staging", "1.1.0", d2)
+	p := Decide(viaMerge("staging"), w.snap)
+	if p.Verdict != Propose || p.Stage.Name != "preprod" || p.Merge || p.Want.Digest != d2 || p.Want.Tag != "1.1.0" || p.Want.From != "staging" {
+		t.Fatalf("chain into preprod: %+v", p)
+	}
+	got, err := manifest.Current(p.Path, p.After, "ghcr.io/acme/web")
+	if err != nil || got.Tag != "1.1.0" || got.Digest != d2 {
+		t.Fatalf("proposed file pins %+v (%v)", got, err)
+	}
+	p = Decide(viaPush("1.1.0", d2), newWorld(t).snap)
+	if !p.Merge || p.Next == nil || p.Next.Name != "preprod" {
+		t.Fatalf("push into auto-merge staging: merge %v next %v", p.Merge, p.Next)
+	}
+	if p.Held != nil {
+		t.Fatalf("no hold, yet Held = %+v", p.Held)
+	}
+	p = Decide(viaPush("1.1.0", d2), newWorld(t).held("staging", false).snap)
+	if p.Held == nil || p.Held.By != "ann" {
+		t.Fatalf("a held push must carry its hold, for the note and the release: %+v", p.Held)
+	}
+}
+
+// TestPushedBefore: a pattern policy has no versions to order, so an image
+// the registry says was pushed before the one the stage runs is not
+// proposed, wherever it comes from.
+func TestPushedBefore(t *testing.T) {
+	w := newWorld(t)
+	w.snap.Merged["staging"] = MergedAt{Digest: d1, At: now.Add(-time.Hour), PushedAt: now.Add(-2 * time.Hour)}
+	older := Request{Kind: Push, Source: FromRegistry, App: "worker", Tag: "main-bbbbbbb", Digest: d2, PushedAt: now.Add(-3 * time.Hour)}
+	if p := Decide(older, w.snap); p.Verdict != Ignore || !strings.Contains(p.Reason, "was pushed before it") {
+		t.Fatalf("older push: %s %q", p.Verdict, p.Reason)
+	}
+	newer := older
+	newer.PushedAt = now.Add(-time.Minute)
+	if p := Decide(newer, w.snap); p.Verdict != Propose {
+		t.Fatalf("newer push: %s %q", p.Verdict, p.Reason)
+	}
+	unknown := older
+	unknown.PushedAt = time.Time{}
+	if p := Decide(unknown, w.snap); p.Verdict != Propose {
+		t.Fatalf("a push without a time is not refused for want of one: %s %q", p.Verdict, p.Reason)
+	}
+}
+
+func TestNewer(t *testing.T) {
+	web, worker := app(t, "web"), app(t, "worker")
+	tests := []struct {
+		name string
+		app  config.App
+		a, b Want
+		want bool
+	}{
+		{"higher version", web, Want{Tag: "1.9.9", Digest: d2}, Want{Tag: "1.9.5", Digest: d1}, true},
+		{"lower version", web, Want{Tag: "1.9.5", Digest: d2}, Want{Tag: "1.9.9", Digest: d1}, false},
+		{"same image", web, Want{Tag: "1.9.9", Digest: d2}, Want{Tag: "1.9.9", Digest: d2}, false},
+		{"pattern: pushed later", worker, Want{Tag: "main-bbbbbbb", PushedAt: now}, Want{Tag: "main-aaaaaaa", PushedAt: now.Add(-time.Second)}, true},
+		{"pattern: pushed earlier", worker, Want{Tag: "main-bbbbbbb", PushedAt: now.Add(-time.Second)}, Want{Tag: "main-aaaaaaa", PushedAt: now}, false},
+	}
+	for _, tt := range tests {
+		if got := Newer(tt.app, tt.a, tt.b); got != tt.want {
+			t.Errorf("%s: Newer = %v", tt.name, got)
+		}
+	}
+}
+
+func TestDecideExisting(t *testing.T) {
+	web := app(t, "web")
+	pr := func(tag, digest, from string) *githubapp.PullRequest {
+		return &githubapp.PullRequest{Number: 3, Body: Marker{App: "web", Stage: "staging", Tag: tag, Digest: digest, From: from}.String()}
+	}
+	tests := []struct {
+		name string
+		pr   *githubapp.PullRequest
+		want Want
+		step existingStep
+	}{
+		{"no PR", nil, Want{Tag: "1.1.0", Digest: d2}, openNew},
+		{"same", pr("1.1.0", d2, ""), Want{Tag: "1.1.0", Digest: d2}, keepOpen},
+		{"newer open", pr("1.9.9", d1, ""), Want{Tag: "1.9.5", Digest: d2}, keepOpen},
+		{"older open", pr("1.9.5", d1, ""), Want{Tag: "1.9.9", Digest: d2}, updateOpen},
+		{"promotion replaces", pr("1.9.9", d1, "staging"), Want{Tag: "1.0.0", Digest: d2, From: "staging"}, updateOpen},
+		{"foreign body", &githubapp.PullRequest{Number: 3, Body: "hand-written"}, Want{Tag: "1.1.0", Digest: d2}, updateOpen},
+	}
+	for _, tt := range tests {
+		if step, _ := decideExisting(tt.pr, web, tt.want); step != tt.step {
+			t.Errorf("%s: step %d, want %d", tt.name, step, tt.step)
+		}
+	}
+}
+
+func TestDecideMerge(t *testing.T) {
+	checks := []githubapp.Check{{Name: "ci", State: "success"}, {Name: "lint", State: "pending"}, {Name: "e2e", State: "failure"}}
+	tests := []struct {
+		required []string
+		step     mergeStep
+		reason   string
+	}{
+		{nil, mergeNow, ""},
+		{[]string{"ci"}, mergeNow, ""},
+		{[]string{"ci", "lint"}, waitCheck, "lint (pending)"},
+		{[]string{"ci", "docs"}, waitCheck, "docs (not reported yet)"},
+		{[]string{"ci", "lint", "e2e"}, blocked, "required check e2e failed"},
+	}
+	for _, tt := range tests {
+		step, reason := decideMerge("main", tt.required, checks)
+		if step != tt.step || !strings.Contains(reason, tt.reason) {
+			t.Errorf("required %v: %d %q", tt.required, step, reason)
+		}
+	}
+}
+
+func TestMarkerRoundTrip(t *testing.T) {
+	m := Marker{App: "web", Stage: "prod", Image: "ghcr.io/acme/web", Tag: "1.2.3", Digest: d1, From: "preprod", PushedAt: now}
+	got, ok, err := ParseMarker("intro\n\n" + m.String() + "\n")
+	if err != nil || !ok || !got.PushedAt.Equal(m.PushedAt) || got.App != m.App || got.Digest != m.Digest || got.From != m.From {
+		t.Fatalf("ParseMarker = %+v %v %v", got, ok, err)
+	}
+	if _, ok, err := ParseMarker("no marker"); ok || err != nil {
+		t.Fatalf("no marker: %v %v", ok, err)
+	}
+	if _, _, err := ParseMarker("<!-- stagehand:v1 {\"app\":\"web\"} -->"); err == nil {
+		t.Fatal("a marker without stage and digest must be an error")
+	}
+}
+
+func FuzzParseMarker(f *testing.F) {
+	f.Add(Marker{App: "web", Stage: "prod", Digest: d1}.String())
+	f.Add("<!-- stagehand:v1 {")
+	f.Add("<!-- stagehand:v1 {} -->")
+	f.Fuzz(func(t *testing.T, body string) {
+		m, ok, err := ParseMarker(body)
+		if ok && (err != nil || m.App == "" || m.Stage == "" || m.Digest == "") {
+			t.Fatalf("ok with %+v, %v", m, err)
+		}
+	})
+}
+
+func TestRequestRoundTrip(t *testing.T) {
+	r := viaLink("staging", "preprod", d2, Actor{Login: "ann"})
+	r.PushedAt = now
+	b, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeRequest(b)
+	if err != nil || got.LinkID != r.LinkID || got.Actor != r.Actor || !got.PushedAt.Equal(now) || got.Source != FromLink {
+		t.Fatalf("DecodeRequest = %+v, %v", got, err)
+	}
+	if _, err := DecodeRequest([]byte(`{"kind":"push"}`)); err == nil {
+		t.Fatal("a request without an app must not decode")
+	}
+}

@@ -1,0 +1,199 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/stagehand-dev/stagehand/internal/githubapp"
+	"github.com/stagehand-dev/stagehand/internal/manifest"
+)
+
+// livingPR is the open PR of a branch, as the keep decision sees it.
+type livingPR struct{ pr *githubapp.PullRequest }
+
+// publish is what every proposal does on GitHub: point the app and
+// stage's one branch at head and make its one PR say so. It opens and
+// labels a PR when there is none, keeps an open PR as it is when keep says
+// so, and otherwise moves the branch and updates the PR.
+//
+// The engine remembers which branches it left with an open PR, so that
+// opening costs one ref creation and updating one ref move, without first
+// asking GitHub; what it remembers is only a guess, and GitHub's answer
+// corrects it.
+func (e *Engine) publish(ctx context.Context, branch, head string, labels []string, title, body string, keep func(*livingPR) bool) (*githubapp.PullRequest, Result, error) {
+	known, open := e.prs.get(branch)
+	if known && open != nil {
+		if keep(&livingPR{open}) {
+			return open, Unchanged, nil
+		}
+		err := e.gh.MoveBranch(ctx, branch, head)
+		switch {
+		case errors.Is(err, githubapp.ErrNotFound):
+			e.prs.forget(branch) // the branch went away behind our back
+		case err != nil:
+			return nil, "", fmt.Errorf("move branch %s: %w", branch, err)
+		default:
+			return e.update(ctx, branch, open, head, title, body)
+		}
+	}
+	created, err := e.gh.CreateBranch(ctx, branch, head)
+	if err != nil {
+		return nil, "", fmt.Errorf("create branch %s: %w", branch, err)
+	}
+	if !created {
+		if open, err = e.gh.FindOpenPR(ctx, branch, e.base); err != nil {
+			return nil, "", fmt.Errorf("find the open PR of %s: %w", branch, err)
+		}
+		if open != nil && keep(&livingPR{open}) {
+			e.prs.set(branch, open)
+			return open, Unchanged, nil
+		}
+		if err := e.gh.MoveBranch(ctx, branch, head); err != nil {
+			return nil, "", fmt.Errorf("move branch %s: %w", branch, err)
+		}
+		if open != nil {
+			return e.update(ctx, branch, open, head, title, body)
+		}
+	}
+	pr, err := e.gh.OpenPR(ctx, branch, e.base, title, body)
+	if errors.Is(err, githubapp.ErrConflict) {
+		// GitHub has one open already: ours, from a try whose answer was
+		// lost, or one a person opened from the branch.
+		if open, ferr := e.gh.FindOpenPR(ctx, branch, e.base); ferr == nil && open != nil {
+			return e.update(ctx, branch, open, head, title, body)
+		}
+	}
+	if err != nil {
+		e.prs.forget(branch)
+		return nil, "", fmt.Errorf("open PR for %s: %w", branch, err)
+	}
+	if err := e.gh.AddLabels(ctx, pr.Number, labels...); err != nil {
+		return nil, "", fmt.Errorf("label PR #%d: %w", pr.Number, err)
+	}
+	pr.HeadSHA, pr.Body, pr.Title = head, body, title
+	e.prs.set(branch, pr)
+	return pr, Opened, nil
+}
+
+func (e *Engine) update(ctx context.Context, branch string, open *githubapp.PullRequest, head, title, body string) (*githubapp.PullRequest, Result, error) {
+	err := e.gh.UpdatePR(ctx, open.Number, title, body)
+	if errors.Is(err, githubapp.ErrClosed) {
+		// Merged or closed by a person a moment ago: the branch now points
+		// at head, so a new PR from it proposes head.
+		e.prs.set(branch, nil)
+		pr, oerr := e.gh.OpenPR(ctx, branch, e.base, title, body)
+		if oerr != nil {
+			e.prs.forget(branch)
+			return nil, "", fmt.Errorf("open PR for %s: %w", branch, oerr)
+		}
+		if err := e.gh.AddLabels(ctx, pr.Number, labelsOf(branch)...); err != nil {
+			return nil, "", fmt.Errorf("label PR #%d: %w", pr.Number, err)
+		}
+		pr.HeadSHA, pr.Body, pr.Title = head, body, title
+		e.prs.set(branch, pr)
+		return pr, Opened, nil
+	}
+	if err != nil {
+		e.prs.forget(branch)
+		return nil, "", fmt.Errorf("update PR #%d: %w", open.Number, err)
+	}
+	pr := *open
+	pr.Title, pr.Body, pr.HeadSHA = title, body, head
+	e.prs.set(branch, &pr)
+	return &pr, Updated, nil
+}
+
+// openPR is the open PR of app in stage, asked of GitHub.
+func (e *Engine) openPR(ctx context.Context, app, stage string) (*githubapp.PullRequest, error) {
+	branch := Branch(app, stage)
+	pr, err := e.gh.FindOpenPR(ctx, branch, e.base)
+	if err != nil {
+		return nil, fmt.Errorf("find the open PR of %s: %w", branch, err)
+	}
+	e.prs.set(branch, pr)
+	return pr, nil
+}
+
+// closeStale closes the open PR of a stage that already runs what the PR
+// proposes, saying why, and removes its branch.
+func (e *Engine) closeStale(ctx context.Context, branch, stage string, current manifest.Pinned) error {
+	known, pr := e.prs.get(branch)
+	if !known {
+		var err error
+		if pr, err = e.gh.FindOpenPR(ctx, branch, e.base); err != nil {
+			return fmt.Errorf("find the open PR of %s: %w", branch, err)
+		}
+		e.prs.set(branch, pr)
+	}
+	if !isStale(pr, current) {
+		return nil
+	}
+	if err := e.gh.Comment(ctx, pr.Number, staleComment(stage, current)); err != nil {
+		return fmt.Errorf("comment on stale PR #%d: %w", pr.Number, err)
+	}
+	if err := e.gh.ClosePR(ctx, pr.Number); err != nil {
+		return fmt.Errorf("close stale PR #%d: %w", pr.Number, err)
+	}
+	e.log.Info("closed stale PR", "pr", pr.Number, "branch", branch)
+	e.prs.set(branch, nil)
+	return e.gh.DeleteBranch(ctx, branch)
+}
+
+// Closed is told that a stagehand PR was closed, merged or not: its branch
+// is deleted, here and only here, so that a merge by stagehand and one by
+// a person end the same way.
+func (e *Engine) Closed(ctx context.Context, branch string) error {
+	e.prs.set(branch, nil)
+	if err := e.gh.DeleteBranch(ctx, branch); err != nil {
+		e.prs.forget(branch)
+		return err
+	}
+	return nil
+}
+
+// livingPRs remembers, per branch, whether it has an open PR and which:
+// known with nil means no open PR and no branch.
+type livingPRs struct {
+	mu sync.Mutex
+	m  map[string]*githubapp.PullRequest
+}
+
+func (l *livingPRs) get(branch string) (known bool, pr *githubapp.PullRequest) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pr, known = l.m[branch]
+	if pr != nil {
+		cp := *pr
+		pr = &cp
+	}
+	return known, pr
+}
+
+func (l *livingPRs) set(branch string, pr *githubapp.PullRequest) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]*githubapp.PullRequest{}
+	}
+	if pr != nil {
+		cp := *pr
+		pr = &cp
+	}
+	l.m[branch] = pr
+}
+
+func (l *livingPRs) moved(branch, head string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if pr := l.m[branch]; pr != nil {
+		pr.HeadSHA = head
+	}
+}
+
+func (l *livingPRs) forget(branch string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.m, branch)
+}

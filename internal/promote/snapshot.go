@@ -1,0 +1,135 @@
+package promote
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/gate"
+	"github.com/stagehand-dev/stagehand/internal/githubapp"
+	"github.com/stagehand-dev/stagehand/internal/manifest"
+)
+
+// Snapshot is everything a request is decided on, read once: the base
+// branch at one commit (its config and the stage files the request
+// concerns) and stagehand's records (holds, merges, links) at that moment.
+// Decide reads nothing else.
+type Snapshot struct {
+	BaseName string
+	Base     githubapp.Branch
+	// Config is the parsed .stagehand.yaml; nil when ConfigErr says why not.
+	Config    *config.Config
+	ConfigErr *ConfigError
+	// Files are the stage files the request concerns, by path.
+	Files map[string]File
+	// Holds are the app's held stages, by stage.
+	Holds map[string]gate.Hold
+	// Merged is, by stage, the digest stagehand last saw merged into it
+	// and when: what a soak time counts from.
+	Merged map[string]MergedAt
+	// Person is the actor as GitHub knows them, for requests a person
+	// makes; nil for stagehand and for actors without a login.
+	Person *gate.Person
+	// LinkUsed says the request's link was used already.
+	LinkUsed bool
+	// Open is the stage's open stagehand PR, read for Reconsider only.
+	Open *githubapp.PullRequest
+	// Restore is where a rollback's walk through the stage's history ended.
+	Restore *Restore
+	Now     time.Time
+}
+
+// File is a stage's file as the base branch has it. Problem says why it
+// cannot be used (missing, unreadable); Pinned is what it pins otherwise.
+type File struct {
+	Path    string
+	Data    []byte
+	Pinned  manifest.Pinned
+	Problem string
+}
+
+// MergedAt is a digest stagehand saw merged into a stage, and when; and
+// when the registry said it was pushed, if it did.
+type MergedAt struct {
+	Digest   string
+	At       time.Time
+	PushedAt time.Time
+}
+
+// Restore is the point a rollback restores, or why there is none.
+type Restore struct {
+	Point   restorePoint
+	Verdict verdict
+}
+
+// ConfigError is a .stagehand.yaml that does not parse or validate: nothing
+// can be promoted until it is fixed.
+type ConfigError struct {
+	SHA string // the commit whose config is broken
+	Err error
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%s on the base branch (commit %s) is invalid, so stagehand changes nothing until it is fixed:\n%v", config.FileName, shortSHA(e.SHA), e.Err)
+}
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// resolve fills in what the config decides: the stage a bare /promote on a
+// stagehand PR goes to, the one after the PR's.
+func (r Request) resolve(cfg *config.Config) Request {
+	if r.Kind == Promote && r.Stage == "" && r.From != "" {
+		if next, ok := cfg.Next(r.From); ok {
+			r.Stage = next.Name
+		}
+	}
+	return r
+}
+
+// paths lists the stage files Decide reads for r, given the config: the
+// reader reads exactly these.
+func paths(r Request, cfg *config.Config) []string {
+	r = r.resolve(cfg)
+	app, ok := cfg.App(r.App)
+	if !ok {
+		return nil
+	}
+	var stages []string
+	switch r.Kind {
+	case Push:
+		stages = []string{cfg.First().Name}
+	case Promote:
+		if prev, ok := cfg.Prev(r.Stage); ok {
+			stages = []string{prev.Name}
+		}
+		stages = append(stages, r.Stage)
+	case Chain:
+		stages = []string{r.From}
+		if next, ok := cfg.Next(r.From); ok {
+			stages = append(stages, next.Name)
+		}
+	case Rollback, Reconsider:
+		stages = []string{r.Stage}
+	}
+	var out []string
+	for _, s := range stages {
+		if p := app.Path(s); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// target is the stage r acts on, once the config is known; ok is false
+// when the config has no such stage (Decide explains).
+func target(r Request, cfg *config.Config) (string, bool) {
+	r = r.resolve(cfg)
+	switch r.Kind {
+	case Push:
+		return cfg.First().Name, len(cfg.Stages) > 0
+	case Chain:
+		next, ok := cfg.Next(r.From)
+		return next.Name, ok
+	}
+	_, ok := cfg.Stage(r.Stage)
+	return r.Stage, ok
+}

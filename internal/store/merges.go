@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/stagehand-dev/stagehand/internal/db"
+)
+
+// Merge is a stagehand PR merged into the base branch: from then on the
+// stage runs Tag@Digest.
+type Merge struct {
+	App, Stage, Image, Tag, Digest string
+	PR                             int
+	MergeSHA, MergedBy             string
+	At                             time.Time
+	// PushedAt is when the registry said the image was pushed; zero when
+	// it did not say, or the image was promoted from another stage.
+	PushedAt time.Time
+}
+
+// RecordMerge records m; recording the same PR again changes nothing (jobs
+// run at least once).
+func (s *Store) RecordMerge(ctx context.Context, m Merge) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO stagehand_stage_history
+		(app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (app, stage, pr) DO NOTHING`,
+		m.App, m.Stage, int64(m.PR), m.Image, m.Tag, m.Digest, m.MergeSHA, m.MergedBy, db.Nanos(m.At), db.Nanos(m.PushedAt))
+	if err != nil {
+		return fmt.Errorf("%w: record %s/%s merged (PR #%d): %w", db.ErrUnavailable, m.App, m.Stage, m.PR, err)
+	}
+	return nil
+}
+
+// LastMerge returns the newest merge of app in stage; ok is false when
+// there is none.
+func (s *Store) LastMerge(ctx context.Context, app, stage string) (m Merge, ok bool, err error) {
+	var pr, at, pushed int64
+	err = s.db.QueryRow(ctx, `SELECT pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at
+		FROM stagehand_stage_history WHERE app = ? AND stage = ?
+		ORDER BY merged_at DESC, pr DESC LIMIT 1`, app, stage).Scan(&pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed)
+	if db.IsNoRows(err) {
+		return Merge{}, false, nil
+	}
+	if err != nil {
+		return Merge{}, false, fmt.Errorf("%w: read %s/%s history: %w", db.ErrUnavailable, app, stage, err)
+	}
+	m.App, m.Stage, m.PR, m.At, m.PushedAt = app, stage, int(pr), db.Time(at), db.Time(pushed)
+	return m, true, nil
+}
+
+// Merges lists what was merged into the stages of app ("" for every app),
+// newest first; at equal times the higher PR comes first. limit <= 0 means
+// 20; at most 1000 are returned.
+func (s *Store) Merges(ctx context.Context, app string, limit int) ([]Merge, error) {
+	query := `SELECT app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at
+		FROM stagehand_stage_history`
+	args := []any{}
+	if app != "" {
+		query += ` WHERE app = ?`
+		args = append(args, app)
+	}
+	query += ` ORDER BY merged_at DESC, pr DESC, stage LIMIT ?`
+	args = append(args, listLimit(limit))
+	out := []Merge{}
+	err := s.db.Query(ctx, func(row db.Scanner) error {
+		var (
+			m              Merge
+			pr, at, pushed int64
+		)
+		if err := row.Scan(&m.App, &m.Stage, &pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed); err != nil {
+			return err
+		}
+		m.PR, m.At, m.PushedAt = int(pr), db.Time(at), db.Time(pushed)
+		out = append(out, m)
+		return nil
+	}, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: list history of %q: %w", db.ErrUnavailable, app, err)
+	}
+	return out, nil
+}
