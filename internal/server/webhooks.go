@@ -150,15 +150,15 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, source string, lim
 	return body, true
 }
 
-// refuse answers a delivery that failed authentication or parsing. The
-// error names what was wrong, never a secret.
+// refuse answers a delivery that failed authentication or is not the
+// sender's format at all; an authenticated sender's event that stagehand
+// cannot use is not refused but ignored (202), or the sender would retry it
+// for ever. The error names what was wrong, never a secret.
 func (s *Server) refuse(w http.ResponseWriter, source string, err error, attrs ...any) {
 	code, outcome := http.StatusBadRequest, "malformed"
 	switch {
 	case errors.Is(err, webhook.ErrUnauthorized):
 		code, outcome = http.StatusUnauthorized, "unauthorized"
-	case errors.Is(err, webhook.ErrMediaType):
-		code, outcome = http.StatusUnsupportedMediaType, "unsupported_media_type"
 	case errors.Is(err, webhook.ErrUnknownVendor):
 		code, outcome = http.StatusNotFound, "unknown_vendor"
 		source = "unknown"

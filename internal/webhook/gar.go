@@ -73,21 +73,20 @@ func parseGAR(_ Config, body []byte) (Result, error) {
 	}
 	image, tag, ok := splitTagRef(m.Tag)
 	if !ok {
-		return Result{}, malformed("gar", "tag %s is not IMAGE:TAG", quote(m.Tag))
+		return ignored("gar: tag %s is not IMAGE:TAG", quote(m.Tag))
 	}
 	digest := ""
 	if m.Digest != "" {
 		dImage, d, ok := strings.Cut(m.Digest, "@")
 		if !ok || dImage != image {
-			return Result{}, malformed("gar", "digest %s does not name the image of tag %s", quote(m.Digest), quote(m.Tag))
+			// Contradicts itself: which image was pushed is not clear.
+			return ignored("gar: digest %s does not name the image of tag %s", quote(m.Digest), quote(m.Tag))
 		}
 		digest = d
 	}
-	push, err := newPush("gar", fields{image: "tag (image part)", tag: "tag (tag part)", digest: "digest"}, image, tag, digest, dropBadDigest)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Pushes: []Push{push}}, nil
+	b := batch{vendor: "gar"}
+	b.push(fields{image: "tag (image part)", tag: "tag (tag part)", digest: "digest"}, image, tag, digest, dropBadDigest)
+	return b.result(), nil
 }
 
 // splitTagRef splits "host:port/path/image:tag" at the last colon after the

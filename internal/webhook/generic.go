@@ -17,7 +17,10 @@ const GenericSignatureHeader = "X-Stagehand-Signature-256"
 
 // generic is stagehand's own format, for senders without a webhook of their
 // own: {"image":"ghcr.io/acme/web","tag":"1.2.3","digest":"sha256:…"}, the
-// digest optional. Being ours, it is read strictly.
+// digest optional. Being ours, its shape is read strictly (unknown fields,
+// trailing data, a missing image or tag are 400s); values that cannot be
+// used are ignored with the reason, like every sender's, and the 202
+// "ignored: …" answer tells the CI job why.
 var generic = vendor{
 	off: offWhenEmpty("GenericSecret", func(c Config) string { return c.GenericSecret }),
 	authenticate: func(_ context.Context, cfg Config, h http.Header, _ string, body []byte) error {
@@ -54,9 +57,7 @@ func parseGeneric(_ Config, body []byte) (Result, error) {
 	if p.Image == "" || p.Tag == "" {
 		return Result{}, malformed("generic", "image and tag are required")
 	}
-	push, err := newPush("generic", fields{image: "image", tag: "tag", digest: "digest"}, p.Image, p.Tag, p.Digest, rejectBadDigest)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Pushes: []Push{push}}, nil
+	b := batch{vendor: "generic"}
+	b.push(fields{image: "image", tag: "tag", digest: "digest"}, p.Image, p.Tag, p.Digest, skipBadDigest)
+	return b.result(), nil
 }

@@ -83,14 +83,13 @@ type IssueComment struct {
 }
 
 // ParseGitHubRequest verifies and parses one delivery from its headers and
-// raw body: Content-Type must be application/json (configure the hook so;
-// the form encoding is refused), X-Hub-Signature-256 must verify, and
-// X-GitHub-Event must be present. Delivery is set from X-GitHub-Delivery.
+// raw body: X-Hub-Signature-256 must verify, X-GitHub-Event must be present,
+// and the body must be JSON, whatever the Content-Type says (a hook set to
+// the form encoding sends payload=…, which is refused as not JSON, with a
+// hint to configure application/json). Delivery is set from
+// X-GitHub-Delivery.
 func ParseGitHubRequest(secret string, h http.Header, body []byte) (GitHubEvent, error) {
 	if err := VerifyGitHub(secret, h.Get(GitHubSignatureHeader), body); err != nil {
-		return GitHubEvent{}, err
-	}
-	if err := checkMediaType("github", h, mediaJSON); err != nil {
 		return GitHubEvent{}, err
 	}
 	event := h.Get(GitHubEventHeader)
@@ -99,7 +98,7 @@ func ParseGitHubRequest(secret string, h http.Header, body []byte) (GitHubEvent,
 	}
 	ev, err := ParseGitHub(event, body)
 	if err != nil {
-		return GitHubEvent{}, err
+		return GitHubEvent{}, withHint(err, h, mediaJSON)
 	}
 	ev.Delivery = h.Get(GitHubDeliveryHeader)
 	return ev, nil

@@ -62,17 +62,19 @@ func onPackage(ev *GitHubEvent, body []byte) error {
 		return nil
 	}
 	if p.Owner == nil || p.Owner.Login == "" || p.Name == "" {
-		return malformed("ghcr", "package.owner.login or package.name is missing")
+		ev.Ignored = "ghcr: package.owner.login or package.name is missing"
+		return nil
 	}
 	digest := v.Version
 	if !validDigest(digest) {
 		digest = v.Name
 	}
 	image := "ghcr.io/" + strings.ToLower(p.Owner.Login) + "/" + strings.ToLower(p.Name)
-	push, err := newPush("ghcr", fields{image: "package.owner.login + package.name", tag: "package_version.container_metadata.tag.name", digest: "package_version.version"},
+	push, why := newPush("ghcr", fields{image: "package.owner.login + package.name", tag: "package_version.container_metadata.tag.name", digest: "package_version.version"},
 		image, v.ContainerMetadata.Tag.Name, digest, dropBadDigest)
-	if err != nil {
-		return err
+	if why != "" {
+		ev.Ignored = "ghcr: " + why
+		return nil
 	}
 	ev.Push = &push
 	return nil

@@ -3,6 +3,7 @@ package webhook
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -68,7 +69,6 @@ func TestParseGitHubRequest(t *testing.T) {
 		want error
 	}{
 		{"no signature", func(h http.Header) { h.Del(GitHubSignatureHeader) }, ErrUnauthorized},
-		{"form encoded", func(h http.Header) { h.Set("Content-Type", "application/x-www-form-urlencoded") }, ErrMediaType},
 		{"no event header", func(h http.Header) { h.Del(GitHubEventHeader) }, ErrMalformed},
 	}
 	for _, tt := range tests {
@@ -80,6 +80,23 @@ func TestParseGitHubRequest(t *testing.T) {
 	}
 	if _, err := ParseGitHubRequest(secret, headers(), append(body, ' ')); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("tampered body: err = %v", err)
+	}
+
+	// The Content-Type refuses nothing: a signed JSON body is read as JSON
+	// whatever the header says, and a form-encoded body is not JSON, with
+	// the Content-Type named as the likely cause.
+	h := headers()
+	h.Set("Content-Type", "text/plain")
+	if ev, err := ParseGitHubRequest(secret, h, body); err != nil || ev.PRClosed == nil {
+		t.Errorf("JSON sent as text/plain: %+v, %v", ev, err)
+	}
+	form := []byte("payload=" + url.QueryEscape(string(body)))
+	h = headers()
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.Set(GitHubSignatureHeader, "sha256="+hexHMAC(sha256New, secret, form))
+	_, err = ParseGitHubRequest(secret, h, form)
+	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), `Content-Type "application/x-www-form-urlencoded" is not application/json`) {
+		t.Errorf("form encoded: err = %v, want ErrMalformed naming the Content-Type", err)
 	}
 }
 
@@ -192,7 +209,6 @@ func TestParseGitHubRefusals(t *testing.T) {
 		{"status", `{"state":"success"}`, ErrMalformed},
 		{"issue_comment", `{"action":"created","issue":{"number":1}}`, ErrMalformed},
 		{"registry_package", `{"action":"published"}`, ErrMalformed},
-		{"registry_package", `{"action":"published","registry_package":{"package_type":"CONTAINER","name":"Web","owner":{"login":"acme"},"package_version":{"container_metadata":{"tag":{"name":"bad tag"}}}}}`, ErrMalformed},
 	}
 	for _, tt := range tests {
 		if _, err := ParseGitHub(tt.event, []byte(tt.body)); !errors.Is(err, tt.want) {
@@ -209,6 +225,11 @@ func TestParseGitHubPackages(t *testing.T) {
 	}{
 		{"npm", `{"action":"published","registry_package":{"package_type":"npm","ecosystem":"npm","name":"x"}}`, nil, `"npm" packages are not container images`},
 		{"updated", `{"action":"updated","registry_package":{"package_type":"CONTAINER"}}`, nil, `registry_package "updated" is not used`},
+		// GitHub authenticated it: acknowledged, not refused.
+		{"bad tag", `{"action":"published","registry_package":{"package_type":"CONTAINER","name":"Web","owner":{"login":"acme"},"package_version":{"container_metadata":{"tag":{"name":"bad tag"}}}}}`,
+			nil, `ghcr: package_version.container_metadata.tag.name "bad tag" is not a valid tag`},
+		{"no owner", `{"action":"published","registry_package":{"package_type":"CONTAINER","name":"web","package_version":{"container_metadata":{"tag":{"name":"v1"}}}}}`,
+			nil, "ghcr: package.owner.login or package.name is missing"},
 		{"placeholder digest", `{"action":"published","registry_package":{"package_type":"CONTAINER","name":"web","owner":{"login":"Acme"},
 			"package_version":{"version":"sha256:6c62fb45fe66bfb1ea9a66abc38f6a0cc974292b","container_metadata":{"tag":{"name":"v1","digest":"sha256:6c62"}}}}}`,
 			&Push{Image: "ghcr.io/acme/web", Tag: "v1", Vendor: "ghcr"}, ""},

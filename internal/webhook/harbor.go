@@ -10,7 +10,7 @@ import (
 
 // Harbor sends the policy's "Auth Header" verbatim as Authorization, no
 // signature. Two body formats: Default (application/json) and CloudEvents
-// (application/cloudevents+json, Harbor ≥ 2.8).
+// (application/cloudevents+json, Harbor ≥ 2.8); the body tells them apart.
 var harbor = vendor{
 	off: offWhenEmpty("HarborAuth", func(c Config) string { return c.HarborAuth }),
 	authenticate: func(_ context.Context, cfg Config, h http.Header, _ string, _ []byte) error {
@@ -68,30 +68,25 @@ func parseHarbor(_ Config, body []byte) (Result, error) {
 // repository is repo_full_name.
 func harborPushes(d *harborData, at string) (Result, error) {
 	if d == nil || d.Repository == nil || d.Repository.RepoFullName == "" {
-		return Result{}, malformed("harbor", "%s.repository.repo_full_name is missing", at)
+		return ignored("harbor: %s.repository.repo_full_name is missing", at)
 	}
-	var res Result
+	b := batch{vendor: "harbor"}
 	for i, r := range d.Resources {
 		if r.Tag == "" || looksLikeDigest(r.Tag) {
-			continue // pushed by digest: Harbor puts the digest in "tag"
+			b.ignore("push has no tag (pushed by digest)") // Harbor puts the digest in "tag"
+			continue
 		}
 		host, _, ok := strings.Cut(r.ResourceURL, "/")
 		if !ok || host == "" {
-			return Result{}, malformed("harbor", "%s.resources[%d].resource_url %s has no registry host", at, i, quote(r.ResourceURL))
+			b.ignore("%s.resources[%d].resource_url %s has no registry host", at, i, quote(r.ResourceURL))
+			continue
 		}
 		f := fields{
 			image:  fmt.Sprintf("%s.resources[%d].resource_url host + %s.repository.repo_full_name", at, i, at),
 			tag:    fmt.Sprintf("%s.resources[%d].tag", at, i),
 			digest: fmt.Sprintf("%s.resources[%d].digest", at, i),
 		}
-		push, err := newPush("harbor", f, host+"/"+d.Repository.RepoFullName, r.Tag, r.Digest, rejectBadDigest)
-		if err != nil {
-			return Result{}, err
-		}
-		res.Pushes = append(res.Pushes, push)
+		b.push(f, host+"/"+d.Repository.RepoFullName, r.Tag, r.Digest, skipBadDigest)
 	}
-	if len(res.Pushes) == 0 {
-		res.Ignored = "harbor: push has no tag (pushed by digest)"
-	}
-	return res, nil
+	return b.result(), nil
 }

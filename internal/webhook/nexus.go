@@ -64,10 +64,7 @@ func parseNexus(cfg Config, body []byte) (Result, error) {
 	case c.Version == "":
 		return ignored("nexus: push has no tag")
 	}
-	push, err := newPush("nexus", fields{image: "NexusHost + component.name", tag: "component.version"},
-		cfg.NexusHost+"/"+c.Name, c.Version, "", dropBadDigest)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Pushes: []Push{push}}, nil
+	b := batch{vendor: "nexus"}
+	b.push(fields{image: "NexusHost + component.name", tag: "component.version"}, cfg.NexusHost+"/"+c.Name, c.Version, "", dropBadDigest)
+	return b.result(), nil
 }

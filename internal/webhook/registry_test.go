@@ -3,7 +3,9 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -44,6 +46,14 @@ func TestParseRegistryExamples(t *testing.T) {
 		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json",
 			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88}}},
 		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", contentType: "application/json",
+			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88}}},
+		// What Distribution really sends, with and without a charset; and
+		// the v2 type stagehand used to expect, which nothing sends.
+		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", contentType: distributionEventsV1,
+			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88}}},
+		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", contentType: distributionEventsV1 + "; charset=utf-8",
+			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88}}},
+		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", contentType: "application/vnd.docker.distribution.events.v2+json",
 			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88}}},
 		{vendor: "distribution", file: "registry/distribution/envelope.pull.docs.json", ignored: `"pull" events are not pushes`},
 
@@ -92,7 +102,7 @@ func TestParseRegistryExamples(t *testing.T) {
 		{vendor: "acr", file: "registry/azure-acr/SYNTHETIC.delete.json", ignored: `"delete" events are not image pushes`},
 
 		// JFrog's docs origin is "https://<your_origin>": no usable host.
-		{vendor: "artifactory", file: "registry/jfrog-artifactory/DERIVED.docker.pushed.envelope.json", err: ErrMalformed},
+		{vendor: "artifactory", file: "registry/jfrog-artifactory/DERIVED.docker.pushed.envelope.json", ignored: `"<your_origin>/docker-remote-cache/library/ubuntu" is not a valid image repository with registry host`},
 		{vendor: "artifactory", file: "registry/jfrog-artifactory/DERIVED.docker.pushed.envelope.json",
 			cfg:  func(c *Config) { c.ArtifactoryHost = "artifactory.acme.internal" },
 			want: []Push{{Image: "artifactory.acme.internal/docker-remote-cache/library/ubuntu", Tag: "latest", Digest: h35c4}}},
@@ -272,38 +282,47 @@ func TestParseRegistryRoutes(t *testing.T) {
 	}
 }
 
-// TestParseRegistryMediaType: after authentication, a Content-Type the
-// vendor never sends is refused; parameters such as charset do not matter.
-func TestParseRegistryMediaType(t *testing.T) {
+// TestParseRegistryContentType: once the sender has authenticated, the
+// Content-Type refuses nothing: a body in the vendor's format is read
+// whatever the header says, and one that is not gets a 400 that names the
+// Content-Type as a likely cause.
+func TestParseRegistryContentType(t *testing.T) {
 	for _, v := range Vendors() {
-		body := []byte(`{}`)
-		for _, ct := range []string{"text/plain", "", "application/x-www-form-urlencoded", "application/json-seq", "not a media type"} {
+		file := registrySeeds[v][0]
+		body := readTestdata(t, file)
+		h, token := credentials(t, v, body)
+		want, err := ParseRegistry(context.Background(), testConfig(), v, h, token, body)
+		if err != nil {
+			t.Fatalf("%s %s: %v", v, file, err)
+		}
+		for _, ct := range []string{"text/plain", "", "application/x-www-form-urlencoded", "application/cloudevents+json", "not a media type", "Application/JSON; charset=UTF-8"} {
 			h, token := credentials(t, v, body)
 			h.Set("Content-Type", ct)
 			if ct == "" {
 				h.Del("Content-Type")
 			}
-			if _, err := ParseRegistry(context.Background(), testConfig(), v, h, token, body); !errors.Is(err, ErrMediaType) {
-				t.Errorf("%s, Content-Type %q: err = %v, want ErrMediaType", v, ct, err)
+			got, err := ParseRegistry(context.Background(), testConfig(), v, h, token, body)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, Content-Type %q: %+v, %v; want %+v as with the vendor's type", v, ct, got, err, want)
 			}
 		}
-		h, token := credentials(t, v, body)
-		h.Set("Content-Type", "Application/JSON; charset=UTF-8")
-		if _, err := ParseRegistry(context.Background(), testConfig(), v, h, token, body); errors.Is(err, ErrMediaType) {
-			t.Errorf("%s refused application/json with a charset: %v", v, err)
+
+		form := []byte("payload=" + url.QueryEscape(string(body)))
+		h, token = credentials(t, v, form)
+		h.Set("Content-Type", "application/x-www-form-urlencoded")
+		_, err = ParseRegistry(context.Background(), testConfig(), v, h, token, form)
+		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), `Content-Type "application/x-www-form-urlencoded" is not`) {
+			t.Errorf("%s, form-encoded body: err = %v, want ErrMalformed naming the Content-Type", v, err)
 		}
-	}
-	// CloudEvents is Harbor's alone.
-	body := readTestdata(t, "registry/harbor/MODIFIED.push_artifact.cloudevents.docs-main.tagged.json")
-	h, _ := credentials(t, "acr", body)
-	h.Set("Content-Type", "application/cloudevents+json")
-	if _, err := ParseRegistry(context.Background(), testConfig(), "acr", h, "", body); !errors.Is(err, ErrMediaType) {
-		t.Errorf("acr with CloudEvents: err = %v, want ErrMediaType", err)
+		h, token = credentials(t, v, form)
+		if _, err := ParseRegistry(context.Background(), testConfig(), v, h, token, form); err == nil || strings.Contains(err.Error(), "Content-Type") {
+			t.Errorf("%s, not JSON with the vendor's Content-Type: err = %v, want ErrMalformed without a Content-Type hint", v, err)
+		}
 	}
 }
 
-// TestParseRegistryMalformed: bodies that are not the vendor's JSON, or
-// that claim something invalid, are 400s that name the field.
+// TestParseRegistryMalformed: bodies that are not the vendor's format at
+// all (not JSON, not its envelope) are 400s that say what is missing.
 func TestParseRegistryMalformed(t *testing.T) {
 	tests := []struct {
 		vendor, body string
@@ -311,43 +330,25 @@ func TestParseRegistryMalformed(t *testing.T) {
 	}{
 		{"dockerhub", `{not json`, "not a Docker Hub webhook"},
 		{"dockerhub", `[]`, "not a Docker Hub webhook"},
-		{"dockerhub", `{"push_data":{"tag":"1"}}`, "repository.repo_name is missing"},
-		{"dockerhub", `{"push_data":{"tag":"1"},"repository":{"repo_name":"Acme/Web"}}`, "repository.repo_name"},
-		{"dockerhub", `{"push_data":{"tag":"-1"},"repository":{"repo_name":"acme/web"}}`, "push_data.tag"},
+		{"dockerhub", `{"push_data":{"tag":"1"}}`, "repository is missing"},
 		{"dockerhub", `{"push_data":{"tag":7},"repository":{"repo_name":"acme/web"}}`, "not a Docker Hub webhook"},
 		{"quay", `{"docker_url":"quay.io/a/b","updated_tags":"latest"}`, "updated_tags"},
-		{"quay", `{"updated_tags":["latest"]}`, "docker_url is missing"},
-		{"quay", `{"docker_url":"quay.io/a/b","updated_tags":["ok","bad tag"]}`, "updated_tags[1]"},
+		{"quay", `"repo_push"`, "not a Quay notification"},
 		{"distribution", `{"event":[]}`, "events is missing"},
-		{"distribution", `{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","tag":"1","repository":"a/b","digest":"sha256:abc"},"request":{"host":"r.example.com"}}]}`, "events[0].target.digest"},
-		{"distribution", `{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.index.v1+json","tag":"1","repository":"a/b"}}]}`, "events[0].request.host is missing"},
-		{"harbor", `{"type":"PUSH_ARTIFACT"}`, "event_data.repository.repo_full_name is missing"},
+		{"distribution", `{"events":{}}`, "not a notification envelope"},
 		{"harbor", `{"event_data":{}}`, "type is missing"},
-		{"harbor", `{"type":"PUSH_ARTIFACT","event_data":{"resources":[{"tag":"1","digest":"sha256:00","resource_url":"h.example.com/a/b:1"}],"repository":{"repo_full_name":"a/b"}}}`, "event_data.resources[0].digest"},
-		{"harbor", `{"type":"PUSH_ARTIFACT","event_data":{"resources":[{"tag":"1","resource_url":"nohost"}],"repository":{"repo_full_name":"a/b"}}}`, "resource_url"},
+		{"harbor", `{"type":"PUSH_ARTIFACT","event_data":[]}`, "not a Harbor webhook"},
 		{"gar", `{"message":{"data":"%%%"}}`, "message.data is not base64"},
 		{"gar", `{"message":{"data":"e30="}}`, "action is missing"}, // {}
-		{"gar", `{"action":"INSERT","tag":"no-tag-here/x"}`, "is not IMAGE:TAG"},
-		{"gar", `{"action":"INSERT","tag":"eu.gcr.io/p/a:1","digest":"eu.gcr.io/p/b@` + h6ec1 + `"}`, "does not name the image"},
-		{"ecr", `{"source":"aws.ecr","detail-type":"ECR Image Action","account":"12","region":"us-east-1","detail":{"action-type":"PUSH","result":"SUCCESS","image-tag":"1","repository-name":"web"}}`, "12-digit"},
-		{"ecr", `{"source":"aws.ecr","detail-type":"ECR Image Action","account":"123456789012","region":"US EAST","detail":{"action-type":"PUSH","result":"SUCCESS","image-tag":"1","repository-name":"web"}}`, "region"},
+		{"gar", `{"message":{"data":"bm90IGpzb24="}}`, "not an Artifact Registry notification"},
+		{"ecr", `{"source":"aws.ecr","detail":[]}`, "not an EventBridge event"},
 		{"acr", `{"target":{}}`, "action is missing"},
-		{"acr", `{"action":"push","target":{"tag":"v1","repository":"a"}}`, "request.host is missing"},
 		{"artifactory", `{"data":{}}`, "domain or event_type is missing"},
-		{"artifactory", `{"domain":"docker","event_type":"pushed","jpd_origin":"https://a.example.com","data":{"tag":"1","image_name":"x","repo_key":"r","sha256":"abc"}}`, "data.sha256"},
-		{"artifactory", `{"domain":"docker","event_type":"pushed","data":{"tag":"1","image_name":"x","repo_key":"r"}}`, "set ArtifactoryHost"},
-		{"nexus", `{"action":"CREATED","component":{"format":"docker","name":"UPPER","version":"1"}}`, "component.name"},
+		{"nexus", `[1]`, "not a Nexus webhook"},
 		{"generic", `{"image":"ghcr.io/acme/web","tag":"1","extra":true}`, "unknown field"},
 		{"generic", `{"image":"ghcr.io/acme/web","tag":"1"} {}`, "trailing data"},
 		{"generic", `{"image":"ghcr.io/acme/web"}`, "image and tag are required"},
 		{"generic", `null`, "image and tag are required"},
-		{"generic", `{"image":"acme/web","tag":"1"}`, "image"}, // no registry host
-		{"generic", `{"image":"docker.io/nginx","tag":"1"}`, "image"},
-		{"generic", `{"image":"ghcr.io/acme//web","tag":"1"}`, "image"},
-		{"generic", `{"image":"ghcr.io/acme/web:1","tag":"1"}`, "image"},
-		{"generic", `{"image":"ghcr.io/acme/web","tag":"1.2.3+build"}`, "tag"},
-		{"generic", `{"image":"ghcr.io/acme/web","tag":"1","digest":"sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234"}`, "digest"},
-		{"generic", `{"image":"ghcr.io/acme/web","tag":"1","digest":"SHA256:7F5B2640FE6FB4F46592DFD3410C4A79DAC4F89E4782432E0378ABCD12345678"}`, "digest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.vendor, func(t *testing.T) {
@@ -360,10 +361,111 @@ func TestParseRegistryMalformed(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.mention) {
 				t.Errorf("err = %q, want it to mention %q", err, tt.mention)
 			}
-			if len(got.Pushes) != 0 {
-				t.Errorf("pushes with an error: %+v", got.Pushes)
+			if !reflect.DeepEqual(got, Result{}) {
+				t.Errorf("result with an error: %+v", got)
 			}
 		})
+	}
+}
+
+// TestParseRegistryUnusable: a body in the vendor's format whose entries
+// cannot be used (placeholder or malformed digest, missing host, bad name
+// or tag) is acknowledged and ignored with a reason that names the field:
+// refusing it would make the registry retry it for ever.
+func TestParseRegistryUnusable(t *testing.T) {
+	tests := []struct {
+		vendor, body string
+		mention      string // substring of Result.Ignored
+	}{
+		{"dockerhub", `{"push_data":{"tag":"1"},"repository":{"repo_name":"Acme/Web"}}`, `repository.repo_name "docker.io/Acme/Web"`},
+		{"dockerhub", `{"push_data":{"tag":"-1"},"repository":{"repo_name":"acme/web"}}`, `push_data.tag "-1" is not a valid tag`},
+		{"dockerhub", `{"push_data":{"tag":"1"},"repository":{}}`, "repository.repo_name is missing"},
+		{"quay", `{"updated_tags":["latest"]}`, "docker_url is missing"},
+		{"quay", `{"docker_url":"quay.io/a/b","updated_tags":["bad tag"]}`, "updated_tags[0]"},
+		{"distribution", `{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","tag":"1","repository":"a/b","digest":"sha256:abc"},"request":{"host":"r.example.com"}}]}`, `events[0].target.digest "sha256:abc" is not sha256:<64 lowercase hex>`},
+		{"distribution", `{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.index.v1+json","tag":"1","repository":"a/b"}}]}`, "events[0].request.host is missing"},
+		{"distribution", `{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.index.v1+json","tag":"1.0+x","repository":"a/b"},"request":{"host":"r.example.com"}}]}`, "events[0].target.tag"},
+		{"distribution", `{"events":[{"action":"delete","target":{"repository":"a/b","digest":"` + h6ec1 + `"}}]}`, `"delete" events are not pushes`},
+		{"harbor", `{"type":"PUSH_ARTIFACT"}`, "event_data.repository.repo_full_name is missing"},
+		{"harbor", `{"type":"PUSH_ARTIFACT","event_data":{"resources":[{"tag":"1","digest":"sha256:00","resource_url":"h.example.com/a/b:1"}],"repository":{"repo_full_name":"a/b"}}}`, "event_data.resources[0].digest"},
+		{"harbor", `{"type":"PUSH_ARTIFACT","event_data":{"resources":[{"tag":"1","resource_url":"nohost"}],"repository":{"repo_full_name":"a/b"}}}`, "resource_url"},
+		{"harbor", `{"type":"PUSH_ARTIFACT","event_data":{"resources":[],"repository":{"repo_full_name":"a/b"}}}`, "no tagged image push"},
+		{"gar", `{"action":"INSERT","tag":"no-tag-here/x"}`, "is not IMAGE:TAG"},
+		{"gar", `{"action":"INSERT","tag":"eu.gcr.io/p/a:1","digest":"eu.gcr.io/p/b@` + h6ec1 + `"}`, "does not name the image"},
+		{"gar", `{"action":"INSERT","tag":"eu.gcr.io/P/a:1"}`, "tag (image part)"},
+		{"ecr", `{"source":"aws.ecr","detail-type":"ECR Image Action","account":"12","region":"us-east-1","detail":{"action-type":"PUSH","result":"SUCCESS","image-tag":"1","repository-name":"web"}}`, "12-digit"},
+		{"ecr", `{"source":"aws.ecr","detail-type":"ECR Image Action","account":"123456789012","region":"US EAST","detail":{"action-type":"PUSH","result":"SUCCESS","image-tag":"1","repository-name":"web"}}`, "region"},
+		{"acr", `{"action":"push","target":{"tag":"v1","repository":"a"}}`, "request.host is missing"},
+		{"acr", `{"action":"push","target":{"tag":"v1","repository":"A"},"request":{"host":"r.azurecr.io"}}`, "request.host+target.repository"},
+		{"artifactory", `{"domain":"docker","event_type":"pushed","jpd_origin":"https://a.example.com","data":{"tag":"1","image_name":"x","repo_key":"r","sha256":"abc"}}`, "data.sha256"},
+		{"artifactory", `{"domain":"docker","event_type":"pushed","data":{"tag":"1","image_name":"x","repo_key":"r"}}`, "set ArtifactoryHost"},
+		{"artifactory", `{"domain":"docker","event_type":"pushed","data":{"tag":"1"}}`, "data.repo_key or data.image_name is missing"},
+		{"nexus", `{"action":"CREATED","component":{"format":"docker","name":"UPPER","version":"1"}}`, "component.name"},
+		{"generic", `{"image":"acme/web","tag":"1"}`, "image"}, // no registry host
+		{"generic", `{"image":"docker.io/nginx","tag":"1"}`, "image"},
+		{"generic", `{"image":"ghcr.io/acme//web","tag":"1"}`, "image"},
+		{"generic", `{"image":"ghcr.io/acme/web:1","tag":"1"}`, "image"},
+		{"generic", `{"image":"ghcr.io/acme/web","tag":"1.2.3+build"}`, "tag"},
+		{"generic", `{"image":"ghcr.io/acme/web","tag":"1","digest":"sha256:xxxx"}`, "digest"},
+		{"generic", `{"image":"ghcr.io/acme/web","tag":"1","digest":"sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234"}`, "digest"},
+		{"generic", `{"image":"ghcr.io/acme/web","tag":"1","digest":"SHA256:7F5B2640FE6FB4F46592DFD3410C4A79DAC4F89E4782432E0378ABCD12345678"}`, "digest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.vendor, func(t *testing.T) {
+			body := []byte(tt.body)
+			h, token := credentials(t, tt.vendor, body)
+			got, err := ParseRegistry(context.Background(), testConfig(), tt.vendor, h, token, body)
+			if err != nil {
+				t.Fatalf("%s: err = %v, want it acknowledged and ignored", tt.body, err)
+			}
+			if len(got.Pushes) != 0 || !strings.HasPrefix(got.Ignored, tt.vendor+": ") || !strings.Contains(got.Ignored, tt.mention) {
+				t.Errorf("%s: got %+v, want no pushes and a reason that mentions %q", tt.body, got, tt.mention)
+			}
+		})
+	}
+}
+
+// TestParseRegistryBatch: of a Distribution batch, the usable pushes are
+// kept and the unusable entries ignored; however many bad entries there
+// are, the reason stays short enough for a log line.
+func TestParseRegistryBatch(t *testing.T) {
+	event := func(repo, tag, digest, host string) string {
+		return fmt.Sprintf(`{"action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":%q,"tag":%q,"digest":%q},"request":{"host":%q}}`, repo, tag, digest, host)
+	}
+	events := []string{
+		event("acme/web", "1.0", "sha256:placeholder", "r.example.com"),
+		event("acme/web", "1.1", h6ec1, ""),
+		event("acme/api", "2.0", h6ec1, "r.example.com"),
+		event("Acme/Bad", "2.0", "", "r.example.com"),
+	}
+	long := strings.Repeat("x", 10_000)
+	for i := range 1000 {
+		events = append(events, event("acme/"+long, fmt.Sprint(i), "sha256:"+long+fmt.Sprint(i), "r.example.com"))
+	}
+	body := []byte(`{"events":[` + strings.Join(events, ",") + `]}`)
+	h, _ := credentials(t, "distribution", body)
+	got, err := ParseRegistry(context.Background(), testConfig(), "distribution", h, "", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Push{{Image: "r.example.com/acme/api", Tag: "2.0", Digest: h6ec1, Vendor: "distribution"}}
+	if !reflect.DeepEqual(got.Pushes, want) {
+		t.Errorf("pushes = %+v, want %+v", got.Pushes, want)
+	}
+
+	body = []byte(`{"events":[` + strings.Join(append(events[:2:2], events[3:]...), ",") + `]}`)
+	h, _ = credentials(t, "distribution", body)
+	got, err = ParseRegistry(context.Background(), testConfig(), "distribution", h, "", body)
+	if err != nil || len(got.Pushes) != 0 {
+		t.Fatalf("only unusable entries: %+v, %v", got.Pushes, err)
+	}
+	for _, s := range []string{`events[0].target.digest "sha256:placeholder"`, "events[1].request.host is missing", "events[2].request.host+target.repository", "more"} {
+		if !strings.Contains(got.Ignored, s) {
+			t.Errorf("ignored = %q, want it to mention %q", got.Ignored, s)
+		}
+	}
+	if len(got.Ignored) > 1000 {
+		t.Errorf("reason is %d bytes long, want it bounded", len(got.Ignored))
 	}
 }
 
