@@ -15,7 +15,7 @@ var registrySeeds = map[string][]string{
 	"dockerhub":    {"registry/dockerhub/push.docs.json"},
 	"quay":         {"registry/quay/repo_push.docs.json"},
 	"distribution": {"registry/distribution/envelope.push.docs.json", "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", "registry/distribution/envelope.pull.docs.json"},
-	"harbor":       {"registry/harbor/MODIFIED.push_artifact.default.docs-main.tagged.json", "registry/harbor/MODIFIED.push_artifact.cloudevents.docs-main.tagged.json", "registry/harbor/push_artifact.default.docs-main.json"},
+	"harbor":       {"registry/harbor/MODIFIED.push_artifact.default.docs-main.tagged.json", "registry/harbor/MODIFIED.push_artifact.cloudevents.docs-main.tagged.json", "registry/harbor/push_artifact.default.docs-main.json", "registry/harbor/pushImage.v1.keel-test.json", "registry/harbor/SYNTHETIC.deleteImage.v1.json"},
 	"gar":          {"registry/google-artifact-registry/DERIVED.pubsub-push-envelope.ar-insert-with-tag.json", "registry/google-artifact-registry/SYNTHETIC.pubsub-push-envelope.ar-insert-full-digest.json", "registry/google-artifact-registry/ar-message.insert-with-tag.docs.json"},
 	"ecr":          {"registry/aws-ecr/image_action.push.docs.json", "registry/aws-ecr/MODIFIED.image_action.push.docs.full-digest.json"},
 	"acr":          {"registry/azure-acr/push.docs-2017.json", "registry/azure-acr/push.docs-current-redacted.json", "registry/azure-acr/SYNTHETIC.chart_push.json"},

@@ -11,6 +11,9 @@ import (
 // Harbor sends the policy's "Auth Header" verbatim as Authorization, no
 // signature. Two body formats: Default (application/json) and CloudEvents
 // (application/cloudevents+json, Harbor ≥ 2.8); the body tells them apart.
+// Harbor 1.x sends the Default format with its own event types (pushImage,
+// pullImage, deleteImage, uploadChart, scanningCompleted, …) and the same
+// event_data.
 var harbor = vendor{
 	off: offWhenEmpty("HarborAuth", func(c Config) string { return c.HarborAuth }),
 	authenticate: func(_ context.Context, cfg Config, h http.Header, _ string, _ []byte) error {
@@ -57,10 +60,12 @@ func parseHarbor(_ Config, body []byte) (Result, error) {
 		}
 		return harborPushes(e.Data, "data")
 	}
-	if e.Type != "PUSH_ARTIFACT" {
-		return ignored("harbor: %s events are not pushes", quote(e.Type))
+	switch e.Type {
+	case "PUSH_ARTIFACT", // Harbor 2.x
+		"pushImage": // Harbor 1.x
+		return harborPushes(e.EventData, "event_data")
 	}
-	return harborPushes(e.EventData, "event_data")
+	return ignored("harbor: %s events are not pushes", quote(e.Type))
 }
 
 // harborPushes maps each tagged resource to a Push. The registry host is

@@ -20,6 +20,7 @@ const (
 	h6ec1 = "sha256:6ec128e26cd5b1c9bc0b5ef2c3ac3a6f2e2f1f0a2bd2d01d7b2c1b1f2e2f6ec1"
 	h7f5b = "sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd12345678"
 	h3da1 = "sha256:3da1996a8115d7616457760d9920b815241d0a03b34cf5f04e9a0e9d8de37498"
+	hB475 = "sha256:b4758aaed11c155a476b9857e1178f157759c99cb04c907a04993f5481eff848"
 )
 
 // TestParseRegistryExamples: each vendor's documentation example (and the
@@ -62,6 +63,11 @@ func TestParseRegistryExamples(t *testing.T) {
 		{vendor: "harbor", file: "registry/harbor/MODIFIED.push_artifact.default.docs-main.tagged.json",
 			want: []Push{{Image: "localhost/harbor/alpine", Tag: "3.17", Digest: h954b}}},
 		{vendor: "harbor", file: "registry/harbor/SYNTHETIC.delete_artifact.default.json", ignored: `harbor: "DELETE_ARTIFACT" events are not pushes`},
+		// Harbor 1.x: pushImage is a push like PUSH_ARTIFACT; pulls and deletes are not.
+		{vendor: "harbor", file: "registry/harbor/pushImage.v1.keel-test.json",
+			want: []Push{{Image: "quay.io/mynamespace/repository", Tag: "1.2.3", Digest: hB475}}},
+		{vendor: "harbor", file: "registry/harbor/SYNTHETIC.pullImage.v1.json", ignored: `harbor: "pullImage" events are not pushes`},
+		{vendor: "harbor", file: "registry/harbor/SYNTHETIC.deleteImage.v1.json", ignored: `harbor: "deleteImage" events are not pushes`},
 		{vendor: "harbor", file: "registry/harbor/push_artifact.cloudevents.docs-main.comments-stripped.json", contentType: "application/cloudevents+json",
 			ignored: "pushed by digest"},
 		{vendor: "harbor", file: "registry/harbor/MODIFIED.push_artifact.cloudevents.docs-main.tagged.json", contentType: "application/cloudevents+json",
