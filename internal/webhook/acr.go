@@ -44,6 +44,6 @@ func parseACR(_ Config, body []byte) (Result, error) {
 	}
 	b := batch{vendor: "acr"}
 	b.push(fields{image: "request.host+target.repository", tag: "target.tag", digest: "target.digest"},
-		e.Request.Host+"/"+e.Target.Repository, e.Target.Tag, e.Target.Digest, dropBadDigest)
+		e.Request.Host+"/"+e.Target.Repository, e.Target.Tag, e.Target.Digest, dropBadDigest, e.Timestamp.Time)
 	return b.result(), nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 const jfrogAuthHeader = "X-JFrog-Event-Auth"
@@ -89,6 +90,6 @@ func parseArtifactory(cfg Config, body []byte) (Result, error) {
 	}
 	b := batch{vendor: "artifactory"}
 	b.push(fields{image: "host + data.repo_key + data.image_name", tag: "data.tag", digest: "data.sha256"},
-		host+"/"+d.RepoKey+"/"+d.ImageName, d.Tag, digest, skipBadDigest)
+		host+"/"+d.RepoKey+"/"+d.ImageName, d.Tag, digest, skipBadDigest, time.Time{}) // JFrog events carry no time
 	return b.result(), nil
 }

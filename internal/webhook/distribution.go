@@ -26,8 +26,9 @@ type distributionEnvelope struct {
 }
 
 type distributionEvent struct {
-	Action string `json:"action"`
-	Target struct {
+	Action    string `json:"action"`
+	Timestamp stamp  `json:"timestamp"`
+	Target    struct {
 		MediaType  string `json:"mediaType"`
 		Digest     string `json:"digest"`
 		Repository string `json:"repository"`
@@ -73,7 +74,7 @@ func parseDistribution(_ Config, body []byte) (Result, error) {
 			tag:    fmt.Sprintf("events[%d].target.tag", i),
 			digest: fmt.Sprintf("events[%d].target.digest", i),
 		}
-		b.push(f, e.Request.Host+"/"+e.Target.Repository, e.Target.Tag, e.Target.Digest, skipBadDigest)
+		b.push(f, e.Request.Host+"/"+e.Target.Repository, e.Target.Tag, e.Target.Digest, skipBadDigest, e.Timestamp.Time)
 	}
 	return b.result(), nil
 }

@@ -16,7 +16,8 @@ var dockerHub = vendor{
 
 type dockerHubPayload struct {
 	PushData *struct {
-		Tag string `json:"tag"`
+		Tag      string `json:"tag"`
+		PushedAt stamp  `json:"pushed_at"` // unix seconds
 	} `json:"push_data"`
 	Repository *struct {
 		RepoName string `json:"repo_name"`
@@ -45,6 +46,6 @@ func parseDockerHub(_ Config, body []byte) (Result, error) {
 		repo = "library/" + repo // official images: "nginx" is library/nginx
 	}
 	b := batch{vendor: "dockerhub"}
-	b.push(fields{image: "repository.repo_name", tag: "push_data.tag"}, "docker.io/"+repo, p.PushData.Tag, "", dropBadDigest)
+	b.push(fields{image: "repository.repo_name", tag: "push_data.tag"}, "docker.io/"+repo, p.PushData.Tag, "", dropBadDigest, p.PushData.PushedAt.Time)
 	return b.result(), nil
 }

@@ -30,6 +30,7 @@ type ecrEvent struct {
 	DetailType string `json:"detail-type"`
 	Account    string `json:"account"`
 	Region     string `json:"region"`
+	Time       stamp  `json:"time"`
 	Detail     struct {
 		Result         string `json:"result"`
 		RepositoryName string `json:"repository-name"`
@@ -62,7 +63,7 @@ func parseECR(_ Config, body []byte) (Result, error) {
 	}
 	b := batch{vendor: "ecr"}
 	b.push(fields{image: "account/region/detail.repository-name", tag: "detail.image-tag", digest: "detail.image-digest"},
-		host+"/"+d.RepositoryName, d.ImageTag, d.ImageDigest, dropBadDigest)
+		host+"/"+d.RepositoryName, d.ImageTag, d.ImageDigest, dropBadDigest, e.Time.Time)
 	return b.result(), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -83,6 +84,9 @@ func checkPush(t *testing.T, vendor string, p Push) {
 	}
 	if p.Vendor != vendor {
 		t.Fatalf("push vendor %q, want %q", p.Vendor, vendor)
+	}
+	if !p.PushedAt.IsZero() && p.PushedAt.Location() != time.UTC {
+		t.Fatalf("push time %v is not in UTC", p.PushedAt)
 	}
 }
 

@@ -20,6 +20,8 @@ type ghcrPackage struct {
 	PackageVersion *struct {
 		Version           string `json:"version"`
 		Name              string `json:"name"`
+		CreatedAt         stamp  `json:"created_at"`
+		UpdatedAt         stamp  `json:"updated_at"`
 		ContainerMetadata *struct {
 			Tag *struct {
 				Name string `json:"name"`
@@ -75,6 +77,13 @@ func onPackage(ev *GitHubEvent, body []byte) error {
 	if why != "" {
 		ev.Ignored = "ghcr: " + why
 		return nil
+	}
+	// A version is updated when another tag is pushed for the same digest:
+	// updated_at is that push. Octokit's example has 0001-01-01 in both,
+	// which is the zero time.
+	push.PushedAt = v.UpdatedAt.Time
+	if push.PushedAt.IsZero() {
+		push.PushedAt = v.CreatedAt.Time
 	}
 	ev.Push = &push
 	return nil

@@ -153,6 +153,7 @@ func TestParseGitHub(t *testing.T) {
 			Event: "package", Action: "published", Ignored: "ghcr: untagged container version"}},
 		{"registry_package", "github/registry_package/published.docker.payload.json", GitHubEvent{
 			Event: "registry_package", Action: "published", Ignored: "ghcr: untagged container version"}},
+		// Octokit's package_version says 0001-01-01 for both times: no time.
 		{"package", "github/package/MODIFIED.published.docker.tagged.json", GitHubEvent{
 			Event: "package", Action: "published",
 			Push: &Push{Image: "ghcr.io/codertocat/hello-world-npm", Tag: "1.2.3", Digest: h3da1, Vendor: "ghcr"}}},
@@ -236,6 +237,13 @@ func TestParseGitHubPackages(t *testing.T) {
 		{"digest in name", `{"action":"published","registry_package":{"package_type":"container","name":"team/web","owner":{"login":"acme"},
 			"package_version":{"version":"v1","name":"` + h3da1 + `","container_metadata":{"tag":{"name":"v1"}}}}}`,
 			&Push{Image: "ghcr.io/acme/team/web", Tag: "v1", Digest: h3da1, Vendor: "ghcr"}, ""},
+		// Another tag for a digest already pushed updates the version.
+		{"pushed at", `{"action":"published","registry_package":{"package_type":"CONTAINER","name":"web","owner":{"login":"acme"},"updated_at":"2020-01-01T00:00:00Z",
+			"package_version":{"version":"` + h3da1 + `","created_at":"2026-03-01T12:00:00Z","updated_at":"2026-03-01T12:05:00Z","container_metadata":{"tag":{"name":"v2"}}}}}`,
+			&Push{Image: "ghcr.io/acme/web", Tag: "v2", Digest: h3da1, Vendor: "ghcr", PushedAt: at("2026-03-01T12:05:00Z")}, ""},
+		{"created at", `{"action":"published","registry_package":{"package_type":"CONTAINER","name":"web","owner":{"login":"acme"},
+			"package_version":{"version":"` + h3da1 + `","created_at":"2026-03-01T12:00:00Z","container_metadata":{"tag":{"name":"v1"}}}}}`,
+			&Push{Image: "ghcr.io/acme/web", Tag: "v1", Digest: h3da1, Vendor: "ghcr", PushedAt: at("2026-03-01T12:00:00Z")}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Harbor sends the policy's "Auth Header" verbatim as Authorization, no
@@ -31,6 +32,8 @@ const mediaCloudEvents = "application/cloudevents+json"
 type harborEvent struct {
 	SpecVersion string      `json:"specversion"`
 	Type        string      `json:"type"`
+	OccurAt     stamp       `json:"occur_at"` // Default: unix seconds
+	Time        stamp       `json:"time"`     // CloudEvents: RFC 3339
 	EventData   *harborData `json:"event_data"`
 	Data        *harborData `json:"data"`
 }
@@ -58,12 +61,12 @@ func parseHarbor(_ Config, body []byte) (Result, error) {
 		if e.Type != "harbor.artifact.pushed" {
 			return ignored("harbor: %s events are not pushes", quote(e.Type))
 		}
-		return harborPushes(e.Data, "data")
+		return harborPushes(e.Data, "data", e.Time.Time)
 	}
 	switch e.Type {
 	case "PUSH_ARTIFACT", // Harbor 2.x
 		"pushImage": // Harbor 1.x
-		return harborPushes(e.EventData, "event_data")
+		return harborPushes(e.EventData, "event_data", e.OccurAt.Time)
 	}
 	return ignored("harbor: %s events are not pushes", quote(e.Type))
 }
@@ -71,7 +74,7 @@ func parseHarbor(_ Config, body []byte) (Result, error) {
 // harborPushes maps each tagged resource to a Push. The registry host is
 // only in resource_url ("harbor.example.com/library/nginx:1.0"); the
 // repository is repo_full_name.
-func harborPushes(d *harborData, at string) (Result, error) {
+func harborPushes(d *harborData, at string, pushedAt time.Time) (Result, error) {
 	if d == nil || d.Repository == nil || d.Repository.RepoFullName == "" {
 		return ignored("harbor: %s.repository.repo_full_name is missing", at)
 	}
@@ -91,7 +94,7 @@ func harborPushes(d *harborData, at string) (Result, error) {
 			tag:    fmt.Sprintf("%s.resources[%d].tag", at, i),
 			digest: fmt.Sprintf("%s.resources[%d].digest", at, i),
 		}
-		b.push(f, host+"/"+d.Repository.RepoFullName, r.Tag, r.Digest, skipBadDigest)
+		b.push(f, host+"/"+d.Repository.RepoFullName, r.Tag, r.Digest, skipBadDigest, pushedAt)
 	}
 	return b.result(), nil
 }

@@ -175,6 +175,15 @@ func mintJWT(t testing.TB, key any, alg jose.SignatureAlgorithm, kid string, c t
 	return s
 }
 
+// at reads an RFC 3339 time, in UTC, for expected values.
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
+}
+
 func sha256New() hash.Hash { return sha256.New() }
 func sha1New() hash.Hash   { return sha1.New() }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -20,6 +21,11 @@ type Push struct {
 	Digest string
 	// Vendor is the route name: "dockerhub", "ghcr", ...
 	Vendor string
+	// PushedAt is when the sender says the image was pushed, in UTC; zero
+	// when its payload does not say (Quay, Artifactory, an unwrapped GAR
+	// message) or says it in a form that does not read as a time. It
+	// orders a burst of pushes by the registry's clock, not by arrival.
+	PushedAt time.Time
 }
 
 // Result of parsing one delivery. A delivery with no usable tagged image
@@ -81,13 +87,15 @@ func (b *batch) ignore(format string, args ...any) {
 	b.why.add(fmt.Sprintf(format, args...))
 }
 
-// push keeps the entry when newPush accepts it, else records why not.
-func (b *batch) push(f fields, image, tag, digest string, p digestPolicy) {
+// push keeps the entry, pushed at at, when newPush accepts it, else
+// records why not.
+func (b *batch) push(f fields, image, tag, digest string, p digestPolicy, at time.Time) {
 	push, why := newPush(b.vendor, f, image, tag, digest, p)
 	if why != "" {
 		b.why.add(why)
 		return
 	}
+	push.PushedAt = at
 	b.pushes = append(b.pushes, push)
 }
 

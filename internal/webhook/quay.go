@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 )
 
 // Quay signs nothing (its only built-in option is mTLS), so the credential is
-// a token in the URL path. repo_push names the updated tags, no digest.
+// a token in the URL path. repo_push names the updated tags, no digest and
+// no time.
 var quay = vendor{
 	off:          offWhenEmpty("QuayToken", func(c Config) string { return c.QuayToken }),
 	authenticate: tokenInPath("quay", func(c Config) string { return c.QuayToken }),
@@ -39,7 +41,7 @@ func parseQuay(_ Config, body []byte) (Result, error) {
 	}
 	b := batch{vendor: "quay"}
 	for i, tag := range tags {
-		b.push(fields{image: "docker_url", tag: fmt.Sprintf("updated_tags[%d]", i)}, p.DockerURL, tag, "", dropBadDigest)
+		b.push(fields{image: "docker_url", tag: fmt.Sprintf("updated_tags[%d]", i)}, p.DockerURL, tag, "", dropBadDigest, time.Time{})
 	}
 	return b.result(), nil
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -25,7 +26,9 @@ const (
 
 // TestParseRegistryExamples: each vendor's documentation example (and the
 // modified copies that make it a usable push) gives the pushes a user
-// would expect, or is ignored with a reason that names the event.
+// would expect, pushed when the payload says, or is ignored with a reason
+// that names the event. Quay, Artifactory and the generic example carry no
+// time.
 func TestParseRegistryExamples(t *testing.T) {
 	tests := []struct {
 		vendor, file string
@@ -36,7 +39,7 @@ func TestParseRegistryExamples(t *testing.T) {
 		err          error
 	}{
 		{vendor: "dockerhub", file: "registry/dockerhub/push.docs.json",
-			want: []Push{{Image: "docker.io/svendowideit/testhook", Tag: "latest"}}},
+			want: []Push{{Image: "docker.io/svendowideit/testhook", Tag: "latest", PushedAt: time.Unix(1417566161, 0).UTC()}}},
 		{vendor: "quay", file: "registry/quay/repo_push.docs.json",
 			want: []Push{{Image: "quay.io/dgangaia/test", Tag: "latest"}}},
 
@@ -45,47 +48,47 @@ func TestParseRegistryExamples(t *testing.T) {
 		{vendor: "distribution", file: "registry/distribution/envelope.push.docs.json",
 			ignored: "manifest pushed without a tag; layer/config blobs are not images"},
 		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json",
-			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88}}},
+			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88, PushedAt: at("2006-01-02T15:04:05Z")}}},
 		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", contentType: "application/json",
-			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88}}},
+			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88, PushedAt: at("2006-01-02T15:04:05Z")}}},
 		// What Distribution really sends, with and without a charset; and
 		// the v2 type stagehand used to expect, which nothing sends.
 		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", contentType: distributionEventsV1,
-			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88}}},
+			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88, PushedAt: at("2006-01-02T15:04:05Z")}}},
 		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", contentType: distributionEventsV1 + "; charset=utf-8",
-			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88}}},
+			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88, PushedAt: at("2006-01-02T15:04:05Z")}}},
 		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", contentType: "application/vnd.docker.distribution.events.v2+json",
-			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88}}},
+			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88, PushedAt: at("2006-01-02T15:04:05Z")}}},
 		{vendor: "distribution", file: "registry/distribution/envelope.pull.docs.json", ignored: `"pull" events are not pushes`},
 
 		// Harbor's docs example was pushed by digest: its "tag" is the digest.
 		{vendor: "harbor", file: "registry/harbor/push_artifact.default.docs-main.json", ignored: "pushed by digest"},
 		{vendor: "harbor", file: "registry/harbor/MODIFIED.push_artifact.default.docs-main.tagged.json",
-			want: []Push{{Image: "localhost/harbor/alpine", Tag: "3.17", Digest: h954b}}},
+			want: []Push{{Image: "localhost/harbor/alpine", Tag: "3.17", Digest: h954b, PushedAt: time.Unix(1680501893, 0).UTC()}}},
 		{vendor: "harbor", file: "registry/harbor/SYNTHETIC.delete_artifact.default.json", ignored: `harbor: "DELETE_ARTIFACT" events are not pushes`},
 		// Harbor 1.x: pushImage is a push like PUSH_ARTIFACT; pulls and deletes are not.
 		{vendor: "harbor", file: "registry/harbor/pushImage.v1.keel-test.json",
-			want: []Push{{Image: "quay.io/mynamespace/repository", Tag: "1.2.3", Digest: hB475}}},
+			want: []Push{{Image: "quay.io/mynamespace/repository", Tag: "1.2.3", Digest: hB475, PushedAt: time.Unix(1582640688, 0).UTC()}}},
 		{vendor: "harbor", file: "registry/harbor/SYNTHETIC.pullImage.v1.json", ignored: `harbor: "pullImage" events are not pushes`},
 		{vendor: "harbor", file: "registry/harbor/SYNTHETIC.deleteImage.v1.json", ignored: `harbor: "deleteImage" events are not pushes`},
 		{vendor: "harbor", file: "registry/harbor/push_artifact.cloudevents.docs-main.comments-stripped.json", contentType: "application/cloudevents+json",
 			ignored: "pushed by digest"},
 		{vendor: "harbor", file: "registry/harbor/MODIFIED.push_artifact.cloudevents.docs-main.tagged.json", contentType: "application/cloudevents+json",
-			want: []Push{{Image: "localhost/harbor/alpine", Tag: "3.17", Digest: h954b}}},
+			want: []Push{{Image: "localhost/harbor/alpine", Tag: "3.17", Digest: h954b, PushedAt: at("2023-04-03T06:04:46Z")}}},
 		{vendor: "harbor", file: "registry/harbor/SYNTHETIC.delete_artifact.cloudevents.json", contentType: "application/cloudevents+json",
 			ignored: `"harbor.artifact.deleted" events are not pushes`},
 		// The body, not the Content-Type, tells the two formats apart.
 		{vendor: "harbor", file: "registry/harbor/MODIFIED.push_artifact.cloudevents.docs-main.tagged.json",
-			want: []Push{{Image: "localhost/harbor/alpine", Tag: "3.17", Digest: h954b}}},
+			want: []Push{{Image: "localhost/harbor/alpine", Tag: "3.17", Digest: h954b, PushedAt: at("2023-04-03T06:04:46Z")}}},
 		{vendor: "harbor", file: "registry/harbor/MODIFIED.push_artifact.default.docs-main.tagged.json", contentType: "application/cloudevents+json",
-			want: []Push{{Image: "localhost/harbor/alpine", Tag: "3.17", Digest: h954b}}},
+			want: []Push{{Image: "localhost/harbor/alpine", Tag: "3.17", Digest: h954b, PushedAt: time.Unix(1680501893, 0).UTC()}}},
 
 		// GAR's docs digest is truncated ("sha256:6ec128e26cd5..."): dropped.
 		{vendor: "gar", file: "registry/google-artifact-registry/DERIVED.pubsub-push-envelope.ar-insert-with-tag.json",
-			want: []Push{{Image: "us-west1-docker.pkg.dev/my-project/my-repo/hello-world", Tag: "1.1"}}},
+			want: []Push{{Image: "us-west1-docker.pkg.dev/my-project/my-repo/hello-world", Tag: "1.1", PushedAt: at("2021-02-26T19:13:55.749Z")}}},
 		{vendor: "gar", file: "registry/google-artifact-registry/SYNTHETIC.pubsub-push-envelope.ar-insert-full-digest.json",
-			want: []Push{{Image: "us-west1-docker.pkg.dev/my-project/my-repo/hello-world", Tag: "1.1", Digest: h6ec1}}},
-		{vendor: "gar", file: "registry/google-artifact-registry/ar-message.insert-with-tag.docs.json", // unwrapped push
+			want: []Push{{Image: "us-west1-docker.pkg.dev/my-project/my-repo/hello-world", Tag: "1.1", Digest: h6ec1, PushedAt: at("2021-02-26T19:13:55.749Z")}}},
+		{vendor: "gar", file: "registry/google-artifact-registry/ar-message.insert-with-tag.docs.json", // unwrapped push: no time
 			want: []Push{{Image: "us-west1-docker.pkg.dev/my-project/my-repo/hello-world", Tag: "1.1"}}},
 		{vendor: "gar", file: "registry/google-artifact-registry/SYNTHETIC.pubsub-push-envelope.ar-delete-tag.json", ignored: `"DELETE" actions are not pushes`},
 		{vendor: "gar", file: "registry/google-artifact-registry/SYNTHETIC.pubsub-push-envelope.ar-insert-digest-only.json", ignored: "without a tag"},
@@ -94,16 +97,16 @@ func TestParseRegistryExamples(t *testing.T) {
 
 		// ECR's docs digest has 60 hex digits: dropped.
 		{vendor: "ecr", file: "registry/aws-ecr/image_action.push.docs.json",
-			want: []Push{{Image: "123456789012.dkr.ecr.us-west-2.amazonaws.com/my-repo", Tag: "latest"}}},
+			want: []Push{{Image: "123456789012.dkr.ecr.us-west-2.amazonaws.com/my-repo", Tag: "latest", PushedAt: at("2019-11-16T01:54:34Z")}}},
 		{vendor: "ecr", file: "registry/aws-ecr/MODIFIED.image_action.push.docs.full-digest.json",
-			want: []Push{{Image: "123456789012.dkr.ecr.us-west-2.amazonaws.com/my-repo", Tag: "latest", Digest: h7f5b}}},
+			want: []Push{{Image: "123456789012.dkr.ecr.us-west-2.amazonaws.com/my-repo", Tag: "latest", Digest: h7f5b, PushedAt: at("2019-11-16T01:54:34Z")}}},
 		{vendor: "ecr", file: "registry/aws-ecr/SYNTHETIC.image_action.delete.json", ignored: `"DELETE" actions are not pushes`},
 
 		{vendor: "acr", file: "registry/azure-acr/push.docs-2017.json",
-			want: []Push{{Image: "myregistry.azurecr.io/hello-world", Tag: "v1", Digest: h80f0}}},
+			want: []Push{{Image: "myregistry.azurecr.io/hello-world", Tag: "v1", Digest: h80f0, PushedAt: at("2017-11-17T16:52:01.343145347Z")}}},
 		// The current ACR example redacts its digest with xxxx: dropped.
 		{vendor: "acr", file: "registry/azure-acr/push.docs-current-redacted.json",
-			want: []Push{{Image: "myregistry.azurecr.io/hello-world", Tag: "v1"}}},
+			want: []Push{{Image: "myregistry.azurecr.io/hello-world", Tag: "v1", PushedAt: at("2023-11-17T16:52:01.343145347Z")}}},
 		{vendor: "acr", file: "registry/azure-acr/SYNTHETIC.chart_push.json", ignored: `"chart_push" events are not image pushes`},
 		{vendor: "acr", file: "registry/azure-acr/SYNTHETIC.delete.json", ignored: `"delete" events are not image pushes`},
 
@@ -119,7 +122,7 @@ func TestParseRegistryExamples(t *testing.T) {
 
 		{vendor: "nexus", file: "registry/sonatype-nexus/repository.asset.created.docs.json", ignored: "only component events"},
 		{vendor: "nexus", file: "registry/sonatype-nexus/SYNTHETIC.repository.component.created.docker.json",
-			want: []Push{{Image: "nexus.example.com:8443/app1/alpine", Tag: "3.18"}}},
+			want: []Push{{Image: "nexus.example.com:8443/app1/alpine", Tag: "3.18", PushedAt: at("2016-11-10T23:57:49.664Z")}}},
 
 		{vendor: "generic", file: "registry/generic/SYNTHETIC.push.json",
 			want: []Push{{Image: "ghcr.io/acme/web", Tag: "1.2.3", Digest: h3da1}}},
