@@ -43,6 +43,10 @@ func VerifyGitHub(secret string, signature256 string, body []byte) error {
 type GitHubEvent struct {
 	Delivery, Event, Action string
 	InstallationID          int64
+	// Repo is the repository the event comes from, "owner/name" as GitHub
+	// spells it (repository.full_name; GitHub compares it case-blind), or
+	// "" for events without one (installation, ping of an App hook).
+	Repo string
 
 	Push     *Push              // package / registry_package "published" for a tagged container (ghcr)
 	PRClosed *PullRequestClosed // pull_request closed, merged or not
@@ -110,6 +114,9 @@ type envelope struct {
 	Installation *struct {
 		ID int64 `json:"id"`
 	} `json:"installation"`
+	Repository *struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
 }
 
 // ParseGitHub parses a delivery of X-GitHub-Event event. The body must be
@@ -128,6 +135,9 @@ func ParseGitHub(event string, body []byte) (GitHubEvent, error) {
 	ev := GitHubEvent{Event: event, Action: env.Action}
 	if env.Installation != nil {
 		ev.InstallationID = env.Installation.ID
+	}
+	if env.Repository != nil {
+		ev.Repo = env.Repository.FullName
 	}
 	handle, ok := githubHandlers[event]
 	if !ok {

@@ -108,7 +108,7 @@ func TestParseGitHub(t *testing.T) {
 		want        GitHubEvent
 	}{
 		{"pull_request", "github/pull_request/closed.merged.reallyfastci.json", GitHubEvent{
-			Event: "pull_request", Action: "closed",
+			Repo: "ailisp/gcbapp-buildconfig-example", Event: "pull_request", Action: "closed",
 			PRClosed: &PullRequestClosed{
 				Number: 3, Merged: true, Title: "Byao1276 patch 1",
 				HeadRef: "byao1276-patch-1", HeadSHA: "7b5a809ab03679215c55926f7d111156ec98b865", BaseRef: "master",
@@ -116,7 +116,7 @@ func TestParseGitHub(t *testing.T) {
 				MergedAt: time.Date(2019, 11, 26, 7, 1, 13, 0, time.UTC),
 			}}},
 		{"pull_request", "github/pull_request/closed.payload.json", GitHubEvent{
-			Event: "pull_request", Action: "closed", InstallationID: 1,
+			Repo: "Codertocat/Hello-World", Event: "pull_request", Action: "closed", InstallationID: 1,
 			PRClosed: &PullRequestClosed{
 				Number: 2, Merged: false, Title: "Update the README with new information.",
 				Body:    "This is a pretty simple change that we need to pull into master.",
@@ -124,46 +124,46 @@ func TestParseGitHub(t *testing.T) {
 				MergeSHA: "c4295bd74fb0f4fda03689c3df3f2803b658fd85", Labels: []string{"bug"},
 			}}},
 		{"pull_request", "github/pull_request/opened.payload.json", GitHubEvent{
-			Event: "pull_request", Action: "opened", InstallationID: 1, Ignored: `pull_request "opened" is not used`}},
+			Repo: "Codertocat/Hello-World", Event: "pull_request", Action: "opened", InstallationID: 1, Ignored: `pull_request "opened" is not used`}},
 		{"check_suite", "github/check_suite/completed.payload.json", GitHubEvent{
-			Event: "check_suite", Action: "completed",
+			Repo: "Codertocat/Hello-World", Event: "check_suite", Action: "completed",
 			Checks: &ChecksChanged{SHA: sha, Branches: []string{"changes"}, PRs: []int{2}}}},
 		{"check_run", "github/check_run/completed.payload.json", GitHubEvent{
-			Event: "check_run", Action: "completed",
+			Repo: "Codertocat/Hello-World", Event: "check_run", Action: "completed",
 			Checks: &ChecksChanged{SHA: sha, Branches: []string{"changes"}, PRs: []int{2}}}},
 		{"status", "github/status/payload.json", GitHubEvent{
-			Event:  "status",
+			Repo: "Codertocat/Hello-World", Event: "status",
 			Checks: &ChecksChanged{SHA: "6113728f27ae82c7b1a177c8d03f9e96e0adf246", Branches: []string{"master", "changes", "gh-pages"}}}},
 		{"status", "github/status/with-installation.payload.json", GitHubEvent{
-			Event: "status", InstallationID: 1,
+			Repo: "Codertocat/Hello-World", Event: "status", InstallationID: 1,
 			Checks: &ChecksChanged{SHA: "6113728f27ae82c7b1a177c8d03f9e96e0adf246", Branches: []string{"master", "changes", "gh-pages"}}}},
 		{"pull_request_review", "github/pull_request_review/submitted.payload.json", GitHubEvent{
-			Event: "pull_request_review", Action: "submitted", InstallationID: 1,
+			Repo: "Codertocat/Hello-World", Event: "pull_request_review", Action: "submitted", InstallationID: 1,
 			Checks: &ChecksChanged{SHA: sha, Branches: []string{"changes"}, PRs: []int{2}}}},
 		{"issue_comment", "github/issue_comment/created.payload.json", GitHubEvent{
-			Event: "issue_comment", Action: "created",
+			Repo: "Codertocat/Hello-World", Event: "issue_comment", Action: "created",
 			Comment: &IssueComment{IssueNumber: 1, IsPR: false, CommentID: 492700400,
 				Body: "You are totally right! I'll get this fixed right away.", User: "Codertocat", UserType: "User", Action: "created",
 				IssueBody: "It looks like you accidently spelled 'commit' with two 't's."}}},
 		{"issue_comment", "github/issue_comment/created.on-pull-request.atlantis-fixture.json", GitHubEvent{
-			Event: "issue_comment", Action: "created",
+			Repo: "runatlantis/atlantis-tests", Event: "issue_comment", Action: "created",
 			Comment: &IssueComment{IssueNumber: 1, IsPR: true, CommentID: 396926483,
 				Body: "###comment body###", User: "runatlantis", UserType: "User", Action: "created"}}},
 		{"package", "github/package/published.docker.payload.json", GitHubEvent{
-			Event: "package", Action: "published", Ignored: "ghcr: untagged container version"}},
+			Repo: "Codertocat/hello-world-npm", Event: "package", Action: "published", Ignored: "ghcr: untagged container version"}},
 		{"registry_package", "github/registry_package/published.docker.payload.json", GitHubEvent{
-			Event: "registry_package", Action: "published", Ignored: "ghcr: untagged container version"}},
+			Repo: "Codertocat/hello-world-npm", Event: "registry_package", Action: "published", Ignored: "ghcr: untagged container version"}},
 		// Octokit's package_version says 0001-01-01 for both times: no time.
 		{"package", "github/package/MODIFIED.published.docker.tagged.json", GitHubEvent{
-			Event: "package", Action: "published",
+			Repo: "Codertocat/hello-world-npm", Event: "package", Action: "published",
 			Push: &Push{Image: "ghcr.io/codertocat/hello-world-npm", Tag: "1.2.3", Digest: h3da1, Vendor: "ghcr"}}},
 		{"registry_package", "github/registry_package/MODIFIED.published.docker.tagged.json", GitHubEvent{
-			Event: "registry_package", Action: "published",
+			Repo: "Codertocat/hello-world-npm", Event: "registry_package", Action: "published",
 			Push: &Push{Image: "ghcr.io/codertocat/hello-world-npm", Tag: "1.2.3", Digest: h3da1, Vendor: "ghcr"}}},
-		{"ping", "github/ping/payload.json", GitHubEvent{Event: "ping", Ignored: "acknowledged"}},
+		{"ping", "github/ping/payload.json", GitHubEvent{Repo: "Octocoders/Hello-World", Event: "ping", Ignored: "acknowledged"}},
 		{"installation", "github/installation/created.payload.json", GitHubEvent{
 			Event: "installation", Action: "created", InstallationID: 957387, Ignored: "acknowledged"}},
-		{"push", "github/status/payload.json", GitHubEvent{Event: "push", Ignored: `"push" events are not used`}},
+		{"push", "github/status/payload.json", GitHubEvent{Repo: "Codertocat/Hello-World", Event: "push", Ignored: `"push" events are not used`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -193,7 +193,7 @@ func show(e GitHubEvent) string {
 	if e.Push != nil {
 		s += " Push" + sprint(*e.Push)
 	}
-	return s + " inst=" + sprint(e.InstallationID)
+	return s + " inst=" + sprint(e.InstallationID) + " repo=" + e.Repo
 }
 
 func TestParseGitHubRefusals(t *testing.T) {
