@@ -54,8 +54,8 @@ func onPackage(ev *GitHubEvent, body []byte) error {
 	if p == nil {
 		return malformed("github", "%s without %s", ev.Event, ev.Event)
 	}
-	if !isContainerPackage(p) {
-		ev.Ignored = "ghcr: " + quote(p.PackageType) + " packages are not container images"
+	if kind, ok := containerPackage(p); !ok {
+		ev.Ignored = "ghcr: " + quote(kind) + " packages are not container images"
 		return nil
 	}
 	v := p.PackageVersion
@@ -89,14 +89,22 @@ func onPackage(ev *GitHubEvent, body []byte) error {
 	return nil
 }
 
-// isContainerPackage: GitHub sends package_type "CONTAINER" (older: "docker");
-// its own example says ecosystem "docker" with package_type "npm".
-func isContainerPackage(p *ghcrPackage) bool {
-	for _, s := range []string{p.PackageType, p.Ecosystem} {
-		switch strings.ToLower(s) {
-		case "container", "docker":
-			return true
-		}
+// containerPackage says whether p is a container image, and its kind.
+// package_type decides: it is the field GitHub's webhook schema enumerates
+// (npm, maven, rubygems, docker, nuget, CONTAINER; "docker" is the old
+// docker.pkg.github.com registry, since moved to ghcr.io), while ecosystem
+// is free text. Octokit's example says ecosystem "docker" with package_type
+// "npm" for a package named hello-world-npm: trusting the ecosystem made
+// an npm package look like an untagged container. Only when package_type is
+// absent does the ecosystem decide.
+func containerPackage(p *ghcrPackage) (kind string, ok bool) {
+	kind = p.PackageType
+	if kind == "" {
+		kind = p.Ecosystem
 	}
-	return false
+	switch strings.ToLower(kind) {
+	case "container", "docker":
+		return kind, true
+	}
+	return kind, false
 }

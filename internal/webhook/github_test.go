@@ -149,10 +149,11 @@ func TestParseGitHub(t *testing.T) {
 			Repo: "runatlantis/atlantis-tests", Event: "issue_comment", Action: "created",
 			Comment: &IssueComment{IssueNumber: 1, IsPR: true, CommentID: 396926483,
 				Body: "###comment body###", User: "runatlantis", UserType: "User", Action: "created"}}},
+		// Octokit's examples: package_type "npm" (with ecosystem "docker").
 		{"package", "github/package/published.docker.payload.json", GitHubEvent{
-			Repo: "Codertocat/hello-world-npm", Event: "package", Action: "published", Ignored: "ghcr: untagged container version"}},
+			Repo: "Codertocat/hello-world-npm", Event: "package", Action: "published", Ignored: `ghcr: "npm" packages are not container images`}},
 		{"registry_package", "github/registry_package/published.docker.payload.json", GitHubEvent{
-			Repo: "Codertocat/hello-world-npm", Event: "registry_package", Action: "published", Ignored: "ghcr: untagged container version"}},
+			Repo: "Codertocat/hello-world-npm", Event: "registry_package", Action: "published", Ignored: `ghcr: "npm" packages are not container images`}},
 		// Octokit's package_version says 0001-01-01 for both times: no time.
 		{"package", "github/package/MODIFIED.published.docker.tagged.json", GitHubEvent{
 			Repo: "Codertocat/hello-world-npm", Event: "package", Action: "published",
@@ -224,7 +225,13 @@ func TestParseGitHubPackages(t *testing.T) {
 		push       *Push
 		ignored    string
 	}{
-		{"npm", `{"action":"published","registry_package":{"package_type":"npm","ecosystem":"npm","name":"x"}}`, nil, `"npm" packages are not container images`},
+		{"npm", `{"action":"published","registry_package":{"package_type":"npm","ecosystem":"npm","name":"x"}}`, nil, `ghcr: "npm" packages are not container images`},
+		{"maven, tagged", `{"action":"published","registry_package":{"package_type":"maven","ecosystem":"docker","name":"x","owner":{"login":"acme"},
+			"package_version":{"container_metadata":{"tag":{"name":"v1"}}}}}`, nil, `ghcr: "maven" packages are not container images`},
+		{"rubygems, no package_version", `{"action":"published","registry_package":{"package_type":"rubygems"}}`, nil, `ghcr: "rubygems" packages are not container images`},
+		{"ecosystem when package_type is absent", `{"action":"published","registry_package":{"ecosystem":"nuget","name":"x"}}`, nil, `ghcr: "nuget" packages are not container images`},
+		{"old docker type, untagged", `{"action":"published","registry_package":{"package_type":"docker","name":"x","owner":{"login":"acme"},
+			"package_version":{"container_metadata":{"tag":{"name":""}}}}}`, nil, "ghcr: untagged container version"},
 		{"updated", `{"action":"updated","registry_package":{"package_type":"CONTAINER"}}`, nil, `registry_package "updated" is not used`},
 		// GitHub authenticated it: acknowledged, not refused.
 		{"bad tag", `{"action":"published","registry_package":{"package_type":"CONTAINER","name":"Web","owner":{"login":"acme"},"package_version":{"container_metadata":{"tag":{"name":"bad tag"}}}}}`,
