@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,7 +17,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stagehand-dev/stagehand/internal/queue"
@@ -222,6 +227,76 @@ func TestQueueUnavailableIs503(t *testing.T) {
 	code, _ := post(t, ts.URL+"/webhooks/registry/generic", generic, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign(genericSecret, generic)})
 	if code != http.StatusServiceUnavailable {
 		t.Fatalf("got %d, want 503", code)
+	}
+}
+
+// TestGoogleKeysUnavailableIs503: when Google's signing keys cannot be
+// fetched, a Pub/Sub push is answered 503 with Retry-After, at once, and
+// the answer says nothing about our network; it is not a 401 (Pub/Sub
+// would retry that too, but the operator would look for a wrong token).
+func TestGoogleKeysUnavailableIs503(t *testing.T) {
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "backend error from 10.1.2.3", http.StatusBadGateway)
+	}))
+	t.Cleanup(down.Close)
+	const audience = "https://stagehand.example.com/webhooks/registry/gar"
+	const account = "push@acme.iam.gserviceaccount.com"
+	reg := prometheus.NewRegistry()
+	s, err := New(Options{
+		GitHubSecret: ghSecret,
+		Registries: webhook.Config{GAR: webhook.GoogleOIDC{Audience: audience, ServiceAccount: account,
+			Keys: webhook.NewJWKS(down.URL, down.Client())}},
+		Queue:    &fakeQueue{seen: map[string]bool{}},
+		Ready:    func(context.Context) error { return nil },
+		Registry: reg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := jwt.Signed(signer).Claims(map[string]any{
+		"iss": "https://accounts.google.com", "aud": audience, "email": account, "email_verified": true,
+		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
+	}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readFile(t, "registry/google-artifact-registry/SYNTHETIC.pubsub-push-envelope.ar-insert-full-digest.json")
+	for i := range 3 {
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/webhooks/registry/gar", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("request %d: %d, Retry-After %q, want 503 with Retry-After", i, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		for _, detail := range []string{"127.0.0.1", down.URL, "502", "10.1.2.3", "fetch", "status"} {
+			if strings.Contains(string(answer), detail) {
+				t.Errorf("request %d: answer %q reveals %q", i, answer, detail)
+			}
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("request %d took %v", i, d)
+		}
+	}
+	if got := counter(t, reg, "stagehand_deliveries_total", map[string]string{"source": "gar", "outcome": "unavailable"}); got != 3 {
+		t.Errorf("counted %v unavailable, want 3", got)
 	}
 }
 

@@ -11,6 +11,7 @@
 //
 //  1. the vendor exists and is configured        else ErrUnknownVendor (404)
 //  2. the sender's credentials                    else ErrUnauthorized  (401)
+//     (gar: unless Google's keys cannot be had,      ErrUnavailable    (503))
 //  3. the body is the sender's format: JSON of    else ErrMalformed     (400)
 //     the vendor's envelope
 //
@@ -31,6 +32,6 @@
 // body that is not the sender's format gets a 400 that mentions a
 // Content-Type the sender does not use.
 //
-// Any other error (only possible for "gar", when Google's keys cannot be
-// fetched) is a server-side failure the sender should retry (5xx).
+// ErrUnavailable (only for "gar", when Google's signing keys cannot be had)
+// is a failure on our side that the sender should retry (503).
 package webhook

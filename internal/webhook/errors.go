@@ -17,9 +17,11 @@ var (
 	ErrMalformed = errors.New("malformed payload")
 	// ErrUnknownVendor: no such route, or the vendor is not configured (404).
 	ErrUnknownVendor = errors.New("unknown vendor")
-	// ErrKeyNotFound is what a KeySource returns for a key id it does not
-	// hold; the verifier reports it as ErrUnauthorized.
-	ErrKeyNotFound = errors.New("signing key not found")
+	// ErrUnavailable: what authenticating the sender needs cannot be had
+	// right now (Google's signing keys: the fetch failed or timed out, and
+	// no cached key fits). Ours to fix, the sender's to retry (503); the
+	// error's text is for the log, not for the sender.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 func unauthorized(vendor, format string, args ...any) error {

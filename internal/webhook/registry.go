@@ -49,7 +49,7 @@ func Vendors() []string {
 // ("" when absent); body is the raw request body, size-limited by the caller.
 //
 // On error the Result is empty; the error wraps ErrUnknownVendor,
-// ErrUnauthorized or ErrMalformed (see the package comment). On success,
+// ErrUnauthorized, ErrUnavailable or ErrMalformed (see the package comment). On success,
 // every Push has a valid Image and Tag and a Digest that is "" or valid,
 // and a Result without Pushes has a non-empty Ignored of bounded length.
 func ParseRegistry(ctx context.Context, cfg Config, vendorName string, h http.Header, token string, body []byte) (Result, error) {
