@@ -4,17 +4,23 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stagehand-dev/stagehand/internal/queue"
@@ -25,6 +31,7 @@ const (
 	ghSecret      = "It's a Secret to Everybody"
 	genericSecret = "generic-secret"
 	hubToken      = "hub-token-0123456789"
+	distAuth      = "Bearer dist-0123456789"
 )
 
 // fakeQueue records accepted deliveries; err makes it refuse.
@@ -54,7 +61,7 @@ func newTestServer(t *testing.T, q *fakeQueue, ready error) (*httptest.Server, *
 	reg := prometheus.NewRegistry()
 	s, err := New(Options{
 		GitHubSecret: ghSecret,
-		Registries:   webhook.Config{DockerHubToken: hubToken, GenericSecret: genericSecret},
+		Registries:   webhook.Config{DockerHubToken: hubToken, GenericSecret: genericSecret, DistributionAuth: distAuth},
 		Queue:        q,
 		Ready:        func(context.Context) error { return ready },
 		Registry:     reg,
@@ -116,6 +123,11 @@ func TestGitHubDeliveries(t *testing.T) {
 	}
 	tampered := append([]byte(nil), merged...)
 	tampered[len(tampered)/2] ^= 1
+	form := []byte("payload=" + url.QueryEscape(string(merged)))
+	formHeaders := ghHeaders("pull_request", "d-6", form)
+	formHeaders["Content-Type"] = "application/x-www-form-urlencoded"
+	textPlain := ghHeaders("pull_request", "d-1", merged)
+	textPlain["Content-Type"] = "text/plain"
 
 	tests := []struct {
 		name    string
@@ -128,7 +140,10 @@ func TestGitHubDeliveries(t *testing.T) {
 		{"same delivery again", merged, ghHeaders("pull_request", "d-1", merged), 202, "duplicate"},
 		{"tampered body", tampered, ghHeaders("pull_request", "d-2", merged), 401, "X-Hub-Signature-256"},
 		{"no signature", merged, map[string]string{"Content-Type": "application/json", "X-GitHub-Event": "pull_request"}, 401, "missing"},
-		{"form encoded", merged, map[string]string{"Content-Type": "application/x-www-form-urlencoded", "X-GitHub-Event": "pull_request", "X-Hub-Signature-256": sign(ghSecret, merged)}, 415, ""},
+		// The Content-Type refuses nothing: a JSON body is read (here, as a
+		// duplicate of d-1), and a form-encoded one is not JSON.
+		{"JSON sent as text/plain", merged, textPlain, 202, "duplicate"},
+		{"form encoded", form, formHeaders, 400, "Content-Type \"application/x-www-form-urlencoded\" is not application/json"},
 		{"not JSON", []byte("{oops"), ghHeaders("pull_request", "d-3", []byte("{oops")), 400, ""},
 		{"ping", []byte(`{"zen":"hi","hook_id":1}`), ghHeaders("ping", "d-4", []byte(`{"zen":"hi","hook_id":1}`)), 202, "ignored"},
 		{"unknown event", []byte(`{}`), ghHeaders("star", "d-5", []byte(`{}`)), 202, "ignored"},
@@ -149,11 +164,16 @@ func TestGitHubDeliveries(t *testing.T) {
 
 func TestRegistryDeliveries(t *testing.T) {
 	q := &fakeQueue{seen: map[string]bool{}}
-	ts, _ := newTestServer(t, q, nil)
+	ts, reg := newTestServer(t, q, nil)
 	hub := readFile(t, "registry/dockerhub/push.docs.json")
 	generic := []byte(`{"image":"ghcr.io/acme/web","tag":"1.2.3"}`)
 	placeholder := []byte(`{"image":"ghcr.io/acme/web","tag":"1.2.3","digest":"sha256:xxxx"}`)
 	big := bytes.Repeat([]byte(" "), maxRegistryBody+1)
+	dist := readFile(t, "registry/distribution/MODIFIED.envelope.push.docs.tagged.json")
+	distHeaders := func(ct string) map[string]string {
+		return map[string]string{"Content-Type": ct, "Authorization": distAuth}
+	}
+	pull := readFile(t, "registry/distribution/envelope.pull.docs.json")
 
 	tests := []struct {
 		name    string
@@ -161,27 +181,42 @@ func TestRegistryDeliveries(t *testing.T) {
 		body    []byte
 		headers map[string]string
 		code    int
+		says    string
 	}{
-		{"docker hub with its token", "/webhooks/registry/dockerhub/" + hubToken, hub, map[string]string{"Content-Type": "application/json"}, 202},
-		{"docker hub, wrong token", "/webhooks/registry/dockerhub/nope", hub, map[string]string{"Content-Type": "application/json"}, 401},
-		{"docker hub, no token", "/webhooks/registry/dockerhub", hub, map[string]string{"Content-Type": "application/json"}, 401},
-		{"generic, signed", "/webhooks/registry/generic", generic, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign(genericSecret, generic)}, 202},
-		{"generic, placeholder digest", "/webhooks/registry/generic", placeholder, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign(genericSecret, placeholder)}, 400},
-		{"generic, forged", "/webhooks/registry/generic", generic, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign("guess", generic)}, 401},
-		{"too large", "/webhooks/registry/generic", big, map[string]string{"Content-Type": "application/json"}, 413},
-		{"unknown vendor", "/webhooks/registry/nosuch", generic, nil, 404},
-		{"vendor not configured", "/webhooks/registry/harbor", generic, nil, 404},
+		{"docker hub with its token", "/webhooks/registry/dockerhub/" + hubToken, hub, map[string]string{"Content-Type": "application/json"}, 202, "accepted"},
+		{"docker hub, wrong token", "/webhooks/registry/dockerhub/nope", hub, map[string]string{"Content-Type": "application/json"}, 401, "does not match"},
+		{"docker hub, no token", "/webhooks/registry/dockerhub", hub, map[string]string{"Content-Type": "application/json"}, 401, "missing token"},
+		{"generic, signed", "/webhooks/registry/generic", generic, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign(genericSecret, generic)}, 202, "accepted"},
+		// Authenticated but unusable: acknowledged, so the sender does not retry it for ever.
+		{"generic, placeholder digest", "/webhooks/registry/generic", placeholder, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign(genericSecret, placeholder)}, 202, `ignored: generic: digest "sha256:xxxx"`},
+		{"generic, forged", "/webhooks/registry/generic", generic, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign("guess", generic)}, 401, "X-Stagehand-Signature-256"},
+		{"generic, not JSON", "/webhooks/registry/generic", []byte("{oops"), map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign(genericSecret, []byte("{oops"))}, 400, "generic: body is not"},
+		// What Distribution 2.x and 3.x really send.
+		{"distribution, events v1", "/webhooks/registry/distribution", dist, distHeaders("application/vnd.docker.distribution.events.v1+json"), 202, "accepted"},
+		{"distribution, a pull", "/webhooks/registry/distribution", pull, distHeaders("application/vnd.docker.distribution.events.v1+json"), 202, `ignored: distribution: "pull" events are not pushes`},
+		{"distribution, wrong Authorization", "/webhooks/registry/distribution", dist, map[string]string{"Authorization": "Bearer guess"}, 401, "does not match"},
+		{"too large", "/webhooks/registry/generic", big, map[string]string{"Content-Type": "application/json"}, 413, "too large"},
+		{"unknown vendor", "/webhooks/registry/nosuch", generic, nil, 404, "no registry route"},
+		{"vendor not configured", "/webhooks/registry/harbor", generic, nil, 404, "route is off"},
 	}
 	for _, tt := range tests {
-		if code, body := post(t, ts.URL+tt.path, tt.body, tt.headers); code != tt.code {
-			t.Errorf("%s: %d %q, want %d", tt.name, code, body, tt.code)
+		if code, body := post(t, ts.URL+tt.path, tt.body, tt.headers); code != tt.code || !strings.Contains(body, tt.says) {
+			t.Errorf("%s: %d %q, want %d ~%q", tt.name, code, body, tt.code, tt.says)
 		}
 	}
-	if len(q.got) != 2 {
-		t.Fatalf("queued %d deliveries, want 2: %+v", len(q.got), q.got)
+	if len(q.got) != 3 {
+		t.Fatalf("queued %d deliveries, want 3: %+v", len(q.got), q.got)
 	}
 	if p := q.got[1].Pushes[0]; p.Image != "ghcr.io/acme/web" || p.Tag != "1.2.3" || p.Vendor != "generic" {
 		t.Errorf("generic push queued as %+v", p)
+	}
+	if p := q.got[2].Pushes[0]; p.Image != "registrycluster.local/library/test" || p.Tag != "1.0" || p.Vendor != "distribution" {
+		t.Errorf("distribution push queued as %+v", p)
+	}
+	for source, want := range map[string]float64{"generic": 1, "distribution": 1} {
+		if got := counter(t, reg, "stagehand_deliveries_total", map[string]string{"source": source, "outcome": "ignored"}); got != want {
+			t.Errorf("%s deliveries counted as ignored: %v, want %v", source, got, want)
+		}
 	}
 }
 
@@ -192,6 +227,76 @@ func TestQueueUnavailableIs503(t *testing.T) {
 	code, _ := post(t, ts.URL+"/webhooks/registry/generic", generic, map[string]string{"Content-Type": "application/json", "X-Stagehand-Signature-256": sign(genericSecret, generic)})
 	if code != http.StatusServiceUnavailable {
 		t.Fatalf("got %d, want 503", code)
+	}
+}
+
+// TestGoogleKeysUnavailableIs503: when Google's signing keys cannot be
+// fetched, a Pub/Sub push is answered 503 with Retry-After, at once, and
+// the answer says nothing about our network; it is not a 401 (Pub/Sub
+// would retry that too, but the operator would look for a wrong token).
+func TestGoogleKeysUnavailableIs503(t *testing.T) {
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "backend error from 10.1.2.3", http.StatusBadGateway)
+	}))
+	t.Cleanup(down.Close)
+	const audience = "https://stagehand.example.com/webhooks/registry/gar"
+	const account = "push@acme.iam.gserviceaccount.com"
+	reg := prometheus.NewRegistry()
+	s, err := New(Options{
+		GitHubSecret: ghSecret,
+		Registries: webhook.Config{GAR: webhook.GoogleOIDC{Audience: audience, ServiceAccount: account,
+			Keys: webhook.NewJWKS(down.URL, down.Client())}},
+		Queue:    &fakeQueue{seen: map[string]bool{}},
+		Ready:    func(context.Context) error { return nil },
+		Registry: reg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := jwt.Signed(signer).Claims(map[string]any{
+		"iss": "https://accounts.google.com", "aud": audience, "email": account, "email_verified": true,
+		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
+	}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readFile(t, "registry/google-artifact-registry/SYNTHETIC.pubsub-push-envelope.ar-insert-full-digest.json")
+	for i := range 3 {
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/webhooks/registry/gar", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("request %d: %d, Retry-After %q, want 503 with Retry-After", i, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		for _, detail := range []string{"127.0.0.1", down.URL, "502", "10.1.2.3", "fetch", "status"} {
+			if strings.Contains(string(answer), detail) {
+				t.Errorf("request %d: answer %q reveals %q", i, answer, detail)
+			}
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("request %d took %v", i, d)
+		}
+	}
+	if got := counter(t, reg, "stagehand_deliveries_total", map[string]string{"source": "gar", "outcome": "unavailable"}); got != 3 {
+		t.Errorf("counted %v unavailable, want 3", got)
 	}
 }
 

@@ -150,22 +150,28 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, source string, lim
 	return body, true
 }
 
-// refuse answers a delivery that failed authentication or parsing. The
-// error names what was wrong, never a secret.
+// refuse answers a delivery that failed authentication or is not the
+// sender's format at all; an authenticated sender's event that stagehand
+// cannot use is not refused but ignored (202), or the sender would retry it
+// for ever. The error names what was wrong, never a secret; when we are
+// the ones failing (ErrUnavailable) it is only logged, and the sender
+// learns no more than to retry.
 func (s *Server) refuse(w http.ResponseWriter, source string, err error, attrs ...any) {
-	code, outcome := http.StatusBadRequest, "malformed"
+	code, outcome, answer := http.StatusBadRequest, "malformed", err.Error()
 	switch {
 	case errors.Is(err, webhook.ErrUnauthorized):
 		code, outcome = http.StatusUnauthorized, "unauthorized"
-	case errors.Is(err, webhook.ErrMediaType):
-		code, outcome = http.StatusUnsupportedMediaType, "unsupported_media_type"
 	case errors.Is(err, webhook.ErrUnknownVendor):
 		code, outcome = http.StatusNotFound, "unknown_vendor"
 		source = "unknown"
+	case errors.Is(err, webhook.ErrUnavailable):
+		code, outcome = http.StatusServiceUnavailable, "unavailable"
+		answer = "cannot authenticate the sender right now; retry later"
+		w.Header().Set("Retry-After", "30")
 	}
 	s.log.Warn("delivery refused", append([]any{"source", source, "status", code, "err", err}, attrs...)...)
 	s.metrics.delivery(source, outcome)
-	text(w, code, err.Error())
+	text(w, code, answer)
 }
 
 func toPush(p webhook.Push, delivery string, at time.Time) queue.Push {

@@ -40,12 +40,10 @@ func parseACR(_ Config, body []byte) (Result, error) {
 	case e.Target.Tag == "":
 		return ignored("acr: manifest pushed without a tag")
 	case e.Request.Host == "":
-		return Result{}, malformed("acr", "request.host is missing")
+		return ignored("acr: request.host is missing")
 	}
-	push, err := newPush("acr", fields{image: "request.host+target.repository", tag: "target.tag", digest: "target.digest"},
-		e.Request.Host+"/"+e.Target.Repository, e.Target.Tag, e.Target.Digest, dropBadDigest)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Pushes: []Push{push}}, nil
+	b := batch{vendor: "acr"}
+	b.push(fields{image: "request.host+target.repository", tag: "target.tag", digest: "target.digest"},
+		e.Request.Host+"/"+e.Target.Repository, e.Target.Tag, e.Target.Digest, dropBadDigest, e.Timestamp.Time)
+	return b.result(), nil
 }

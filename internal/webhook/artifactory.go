@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 const jfrogAuthHeader = "X-JFrog-Event-Auth"
@@ -73,13 +74,13 @@ func parseArtifactory(cfg Config, body []byte) (Result, error) {
 		return ignored("artifactory: push has no tag")
 	}
 	if d.RepoKey == "" || d.ImageName == "" {
-		return Result{}, malformed("artifactory", "data.repo_key or data.image_name is missing")
+		return ignored("artifactory: data.repo_key or data.image_name is missing")
 	}
 	host := cfg.ArtifactoryHost
 	if host == "" {
 		u, err := url.Parse(e.JPDOrigin)
 		if e.JPDOrigin == "" || err != nil || u.Host == "" {
-			return Result{}, malformed("artifactory", "jpd_origin %s gives no registry host (set ArtifactoryHost)", quote(e.JPDOrigin))
+			return ignored("artifactory: jpd_origin %s gives no registry host (set ArtifactoryHost)", quote(e.JPDOrigin))
 		}
 		host = u.Host
 	}
@@ -87,10 +88,8 @@ func parseArtifactory(cfg Config, body []byte) (Result, error) {
 	if digest != "" && !strings.HasPrefix(digest, "sha256:") {
 		digest = "sha256:" + digest
 	}
-	push, err := newPush("artifactory", fields{image: "host + data.repo_key + data.image_name", tag: "data.tag", digest: "data.sha256"},
-		host+"/"+d.RepoKey+"/"+d.ImageName, d.Tag, digest, rejectBadDigest)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Pushes: []Push{push}}, nil
+	b := batch{vendor: "artifactory"}
+	b.push(fields{image: "host + data.repo_key + data.image_name", tag: "data.tag", digest: "data.sha256"},
+		host+"/"+d.RepoKey+"/"+d.ImageName, d.Tag, digest, skipBadDigest, time.Time{}) // JFrog events carry no time
+	return b.result(), nil
 }

@@ -50,15 +50,18 @@ func headerSecret(vendor string, h http.Header, header, want string) error {
 	return nil
 }
 
-// checkMediaType accepts a Content-Type whose media type is one of allowed,
-// with any parameters (charset).
-func checkMediaType(vendor string, h http.Header, allowed ...string) error {
+// contentTypeHint says, for the message of a body that is not the sender's
+// format, that the Content-Type is not one the sender uses either (a form
+// encoding configured by mistake, a proxy that rewrites bodies); "" when it
+// is one of sent, with any parameters (charset). The Content-Type alone
+// never refuses a delivery: the body says what it is.
+func contentTypeHint(h http.Header, sent ...string) string {
 	ct := h.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err == nil {
 		mt = strings.ToLower(mt)
-		for _, a := range allowed {
+		for _, a := range sent {
 			if mt == a {
-				return nil
+				return ""
 			}
 		}
 	}
@@ -66,5 +69,13 @@ func checkMediaType(vendor string, h http.Header, allowed ...string) error {
 	if ct != "" {
 		got = quote(ct)
 	}
-	return fmt.Errorf("%s: Content-Type %s is not %s: %w", vendor, got, strings.Join(allowed, " or "), ErrMediaType)
+	return fmt.Sprintf("Content-Type %s is not %s", got, strings.Join(sent, " or "))
+}
+
+// withHint adds contentTypeHint to a malformed-body error.
+func withHint(err error, h http.Header, sent ...string) error {
+	if hint := contentTypeHint(h, sent...); hint != "" {
+		return fmt.Errorf("%w (%s)", err, hint)
+	}
+	return err
 }

@@ -64,7 +64,8 @@ type GoogleOIDC struct {
 	// ServiceAccount is the subscription's service account: the token's
 	// email claim must equal it, with email_verified true.
 	ServiceAccount string
-	// Keys gives Google's signing keys: NewJWKS(GoogleJWKSURL, client).
+	// Keys checks signatures with Google's signing keys:
+	// NewJWKS(GoogleJWKSURL, client).
 	Keys KeySource
 	// Issuers accepted in iss; nil means accounts.google.com and
 	// https://accounts.google.com.

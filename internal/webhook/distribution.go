@@ -5,19 +5,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 )
 
-// CNCF Distribution (registry:2), and GitLab's registry notifications, send
-// static headers from the registry's config and no signature, so the check
-// is the exact Authorization value. The envelope may batch many events,
-// most of them layer blobs.
+// CNCF Distribution (registry:2 and 3), and GitLab's registry notifications,
+// send static headers from the registry's config and no signature, so the
+// check is the exact Authorization value. The envelope may batch many
+// events, most of them layer blobs.
 var distribution = vendor{
 	off: offWhenEmpty("DistributionAuth", func(c Config) string { return c.DistributionAuth }),
 	authenticate: func(_ context.Context, cfg Config, h http.Header, _ string, _ []byte) error {
 		return headerSecret("distribution", h, "Authorization", cfg.DistributionAuth)
 	},
-	mediaTypes: []string{"application/vnd.docker.distribution.events.v2+json", mediaJSON},
+	// notifications.EventsMediaType in distribution's source; there is no v2.
+	mediaTypes: []string{"application/vnd.docker.distribution.events.v1+json", mediaJSON},
 	parse:      parseDistribution,
 }
 
@@ -26,8 +26,9 @@ type distributionEnvelope struct {
 }
 
 type distributionEvent struct {
-	Action string `json:"action"`
-	Target struct {
+	Action    string `json:"action"`
+	Timestamp stamp  `json:"timestamp"`
+	Target    struct {
 		MediaType  string `json:"mediaType"`
 		Digest     string `json:"digest"`
 		Repository string `json:"repository"`
@@ -38,6 +39,9 @@ type distributionEvent struct {
 	} `json:"request"`
 }
 
+// parseDistribution keeps every tagged manifest push of the batch and
+// ignores the rest with the reasons: a registry whose delivery is refused
+// retries it for ever, and its queue waits behind it.
 func parseDistribution(_ Config, body []byte) (Result, error) {
 	var env distributionEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
@@ -46,58 +50,31 @@ func parseDistribution(_ Config, body []byte) (Result, error) {
 	if env.Events == nil {
 		return Result{}, malformed("distribution", "events is missing")
 	}
-	var res Result
-	var why reasons
+	b := batch{vendor: "distribution"}
+	if len(*env.Events) == 0 {
+		b.ignore("no events")
+	}
 	for i, e := range *env.Events {
 		switch {
 		case e.Action != "push":
-			why.add(fmt.Sprintf("%s events are not pushes", quote(e.Action)))
+			b.ignore("%s events are not pushes", quote(e.Action))
 			continue
 		case !manifestMediaTypes[e.Target.MediaType]:
-			why.add("layer/config blobs are not images")
+			b.ignore("layer/config blobs are not images")
 			continue
 		case e.Target.Tag == "":
-			why.add("manifest pushed without a tag")
+			b.ignore("manifest pushed without a tag")
 			continue
 		case e.Request.Host == "":
-			return Result{}, malformed("distribution", "events[%d].request.host is missing", i)
+			b.ignore("events[%d].request.host is missing", i)
+			continue
 		}
 		f := fields{
 			image:  fmt.Sprintf("events[%d].request.host+target.repository", i),
 			tag:    fmt.Sprintf("events[%d].target.tag", i),
 			digest: fmt.Sprintf("events[%d].target.digest", i),
 		}
-		push, err := newPush("distribution", f, e.Request.Host+"/"+e.Target.Repository, e.Target.Tag, e.Target.Digest, rejectBadDigest)
-		if err != nil {
-			return Result{}, err
-		}
-		res.Pushes = append(res.Pushes, push)
+		b.push(f, e.Request.Host+"/"+e.Target.Repository, e.Target.Tag, e.Target.Digest, skipBadDigest, e.Timestamp.Time)
 	}
-	if len(res.Pushes) == 0 {
-		if len(why) == 0 {
-			why.add("no events")
-		}
-		res.Ignored = "distribution: " + why.String()
-	}
-	return res, nil
+	return b.result(), nil
 }
-
-// reasons collects distinct reasons for ignoring parts of a batch, in order,
-// a few at most: the text ends up in a log line or a response body.
-type reasons []string
-
-const maxReasons = 4
-
-func (r *reasons) add(s string) {
-	if len(*r) == maxReasons {
-		return
-	}
-	for _, x := range *r {
-		if x == s {
-			return
-		}
-	}
-	*r = append(*r, s)
-}
-
-func (r reasons) String() string { return strings.Join(r, "; ") }

@@ -16,20 +16,27 @@ var dockerHub = vendor{
 
 type dockerHubPayload struct {
 	PushData *struct {
-		Tag string `json:"tag"`
+		Tag      string `json:"tag"`
+		PushedAt stamp  `json:"pushed_at"` // unix seconds
 	} `json:"push_data"`
 	Repository *struct {
 		RepoName string `json:"repo_name"`
 	} `json:"repository"`
 }
 
+// parseDockerHub: a body without repository is not Docker Hub's (every
+// webhook it sends is a push to a repository); anything else that cannot
+// be used is ignored.
 func parseDockerHub(_ Config, body []byte) (Result, error) {
 	var p dockerHubPayload
 	if err := json.Unmarshal(body, &p); err != nil {
 		return Result{}, malformed("dockerhub", "body is not a Docker Hub webhook: %v", err)
 	}
-	if p.Repository == nil || p.Repository.RepoName == "" {
-		return Result{}, malformed("dockerhub", "repository.repo_name is missing")
+	if p.Repository == nil {
+		return Result{}, malformed("dockerhub", "repository is missing")
+	}
+	if p.Repository.RepoName == "" {
+		return ignored("dockerhub: repository.repo_name is missing")
 	}
 	if p.PushData == nil || p.PushData.Tag == "" {
 		return ignored("dockerhub: push has no tag")
@@ -38,10 +45,7 @@ func parseDockerHub(_ Config, body []byte) (Result, error) {
 	if !strings.Contains(repo, "/") {
 		repo = "library/" + repo // official images: "nginx" is library/nginx
 	}
-	push, err := newPush("dockerhub", fields{image: "repository.repo_name", tag: "push_data.tag"},
-		"docker.io/"+repo, p.PushData.Tag, "", dropBadDigest)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Pushes: []Push{push}}, nil
+	b := batch{vendor: "dockerhub"}
+	b.push(fields{image: "repository.repo_name", tag: "push_data.tag"}, "docker.io/"+repo, p.PushData.Tag, "", dropBadDigest, p.PushData.PushedAt.Time)
+	return b.result(), nil
 }

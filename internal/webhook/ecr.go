@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -29,6 +30,7 @@ type ecrEvent struct {
 	DetailType string `json:"detail-type"`
 	Account    string `json:"account"`
 	Region     string `json:"region"`
+	Time       stamp  `json:"time"`
 	Detail     struct {
 		Result         string `json:"result"`
 		RepositoryName string `json:"repository-name"`
@@ -55,30 +57,28 @@ func parseECR(_ Config, body []byte) (Result, error) {
 	case d.ImageTag == "":
 		return ignored("ecr: push has no tag")
 	}
-	host, err := ecrHost(e.Account, e.Region)
-	if err != nil {
-		return Result{}, err
+	host, why := ecrHost(e.Account, e.Region)
+	if why != "" {
+		return ignored("ecr: %s", why)
 	}
-	push, err := newPush("ecr", fields{image: "account/region/detail.repository-name", tag: "detail.image-tag", digest: "detail.image-digest"},
-		host+"/"+d.RepositoryName, d.ImageTag, d.ImageDigest, dropBadDigest)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Pushes: []Push{push}}, nil
+	b := batch{vendor: "ecr"}
+	b.push(fields{image: "account/region/detail.repository-name", tag: "detail.image-tag", digest: "detail.image-digest"},
+		host+"/"+d.RepositoryName, d.ImageTag, d.ImageDigest, dropBadDigest, e.Time.Time)
+	return b.result(), nil
 }
 
 // ecrHost is the private registry's host, <account>.dkr.ecr.<region>.amazonaws.com
-// (.amazonaws.com.cn in the China regions).
-func ecrHost(account, region string) (string, error) {
+// (.amazonaws.com.cn in the China regions), or why there is none.
+func ecrHost(account, region string) (host, why string) {
 	if len(account) != 12 || strings.Trim(account, "0123456789") != "" {
-		return "", malformed("ecr", "account %s is not a 12-digit AWS account id", quote(account))
+		return "", fmt.Sprintf("account %s is not a 12-digit AWS account id", quote(account))
 	}
 	if region == "" || strings.Trim(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
-		return "", malformed("ecr", "region %s is not an AWS region", quote(region))
+		return "", fmt.Sprintf("region %s is not an AWS region", quote(region))
 	}
 	suffix := ".amazonaws.com"
 	if strings.HasPrefix(region, "cn-") {
 		suffix = ".amazonaws.com.cn"
 	}
-	return account + ".dkr.ecr." + region + suffix, nil
+	return account + ".dkr.ecr." + region + suffix, ""
 }

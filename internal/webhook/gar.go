@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Google Artifact Registry (and GCR) publish to the Pub/Sub topic "gcr"; a
@@ -32,7 +33,10 @@ var gar = vendor{
 
 type pubsubPush struct {
 	Message *struct {
-		Data string `json:"data"`
+		Data        string `json:"data"`
+		PublishTime stamp  `json:"publishTime"`
+		// publish_time is the same, spelled for older clients.
+		PublishTimeSnake stamp `json:"publish_time"`
 	} `json:"message"`
 	Subscription string `json:"subscription"`
 }
@@ -45,14 +49,21 @@ type garMessage struct {
 
 // parseGAR reads a Pub/Sub push envelope whose message.data is the base64 of
 // {"action":"INSERT","digest":"HOST/…/IMAGE@sha256:…","tag":"HOST/…/IMAGE:TAG"}.
-// An unwrapped push (body = the message itself) is accepted too.
+// The message has no time of its own: message.publishTime, when Artifact
+// Registry published it, is the push time. An unwrapped push (body = the
+// message itself) is accepted too.
 func parseGAR(_ Config, body []byte) (Result, error) {
 	var env pubsubPush
 	if err := json.Unmarshal(body, &env); err != nil {
 		return Result{}, malformed("gar", "body is not a Pub/Sub push: %v", err)
 	}
 	data := body
+	var at time.Time // an unwrapped message carries no time
 	if env.Message != nil {
+		at = env.Message.PublishTime.Time
+		if at.IsZero() {
+			at = env.Message.PublishTimeSnake.Time
+		}
 		var err error
 		data, err = base64.StdEncoding.DecodeString(env.Message.Data)
 		if err != nil {
@@ -73,21 +84,20 @@ func parseGAR(_ Config, body []byte) (Result, error) {
 	}
 	image, tag, ok := splitTagRef(m.Tag)
 	if !ok {
-		return Result{}, malformed("gar", "tag %s is not IMAGE:TAG", quote(m.Tag))
+		return ignored("gar: tag %s is not IMAGE:TAG", quote(m.Tag))
 	}
 	digest := ""
 	if m.Digest != "" {
 		dImage, d, ok := strings.Cut(m.Digest, "@")
 		if !ok || dImage != image {
-			return Result{}, malformed("gar", "digest %s does not name the image of tag %s", quote(m.Digest), quote(m.Tag))
+			// Contradicts itself: which image was pushed is not clear.
+			return ignored("gar: digest %s does not name the image of tag %s", quote(m.Digest), quote(m.Tag))
 		}
 		digest = d
 	}
-	push, err := newPush("gar", fields{image: "tag (image part)", tag: "tag (tag part)", digest: "digest"}, image, tag, digest, dropBadDigest)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Pushes: []Push{push}}, nil
+	b := batch{vendor: "gar"}
+	b.push(fields{image: "tag (image part)", tag: "tag (tag part)", digest: "digest"}, image, tag, digest, dropBadDigest, at)
+	return b.result(), nil
 }
 
 // splitTagRef splits "host:port/path/image:tag" at the last colon after the

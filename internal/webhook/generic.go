@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // GenericSignatureHeader carries "sha256=" + hex HMAC-SHA256 of the body for
@@ -16,8 +17,12 @@ import (
 const GenericSignatureHeader = "X-Stagehand-Signature-256"
 
 // generic is stagehand's own format, for senders without a webhook of their
-// own: {"image":"ghcr.io/acme/web","tag":"1.2.3","digest":"sha256:…"}, the
-// digest optional. Being ours, it is read strictly.
+// own: {"image":"ghcr.io/acme/web","tag":"1.2.3","digest":"sha256:…",
+// "pushed_at":"2026-03-01T12:00:00Z"}, digest and pushed_at optional.
+// Being ours, its shape is read strictly (unknown fields, trailing data, a
+// missing image or tag are 400s); values that cannot be used are ignored
+// with the reason, like every sender's, and the 202 "ignored: …" answer
+// tells the CI job why.
 var generic = vendor{
 	off: offWhenEmpty("GenericSecret", func(c Config) string { return c.GenericSecret }),
 	authenticate: func(_ context.Context, cfg Config, h http.Header, _ string, body []byte) error {
@@ -39,6 +44,8 @@ type genericPush struct {
 	Image  string `json:"image"`
 	Tag    string `json:"tag"`
 	Digest string `json:"digest"`
+	// PushedAt is optional, RFC 3339 ("2026-03-01T12:00:00Z").
+	PushedAt string `json:"pushed_at"`
 }
 
 func parseGeneric(_ Config, body []byte) (Result, error) {
@@ -54,9 +61,16 @@ func parseGeneric(_ Config, body []byte) (Result, error) {
 	if p.Image == "" || p.Tag == "" {
 		return Result{}, malformed("generic", "image and tag are required")
 	}
-	push, err := newPush("generic", fields{image: "image", tag: "tag", digest: "digest"}, p.Image, p.Tag, p.Digest, rejectBadDigest)
-	if err != nil {
-		return Result{}, err
+	var at time.Time
+	if p.PushedAt != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339Nano, p.PushedAt); err != nil {
+			// Ours, so strict: a wrong time would order pushes wrongly.
+			return ignored("generic: pushed_at %s is not an RFC 3339 time", quote(p.PushedAt))
+		}
+		at = at.UTC()
 	}
-	return Result{Pushes: []Push{push}}, nil
+	b := batch{vendor: "generic"}
+	b.push(fields{image: "image", tag: "tag", digest: "digest"}, p.Image, p.Tag, p.Digest, skipBadDigest, at)
+	return b.result(), nil
 }

@@ -43,6 +43,10 @@ func VerifyGitHub(secret string, signature256 string, body []byte) error {
 type GitHubEvent struct {
 	Delivery, Event, Action string
 	InstallationID          int64
+	// Repo is the repository the event comes from, "owner/name" as GitHub
+	// spells it (repository.full_name; GitHub compares it case-blind), or
+	// "" for events without one (installation, ping of an App hook).
+	Repo string
 
 	Push     *Push              // package / registry_package "published" for a tagged container (ghcr)
 	PRClosed *PullRequestClosed // pull_request closed, merged or not
@@ -83,14 +87,13 @@ type IssueComment struct {
 }
 
 // ParseGitHubRequest verifies and parses one delivery from its headers and
-// raw body: Content-Type must be application/json (configure the hook so;
-// the form encoding is refused), X-Hub-Signature-256 must verify, and
-// X-GitHub-Event must be present. Delivery is set from X-GitHub-Delivery.
+// raw body: X-Hub-Signature-256 must verify, X-GitHub-Event must be present,
+// and the body must be JSON, whatever the Content-Type says (a hook set to
+// the form encoding sends payload=…, which is refused as not JSON, with a
+// hint to configure application/json). Delivery is set from
+// X-GitHub-Delivery.
 func ParseGitHubRequest(secret string, h http.Header, body []byte) (GitHubEvent, error) {
 	if err := VerifyGitHub(secret, h.Get(GitHubSignatureHeader), body); err != nil {
-		return GitHubEvent{}, err
-	}
-	if err := checkMediaType("github", h, mediaJSON); err != nil {
 		return GitHubEvent{}, err
 	}
 	event := h.Get(GitHubEventHeader)
@@ -99,7 +102,7 @@ func ParseGitHubRequest(secret string, h http.Header, body []byte) (GitHubEvent,
 	}
 	ev, err := ParseGitHub(event, body)
 	if err != nil {
-		return GitHubEvent{}, err
+		return GitHubEvent{}, withHint(err, h, mediaJSON)
 	}
 	ev.Delivery = h.Get(GitHubDeliveryHeader)
 	return ev, nil
@@ -111,6 +114,9 @@ type envelope struct {
 	Installation *struct {
 		ID int64 `json:"id"`
 	} `json:"installation"`
+	Repository *struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
 }
 
 // ParseGitHub parses a delivery of X-GitHub-Event event. The body must be
@@ -129,6 +135,9 @@ func ParseGitHub(event string, body []byte) (GitHubEvent, error) {
 	ev := GitHubEvent{Event: event, Action: env.Action}
 	if env.Installation != nil {
 		ev.InstallationID = env.Installation.ID
+	}
+	if env.Repository != nil {
+		ev.Repo = env.Repository.FullName
 	}
 	handle, ok := githubHandlers[event]
 	if !ok {

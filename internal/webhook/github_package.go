@@ -20,6 +20,8 @@ type ghcrPackage struct {
 	PackageVersion *struct {
 		Version           string `json:"version"`
 		Name              string `json:"name"`
+		CreatedAt         stamp  `json:"created_at"`
+		UpdatedAt         stamp  `json:"updated_at"`
 		ContainerMetadata *struct {
 			Tag *struct {
 				Name string `json:"name"`
@@ -52,8 +54,8 @@ func onPackage(ev *GitHubEvent, body []byte) error {
 	if p == nil {
 		return malformed("github", "%s without %s", ev.Event, ev.Event)
 	}
-	if !isContainerPackage(p) {
-		ev.Ignored = "ghcr: " + quote(p.PackageType) + " packages are not container images"
+	if kind, ok := containerPackage(p); !ok {
+		ev.Ignored = "ghcr: " + quote(kind) + " packages are not container images"
 		return nil
 	}
 	v := p.PackageVersion
@@ -62,30 +64,47 @@ func onPackage(ev *GitHubEvent, body []byte) error {
 		return nil
 	}
 	if p.Owner == nil || p.Owner.Login == "" || p.Name == "" {
-		return malformed("ghcr", "package.owner.login or package.name is missing")
+		ev.Ignored = "ghcr: package.owner.login or package.name is missing"
+		return nil
 	}
 	digest := v.Version
 	if !validDigest(digest) {
 		digest = v.Name
 	}
 	image := "ghcr.io/" + strings.ToLower(p.Owner.Login) + "/" + strings.ToLower(p.Name)
-	push, err := newPush("ghcr", fields{image: "package.owner.login + package.name", tag: "package_version.container_metadata.tag.name", digest: "package_version.version"},
+	push, why := newPush("ghcr", fields{image: "package.owner.login + package.name", tag: "package_version.container_metadata.tag.name", digest: "package_version.version"},
 		image, v.ContainerMetadata.Tag.Name, digest, dropBadDigest)
-	if err != nil {
-		return err
+	if why != "" {
+		ev.Ignored = "ghcr: " + why
+		return nil
+	}
+	// A version is updated when another tag is pushed for the same digest:
+	// updated_at is that push. Octokit's example has 0001-01-01 in both,
+	// which is the zero time.
+	push.PushedAt = v.UpdatedAt.Time
+	if push.PushedAt.IsZero() {
+		push.PushedAt = v.CreatedAt.Time
 	}
 	ev.Push = &push
 	return nil
 }
 
-// isContainerPackage: GitHub sends package_type "CONTAINER" (older: "docker");
-// its own example says ecosystem "docker" with package_type "npm".
-func isContainerPackage(p *ghcrPackage) bool {
-	for _, s := range []string{p.PackageType, p.Ecosystem} {
-		switch strings.ToLower(s) {
-		case "container", "docker":
-			return true
-		}
+// containerPackage says whether p is a container image, and its kind.
+// package_type decides: it is the field GitHub's webhook schema enumerates
+// (npm, maven, rubygems, docker, nuget, CONTAINER; "docker" is the old
+// docker.pkg.github.com registry, since moved to ghcr.io), while ecosystem
+// is free text. Octokit's example says ecosystem "docker" with package_type
+// "npm" for a package named hello-world-npm: trusting the ecosystem made
+// an npm package look like an untagged container. Only when package_type is
+// absent does the ecosystem decide.
+func containerPackage(p *ghcrPackage) (kind string, ok bool) {
+	kind = p.PackageType
+	if kind == "" {
+		kind = p.Ecosystem
 	}
-	return false
+	switch strings.ToLower(kind) {
+	case "container", "docker":
+		return kind, true
+	}
+	return kind, false
 }

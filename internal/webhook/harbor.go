@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Harbor sends the policy's "Auth Header" verbatim as Authorization, no
 // signature. Two body formats: Default (application/json) and CloudEvents
-// (application/cloudevents+json, Harbor ≥ 2.8).
+// (application/cloudevents+json, Harbor ≥ 2.8); the body tells them apart.
+// Harbor 1.x sends the Default format with its own event types (pushImage,
+// pullImage, deleteImage, uploadChart, scanningCompleted, …) and the same
+// event_data.
 var harbor = vendor{
 	off: offWhenEmpty("HarborAuth", func(c Config) string { return c.HarborAuth }),
 	authenticate: func(_ context.Context, cfg Config, h http.Header, _ string, _ []byte) error {
@@ -28,6 +32,8 @@ const mediaCloudEvents = "application/cloudevents+json"
 type harborEvent struct {
 	SpecVersion string      `json:"specversion"`
 	Type        string      `json:"type"`
+	OccurAt     stamp       `json:"occur_at"` // Default: unix seconds
+	Time        stamp       `json:"time"`     // CloudEvents: RFC 3339
 	EventData   *harborData `json:"event_data"`
 	Data        *harborData `json:"data"`
 }
@@ -55,43 +61,40 @@ func parseHarbor(_ Config, body []byte) (Result, error) {
 		if e.Type != "harbor.artifact.pushed" {
 			return ignored("harbor: %s events are not pushes", quote(e.Type))
 		}
-		return harborPushes(e.Data, "data")
+		return harborPushes(e.Data, "data", e.Time.Time)
 	}
-	if e.Type != "PUSH_ARTIFACT" {
-		return ignored("harbor: %s events are not pushes", quote(e.Type))
+	switch e.Type {
+	case "PUSH_ARTIFACT", // Harbor 2.x
+		"pushImage": // Harbor 1.x
+		return harborPushes(e.EventData, "event_data", e.OccurAt.Time)
 	}
-	return harborPushes(e.EventData, "event_data")
+	return ignored("harbor: %s events are not pushes", quote(e.Type))
 }
 
 // harborPushes maps each tagged resource to a Push. The registry host is
 // only in resource_url ("harbor.example.com/library/nginx:1.0"); the
 // repository is repo_full_name.
-func harborPushes(d *harborData, at string) (Result, error) {
+func harborPushes(d *harborData, at string, pushedAt time.Time) (Result, error) {
 	if d == nil || d.Repository == nil || d.Repository.RepoFullName == "" {
-		return Result{}, malformed("harbor", "%s.repository.repo_full_name is missing", at)
+		return ignored("harbor: %s.repository.repo_full_name is missing", at)
 	}
-	var res Result
+	b := batch{vendor: "harbor"}
 	for i, r := range d.Resources {
 		if r.Tag == "" || looksLikeDigest(r.Tag) {
-			continue // pushed by digest: Harbor puts the digest in "tag"
+			b.ignore("push has no tag (pushed by digest)") // Harbor puts the digest in "tag"
+			continue
 		}
 		host, _, ok := strings.Cut(r.ResourceURL, "/")
 		if !ok || host == "" {
-			return Result{}, malformed("harbor", "%s.resources[%d].resource_url %s has no registry host", at, i, quote(r.ResourceURL))
+			b.ignore("%s.resources[%d].resource_url %s has no registry host", at, i, quote(r.ResourceURL))
+			continue
 		}
 		f := fields{
 			image:  fmt.Sprintf("%s.resources[%d].resource_url host + %s.repository.repo_full_name", at, i, at),
 			tag:    fmt.Sprintf("%s.resources[%d].tag", at, i),
 			digest: fmt.Sprintf("%s.resources[%d].digest", at, i),
 		}
-		push, err := newPush("harbor", f, host+"/"+d.Repository.RepoFullName, r.Tag, r.Digest, rejectBadDigest)
-		if err != nil {
-			return Result{}, err
-		}
-		res.Pushes = append(res.Pushes, push)
+		b.push(f, host+"/"+d.Repository.RepoFullName, r.Tag, r.Digest, skipBadDigest, pushedAt)
 	}
-	if len(res.Pushes) == 0 {
-		res.Ignored = "harbor: push has no tag (pushed by digest)"
-	}
-	return res, nil
+	return b.result(), nil
 }

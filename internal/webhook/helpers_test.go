@@ -37,6 +37,10 @@ const (
 	garAudience = "https://stagehand.example.com/webhooks/registry/gar"
 	garAccount  = "pubsub-push@acme-prod.iam.gserviceaccount.com"
 	testKid     = "test-kid-1"
+
+	// distributionEventsV1 is what Distribution 2.x and 3.x send
+	// (notifications.EventsMediaType).
+	distributionEventsV1 = "application/vnd.docker.distribution.events.v1+json"
 )
 
 var secrets = []string{hubToken, quayToken, distAuth, harborAuth, ecrKey, acrValue, jfrogToken, jfrogSignKey, nexusSecret, genericSecret}
@@ -95,7 +99,7 @@ func credentials(t testing.TB, vendor string, body []byte) (http.Header, string)
 		token = quayToken
 	case "distribution":
 		h.Set("Authorization", distAuth)
-		h.Set("Content-Type", "application/vnd.docker.distribution.events.v2+json")
+		h.Set("Content-Type", distributionEventsV1)
 	case "harbor":
 		h.Set("Authorization", harborAuth)
 	case "gar":
@@ -169,6 +173,15 @@ func mintJWT(t testing.TB, key any, alg jose.SignatureAlgorithm, kid string, c t
 		t.Fatal(err)
 	}
 	return s
+}
+
+// at reads an RFC 3339 time, in UTC, for expected values.
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
 }
 
 func sha256New() hash.Hash { return sha256.New() }

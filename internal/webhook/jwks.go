@@ -1,199 +1,215 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
 )
 
 // GoogleJWKSURL serves the keys Google signs OIDC tokens with.
 const GoogleJWKSURL = "https://www.googleapis.com/oauth2/v3/certs"
 
-// KeySource gives the RSA public key for a JWT key id, or an error wrapping
-// ErrKeyNotFound when it has none.
+// KeySource verifies a JWT's signature with the signer's keys and returns
+// its payload; go-oidc's oidc.KeySet has this shape. An error wrapping
+// ErrUnavailable means the keys could not be had, which is ours to retry
+// (503); any other error is a token that does not verify (401).
 type KeySource interface {
-	Key(ctx context.Context, kid string) (*rsa.PublicKey, error)
+	VerifySignature(ctx context.Context, jwt string) (payload []byte, err error)
 }
 
-// StaticKeys is a fixed KeySource (tests, air-gapped setups).
+// StaticKeys is a fixed KeySource, RS256 keys by key id (tests, air-gapped
+// setups). It is never unavailable.
 type StaticKeys map[string]*rsa.PublicKey
 
-// Key implements KeySource.
-func (s StaticKeys) Key(_ context.Context, kid string) (*rsa.PublicKey, error) {
-	if k, ok := s[kid]; ok {
-		return k, nil
+// VerifySignature implements KeySource.
+func (s StaticKeys) VerifySignature(_ context.Context, raw string) ([]byte, error) {
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("key id %s: %w", quote(kid), ErrKeyNotFound)
+	if len(jws.Signatures) != 1 {
+		return nil, errors.New("not exactly one signature")
+	}
+	kid := jws.Signatures[0].Header.KeyID
+	key, ok := s[kid]
+	if !ok {
+		return nil, fmt.Errorf("key id %s is not known", quote(kid))
+	}
+	return jws.Verify(key)
 }
 
-// JWKS limits.
+// Limits on fetching a remote key set.
 const (
-	jwksMinTTL        = time.Minute
-	jwksMaxTTL        = 24 * time.Hour
-	jwksDefaultTTL    = time.Hour
-	jwksUnknownKidGap = time.Minute // at most one refetch per minute for unknown key ids
-	jwksMaxBytes      = 1 << 20
+	// jwksFetchTimeout bounds one fetch, connection to last byte: a slow
+	// endpoint must not hold the requests that wait for it.
+	jwksFetchTimeout = 5 * time.Second
+	// jwksRefetchGap is the least time between two fetches over the
+	// network, however many tokens with unknown key ids arrive. Google
+	// publishes a key well before it signs with it, so a genuine new key
+	// id is found by the first fetch after the gap at the latest.
+	jwksRefetchGap = 30 * time.Second
+	jwksMaxBytes   = 1 << 20
 )
 
-// JWKS is a KeySource that fetches a JSON Web Key Set over HTTP and caches it
-// for the response's Cache-Control max-age (clamped to [1m, 24h]; 1h when
-// absent). An unknown key id triggers a refetch at most once a minute, so that
-// rotated keys are picked up and forged key ids cannot make us hammer the
-// endpoint. Safe for concurrent use; fetches are serialised.
+// JWKS is the KeySource for a remote JSON Web Key Set, such as Google's.
+// go-oidc's RemoteKeySet does the work: it caches the keys, checks the
+// signature, and fetches the set again when a token's key id is not
+// cached, with one fetch in flight whose result every waiting request
+// shares. It refetches for every unknown key id and sets no deadline, so it
+// fetches through a keyFetcher, which does. Safe for concurrent use.
 type JWKS struct {
-	url    string
-	client *http.Client
-	// Now is the clock; nil means time.Now. Set it before first use.
-	Now func() time.Time
-
-	fetching chan struct{} // a one-slot lock that a waiting ctx can abandon
-
-	mu          sync.Mutex
-	keys        map[string]*rsa.PublicKey
-	expires     time.Time
-	lastAttempt time.Time
-	generation  int
+	set   *oidc.RemoteKeySet
+	fetch *keyFetcher
 }
 
-// NewJWKS returns a caching KeySource for the key set at url; nil client
-// means http.DefaultClient.
+// NewJWKS returns the KeySource for the key set at url, fetched with client
+// (nil means http.DefaultClient; its Timeout, if shorter, applies too).
 func NewJWKS(url string, client *http.Client) *JWKS {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return &JWKS{url: url, client: client, fetching: make(chan struct{}, 1)}
+	f := &keyFetcher{client: client, timeout: jwksFetchTimeout, gap: jwksRefetchGap, now: time.Now}
+	// go-oidc takes its HTTP client from the context, and uses the
+	// context for nothing else.
+	ctx := oidc.ClientContext(context.Background(), &http.Client{Transport: f})
+	return &JWKS{set: oidc.NewRemoteKeySet(ctx, url), fetch: f}
 }
 
-func (j *JWKS) now() time.Time {
-	if j.Now != nil {
-		return j.Now()
+// VerifySignature implements KeySource.
+func (j *JWKS) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+	payload, err := j.set.VerifySignature(ctx, raw)
+	if err != nil && !errors.Is(err, ErrUnavailable) && ctx.Err() != nil {
+		// The request ended while it waited for a fetch: not the token's fault.
+		return nil, fmt.Errorf("waiting for the key set: %w: %w", ErrUnavailable, err)
 	}
-	return time.Now()
+	return payload, err
 }
 
-// Key implements KeySource.
-func (j *JWKS) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
-	j.mu.Lock()
-	key, known := j.keys[kid]
-	now := j.now()
-	fresh := now.Before(j.expires)
-	mayRetry := j.lastAttempt.IsZero() || now.Sub(j.lastAttempt) >= jwksUnknownKidGap
-	gen := j.generation
-	j.mu.Unlock()
+// keyFetcher is the http.RoundTripper under the RemoteKeySet. Each fetch
+// gets a deadline and a size limit, and a key set that is not one is a
+// failed fetch. It goes to the network at most once per gap: within the
+// gap it answers the last good key set again (so a token with an unknown
+// key id is refused at once as not Google's) or, when the last fetch
+// failed, that failure (so the request is answered 503 at once, not after
+// another wait for an endpoint that is down).
+type keyFetcher struct {
+	client  *http.Client
+	timeout time.Duration
+	gap     time.Duration
+	now     func() time.Time
 
-	switch {
-	case known && fresh:
-		return key, nil
-	case !known && fresh && !mayRetry:
-		return nil, fmt.Errorf("key id %s: %w", quote(kid), ErrKeyNotFound)
+	mu   sync.Mutex
+	last time.Time // when the last fetch over the network started
+	body []byte    // the key set of the last good fetch
+	err  error     // of the last fetch; nil when it succeeded or is under way
+}
+
+// RoundTrip implements http.RoundTripper.
+func (f *keyFetcher) RoundTrip(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	now := f.now()
+	if ago := now.Sub(f.last); !f.last.IsZero() && ago < f.gap {
+		body, err := f.body, f.err
+		f.mu.Unlock()
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("the key set fetch %v ago failed, next try in %v: %w",
+				ago.Round(time.Second), (f.gap - ago).Round(time.Second), err)
+		case body == nil: // only if a caller other than go-oidc runs fetches side by side
+			return nil, fmt.Errorf("the first key set fetch is under way: %w", ErrUnavailable)
+		}
+		return keySetResponse(req, body), nil
 	}
-	if err := j.refresh(ctx, gen); err != nil {
+	f.last = now
+	f.mu.Unlock()
+
+	body, err := f.get(req)
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
+	if err != nil {
 		return nil, err
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if k, ok := j.keys[kid]; ok {
-		return k, nil
-	}
-	return nil, fmt.Errorf("key id %s: %w", quote(kid), ErrKeyNotFound)
+	f.body = body
+	return keySetResponse(req, body), nil
 }
 
-// refresh fetches the set unless another caller did since generation gen.
-func (j *JWKS) refresh(ctx context.Context, gen int) error {
-	select {
-	case j.fetching <- struct{}{}:
-		defer func() { <-j.fetching }()
-	case <-ctx.Done():
-		return ctx.Err()
+// get fetches the key set within f.timeout; its errors wrap ErrUnavailable.
+func (f *keyFetcher) get(req *http.Request) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), f.timeout)
+	defer cancel()
+	fail := func(err error) ([]byte, error) {
+		return nil, fmt.Errorf("fetch key set %s: %w: %w", req.URL.Redacted(), ErrUnavailable, err)
 	}
-	j.mu.Lock()
-	done := j.generation != gen
-	j.mu.Unlock()
-	if done {
-		return nil
-	}
-
-	keys, ttl, err := j.fetch(ctx)
-
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	now := j.now()
-	j.lastAttempt = now
+	resp, err := f.client.Do(req.Clone(ctx))
 	if err != nil {
-		return err
-	}
-	j.keys, j.expires = keys, now.Add(ttl)
-	j.generation++
-	return nil
-}
-
-func (j *JWKS) fetch(ctx context.Context) (map[string]*rsa.PublicKey, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, j.url, nil)
-	if err != nil {
-		return nil, 0, fmt.Errorf("jwks: %w", err)
-	}
-	resp, err := j.client.Do(req)
-	if err != nil {
-		return nil, 0, fmt.Errorf("jwks: fetch %s: %w", j.url, err)
+		return fail(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("jwks: fetch %s: status %s", j.url, resp.Status)
+		return fail(fmt.Errorf("status %s", resp.Status))
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, jwksMaxBytes))
-	if err != nil {
-		return nil, 0, fmt.Errorf("jwks: read %s: %w", j.url, err)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, jwksMaxBytes+1))
+	switch {
+	case err != nil:
+		return fail(err)
+	case len(body) > jwksMaxBytes:
+		return fail(fmt.Errorf("larger than %d bytes", jwksMaxBytes))
 	}
-	keys, err := parseJWKS(body)
-	if err != nil {
-		return nil, 0, fmt.Errorf("jwks: %s: %w", j.url, err)
+	if err := checkKeySet(body); err != nil {
+		return fail(err)
 	}
-	return keys, cacheTTL(resp.Header.Get("Cache-Control")), nil
+	return body, nil
 }
 
-// parseJWKS keeps the RSA signing keys that have a key id.
-func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
-	var set jose.JSONWebKeySet
+// checkKeySet accepts a JSON Web Key Set with at least one RS256 signing
+// key that has a key id. Keys of types go-jose does not know are skipped,
+// as go-oidc skips them.
+func checkKeySet(body []byte) error {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
 	if err := json.Unmarshal(body, &set); err != nil {
-		return nil, fmt.Errorf("not a JSON Web Key Set: %w", err)
+		return fmt.Errorf("not a JSON Web Key Set: %w", err)
 	}
-	keys := make(map[string]*rsa.PublicKey, len(set.Keys))
-	for _, k := range set.Keys {
-		pub, ok := k.Key.(*rsa.PublicKey)
-		if !ok || k.KeyID == "" || (k.Use != "" && k.Use != "sig") ||
-			(k.Algorithm != "" && k.Algorithm != string(jose.RS256)) {
-			continue
+	for _, raw := range set.Keys {
+		var k jose.JSONWebKey
+		if err := k.UnmarshalJSON(raw); err != nil {
+			if errors.Is(err, jose.ErrUnsupportedKeyType) {
+				continue
+			}
+			return fmt.Errorf("not a JSON Web Key Set: %w", err)
 		}
-		keys[k.KeyID] = pub
+		if _, ok := k.Key.(*rsa.PublicKey); ok && k.KeyID != "" &&
+			(k.Use == "" || k.Use == "sig") && (k.Algorithm == "" || k.Algorithm == string(jose.RS256)) {
+			return nil
+		}
 	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("no RS256 signing keys with a key id")
-	}
-	return keys, nil
+	return errors.New("no RS256 signing key with a key id")
 }
 
-// cacheTTL reads max-age from Cache-Control, clamped to [jwksMinTTL, jwksMaxTTL].
-func cacheTTL(cacheControl string) time.Duration {
-	ttl := jwksDefaultTTL
-	for _, d := range strings.Split(cacheControl, ",") {
-		d = strings.ToLower(strings.TrimSpace(d))
-		switch {
-		case d == "no-store" || d == "no-cache":
-			return jwksMinTTL
-		case strings.HasPrefix(d, "max-age="):
-			if s, err := strconv.Atoi(strings.TrimPrefix(d, "max-age=")); err == nil && s >= 0 {
-				ttl = time.Duration(min(s, int(jwksMaxTTL/time.Second))) * time.Second
-			}
-		}
+// keySetResponse answers req with body, as the endpoint did.
+func keySetResponse(req *http.Request, body []byte) *http.Response {
+	return &http.Response{
+		Status:        "200 OK",
+		StatusCode:    http.StatusOK,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
 	}
-	return min(max(ttl, jwksMinTTL), jwksMaxTTL)
 }

@@ -36,6 +36,7 @@ var nexus = vendor{
 }
 
 type nexusEvent struct {
+	Timestamp stamp  `json:"timestamp"` // "2016-11-10T23:57:49.664+0000"
 	Action    string `json:"action"`
 	Component *struct {
 		Format  string `json:"format"`
@@ -64,10 +65,7 @@ func parseNexus(cfg Config, body []byte) (Result, error) {
 	case c.Version == "":
 		return ignored("nexus: push has no tag")
 	}
-	push, err := newPush("nexus", fields{image: "NexusHost + component.name", tag: "component.version"},
-		cfg.NexusHost+"/"+c.Name, c.Version, "", dropBadDigest)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Pushes: []Push{push}}, nil
+	b := batch{vendor: "nexus"}
+	b.push(fields{image: "NexusHost + component.name", tag: "component.version"}, cfg.NexusHost+"/"+c.Name, c.Version, "", dropBadDigest, e.Timestamp.Time)
+	return b.result(), nil
 }

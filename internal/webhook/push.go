@@ -1,8 +1,10 @@
 package webhook
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -19,10 +21,15 @@ type Push struct {
 	Digest string
 	// Vendor is the route name: "dockerhub", "ghcr", ...
 	Vendor string
+	// PushedAt is when the sender says the image was pushed, in UTC; zero
+	// when its payload does not say (Quay, Artifactory, an unwrapped GAR
+	// message) or says it in a form that does not read as a time. It
+	// orders a burst of pushes by the registry's clock, not by arrival.
+	PushedAt time.Time
 }
 
-// Result of parsing one delivery. A delivery with no tagged image push has no
-// Pushes, and Ignored says why.
+// Result of parsing one delivery. A delivery with no usable tagged image
+// push has no Pushes, and Ignored says why; it is acknowledged, not refused.
 type Result struct {
 	Pushes  []Push
 	Ignored string
@@ -36,33 +43,71 @@ const (
 	// dropBadDigest: the vendor's own documentation shows placeholders, so a
 	// user testing with it gets a Push resolved by tag alone.
 	dropBadDigest digestPolicy = iota
-	// rejectBadDigest: the registry software computes the digest itself, so a
-	// bad one means a broken or forged sender.
-	rejectBadDigest
+	// skipBadDigest: the registry software computes the digest itself, so a
+	// bad one means a broken or forged sender: the entry is not used.
+	skipBadDigest
 )
 
 // fields names where a vendor's payload keeps image, tag and digest, for
-// error messages that point at the field.
+// reasons that point at the field.
 type fields struct{ image, tag, digest string }
 
 // newPush validates what a payload claims. image may be any spelling
 // go-containerregistry accepts with an explicit registry; the Push gets the
-// canonical one.
-func newPush(vendor string, f fields, image, tag, digest string, p digestPolicy) (Push, error) {
+// canonical one. An entry that cannot be used comes back with the reason
+// (values quoted, so bounded) instead of a Push.
+func newPush(vendor string, f fields, image, tag, digest string, p digestPolicy) (Push, string) {
 	img, ok := canonicalImage(image)
 	if !ok {
-		return Push{}, malformed(vendor, "%s %s is not a valid image repository with registry host", f.image, quote(image))
+		return Push{}, fmt.Sprintf("%s %s is not a valid image repository with registry host", f.image, quote(image))
 	}
 	if !validTag(tag) {
-		return Push{}, malformed(vendor, "%s %s is not a valid tag", f.tag, quote(tag))
+		return Push{}, fmt.Sprintf("%s %s is not a valid tag", f.tag, quote(tag))
 	}
 	if digest != "" && !validDigest(digest) {
-		if p == rejectBadDigest {
-			return Push{}, malformed(vendor, "%s %s is not sha256:<64 lowercase hex>", f.digest, quote(digest))
+		if p == skipBadDigest {
+			return Push{}, fmt.Sprintf("%s %s is not sha256:<64 lowercase hex>", f.digest, quote(digest))
 		}
 		digest = ""
 	}
-	return Push{Image: img, Tag: tag, Digest: digest, Vendor: vendor}, nil
+	return Push{Image: img, Tag: tag, Digest: digest, Vendor: vendor}, ""
+}
+
+// batch gathers the usable pushes of one delivery and why its other
+// entries were ignored: a Distribution envelope mixes manifests with layer
+// blobs, and one bad entry must not cost the good ones.
+type batch struct {
+	vendor string
+	pushes []Push
+	why    reasons
+}
+
+// ignore records why an entry is not used.
+func (b *batch) ignore(format string, args ...any) {
+	b.why.add(fmt.Sprintf(format, args...))
+}
+
+// push keeps the entry, pushed at at, when newPush accepts it, else
+// records why not.
+func (b *batch) push(f fields, image, tag, digest string, p digestPolicy, at time.Time) {
+	push, why := newPush(b.vendor, f, image, tag, digest, p)
+	if why != "" {
+		b.why.add(why)
+		return
+	}
+	push.PushedAt = at
+	b.pushes = append(b.pushes, push)
+}
+
+// result is the Result for the delivery: the pushes, or why there are none.
+func (b *batch) result() Result {
+	if len(b.pushes) > 0 {
+		return Result{Pushes: b.pushes}
+	}
+	if b.why.empty() {
+		b.why.add("no tagged image push")
+	}
+	return Result{Ignored: b.vendor + ": " + b.why.String()}
 }
 
 // pathComponent is the distribution spec's grammar for one path segment of a

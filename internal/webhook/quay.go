@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 )
 
 // Quay signs nothing (its only built-in option is mTLS), so the credential is
-// a token in the URL path. repo_push names the updated tags, no digest.
+// a token in the URL path. repo_push names the updated tags, no digest and
+// no time.
 var quay = vendor{
 	off:          offWhenEmpty("QuayToken", func(c Config) string { return c.QuayToken }),
 	authenticate: tokenInPath("quay", func(c Config) string { return c.QuayToken }),
@@ -20,6 +22,8 @@ type quayPayload struct {
 	UpdatedTags json.RawMessage `json:"updated_tags"`
 }
 
+// parseQuay: every event Quay sends is a JSON object; only repo_push has
+// updated_tags. Tags that are not valid are ignored, the others kept.
 func parseQuay(_ Config, body []byte) (Result, error) {
 	var p quayPayload
 	if err := json.Unmarshal(body, &p); err != nil {
@@ -33,18 +37,13 @@ func parseQuay(_ Config, body []byte) (Result, error) {
 		return ignored("quay: event has no updated_tags (not a repo_push)")
 	}
 	if p.DockerURL == "" {
-		return Result{}, malformed("quay", "docker_url is missing")
+		return ignored("quay: docker_url is missing")
 	}
-	var res Result
+	b := batch{vendor: "quay"}
 	for i, tag := range tags {
-		push, err := newPush("quay", fields{image: "docker_url", tag: fmt.Sprintf("updated_tags[%d]", i)},
-			p.DockerURL, tag, "", dropBadDigest)
-		if err != nil {
-			return Result{}, err
-		}
-		res.Pushes = append(res.Pushes, push)
+		b.push(fields{image: "docker_url", tag: fmt.Sprintf("updated_tags[%d]", i)}, p.DockerURL, tag, "", dropBadDigest, time.Time{})
 	}
-	return res, nil
+	return b.result(), nil
 }
 
 // quayTags reads updated_tags, a list of names; very old Quay sent a map of

@@ -8,7 +8,8 @@ import (
 )
 
 // vendor is one registry route: how it is switched on, how the sender
-// authenticates, which media types it sends, and how its body reads.
+// authenticates, which media types it sends (only to explain a body that is
+// not its format), and how its body reads.
 type vendor struct {
 	// off says why the route is off for cfg, or "" when it is on.
 	off          func(cfg Config) string
@@ -48,9 +49,9 @@ func Vendors() []string {
 // ("" when absent); body is the raw request body, size-limited by the caller.
 //
 // On error the Result is empty; the error wraps ErrUnknownVendor,
-// ErrUnauthorized, ErrMediaType or ErrMalformed (see the package comment).
-// On success, every Push has a valid Image and Tag and a Digest that is ""
-// or valid, and a Result without Pushes has a non-empty Ignored.
+// ErrUnauthorized, ErrUnavailable or ErrMalformed (see the package comment). On success,
+// every Push has a valid Image and Tag and a Digest that is "" or valid,
+// and a Result without Pushes has a non-empty Ignored of bounded length.
 func ParseRegistry(ctx context.Context, cfg Config, vendorName string, h http.Header, token string, body []byte) (Result, error) {
 	v, ok := vendors[vendorName]
 	if !ok {
@@ -62,12 +63,9 @@ func ParseRegistry(ctx context.Context, cfg Config, vendorName string, h http.He
 	if err := v.authenticate(ctx, cfg, h, token, body); err != nil {
 		return Result{}, err
 	}
-	if err := checkMediaType(vendorName, h, v.mediaTypes...); err != nil {
-		return Result{}, err
-	}
 	res, err := v.parse(cfg, body)
 	if err != nil {
-		return Result{}, err
+		return Result{}, withHint(err, h, v.mediaTypes...)
 	}
 	if len(res.Pushes) == 0 && res.Ignored == "" {
 		res.Ignored = vendorName + ": no tagged image push"
