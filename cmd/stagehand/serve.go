@@ -242,12 +242,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	srv, err := server.New(server.Options{GitHubSecret: f.secret, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
+	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: f.github.repo, Installation: client.InstallationID(), Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
 		API: apiRoutes{api.Reader{Status: engine, Records: st}, log}, Links: linkPages, Logger: log})
 	if err != nil {
 		return err
 	}
 	registerGitHubMetrics(reg, client)
+	// Read the config once now: a broken one is said at once, and the
+	// first push knows which apps it concerns without asking.
+	if _, err := engine.Config(ctx); err != nil {
+		log.Warn("the config repository's configuration cannot be used yet; stagehand keeps pushes until it can", "err", err)
+	}
 
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {

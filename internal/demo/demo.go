@@ -132,6 +132,11 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 		wd.Close()
 		return nil, err
 	}
+	// As stagehand serve does when it starts: read the config once.
+	if _, err := wd.Engine.Config(ctx); err != nil {
+		wd.Close()
+		return nil, err
+	}
 	return wd, nil
 }
 

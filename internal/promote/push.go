@@ -36,17 +36,26 @@ type CreatedTimer interface {
 // first stage. A broken config is an error (*ConfigError): the pushes stay
 // pending until it is fixed.
 func (e *Engine) Pushes(ctx context.Context, image string, burst []Pushed, src Source) ([]Outcome, error) {
-	cfg, err := e.Config(ctx)
-	if err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			if rerr := e.reportBroken(ctx, ce.SHA, ce.Error()); rerr != nil {
-				e.log.Warn("could not report the broken config", "sha", ce.SHA, "err", rerr)
-			}
-		}
-		return nil, err
+	// Which apps use the image: the config last read says, unless it names
+	// none (an app may have been added since); each app's request reads
+	// the base branch afresh anyway.
+	var apps []config.App
+	if cfg := e.lastConfig.Load(); cfg != nil {
+		apps = cfg.AppsForImage(image)
 	}
-	apps := cfg.AppsForImage(image)
+	if len(apps) == 0 {
+		cfg, err := e.Config(ctx)
+		if err != nil {
+			var ce *ConfigError
+			if errors.As(err, &ce) {
+				if rerr := e.reportBroken(ctx, ce.SHA, ce.Error()); rerr != nil {
+					e.log.Warn("could not report the broken config", "sha", ce.SHA, "err", rerr)
+				}
+			}
+			return nil, err
+		}
+		apps = cfg.AppsForImage(image)
+	}
 	if len(apps) == 0 {
 		return []Outcome{{Result: Ignored, Reason: fmt.Sprintf("no app in %s uses %s", config.FileName, registry.Normalize(image))}}, nil
 	}
@@ -58,7 +67,7 @@ func (e *Engine) Pushes(ctx context.Context, image string, burst []Pushed, src S
 	for _, app := range apps {
 		best, why := e.newest(ctx, app, burst, digests)
 		if best == nil {
-			outs = append(outs, Outcome{App: app.Name, Stage: cfg.First().Name, Result: Ignored, Reason: why})
+			outs = append(outs, Outcome{App: app.Name, Result: Ignored, Reason: why})
 			continue
 		}
 		d, ok := digests[best.Tag]
@@ -66,7 +75,8 @@ func (e *Engine) Pushes(ctx context.Context, image string, burst []Pushed, src S
 			if e.resolver == nil {
 				return outs, errors.New("promote: no registry resolver")
 			}
-			if d, err = e.resolver.Resolve(ctx, image, best.Tag); err != nil {
+			var err error
+			if d, err = e.resolveFresh(ctx, image, *best); err != nil {
 				return outs, fmt.Errorf("resolve %s:%s: %w", image, best.Tag, err)
 			}
 			digests[best.Tag] = d
@@ -169,4 +179,30 @@ func ambiguous(ps []Pushed) bool {
 		seen[p.PushedAt] = true
 	}
 	return false
+}
+
+// resolveFresh resolves a pushed tag. A registry may notify before it has
+// moved the tag (CNCF Distribution sends the event first and writes the
+// tag after), so a tag not found yet, or naming another digest than the
+// payload claims, is asked for again a few times over about a second and a
+// half before the registry's answer is believed. The registry still wins.
+func (e *Engine) resolveFresh(ctx context.Context, image string, p Pushed) (string, error) {
+	wait := 100 * time.Millisecond
+	for try := 1; ; try++ {
+		d, err := e.resolver.Resolve(ctx, image, p.Tag)
+		switch {
+		case try == 5:
+			return d, err
+		case err == nil && (p.Digest == "" || d == p.Digest):
+			return d, nil
+		case err != nil && !errors.Is(err, registry.ErrNotFound):
+			return d, err
+		}
+		select {
+		case <-ctx.Done():
+			return d, err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
 }

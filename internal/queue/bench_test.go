@@ -12,9 +12,9 @@ import (
 func BenchmarkAccept(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			s := openStore(b, be.fresh(b))
-			defer s.Close()
-			q, err := New(s, &fakeHandler{}, Options{ReconcileInterval: -1})
+			d := openDB(b, be.fresh(b))
+			defer d.Close()
+			q, err := New(d, &fakeHandler{}, Options{ReconcileInterval: -1})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -35,9 +35,9 @@ func BenchmarkAccept(b *testing.B) {
 func BenchmarkAcceptParallel(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			s := openStore(b, be.fresh(b))
-			defer s.Close()
-			q, err := New(s, &fakeHandler{}, Options{ReconcileInterval: -1})
+			d := openDB(b, be.fresh(b))
+			defer d.Close()
+			q, err := New(d, &fakeHandler{}, Options{ReconcileInterval: -1})
 			if err != nil {
 				b.Fatal(err)
 			}

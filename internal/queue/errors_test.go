@@ -3,54 +3,46 @@ package queue
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
-
-	"github.com/google/go-github/v60/github"
-
-	"github.com/stagehand-dev/stagehand/internal/registry"
 )
 
 func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-	resp := &http.Response{StatusCode: http.StatusForbidden, Request: &http.Request{Method: http.MethodGet}}
-	twoMin := 2 * time.Minute
 	cases := []struct {
 		name string
 		err  error
 		want time.Duration
 	}{
 		{"plain error", errors.New("boom"), 0},
-		{"RetryAfter method", retryLater{3 * time.Second}, 3 * time.Second},
-		{"RetryAfter method, wrapped", fmt.Errorf("push: %w", retryLater{time.Second}), time.Second},
-		{"RetryAfter method, zero", retryLater{0}, 0},
-		{"RetryAfter past the cap", retryLater{5 * time.Hour}, time.Hour},
-		{"GitHub rate limit", &github.RateLimitError{Response: resp,
-			Rate: github.Rate{Reset: github.Timestamp{Time: now.Add(10 * time.Minute)}}}, 10*time.Minute + time.Second},
-		{"GitHub rate limit already reset", &github.RateLimitError{Response: resp,
-			Rate: github.Rate{Reset: github.Timestamp{Time: now.Add(-time.Minute)}}}, 0},
-		{"GitHub secondary limit with Retry-After", fmt.Errorf("merge: %w",
-			&github.AbuseRateLimitError{Response: resp, RetryAfter: &twoMin}), twoMin},
-		{"GitHub secondary limit without Retry-After", &github.AbuseRateLimitError{Response: resp}, time.Minute},
-		{"registry rate limit", &registry.Error{Kind: registry.RateLimited, RetryAfter: 30 * time.Second}, 30 * time.Second},
-		{"registry rate limit without Retry-After", &registry.Error{Kind: registry.RateLimited}, 0},
-		{"registry not found", &registry.Error{Kind: registry.NotFound, RetryAfter: time.Minute}, 0},
-		{"inside Permanent (settle checks Permanent first)", Permanent(retryLater{time.Second}), time.Second},
+		{"Later", Later(errors.New("config broken"), 3*time.Second), 3 * time.Second},
+		{"Later, wrapped", fmt.Errorf("push: %w", Later(errors.New("x"), time.Second)), time.Second},
+		{"Later, zero", Later(errors.New("x"), 0), 0},
+		{"Later past the cap", Later(errors.New("x"), 5*time.Hour), time.Hour},
+		{"any RetryAfter method", retryLater{2 * time.Second}, 2 * time.Second},
+		{"inside Permanent (settle checks Permanent first)", Permanent(Later(errors.New("x"), time.Second)), time.Second},
 	}
 	for _, tc := range cases {
-		if got := retryAfter(tc.err, now); got != tc.want {
+		if got := retryAfter(tc.err); got != tc.want {
 			t.Errorf("%s: retryAfter = %v, want %v", tc.name, got, tc.want)
 		}
 	}
+	if Later(nil, time.Second) != nil {
+		t.Error("Later(nil) != nil")
+	}
 }
+
+// retryLater is a handler error that names its own wait.
+type retryLater struct{ d time.Duration }
+
+func (e retryLater) Error() string             { return "busy, retry later" }
+func (e retryLater) RetryAfter() time.Duration { return e.d }
 
 func TestBackoff(t *testing.T) {
 	for attempt, want := range map[int]time.Duration{
-		0: time.Second, 1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 9: 256 * time.Second,
-		10: 5 * time.Minute, 25: 5 * time.Minute, 1000: 5 * time.Minute,
+		0: time.Second, 1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 4: 8 * time.Second,
+		5: 10 * time.Second, 25: 10 * time.Second, 1000: 10 * time.Second,
 	} {
-		if got := backoff(attempt); got != want {
+		if got := backoff(attempt, 10*time.Second); got != want {
 			t.Errorf("backoff(%d) = %v, want %v", attempt, got, want)
 		}
 	}

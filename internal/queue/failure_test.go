@@ -8,15 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/stagehand-dev/stagehand/internal/registry"
 )
 
-// retryLater is a handler error that names its own wait.
-type retryLater struct{ d time.Duration }
-
-func (e retryLater) Error() string             { return "busy, retry later" }
-func (e retryLater) RetryAfter() time.Duration { return e.d }
 
 func TestFailingHandler(t *testing.T) {
 	const image = "ghcr.io/acme/web"
@@ -52,10 +45,10 @@ func TestFailingHandler(t *testing.T) {
 		wantCalls:   2,
 		outcomes:    map[string]float64{outcomeSnoozed: 1, outcomeOK: 1},
 	}, {
-		name:        "rate-limited registry snoozes",
+		name:        "Later snoozes",
 		maxAttempts: 1,
 		fail: func(n int) error {
-			return errorIf(n == 1, &registry.Error{Kind: registry.RateLimited, Op: "resolve", Ref: image, RetryAfter: 50 * time.Millisecond})
+			return errorIf(n == 1, Later(errors.New("config broken on main"), 50*time.Millisecond))
 		},
 		wantCalls: 2,
 		outcomes:  map[string]float64{outcomeSnoozed: 1, outcomeOK: 1},
@@ -86,7 +79,7 @@ func TestFailingHandler(t *testing.T) {
 				opts := testOptions(log)
 				opts.MaxAttempts = tc.maxAttempts
 				opts.Registerer = reg
-				h := &fakeHandler{push: func(_ context.Context, _ Push, n int) error { return tc.fail(n) }}
+				h := &fakeHandler{pushes: func(_ context.Context, _ []Push, n int) error { return tc.fail(n) }}
 				_, q := startQueue(t, b.fresh(t), h, opts)
 
 				accept(t, q, Delivery{ID: "d", Pushes: []Push{{Image: image, Tag: "1.0.0"}}})
@@ -134,7 +127,7 @@ func TestJobTimeoutCancelsHandler(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		log, _ := newLogger()
 		firstErr := make(chan error, 1)
-		h := &fakeHandler{push: func(ctx context.Context, _ Push, n int) error {
+		h := &fakeHandler{pushes: func(ctx context.Context, _ []Push, n int) error {
 			if n > 1 {
 				return nil
 			}
@@ -162,7 +155,7 @@ func TestStopWaitsForRunningJob(t *testing.T) {
 		log, _ := newLogger()
 		entered, release := make(chan struct{}), make(chan struct{})
 		cancelled := make(chan bool, 1)
-		h := &fakeHandler{push: func(ctx context.Context, _ Push, _ int) error {
+		h := &fakeHandler{pushes: func(ctx context.Context, _ []Push, _ int) error {
 			close(entered)
 			select {
 			case <-release:
@@ -172,9 +165,9 @@ func TestStopWaitsForRunningJob(t *testing.T) {
 			}
 			return ctx.Err()
 		}}
-		s := openStore(t, b.fresh(t))
-		defer s.Close()
-		q, err := New(s, h, testOptions(log))
+		d := openDB(t, b.fresh(t))
+		defer d.Close()
+		q, err := New(d, h, testOptions(log))
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}
@@ -210,13 +203,13 @@ func TestStopDeadlineRetriesAfterRestart(t *testing.T) {
 		url := b.fresh(t)
 		log, _ := newLogger()
 		entered := make(chan struct{})
-		stuck := &fakeHandler{push: func(ctx context.Context, _ Push, _ int) error {
+		stuck := &fakeHandler{pushes: func(ctx context.Context, _ []Push, _ int) error {
 			close(entered)
 			<-ctx.Done()
 			return ctx.Err()
 		}}
-		s := openStore(t, url)
-		q, err := New(s, stuck, testOptions(log))
+		d := openDB(t, url)
+		q, err := New(d, stuck, testOptions(log))
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}
@@ -234,20 +227,20 @@ func TestStopDeadlineRetriesAfterRestart(t *testing.T) {
 		// Only the push counts: the prune job that runs at start may be
 		// waiting too, depending on when leadership was won.
 		var n int64
-		if err := s.db().queryRow(context.Background(), `SELECT COUNT(*) FROM `+s.riverTable("river_job")+
+		if err := d.QueryRow(context.Background(), `SELECT COUNT(*) FROM `+d.Table("river_job")+
 			` WHERE kind = ? AND state IN ('available', 'pending', 'retryable', 'running', 'scheduled')`, KindPush).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n != 1 {
 			t.Errorf("push jobs waiting after the cancelled one = %d, want 1 (waiting to run again)", n)
 		}
-		_ = s.Close()
+		_ = d.Close()
 
 		h := &fakeHandler{}
 		_, q2 := startQueue(t, url, h, testOptions(log))
 		eventually(t, "the cancelled push to run after restart", func() bool {
 			calls := h.pushCalls()
-			return len(calls) == 1 && calls[0].Tag == "7" && depth(t, q2) == 0
+			return len(calls) == 1 && calls[0][0].Tag == "7" && depth(t, q2) == 0
 		})
 		if f, err := q2.Failures(context.Background(), 10); err != nil || len(f) != 0 {
 			t.Errorf("Failures = %+v, %v; a job cut short by Stop is not a failure", f, err)
@@ -296,12 +289,14 @@ func jobsTotal(t testing.TB, reg *prometheus.Registry, kind, outcome string) flo
 	return 0
 }
 
-// A failed call's retry does not repeat what a newer push's job already did.
+// A failed call's retry does not repeat what a newer push's job already
+// did: the newer job takes the failed push along, and the retry finds
+// nothing left.
 func TestRetryDoesNotRepeatNewerWork(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		log, _ := newLogger()
 		entered, release := make(chan struct{}), make(chan struct{})
-		h := &fakeHandler{push: func(ctx context.Context, _ Push, n int) error {
+		h := &fakeHandler{pushes: func(ctx context.Context, _ []Push, n int) error {
 			if n > 1 {
 				return nil
 			}
@@ -319,9 +314,10 @@ func TestRetryDoesNotRepeatNewerWork(t *testing.T) {
 		close(release)
 
 		eventually(t, "the queue to drain", func() bool { return len(h.pushCalls()) >= 2 && depth(t, q) == 0 })
+		time.Sleep(300 * time.Millisecond) // room for a wrong third call (MaxBackoff is 200ms)
 		calls := h.pushCalls()
-		if len(calls) != 2 || calls[1].Tag != "2" {
-			t.Errorf("calls = %+v; want tag 1 (failed), then tag 2 once", calls)
+		if len(calls) != 2 || strings.Join(tags(calls[0]), ",") != "1" || strings.Join(tags(calls[1]), ",") != "1,2" {
+			t.Errorf("calls = %v; want [1] (failed), then [1 2] once", calls)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagehand-dev/stagehand/internal/db"
 	"github.com/stagehand-dev/stagehand/internal/pgtest"
 )
 
@@ -21,8 +22,8 @@ type backend struct {
 }
 
 var backends = []backend{
-	{name: DriverSQLite, fresh: freshSQLite},
-	{name: DriverPostgres, fresh: freshPostgres},
+	{name: db.SQLite, fresh: freshSQLite},
+	{name: db.Postgres, fresh: freshPostgres},
 }
 
 // forEachBackend runs test against SQLite and, when configured, PostgreSQL.
@@ -46,7 +47,7 @@ func freshPostgres(t testing.TB) string { return pgtest.Schema(t) }
 
 // testOptions keep tests quick without changing what they show.
 func testOptions(log *slog.Logger) Options {
-	return Options{JobTimeout: 10 * time.Second, ReconcileInterval: -1, PollInterval: 20 * time.Millisecond, Logger: log}
+	return Options{JobTimeout: 10 * time.Second, ReconcileInterval: -1, PollInterval: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Logger: log}
 }
 
 // logBuffer collects a test's log lines; River may log from its goroutines.
@@ -72,20 +73,20 @@ func newLogger() (*slog.Logger, *logBuffer) {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo})), buf
 }
 
-func openStore(t testing.TB, url string) *Store {
+func openDB(t testing.TB, url string) *db.DB {
 	t.Helper()
-	s, err := Open(context.Background(), url, nil)
+	d, err := db.Open(context.Background(), url, nil)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	return s
+	return d
 }
 
 // startQueue opens url, starts a Queue on it and stops both at cleanup.
-func startQueue(t testing.TB, url string, h Handler, opts Options) (*Store, *Queue) {
+func startQueue(t testing.TB, url string, h Handler, opts Options) (*db.DB, *Queue) {
 	t.Helper()
-	s := openStore(t, url)
-	q, err := New(s, h, opts)
+	d := openDB(t, url)
+	q, err := New(d, h, opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -93,14 +94,19 @@ func startQueue(t testing.TB, url string, h Handler, opts Options) (*Store, *Que
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := q.Stop(ctx); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-		_ = s.Close()
+		stop(t, q)
+		_ = d.Close()
 	})
-	return s, q
+	return d, q
+}
+
+func stop(t testing.TB, q *Queue) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := q.Stop(ctx); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
 }
 
 // eventually polls cond until it holds, failing the test after a generous
@@ -113,6 +119,15 @@ func eventually(t testing.TB, what string, cond func() bool) {
 			t.Fatalf("gave up waiting: %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func waitFor(t testing.TB, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("gave up waiting: %s", what)
 	}
 }
 
@@ -134,20 +149,22 @@ func accept(t testing.TB, q *Queue, d Delivery) bool {
 	return dup
 }
 
-// fakeHandler records calls and notices overlapping ones. Its hooks get the
-// 1-based number of the call of their kind.
+// fakeHandler records calls. Its hooks get the 1-based number of the call
+// of their kind.
 type fakeHandler struct {
-	push      func(ctx context.Context, p Push, n int) error
+	pushes    func(ctx context.Context, batch []Push, n int) error
 	prClosed  func(ctx context.Context, pr PRClosed, n int) error
 	checks    func(ctx context.Context, c Checks, n int) error
+	request   func(ctx context.Context, payload []byte, n int) error
 	reconcile func(ctx context.Context, n int) error
 
 	inFlight, maxInFlight atomic.Int32
 
 	mu         sync.Mutex
-	pushes     []Push
+	batches    [][]Push
 	prs        []PRClosed
 	checkCalls []Checks
+	requests   [][]byte
 	reconciles int
 }
 
@@ -162,14 +179,14 @@ func (h *fakeHandler) enter() func() {
 	return func() { h.inFlight.Add(-1) }
 }
 
-func (h *fakeHandler) Push(ctx context.Context, p Push) error {
+func (h *fakeHandler) Pushes(ctx context.Context, image string, batch []Push) error {
 	defer h.enter()()
 	h.mu.Lock()
-	h.pushes = append(h.pushes, p)
-	n := len(h.pushes)
+	h.batches = append(h.batches, batch)
+	n := len(h.batches)
 	h.mu.Unlock()
-	if h.push != nil {
-		return h.push(ctx, p, n)
+	if h.pushes != nil {
+		return h.pushes(ctx, batch, n)
 	}
 	return nil
 }
@@ -203,8 +220,15 @@ func (h *fakeHandler) Comment(ctx context.Context, c Comment) error {
 	return nil
 }
 
-func (h *fakeHandler) Chain(ctx context.Context, app, from string) error {
+func (h *fakeHandler) Request(ctx context.Context, payload []byte) error {
 	defer h.enter()()
+	h.mu.Lock()
+	h.requests = append(h.requests, payload)
+	n := len(h.requests)
+	h.mu.Unlock()
+	if h.request != nil {
+		return h.request(ctx, payload, n)
+	}
 	return nil
 }
 
@@ -220,16 +244,26 @@ func (h *fakeHandler) Reconcile(ctx context.Context) error {
 	return nil
 }
 
-func (h *fakeHandler) pushCalls() []Push {
+// pushCalls are the batches handed over, in call order.
+func (h *fakeHandler) pushCalls() [][]Push {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]Push(nil), h.pushes...)
+	return append([][]Push(nil), h.batches...)
+}
+
+// tags are a batch's tags, in order.
+func tags(batch []Push) []string {
+	out := make([]string, len(batch))
+	for i, p := range batch {
+		out[i] = p.Tag
+	}
+	return out
 }
 
 func (h *fakeHandler) counts() (pushes, prs, checks, reconciles int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.pushes), len(h.prs), len(h.checkCalls), h.reconciles
+	return len(h.batches), len(h.prs), len(h.checkCalls), h.reconciles
 }
 
 // atomicOnce.do is true for its first caller only.

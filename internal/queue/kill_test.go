@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/stagehand-dev/stagehand/internal/db"
 )
 
 const killChildEnv = "STAGEHAND_QUEUE_KILL_CHILD_URL"
@@ -46,7 +48,7 @@ func TestAcceptSurvivesSIGKILL(t *testing.T) {
 		startQueue(t, url, h, testOptions(log))
 		eventually(t, "the killed process's push to be handled", func() bool {
 			calls := h.pushCalls()
-			return len(calls) == 1 && calls[0].Tag == "9.9.9"
+			return len(calls) == 1 && calls[0][0].Tag == "9.9.9"
 		})
 	})
 }
@@ -54,12 +56,12 @@ func TestAcceptSurvivesSIGKILL(t *testing.T) {
 // acceptThenHang is the child: accept one push, say so, wait to be killed.
 func acceptThenHang(url string) {
 	ctx := context.Background()
-	s, err := Open(ctx, url, nil)
+	d, err := db.Open(ctx, url, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	q, err := New(s, &fakeHandler{}, Options{})
+	q, err := New(d, &fakeHandler{}, Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

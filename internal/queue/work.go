@@ -112,6 +112,13 @@ func firstStart(row *rivertype.JobRow) bool {
 // workPush hands every push of the image waiting to the handler, and
 // forgets them once it succeeded.
 func (q *Queue) workPush(ctx context.Context, a pushArgs) error {
+	// One job of an image at a time: a job waiting here takes, when its
+	// turn comes, everything that arrived while the one before it ran.
+	release, err := q.db.Lock(ctx, "push/"+a.Image, q.opts.JobTimeout)
+	if err != nil {
+		return err
+	}
+	defer release()
 	tk, ok, err := pendingPushes.take(ctx, q.db, a.Image)
 	if err != nil {
 		return fmt.Errorf("take pending pushes of %s: %w", a.Image, err)
@@ -139,6 +146,11 @@ func (q *Queue) workPush(ctx context.Context, a pushArgs) error {
 }
 
 func (q *Queue) workChecks(ctx context.Context, a checksArgs) error {
+	release, err := q.db.Lock(ctx, "checks/"+a.SHA, q.opts.JobTimeout)
+	if err != nil {
+		return err
+	}
+	defer release()
 	tk, ok, err := pendingChecks.take(ctx, q.db, a.SHA)
 	if err != nil {
 		return fmt.Errorf("take pending checks of %s: %w", a.SHA, err)

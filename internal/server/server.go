@@ -41,6 +41,11 @@ type Acceptor interface {
 // Options configure the server. GitHubSecret, Queue and Ready are required.
 type Options struct {
 	GitHubSecret string
+	// ConfigRepo ("owner/name") and Installation, when set, are the only
+	// repository and installation whose GitHub events are acted on; the
+	// rest are acknowledged and ignored.
+	ConfigRepo   string
+	Installation int64
 	Registries   webhook.Config
 	Queue        Acceptor
 	// Ready reports whether the database is reachable and migrated.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,14 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := s.log.With("source", "github", "delivery_id", ev.Delivery, "event", ev.Event, "action", ev.Action)
+	if why := s.elsewhere(ev); why != "" {
+		// The App may be installed on other repositories too; their pull
+		// requests and comments are not the config repository's.
+		log.Info("delivery ignored", "reason", why, "repo", ev.Repo, "installation", ev.InstallationID)
+		s.metrics.delivery("github", "ignored")
+		text(w, http.StatusAccepted, "ignored: "+why)
+		return
+	}
 	d := queue.Delivery{ID: ev.Delivery, Source: "github"}
 	if d.ID == "" {
 		d.ID = "github-" + bodyID(body)
@@ -47,7 +56,7 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 	case ev.Comment != nil && ev.Comment.Action == "created":
 		c := ev.Comment
 		d.Comment = &queue.Comment{IssueNumber: c.IssueNumber, IsPR: c.IsPR, CommentID: c.CommentID, Body: c.Body,
-			User: c.User, UserType: c.UserType, Action: c.Action, IssueBody: c.IssueBody}
+			User: c.User, UserType: c.UserType, Association: c.Association, Action: c.Action, IssueBody: c.IssueBody}
 	default:
 		reason := ev.Ignored
 		if reason == "" {
@@ -175,7 +184,35 @@ func (s *Server) refuse(w http.ResponseWriter, source string, err error, attrs .
 }
 
 func toPush(p webhook.Push, delivery string, at time.Time) queue.Push {
-	return queue.Push{Image: p.Image, Tag: p.Tag, Digest: p.Digest, Vendor: p.Vendor, DeliveryID: delivery, ReceivedAt: at}
+	return queue.Push{Image: p.Image, Tag: p.Tag, Digest: p.Digest, Vendor: p.Vendor, PushedAt: p.PushedAt, DeliveryID: delivery, ReceivedAt: at}
+}
+
+// elsewhere says why a GitHub event is not the config repository's, or "":
+// an event of another repository or installation of the App. A package
+// push is matched by its image instead, wherever the package lives.
+func (s *Server) elsewhere(ev webhook.GitHubEvent) string {
+	if ev.Push != nil || ev.Ignored != "" {
+		return ""
+	}
+	if s.opts.ConfigRepo != "" && !strings.EqualFold(ev.Repo, s.opts.ConfigRepo) {
+		repo := ev.Repo
+		if repo == "" {
+			repo = "no repository"
+		}
+		return fmt.Sprintf("event of %s, not of the config repository %s", quoteShort(repo), s.opts.ConfigRepo)
+	}
+	if s.opts.Installation != 0 && ev.InstallationID != 0 && ev.InstallationID != s.opts.Installation {
+		return fmt.Sprintf("event of installation %d, not of stagehand's %d", ev.InstallationID, s.opts.Installation)
+	}
+	return ""
+}
+
+// quoteShort keeps what a sender wrote from growing a log line.
+func quoteShort(s string) string {
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // allClaimDigests reports whether every push names the digest it pushed.

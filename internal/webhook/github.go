@@ -80,6 +80,9 @@ type IssueComment struct {
 	CommentID   int64
 	Body, User  string
 	UserType    string // "Bot" for bots, "User" for people
+	// Association is the commenter's author_association with the
+	// repository: OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, …
+	Association string
 	Action      string
 	// IssueBody is the issue's or PR's description, where a stagehand PR
 	// keeps its marker.
@@ -325,6 +328,7 @@ func onIssueComment(ev *GitHubEvent, body []byte) error {
 		Body:        e.GetComment().GetBody(),
 		User:        e.GetComment().GetUser().GetLogin(),
 		UserType:    e.GetComment().GetUser().GetType(),
+		Association: e.GetComment().GetAuthorAssociation(),
 		Action:      ev.Action,
 		IssueBody:   e.GetIssue().GetBody(),
 	}

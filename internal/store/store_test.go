@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stagehand-dev/stagehand/internal/db"
+	"github.com/stagehand-dev/stagehand/internal/pgtest"
+)
+
+func forEachBackend(t *testing.T, test func(t *testing.T, s *Store)) {
+	t.Helper()
+	t.Parallel()
+	for _, b := range []struct {
+		name  string
+		fresh func(t testing.TB) string
+	}{
+		{db.SQLite, func(t testing.TB) string { return "sqlite://" + filepath.Join(t.TempDir(), "stagehand.db") }},
+		{db.Postgres, pgtest.Schema},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := db.Open(context.Background(), b.fresh(t), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = d.Close() })
+			test(t, New(d))
+		})
+	}
+}
+
+var at = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+
+func TestHolds(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if _, ok, err := s.HoldOn(ctx, "web", "prod"); ok || err != nil {
+			t.Fatalf("no hold yet: %v %v", ok, err)
+		}
+		h := Hold{App: "web", Stage: "prod", By: "ann", Reason: "incident 7", At: at, Issue: 12}
+		if err := s.PlaceHold(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetHoldNote(ctx, "web", "prod", 901); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := s.HoldOn(ctx, "web", "prod")
+		if err != nil || !ok || got.By != "ann" || got.Reason != "incident 7" || !got.At.Equal(at) || got.Issue != 12 || got.Note != 901 || got.Rollback {
+			t.Fatalf("HoldOn = %+v %v %v", got, ok, err)
+		}
+		// Held again: the newer hold replaces it, its note starts afresh.
+		if err := s.PlaceHold(ctx, Hold{App: "web", Stage: "prod", By: "bob", At: at.Add(time.Hour), Rollback: true}); err != nil {
+			t.Fatal(err)
+		}
+		got, _, _ = s.HoldOn(ctx, "web", "prod")
+		if got.By != "bob" || !got.Rollback || got.Note != 0 || got.Issue != 0 {
+			t.Fatalf("replaced hold = %+v", got)
+		}
+		_ = s.PlaceHold(ctx, Hold{App: "api", Stage: "staging", By: "cy", At: at})
+		all, err := s.Holds(ctx, "")
+		if err != nil || len(all) != 2 || all[0].App != "api" || all[1].App != "web" {
+			t.Fatalf("Holds = %+v %v", all, err)
+		}
+		if released, err := s.ReleaseHold(ctx, "web", "prod"); !released || err != nil {
+			t.Fatalf("release: %v %v", released, err)
+		}
+		if released, _ := s.ReleaseHold(ctx, "web", "prod"); released {
+			t.Fatal("released a stage that was not held")
+		}
+	})
+}
+
+func TestMerges(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		m := Merge{App: "web", Stage: "staging", Image: "ghcr.io/acme/web", Tag: "1.0.0", Digest: "sha256:1", PR: 3, MergeSHA: "m1", MergedBy: "bot", At: at, PushedAt: at.Add(-time.Minute)}
+		for range 2 { // at least once: a redelivered merge counts once
+			if err := s.RecordMerge(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		later := m
+		later.Tag, later.Digest, later.PR, later.At, later.PushedAt = "1.1.0", "sha256:2", 4, at.Add(time.Hour), time.Time{}
+		_ = s.RecordMerge(ctx, later)
+		got, ok, err := s.LastMerge(ctx, "web", "staging")
+		if err != nil || !ok || got.PR != 4 || got.Digest != "sha256:2" || !got.PushedAt.IsZero() {
+			t.Fatalf("LastMerge = %+v %v %v", got, ok, err)
+		}
+		list, err := s.Merges(ctx, "web", 0)
+		if err != nil || len(list) != 2 || list[0].PR != 4 || list[1].PR != 3 || !list[1].PushedAt.Equal(m.PushedAt) {
+			t.Fatalf("Merges = %+v %v", list, err)
+		}
+	})
+}
+
+func TestActions(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for i, a := range []Action{
+			{At: at, Actor: "stagehand", Kind: "push", App: "web", Stage: "staging", Result: "refused", Reason: "held", Source: "push"},
+			{At: at.Add(time.Second), Actor: "ann", Kind: "release", App: "web", Stage: "staging", Result: "released", Source: "comment", PR: 7},
+			{At: at.Add(time.Second), Actor: "cy", Kind: "hold", App: "api", Stage: "prod", Result: "held", Source: "comment"},
+		} {
+			id, err := s.RecordAction(ctx, a)
+			if err != nil || id != int64(i+1) {
+				t.Fatalf("RecordAction %d = %d, %v", i, id, err)
+			}
+		}
+		web, err := s.Actions(ctx, "web", 0)
+		if err != nil || len(web) != 2 || web[0].Kind != "release" || web[0].PR != 7 || web[1].Reason != "held" {
+			t.Fatalf("Actions(web) = %+v %v", web, err)
+		}
+		all, _ := s.Actions(ctx, "", 0)
+		if len(all) != 3 || all[0].ID != 3 {
+			t.Fatalf("Actions() = %+v", all)
+		}
+	})
+}
+
+func TestLinksHeldAndRequests(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if used, _, err := s.LinkUsed(ctx, "L"); used || err != nil {
+			t.Fatal("an unused link is used")
+		}
+		if first, err := s.UseLink(ctx, "L", at); !first || err != nil {
+			t.Fatalf("first use: %v %v", first, err)
+		}
+		if first, _ := s.UseLink(ctx, "L", at); first {
+			t.Fatal("a link was used twice")
+		}
+		if used, when, _ := s.LinkUsed(ctx, "L"); !used || !when.Equal(at) {
+			t.Fatalf("LinkUsed = %v %v", used, when)
+		}
+
+		if err := s.KeepHeld(ctx, HeldRequest{App: "web", Stage: "staging", Request: []byte(`{"tag":"1.9.0"}`), At: at}); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.KeepHeld(ctx, HeldRequest{App: "web", Stage: "staging", Request: []byte(`{"tag":"1.9.9"}`), At: at})
+		if h, ok, err := s.Held(ctx, "web", "staging"); !ok || err != nil || string(h.Request) != `{"tag":"1.9.9"}` {
+			t.Fatalf("Held = %+v %v %v", h, ok, err)
+		}
+		_ = s.DropHeld(ctx, "web", "staging")
+		if _, ok, _ := s.Held(ctx, "web", "staging"); ok {
+			t.Fatal("a dropped request is still kept")
+		}
+
+		r := Request{ID: "r1", Kind: "promote", App: "web", Stage: "prod", Actor: "link", Source: "link", Created: at}
+		if added, err := s.AddRequest(ctx, nil, r); !added || err != nil {
+			t.Fatalf("AddRequest: %v %v", added, err)
+		}
+		if added, _ := s.AddRequest(ctx, nil, r); added {
+			t.Fatal("the same request added twice")
+		}
+		if got, ok, _ := s.RequestByID(ctx, "r1"); !ok || got.State != Queued {
+			t.Fatalf("queued request = %+v", got)
+		}
+		done := Request{ID: "r1", Result: "refused", Code: "held", Reason: "prod is held", PR: 0}
+		if err := s.FinishRequest(ctx, done, at.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		got, _, _ := s.RequestByID(ctx, "r1")
+		if got.State != Done || got.Result != "refused" || got.Code != "held" || got.Reason != "prod is held" || !got.Finished.Equal(at.Add(time.Second)) {
+			t.Fatalf("finished request = %+v", got)
+		}
+		n, err := s.Prune(ctx, at.Add(time.Hour))
+		if err != nil || n != 2 {
+			t.Fatalf("Prune = %d, %v; want the link and the request", n, err)
+		}
+	})
+}
+
+func TestClosedDatabase(t *testing.T) {
+	t.Parallel()
+	d, err := db.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(d)
+	_ = d.Close()
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"PlaceHold":    s.PlaceHold(ctx, Hold{App: "a", Stage: "b"}),
+		"RecordMerge":  s.RecordMerge(ctx, Merge{App: "a", Stage: "b"}),
+		"KeepHeld":     s.KeepHeld(ctx, HeldRequest{App: "a", Stage: "b"}),
+		"RecordAction": func() error { _, err := s.RecordAction(ctx, Action{}); return err }(),
+	} {
+		if !errors.Is(err, db.ErrUnavailable) {
+			t.Errorf("%s on a closed database: %v, want db.ErrUnavailable", name, err)
+		}
+	}
+}
