@@ -48,11 +48,15 @@ type Server struct {
 	oauthUser  string                     // who signs in at /login/oauth/authorize
 	oauthCodes map[string]oauthCode       // web flow codes not yet exchanged
 	userTokens map[string]userToken       // user tokens from the web flow
-	rates      map[string]*rate           // by credential
 	calls      map[string]int
 	violations []string
 	nextID     int64
 	created    time.Time
+
+	// lim guards the rate limits, apart from mu so that answering a
+	// limited request never waits for git.
+	lim   sync.Mutex
+	rates map[string]*rate // by credential
 }
 
 // maxBody bounds request bodies; GitHub's own limit for blobs is 100 MB,
@@ -199,9 +203,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 			// the fake; either way the test should hear of it.
 			s.recordViolation("unserved: %s %s is not an operation the fake serves", r.Method, r.URL.RequestURI())
 		}
-		s.mu.Lock()
-		s.rateHeaders(w.Header(), credential(r))
-		s.mu.Unlock()
+		s.rateHeaders(w.Header(), credential(r), false)
 		return writeJSON(w, notFound())
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
@@ -221,7 +223,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 	s.mu.Lock()
 	s.calls[rt.OpID]++
 	actor, authErr := s.authenticate(r, rt.OpID)
-	s.rateHeaders(w.Header(), credential(r))
 	s.mu.Unlock()
 
 	var rep reply
@@ -247,6 +248,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 		rep, data = apiError(http.StatusInternalServerError, "Server Error"), nil
 		data, _ = encodeBody(rep.body)
 	}
+	free := false
+	if r.Method == http.MethodGet && rep.status == http.StatusOK && data != nil {
+		if rep.header == nil {
+			rep.header = http.Header{}
+		}
+		etag := etagOf(data)
+		rep.header.Set("ETag", etag)
+		cacheHeaders(rep.header)
+		if notModified(r, etag, rep.header.Get("Last-Modified")) {
+			rep.status, data, free = http.StatusNotModified, nil, authErr == nil
+		}
+	}
+	s.rateHeaders(w.Header(), credential(r), free)
 	if s.opts.Validate {
 		s.validateResponse(ctx, c, rep, data)
 	}
