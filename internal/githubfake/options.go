@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"regexp"
 )
@@ -29,6 +30,16 @@ type Options struct {
 
 	// Logf, if set, gets one line per request.
 	Logf func(format string, args ...any)
+
+	// Faults, if set, chooses a fault for API requests from the start
+	// (see SetFaults, RandomFaults); FaultRetryAfter is the Retry-After,
+	// in seconds, of an injected FaultSecondaryLimit (default 1).
+	Faults          FaultFunc
+	FaultRetryAfter int
+
+	// SecondaryLimits, if set, enforces GitHub's secondary rate limits;
+	// off by default.
+	SecondaryLimits *SecondaryLimits
 }
 
 // ErrOptions reports unusable options.
@@ -53,7 +64,23 @@ func (o Options) withDefaults() (Options, error) {
 	if o.InstallationID == 0 {
 		o.InstallationID = 42
 	}
+	if o.FaultRetryAfter == 0 {
+		o.FaultRetryAfter = 1
+	}
 	var errs []error
+	if o.FaultRetryAfter < 0 {
+		errs = append(errs, errors.New("FaultRetryAfter must not be negative"))
+	}
+	if o.SecondaryLimits != nil {
+		l := o.SecondaryLimits.withDefaults()
+		if l.Window < 0 {
+			errs = append(errs, errors.New("SecondaryLimits.Window must not be negative"))
+		}
+		if l.Status != http.StatusForbidden && l.Status != http.StatusTooManyRequests {
+			errs = append(errs, fmt.Errorf("SecondaryLimits.Status %d: GitHub answers 403 or 429", l.Status))
+		}
+		o.SecondaryLimits = &l
+	}
 	if o.AppKey == nil {
 		errs = append(errs, errors.New("AppKey is required"))
 	}

@@ -55,8 +55,11 @@ type Server struct {
 
 	// lim guards the rate limits, apart from mu so that answering a
 	// limited request never waits for git.
-	lim   sync.Mutex
-	rates map[string]*rate // by credential
+	lim     sync.Mutex
+	rates   map[string]*rate // by credential
+	limiter *limiter         // nil: secondary limits off
+
+	faults faults
 }
 
 // maxBody bounds request bodies; GitHub's own limit for blobs is 100 MB,
@@ -90,6 +93,11 @@ func New(opts Options) (*Server, error) {
 		oauthCodes: map[string]oauthCode{}, userTokens: map[string]userToken{},
 		rates: map[string]*rate{}, calls: map[string]int{},
 		nextID: 1000, created: time.Now().UTC().Truncate(time.Second),
+	}
+	s.faults = faults{choose: opts.Faults, counts: map[Fault]int{}}
+	if opts.SecondaryLimits != nil {
+		s.limiter = &limiter{limits: *opts.SecondaryLimits, start: time.Now(), inFlight: map[string]int{},
+			content: map[string][]time.Time{}, points: map[[2]string][]pointSpend{}, refused: map[string]int{}}
 	}
 	ctx := context.Background()
 	if s.git, err = openGitRepo(ctx, root, opts.DefaultBranch); err != nil {
@@ -206,6 +214,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 		s.rateHeaders(w.Header(), credential(r), false)
 		return writeJSON(w, notFound())
 	}
+	// In flight from here until answered, waiting for the lock included,
+	// as GitHub counts concurrent requests.
+	client := limitClient(r)
+	crowded := s.enter(client)
+	defer s.leave(client)
+
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
 		return writeJSON(w, apiError(http.StatusRequestEntityTooLarge, "Request body too large"))
@@ -225,7 +239,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 	actor, authErr := s.authenticate(r, rt.OpID)
 	s.mu.Unlock()
 
+	reqID := w.Header().Get("X-GitHub-Request-Id")
 	var rep reply
+	fault := FaultNone
 	switch {
 	case authErr != nil:
 		rep = apiError(http.StatusUnauthorized, authErr.Error())
@@ -234,6 +250,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 	case params["owner"] != "" && (!strings.EqualFold(params["owner"], s.opts.Owner) || !strings.EqualFold(params["repo"], s.opts.Repo)):
 		rep = notFound()
 	default:
+		// A request GitHub would serve: limits, then faults, then the
+		// handler. A limited or faulted request changes nothing.
+		if refusal := s.admit(client, rt.OpID, r.Method, crowded, reqID); refusal != nil {
+			rep = *refusal
+			break
+		}
+		fault = s.chooseFault(r, rt.OpID)
+		if fault != FaultNone && fault != FaultLostResponse {
+			rep = s.faultReply(fault, reqID)
+			break
+		}
 		c.actor = actor
 		s.mu.Lock()
 		if s.closed {
@@ -249,7 +276,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 		data, _ = encodeBody(rep.body)
 	}
 	free := false
-	if r.Method == http.MethodGet && rep.status == http.StatusOK && data != nil {
+	if r.Method == http.MethodGet && rep.status == http.StatusOK && data != nil && fault == FaultNone {
 		if rep.header == nil {
 			rep.header = http.Header{}
 		}
@@ -261,8 +288,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 		}
 	}
 	s.rateHeaders(w.Header(), credential(r), free)
-	if s.opts.Validate {
+	// An injected failure is the test's doing, not the fake's: only what
+	// the fake itself answers is checked.
+	if s.opts.Validate && (fault == FaultNone || fault == FaultLostResponse) {
 		s.validateResponse(ctx, c, rep, data)
+	}
+	if fault == FaultLostResponse {
+		return loseResponse(w)
 	}
 	for k, v := range rep.header {
 		w.Header()[k] = v
