@@ -192,7 +192,7 @@ func (s *Server) createCommit(ctx context.Context, c *call) reply {
 		return unprocessable("The fake does not store commit signatures")
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	author := s.botSig(now)
+	author := s.actorSig(c.actor, now)
 	if req.Author != nil {
 		author = req.Author.sig(now)
 	}

@@ -214,8 +214,8 @@ func (s *Server) merge(ctx context.Context, p *pull, req mergeRequest) (string, 
 
 // actorSig is the commit identity of a login, the App's bot included.
 func (s *Server) actorSig(login string, when time.Time) signature {
-	if login == botLogin {
-		return s.botSig(when)
+	if a := s.appByBot(login); a != nil {
+		return botSig(a, when)
 	}
 	return personSig(login, when)
 }

@@ -222,9 +222,9 @@ func personSig(login string, when time.Time) signature {
 	return signature{Name: login, Email: login + "@users.noreply.github.com", When: when}
 }
 
-// botSig is the identity of commits the App makes.
-func (s *Server) botSig(when time.Time) signature {
-	return signature{Name: botLogin, Email: fmt.Sprintf("%d+%s@users.noreply.github.com", s.opts.AppID, botLogin), When: when}
+// botSig is the identity of commits an App makes.
+func botSig(a *app, when time.Time) signature {
+	return signature{Name: a.bot(), Email: fmt.Sprintf("%d+%s@users.noreply.github.com", a.ID, a.bot()), When: when}
 }
 
 // webFlow is who commits merges made on GitHub.

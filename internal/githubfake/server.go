@@ -29,29 +29,32 @@ type Server struct {
 	root   string // temp dir holding the repository
 
 	// mu serialises everything below, the git processes included.
-	mu         sync.Mutex
-	closed     bool
-	git        *gitRepo
-	refs       map[string]string // full ref name → SHA
-	numbers    int               // issue numbers handed out, to pull requests and plain issues alike
-	pulls      []*pull           // by number
-	issues     []*issue          // plain issues, by number
-	labels     map[string]*label // by lower-case name
-	comments   []*comment
-	reactions  []*reaction
-	collabs    map[string]collaborator    // by lower-case login
-	teams      map[teamKey]string         // membership state: active, pending
-	statuses   map[string][]*commitStatus // by commit SHA, oldest first
-	checkRuns  map[string][]*checkRun     // by commit SHA, oldest first
-	protection map[string]*protection     // by branch
-	tokens     map[string]time.Time       // installation token → expiry
-	oauthUser  string                     // who signs in at /login/oauth/authorize
-	oauthCodes map[string]oauthCode       // web flow codes not yet exchanged
-	userTokens map[string]userToken       // user tokens from the web flow
-	calls      map[string]int
-	violations []string
-	nextID     int64
-	created    time.Time
+	mu            sync.Mutex
+	closed        bool
+	git           *gitRepo
+	refs          map[string]string // full ref name → SHA
+	numbers       int               // issue numbers handed out, to pull requests and plain issues alike
+	pulls         []*pull           // by number
+	issues        []*issue          // plain issues, by number
+	labels        map[string]*label // by lower-case name
+	comments      []*comment
+	reactions     []*reaction
+	collabs       map[string]collaborator    // by lower-case login
+	teams         map[teamKey]string         // membership state: active, pending
+	statuses      map[string][]*commitStatus // by commit SHA, oldest first
+	checkRuns     map[string][]*checkRun     // by commit SHA, oldest first
+	protection    map[string]*protection     // by branch
+	tokens        map[string]time.Time       // installation token → expiry
+	tokenApps     map[string]int64           // installation token → App, when not Options' App
+	apps          map[int64]*app             // by id: Options' App and those made from manifests
+	manifestCodes map[string]manifestCode    // manifest flow codes not yet converted
+	oauthUser     string                     // who signs in at /login/oauth/authorize
+	oauthCodes    map[string]oauthCode       // web flow codes not yet exchanged
+	userTokens    map[string]userToken       // user tokens from the web flow
+	calls         map[string]int
+	violations    []string
+	nextID        int64
+	created       time.Time
 
 	// lim guards the rate limits, apart from mu so that answering a
 	// limited request never waits for git.
@@ -90,9 +93,15 @@ func New(opts Options) (*Server, error) {
 		collabs: map[string]collaborator{}, teams: map[teamKey]string{},
 		statuses: map[string][]*commitStatus{}, checkRuns: map[string][]*checkRun{},
 		protection: map[string]*protection{}, tokens: map[string]time.Time{},
+		tokenApps: map[string]int64{}, apps: map[int64]*app{}, manifestCodes: map[string]manifestCode{},
 		oauthCodes: map[string]oauthCode{}, userTokens: map[string]userToken{},
 		rates: map[string]*rate{}, calls: map[string]int{},
 		nextID: 1000, created: time.Now().UTC().Truncate(time.Second),
+	}
+	s.apps[opts.AppID] = &app{
+		ID: opts.AppID, Slug: appSlug, Name: appSlug, ExternalURL: "https://stagehand.dev", key: opts.AppKey,
+		ClientID: fmt.Sprintf("Iv1.%016x", opts.AppID), Permissions: installationPermissions,
+		Events: []string{"pull_request", "push", "status", "check_run", "issue_comment"}, Installation: opts.InstallationID, Created: s.created,
 	}
 	s.faults = faults{choose: opts.Faults, counts: map[Fault]int{}}
 	if opts.SecondaryLimits != nil {
