@@ -159,7 +159,7 @@ func (s *Server) createCheckRun(ctx context.Context, c *call) reply {
 		return *rep
 	}
 	s.checkRuns[sha] = append(s.checkRuns[sha], cr)
-	s.checkRunChanged(cr, c.actor)
+	s.checkRunChanged(cr, false, c.actor)
 	return created(s.checkRunJSON(cr))
 }
 
@@ -190,8 +190,9 @@ func (s *Server) updateCheckRun(ctx context.Context, c *call) reply {
 	if rep := req.apply(&next, time.Now().UTC().Truncate(time.Second)); rep != nil {
 		return *rep
 	}
+	wasCompleted := cr.Status == "completed"
 	*cr = next
-	s.checkRunChanged(cr, c.actor)
+	s.checkRunChanged(cr, wasCompleted, c.actor)
 	return ok(s.checkRunJSON(cr))
 }
 

@@ -157,6 +157,7 @@ func (s *Server) addStatus(sha, state, name, creator string, desc, target *strin
 	st := &commitStatus{ID: s.newID(), SHA: sha, State: state, Context: name, Description: desc, TargetURL: target,
 		Creator: creator, CreatedAt: time.Now().UTC()}
 	s.statuses[sha] = append(s.statuses[sha], st)
+	s.statusEvent(st)
 	return st
 }
 

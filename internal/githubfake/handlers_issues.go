@@ -150,6 +150,7 @@ func (s *Server) addComment(cv *conversation, login, body string) *comment {
 	s.comments = append(s.comments, cm)
 	cv.Comments = append(cv.Comments, cm.ID)
 	cv.UpdatedAt = now
+	s.commentEvent(cm)
 	return cm
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 )
@@ -40,6 +41,10 @@ type Options struct {
 	// SecondaryLimits, if set, enforces GitHub's secondary rate limits;
 	// off by default.
 	SecondaryLimits *SecondaryLimits
+
+	// Webhook, if set and active, receives the App's webhook deliveries
+	// (see SetWebhook to set it once running).
+	Webhook *Webhook
 }
 
 // ErrOptions reports unusable options.
@@ -80,6 +85,11 @@ func (o Options) withDefaults() (Options, error) {
 			errs = append(errs, fmt.Errorf("SecondaryLimits.Status %d: GitHub answers 403 or 429", l.Status))
 		}
 		o.SecondaryLimits = &l
+	}
+	if w := o.Webhook; w != nil && w.Active {
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("Webhook.URL %q is not an http(s) URL", w.URL))
+		}
 	}
 	if o.AppKey == nil {
 		errs = append(errs, errors.New("AppKey is required"))

@@ -203,12 +203,13 @@ func (s *Server) merge(ctx context.Context, p *pull, req mergeRequest) (string, 
 	if err != nil {
 		return "", err
 	}
-	if err := s.setRef(ctx, "refs/heads/"+p.Base, sha); err != nil {
+	if err := s.setRef(ctx, "refs/heads/"+p.Base, sha, req.By); err != nil {
 		return "", err
 	}
 	p.HeadSHA, p.BaseSHA = head, base
 	p.State, p.Merged, p.MergedAt, p.ClosedAt, p.UpdatedAt = "closed", true, now, now, now
 	p.MergedBy, p.MergeSHA = req.By, sha
+	s.pullEvent(ctx, "closed", p, req.By, nil)
 	return sha, nil
 }
 
@@ -221,9 +222,10 @@ func (s *Server) actorSig(login string, when time.Time) signature {
 }
 
 // closePull closes p where its head (or base) branch stands now.
-func (s *Server) closePull(p *pull, now time.Time) {
+func (s *Server) closePull(p *pull, now time.Time, sender string) {
 	p.HeadSHA, p.BaseSHA = s.headOf(p), s.baseOf(p)
 	p.State, p.ClosedAt, p.UpdatedAt = "closed", now, now
+	s.pullEvent(context.Background(), "closed", p, sender, nil)
 }
 
 // pullByNumber finds a pull request; nil for a plain issue or nothing.

@@ -58,6 +58,9 @@ type Server struct {
 
 	// lim guards the rate limits, apart from mu so that answering a
 	// limited request never waits for git.
+	hooks *hookQueue
+	live  bool // seeded: ref updates are events from now on
+
 	lim     sync.Mutex
 	rates   map[string]*rate // by credential
 	limiter *limiter         // nil: secondary limits off
@@ -103,6 +106,7 @@ func New(opts Options) (*Server, error) {
 		ClientID: fmt.Sprintf("Iv1.%016x", opts.AppID), Permissions: installationPermissions,
 		Events: []string{"pull_request", "push", "status", "check_run", "issue_comment"}, Installation: opts.InstallationID, Created: s.created,
 	}
+	s.hooks = newHookQueue(opts.Webhook, stableID("hook", opts.Owner+"/"+opts.Repo))
 	s.faults = faults{choose: opts.Faults, counts: map[Fault]int{}}
 	if opts.SecondaryLimits != nil {
 		s.limiter = &limiter{limits: *opts.SecondaryLimits, start: time.Now(), inFlight: map[string]int{},
@@ -118,6 +122,8 @@ func New(opts Options) (*Server, error) {
 		_ = os.RemoveAll(root)
 		return nil, fmt.Errorf("githubfake: seed: %w", err)
 	}
+	s.live = true
+	go s.deliverLoop()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		s.git.close()
@@ -148,6 +154,7 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	s.closeHooks()
 	s.git.close()
 	_ = os.RemoveAll(s.root)
 }

@@ -19,7 +19,7 @@ func NewTest(t testing.TB, opts Options) *Server {
 		v := s.Violations()
 		s.Close()
 		if len(v) > 0 {
-			t.Errorf("githubfake: %d request(s)/response(s) broke GitHub's REST description:\n  %s", len(v), strings.Join(v, "\n  "))
+			t.Errorf("githubfake: %d request(s)/response(s)/webhook(s) broke GitHub's REST or webhook description:\n  %s", len(v), strings.Join(v, "\n  "))
 		}
 	})
 	return s
