@@ -69,14 +69,6 @@ func (s *Server) refUpdated(ctx context.Context, name, before, after, pusher str
 
 func (s *Server) pushEvent(ctx context.Context, name, before, after, pusher string) error {
 	created, deleted := before == "", after == ""
-	forced := false
-	if !created && !deleted {
-		ff, err := s.isAncestor(ctx, before, after)
-		if err != nil {
-			return err
-		}
-		forced = !ff
-	}
 	// The other refs' heads: commits they hold are not new to the
 	// repository (not "distinct").
 	var others []string
@@ -92,18 +84,30 @@ func (s *Server) pushEvent(ctx context.Context, name, before, after, pusher stri
 			}
 		}
 	}
+	// One rev-list finds both the commits the push adds (">", after but
+	// not before) and whether it forced (any "<": before not in after).
 	var list []string
+	forced := false
 	distinct := map[string]bool{}
 	if !deleted {
 		args := []string{"rev-list", "--reverse", after}
 		if !created {
-			args = append(args, "^"+before)
+			args = []string{"rev-list", "--reverse", "--left-right", before + "..." + after}
 		}
 		out, err := s.git.run(ctx, nil, nil, args...)
 		if err != nil {
 			return err
 		}
-		list = strings.Fields(string(out))
+		for _, line := range strings.Fields(string(out)) {
+			switch {
+			case strings.HasPrefix(line, "<"):
+				forced = true
+			case strings.HasPrefix(line, ">"):
+				list = append(list, line[1:])
+			default:
+				list = append(list, line)
+			}
+		}
 		args = []string{"rev-list", after}
 		for _, o := range others {
 			args = append(args, "^"+o)
@@ -122,15 +126,18 @@ func (s *Server) pushEvent(ctx context.Context, name, before, after, pusher stri
 		list = list[len(list)-20:]
 	}
 	commits := make([]map[string]any, 0, len(list))
+	var head any
 	for _, sha := range list {
 		cj, err := s.pushCommit(ctx, sha, distinct[sha])
 		if err != nil {
 			return err
 		}
 		commits = append(commits, cj)
+		if sha == after {
+			head = cj
+		}
 	}
-	var head any
-	if !deleted {
+	if !deleted && head == nil {
 		hc, err := s.pushCommit(ctx, after, distinct[after])
 		if err != nil {
 			return err
@@ -342,26 +349,19 @@ func (s *Server) statusEvent(st *commitStatus) {
 	}
 	inner["verification"] = verification
 	branches := []map[string]any{}
-	names := []string{}
-	for ref := range s.refs {
-		if b, ok := strings.CutPrefix(ref, "refs/heads/"); ok {
-			names = append(names, b)
-		}
+	out, err := s.git.run(ctx, nil, nil, "for-each-ref", "--contains", st.SHA, "--count=10", "--format=%(refname)", "refs/heads/")
+	if err != nil {
+		s.violations = append(s.violations, "webhook status: "+err.Error())
+		return
 	}
-	slices.Sort(names)
-	for _, b := range names {
-		head := s.refs["refs/heads/"+b]
-		if in, err := s.isAncestor(ctx, st.SHA, head); err != nil || !in {
-			continue
-		}
+	for _, ref := range strings.Fields(string(out)) {
+		b := strings.TrimPrefix(ref, "refs/heads/")
+		head := s.refs[ref]
 		branches = append(branches, map[string]any{
 			"name":      b,
 			"commit":    map[string]any{"sha": head, "url": s.repoAPI() + "/commits/" + head},
 			"protected": s.protection[b] != nil,
 		})
-		if len(branches) == 10 {
-			break
-		}
 	}
 	j := s.statusJSON(st)
 	payload := s.hookEnvelope(st.Creator)

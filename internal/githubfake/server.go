@@ -126,6 +126,7 @@ func New(opts Options) (*Server, error) {
 	go s.deliverLoop()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		s.closeHooks()
 		s.git.close()
 		_ = os.RemoveAll(root)
 		return nil, fmt.Errorf("githubfake: listen: %w", err)

@@ -293,3 +293,85 @@ func TestWebhookOptions(t *testing.T) {
 		t.Error("an active webhook without a URL is accepted")
 	}
 }
+
+// TestWebhookPullRequestLifecycle: closed without merging, reopened, and
+// a lost response to a write still delivers the write's events.
+func TestWebhookPullRequestLifecycle(t *testing.T) {
+	ctx := context.Background()
+	rc, srv := newReceiver(t)
+	s := NewTest(t, webhookOptions(t, srv.URL))
+	gh, _ := installationClient(t, s)
+	pr, _ := openPR(t, gh, s, "topic", map[string][]byte{"a.txt": []byte("a\n")})
+	if _, _, err := gh.PullRequests.Edit(ctx, s.Owner(), s.Repo(), pr.GetNumber(), &github.PullRequest{State: github.String("closed")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := gh.PullRequests.Edit(ctx, s.Owner(), s.Repo(), pr.GetNumber(), &github.PullRequest{State: github.String("open")}); err != nil {
+		t.Fatal(err)
+	}
+	s.SetFaults(func(_ *http.Request, opID string) Fault {
+		if opID == "pulls/merge" {
+			return FaultLostResponse
+		}
+		return FaultNone
+	})
+	if _, _, err := gh.PullRequests.Merge(ctx, s.Owner(), s.Repo(), pr.GetNumber(), "", nil); err == nil {
+		t.Fatal("the merge's answer was not lost")
+	}
+	waitHooks(t, s)
+	var kinds []string
+	var merged []bool
+	for _, r := range rc.all() {
+		kinds = append(kinds, kind(r))
+		if kind(r) == "pull_request.closed" {
+			var ev github.PullRequestEvent
+			if err := json.Unmarshal(r.body, &ev); err != nil {
+				t.Fatal(err)
+			}
+			merged = append(merged, ev.GetPullRequest().GetMerged())
+		}
+	}
+	want := "push pull_request.opened pull_request.closed pull_request.reopened push pull_request.closed"
+	if strings.Join(kinds, " ") != want {
+		t.Errorf("deliveries %v, want %s", kinds, want)
+	}
+	if len(merged) != 2 || merged[0] || !merged[1] {
+		t.Errorf("merged flags %v, want [false true]", merged)
+	}
+}
+
+// TestWebhookPushShapes: a branch made at main's head names main as its
+// base_ref and brings no commits; a forced update says so.
+func TestWebhookPushShapes(t *testing.T) {
+	ctx := context.Background()
+	rc, srv := newReceiver(t)
+	s := NewTest(t, webhookOptions(t, srv.URL))
+	gh, _ := installationClient(t, s)
+	main, _ := s.Head("main")
+	if err := createRef(ctx, gh, s, "topic"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit("topic", "one", map[string][]byte{"x": []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := gh.Git.UpdateRef(ctx, s.Owner(), s.Repo(), &github.Reference{Ref: github.String("refs/heads/topic"), Object: &github.GitObject{SHA: github.String(main)}}, true); err != nil {
+		t.Fatal(err)
+	}
+	waitHooks(t, s)
+	got := rc.all()
+	if len(got) != 3 {
+		t.Fatalf("%d deliveries", len(got))
+	}
+	var created, forced github.PushEvent
+	if err := json.Unmarshal(got[0].body, &created); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(got[2].body, &forced); err != nil {
+		t.Fatal(err)
+	}
+	if !created.GetCreated() || created.GetBefore() != zeroSHA || created.GetBaseRef() != "refs/heads/main" || len(created.Commits) != 0 || created.GetHeadCommit().GetID() != main {
+		t.Errorf("created: %+v", created)
+	}
+	if !forced.GetForced() || forced.GetAfter() != main || len(forced.Commits) != 0 {
+		t.Errorf("forced: %+v", forced)
+	}
+}
