@@ -26,6 +26,7 @@ type Options struct {
 	InstallationID int64          // default 42
 
 	// Validate checks every request and response against GitHub's REST
+	// description, and every webhook payload against GitHub's webhook
 	// description; NewTest turns it on.
 	Validate bool
 
