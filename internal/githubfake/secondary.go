@@ -31,6 +31,9 @@ type SecondaryLimits struct {
 	// Status is the answer's status: 403 (default; what GitHub mostly
 	// sends, and what go-github recognises) or 429.
 	Status int
+	// Now is the clock the windows run on; default time.Now. A test can
+	// step a clock of its own instead of sleeping.
+	Now func() time.Time
 }
 
 // withDefaults fills GitHub's numbers into zero fields.
@@ -47,6 +50,9 @@ func (l SecondaryLimits) withDefaults() SecondaryLimits {
 	def(&l.Status, http.StatusForbidden)
 	if l.Window == 0 {
 		l.Window = time.Minute
+	}
+	if l.Now == nil {
+		l.Now = time.Now
 	}
 	return l
 }
@@ -143,8 +149,8 @@ func (s *Server) admit(client, opID, method string, crowded bool, reqID string) 
 	}
 	s.lim.Lock()
 	defer s.lim.Unlock()
-	now := time.Now()
 	lim := l.limits
+	now := lim.Now()
 	refuse := func(limit string, wait time.Duration) *reply {
 		l.refused[limit]++
 		rep := secondaryLimitReply(lim.Status, max(1, int(math.Ceil(wait.Seconds()))), reqID)

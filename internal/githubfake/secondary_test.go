@@ -50,10 +50,29 @@ func TestSecondaryLimitContent(t *testing.T) {
 	}
 }
 
-// TestSecondaryLimitScaledWindow: a one-second "minute" lets a test see
-// the window roll over; the hour is sixty of them.
+// clock is a test's own time, stepped by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) step(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestSecondaryLimitScaledWindow: a short "minute" on a clock the test
+// steps lets it see the window roll over; the hour is sixty of them.
 func TestSecondaryLimitScaledWindow(t *testing.T) {
-	s := NewTest(t, limitedOptions(t, SecondaryLimits{PerMinute: 3, PerHour: 5, Window: 300 * time.Millisecond, Status: http.StatusTooManyRequests}))
+	clk := &clock{now: time.Now()}
+	s := NewTest(t, limitedOptions(t, SecondaryLimits{PerMinute: 3, PerHour: 5, Window: 300 * time.Millisecond, Status: http.StatusTooManyRequests, Now: clk.Now}))
 	_, tok := installationClient(t, s)
 	post := func() *http.Response {
 		return do(t, http.MethodPost, s.URL()+"repos/acme/config/git/blobs", tok, `{"content": "x"}`)
@@ -67,7 +86,7 @@ func TestSecondaryLimitScaledWindow(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" || resp.Header.Get("X-RateLimit-Remaining") == "" {
 		t.Fatalf("4th: %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	time.Sleep(300 * time.Millisecond)
+	clk.step(300 * time.Millisecond)
 	for i := range 2 {
 		if resp := post(); resp.StatusCode != http.StatusCreated {
 			t.Fatalf("next window, post %d: %d", i, resp.StatusCode)

@@ -109,7 +109,7 @@ func New(opts Options) (*Server, error) {
 	s.hooks = newHookQueue(opts.Webhook, stableID("hook", opts.Owner+"/"+opts.Repo))
 	s.faults = faults{choose: opts.Faults, counts: map[Fault]int{}}
 	if opts.SecondaryLimits != nil {
-		s.limiter = &limiter{limits: *opts.SecondaryLimits, start: time.Now(), inFlight: map[string]int{},
+		s.limiter = &limiter{limits: *opts.SecondaryLimits, start: opts.SecondaryLimits.Now(), inFlight: map[string]int{},
 			content: map[string][]time.Time{}, points: map[[2]string][]pointSpend{}, refused: map[string]int{}}
 	}
 	ctx := context.Background()
