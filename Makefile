@@ -2,6 +2,7 @@
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 SHARED  ?= ../shared/github/openapi/api.github.com.json
+SHARED_HOOKS ?= ../shared/github/webhooks-openapi/api.github.com.json
 
 .PHONY: all test demo bench build fmt-check vet spec spec-check clean
 
@@ -30,13 +31,13 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-## spec: regenerate the subset of GitHub's REST description the stand-in validates against
+## spec: regenerate the subsets of GitHub's REST and webhook descriptions the stand-in validates against
 spec:
-	$(GO) run ./internal/githubfake/specgen -in $(SHARED) -out internal/githubfake/openapi
+	$(GO) run ./internal/githubfake/specgen -in $(SHARED) -webhooks $(SHARED_HOOKS) -out internal/githubfake/openapi
 
 ## spec-check: fail when the committed subset is not what spec would generate
 spec-check:
-	$(GO) run ./internal/githubfake/specgen -in $(SHARED) -out internal/githubfake/openapi -check
+	$(GO) run ./internal/githubfake/specgen -in $(SHARED) -webhooks $(SHARED_HOOKS) -out internal/githubfake/openapi -check
 
 clean:
 	rm -rf bin

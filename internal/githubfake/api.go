@@ -178,7 +178,7 @@ func (s *Server) Commit(branch, message string, files map[string][]byte) (string
 	if err != nil {
 		return "", err
 	}
-	return sha, s.setRef(ctx, "refs/heads/"+branch, sha)
+	return sha, s.setRef(ctx, "refs/heads/"+branch, sha, "developer")
 }
 
 // PullRequests returns a snapshot of every pull request, by number.
@@ -258,6 +258,7 @@ func (s *Server) SetCheckRun(sha, name, status, conclusion string) {
 		cr.Conclusion, cr.CompletedAt = conclusion, now
 	}
 	s.checkRuns[sha] = append(s.checkRuns[sha], cr)
+	s.checkRunChanged(cr, false, "ci-bot")
 }
 
 // Calls counts the requests served per operationId (e.g. "pulls/create")

@@ -41,6 +41,11 @@ var appOperations = map[string]bool{
 	"apps/get-repo-installation":            true,
 }
 
+// publicOperations take no credentials.
+var publicOperations = map[string]bool{
+	"apps/create-from-manifest": true,
+}
+
 // userOperation takes a user token from the OAuth web flow; installation
 // tokens do not act as a person.
 const userOperation = "users/get-authenticated"
@@ -55,6 +60,9 @@ func GenerateAppKey() (*rsa.PrivateKey, error) {
 func (s *Server) authenticate(r *http.Request, opID string) (string, error) {
 	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	cred = strings.TrimSpace(cred)
+	if publicOperations[opID] {
+		return "", nil
+	}
 	if cred == "" {
 		return "", errRequiresAuth
 	}
@@ -62,7 +70,11 @@ func (s *Server) authenticate(r *http.Request, opID string) (string, error) {
 		if !strings.EqualFold(scheme, "bearer") {
 			return "", errJWTDecode
 		}
-		return botLogin, s.verifyJWT(cred, time.Now())
+		a, err := s.verifyJWT(cred, time.Now())
+		if err != nil {
+			return "", err
+		}
+		return a.bot(), nil
 	}
 	if !strings.EqualFold(scheme, "token") && !strings.EqualFold(scheme, "bearer") {
 		return "", errBadCredentials
@@ -78,28 +90,38 @@ func (s *Server) authenticate(r *http.Request, opID string) (string, error) {
 	if !ok || time.Now().After(exp) {
 		return "", errBadCredentials
 	}
+	if id, ok := s.tokenApps[cred]; ok {
+		return s.apps[id].bot(), nil
+	}
 	return botLogin, nil
 }
 
 // verifyJWT applies GitHub's rules for App JWTs: RS256 signed by the App's
 // key, iss the App id, exp − iat at most ten minutes, not expired, not
 // issued in the future (a minute of clock skew allowed either way).
-func (s *Server) verifyJWT(raw string, now time.Time) error {
+func (s *Server) verifyJWT(raw string, now time.Time) (*app, error) {
 	claims := jwt.MapClaims{}
 	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
-	_, err := parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return s.opts.AppKey, nil })
+	// The key is the App's that iss names; a JWT naming no App is checked
+	// against the first App's key, so its other faults are reported first.
+	_, err := parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
+		if a := s.appForIssuer(claims["iss"]); a != nil {
+			return a.key, nil
+		}
+		return s.opts.AppKey, nil
+	})
 	if err != nil {
-		return errJWTDecode
+		return nil, errJWTDecode
 	}
 	iat, okIat := numericClaim(claims["iat"])
 	exp, okExp := numericClaim(claims["exp"])
 	switch {
 	case !okExp || time.Unix(exp, 0).Add(jwtSkew).Before(now):
-		return errJWTExpired
+		return nil, errJWTExpired
 	case !okIat || time.Unix(iat, 0).After(now.Add(jwtSkew)):
-		return errJWTIssuedAt
+		return nil, errJWTIssuedAt
 	case exp-iat > int64(jwtMaxLife/time.Second):
-		return errJWTTooLong
+		return nil, errJWTTooLong
 	}
 	var iss string
 	switch v := claims["iss"].(type) {
@@ -107,19 +129,20 @@ func (s *Server) verifyJWT(raw string, now time.Time) error {
 		iss = v
 	case float64:
 		if v != math.Trunc(v) {
-			return errJWTIssuer
+			return nil, errJWTIssuer
 		}
 		iss = strconv.FormatInt(int64(v), 10)
 	default:
-		return errJWTIssuer
+		return nil, errJWTIssuer
 	}
 	if _, err := strconv.ParseInt(iss, 10, 64); err != nil {
-		return errJWTIssuer
+		return nil, errJWTIssuer
 	}
-	if iss != strconv.FormatInt(s.opts.AppID, 10) {
-		return errJWTUnknownApp
+	a := s.appForIssuer(iss)
+	if a == nil {
+		return nil, errJWTUnknownApp
 	}
-	return nil
+	return a, nil
 }
 
 func numericClaim(v any) (int64, bool) {

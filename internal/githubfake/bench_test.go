@@ -3,6 +3,8 @@ package githubfake
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -87,6 +89,39 @@ func BenchmarkCreateTree(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+			}
+			b.StopTimer()
+			if v := s.Violations(); len(v) > 0 {
+				b.Fatalf("violations: %q", v)
+			}
+		})
+	}
+}
+
+// BenchmarkCommitWebhooks times Commit (one push) with webhook deliveries
+// off and on (each push then renders a payload, with a diff-tree per
+// commit, and a goroutine validates and posts it).
+func BenchmarkCommitWebhooks(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprint("webhooks=", on), func(b *testing.B) {
+			opts := Options{Seed: "../../testdata/configrepo", AppKey: &appKey(b).PublicKey, Validate: true}
+			if on {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+				defer srv.Close()
+				opts.Webhook = &Webhook{URL: srv.URL, Secret: "s", Active: true}
+			}
+			s, err := New(opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			for i := 0; b.Loop(); i++ {
+				if _, err := s.Commit("main", "change", map[string][]byte{"x.txt": fmt.Appendf(nil, "%d\n", i)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := s.WaitDeliveries(context.Background()); err != nil {
+				b.Fatal(err)
 			}
 			b.StopTimer()
 			if v := s.Violations(); len(v) > 0 {

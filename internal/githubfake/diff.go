@@ -25,7 +25,13 @@ type diffStat struct {
 // diffStats compares head with its merge base with base (what a pull
 // request shows), in one git process.
 func (s *Server) diffStats(ctx context.Context, base, head string) (diffStat, error) {
-	out, err := s.git.run(ctx, nil, nil, "diff", "--raw", "--numstat", "-z", "--no-renames", "--no-abbrev", base+"..."+head)
+	return s.diffRange(ctx, base+"..."+head)
+}
+
+// diffRange is diffStats over a range as git diff reads it: "a...b" from
+// the merge base, "a..b" (or "a b") tree to tree.
+func (s *Server) diffRange(ctx context.Context, spec string) (diffStat, error) {
+	out, err := s.git.run(ctx, nil, nil, "diff", "--raw", "--numstat", "-z", "--no-renames", "--no-abbrev", spec)
 	if err != nil {
 		return diffStat{}, err
 	}
@@ -73,7 +79,11 @@ func (s *Server) diffStats(ctx context.Context, base, head string) (diffStat, er
 // withPatches fills each file's patch: the hunks of a unified diff, as
 // GitHub's "patch" field holds them (no file headers).
 func (s *Server) withPatches(ctx context.Context, base, head string, d diffStat) (diffStat, error) {
-	out, err := s.git.run(ctx, nil, nil, "diff", "--no-renames", "--no-color", "--no-ext-diff", base+"..."+head)
+	return s.withPatchesRange(ctx, base+"..."+head, d)
+}
+
+func (s *Server) withPatchesRange(ctx context.Context, spec string, d diffStat) (diffStat, error) {
+	out, err := s.git.run(ctx, nil, nil, "diff", "--no-renames", "--no-color", "--no-ext-diff", spec)
 	if err != nil {
 		return d, err
 	}

@@ -16,13 +16,16 @@ var installationPermissions = map[string]any{
 	"pull_requests": "write",
 	"issues":        "write",
 	"statuses":      "write",
-	"checks":        "read",
+	"checks":        "write",
 	"metadata":      "read",
 }
 
+// installationPath reports whether {installation_id} is the calling
+// App's installation on the repository.
 func (s *Server) installationPath(c *call) bool {
 	id, err := strconv.ParseInt(c.params["installation_id"], 10, 64)
-	return err == nil && id == s.opts.InstallationID
+	a := s.appByBot(c.actor)
+	return err == nil && a != nil && a.Installation != 0 && id == a.Installation
 }
 
 func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
@@ -47,10 +50,11 @@ func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
 			return unprocessable("There is at least one repository that does not exist or is not accessible to the parent installation.")
 		}
 	}
-	perms := installationPermissions
+	a := s.appByBot(c.actor)
+	perms := a.Permissions
 	if len(req.Permissions) > 0 {
 		for k, v := range req.Permissions {
-			have, ok := installationPermissions[k]
+			have, ok := a.Permissions[k]
 			if !ok || (have == "read" && v != "read") {
 				return unprocessable(fmt.Sprintf("The permissions requested are not granted to this installation. (%s)", k))
 			}
@@ -61,6 +65,9 @@ func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
 	if err != nil {
 		return s.internalError(c, err)
 	}
+	if a.ID != s.opts.AppID {
+		s.tokenApps[token] = a.ID
+	}
 	return created(map[string]any{
 		"token":                token,
 		"expires_at":           stamp(exp),
@@ -70,13 +77,17 @@ func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
 }
 
 func (s *Server) getRepoInstallation(ctx context.Context, c *call) reply {
-	id := s.opts.InstallationID
+	a := s.appByBot(c.actor)
+	if a == nil || a.Installation == 0 {
+		return notFound()
+	}
+	id := a.Installation
 	owner := s.user(s.opts.Owner)
 	return ok(map[string]any{
 		"id":                        id,
-		"app_id":                    s.opts.AppID,
-		"app_slug":                  appSlug,
-		"client_id":                 fmt.Sprintf("Iv1.%016x", s.opts.AppID),
+		"app_id":                    a.ID,
+		"app_slug":                  a.Slug,
+		"client_id":                 a.ClientID,
 		"target_id":                 owner["id"],
 		"target_type":               "Organization",
 		"account":                   owner,
@@ -84,8 +95,8 @@ func (s *Server) getRepoInstallation(ctx context.Context, c *call) reply {
 		"access_tokens_url":         fmt.Sprintf("%s/app/installations/%d/access_tokens", s.api(), id),
 		"repositories_url":          s.api() + "/installation/repositories",
 		"html_url":                  fmt.Sprintf("%s/organizations/%s/settings/installations/%d", s.html(), s.opts.Owner, id),
-		"events":                    []string{"pull_request", "push", "status", "check_run", "issue_comment"},
-		"permissions":               installationPermissions,
+		"events":                    append([]string{}, a.Events...),
+		"permissions":               a.Permissions,
 		"created_at":                stamp(s.created),
 		"updated_at":                stamp(s.created),
 		"single_file_name":          nil,

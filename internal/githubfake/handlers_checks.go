@@ -3,7 +3,6 @@ package githubfake
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -158,37 +157,8 @@ func (s *Server) addStatus(sha, state, name, creator string, desc, target *strin
 	st := &commitStatus{ID: s.newID(), SHA: sha, State: state, Context: name, Description: desc, TargetURL: target,
 		Creator: creator, CreatedAt: time.Now().UTC()}
 	s.statuses[sha] = append(s.statuses[sha], st)
+	s.statusEvent(st)
 	return st
-}
-
-func (s *Server) checkRunJSON(cr *checkRun) map[string]any {
-	api := s.repoAPI()
-	var conclusion, completed any
-	if cr.Status == "completed" {
-		conclusion, completed = cr.Conclusion, stamp(cr.CompletedAt)
-	}
-	html := fmt.Sprintf("%s/runs/%d", s.repoHTML(), cr.ID)
-	return map[string]any{
-		"id":           cr.ID,
-		"node_id":      nodeID("CheckRun", cr.ID),
-		"head_sha":     cr.SHA,
-		"name":         cr.Name,
-		"external_id":  "",
-		"url":          fmt.Sprintf("%s/check-runs/%d", api, cr.ID),
-		"html_url":     html,
-		"details_url":  html,
-		"status":       cr.Status,
-		"conclusion":   conclusion,
-		"started_at":   stamp(cr.StartedAt),
-		"completed_at": completed,
-		"output": map[string]any{
-			"title": nil, "summary": nil, "text": nil, "annotations_count": 0,
-			"annotations_url": fmt.Sprintf("%s/check-runs/%d/annotations", api, cr.ID),
-		},
-		"check_suite":   map[string]any{"id": cr.ID + 1},
-		"app":           nil,
-		"pull_requests": []any{},
-	}
 }
 
 func (s *Server) listCheckRuns(ctx context.Context, c *call) reply {

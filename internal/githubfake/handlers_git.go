@@ -192,7 +192,7 @@ func (s *Server) createCommit(ctx context.Context, c *call) reply {
 		return unprocessable("The fake does not store commit signatures")
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	author := s.botSig(now)
+	author := s.actorSig(c.actor, now)
 	if req.Author != nil {
 		author = req.Author.sig(now)
 	}
@@ -250,7 +250,7 @@ func (s *Server) createRef(ctx context.Context, c *call) reply {
 	if err != nil || !fullSHA.MatchString(req.SHA) || (strings.HasPrefix(req.Ref, "refs/heads/") && info.Type != "commit") {
 		return unprocessable("Object does not exist")
 	}
-	if err := s.setRef(ctx, req.Ref, req.SHA); err != nil {
+	if err := s.setRef(ctx, req.Ref, req.SHA, c.actor); err != nil {
 		return s.internalError(c, err)
 	}
 	return created(s.refJSON(ctx, req.Ref, req.SHA))
@@ -292,7 +292,7 @@ func (s *Server) updateRef(ctx context.Context, c *call) reply {
 			return unprocessable("Update is not a fast forward")
 		}
 	}
-	if err := s.setRef(ctx, name, req.SHA); err != nil {
+	if err := s.setRef(ctx, name, req.SHA, c.actor); err != nil {
 		return s.internalError(c, err)
 	}
 	return ok(s.refJSON(ctx, name, req.SHA))
@@ -314,11 +314,11 @@ func (s *Server) deleteRef(ctx context.Context, c *call) reply {
 		now := time.Now().UTC().Truncate(time.Second)
 		for _, p := range s.pulls {
 			if p.State == "open" && (p.Head == branch || p.Base == branch) {
-				s.closePull(p, now)
+				s.closePull(p, now, c.actor)
 			}
 		}
 	}
-	if err := s.deleteRefLocked(ctx, name); err != nil {
+	if err := s.deleteRefLocked(ctx, name, c.actor); err != nil {
 		return s.internalError(c, err)
 	}
 	return reply{status: http.StatusNoContent}

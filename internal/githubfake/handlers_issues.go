@@ -112,7 +112,7 @@ func (s *Server) commentJSON(cm *comment) map[string]any {
 		"body":               cm.Body,
 		"user":               s.user(cm.User),
 		"created_at":         stamp(cm.CreatedAt),
-		"updated_at":         stamp(cm.CreatedAt),
+		"updated_at":         stamp(cm.UpdatedAt),
 		"author_association": s.association(cm.User),
 	}
 }
@@ -146,10 +146,11 @@ func (s *Server) createComment(ctx context.Context, c *call) reply {
 
 func (s *Server) addComment(cv *conversation, login, body string) *comment {
 	now := time.Now().UTC().Truncate(time.Second)
-	cm := &comment{ID: s.newID(), Issue: cv.Number, User: login, Body: body, CreatedAt: now}
+	cm := &comment{ID: s.newID(), Issue: cv.Number, User: login, Body: body, CreatedAt: now, UpdatedAt: now}
 	s.comments = append(s.comments, cm)
 	cv.Comments = append(cv.Comments, cm.ID)
 	cv.UpdatedAt = now
+	s.commentEvent(cm)
 	return cm
 }
 
@@ -181,4 +182,28 @@ func (s *Server) listComments(ctx context.Context, c *call) reply {
 	rep := ok(out)
 	rep.header = s.linkHeader(c, page, perPage, more, last)
 	return rep
+}
+
+// updateComment edits an issue comment's body. Only its author may: an
+// App editing a person's comment gets GitHub's 403.
+func (s *Server) updateComment(ctx context.Context, c *call) reply {
+	id, err := strconv.ParseInt(c.params["comment_id"], 10, 64)
+	cm := s.commentByID(id)
+	if err != nil || cm == nil {
+		return notFound()
+	}
+	var req struct {
+		Body *string `json:"body"`
+	}
+	if err := decodeBody(c, &req); err != nil {
+		return apiError(http.StatusBadRequest, "Problems parsing JSON")
+	}
+	if req.Body == nil || *req.Body == "" {
+		return validationFailed(fieldError{Resource: "IssueComment", Field: "body", Code: "missing_field"})
+	}
+	if cm.User != c.actor {
+		return apiError(http.StatusForbidden, "Resource not accessible by integration")
+	}
+	cm.Body, cm.UpdatedAt = *req.Body, time.Now().UTC().Truncate(time.Second)
+	return ok(s.commentJSON(cm))
 }

@@ -112,6 +112,7 @@ func (s *Server) createPull(ctx context.Context, c *call) reply {
 	}
 	p.Number, p.UpdatedAt = s.newNumber(), now
 	s.pulls = append(s.pulls, p)
+	s.pullEvent(ctx, "opened", p, c.actor, nil)
 	out, err := s.pullFull(ctx, p)
 	if err != nil {
 		return s.internalError(c, err)
@@ -176,20 +177,29 @@ func (s *Server) updatePull(ctx context.Context, c *call) reply {
 			}
 		}
 	}
-	if req.Title != nil {
+	changes := map[string]any{}
+	if req.Title != nil && *req.Title != p.Title {
+		changes["title"] = map[string]any{"from": p.Title}
 		p.Title = *req.Title
 	}
-	if req.Body != nil {
+	if req.Body != nil && *req.Body != p.Body {
+		changes["body"] = map[string]any{"from": p.Body}
 		p.Body = *req.Body
 	}
-	if req.Base != nil {
+	if req.Base != nil && *req.Base != p.Base {
+		changes["base"] = map[string]any{"ref": map[string]any{"from": p.Base}, "sha": map[string]any{"from": s.baseOf(p)}}
 		p.Base = *req.Base
+	}
+	if len(changes) > 0 {
+		p.UpdatedAt = now
+		s.pullEvent(ctx, "edited", p, c.actor, map[string]any{"changes": changes})
 	}
 	if req.State != nil && *req.State != p.State {
 		if *req.State == "closed" {
-			s.closePull(p, now)
+			s.closePull(p, now, c.actor)
 		} else {
-			p.State, p.ClosedAt = "open", time.Time{}
+			p.State, p.ClosedAt, p.UpdatedAt = "open", time.Time{}, now
+			s.pullEvent(ctx, "reopened", p, c.actor, nil)
 		}
 	}
 	p.UpdatedAt = now

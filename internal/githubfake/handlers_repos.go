@@ -274,7 +274,9 @@ func (s *Server) getCommit(ctx context.Context, c *call) reply {
 		cj["stats"] = map[string]any{"additions": d.additions, "deletions": d.deletions, "total": d.additions + d.deletions}
 		cj["files"] = s.filesJSON(sha, d)
 	}
-	return ok(cj)
+	rep := ok(cj)
+	rep.header = lastModified(obj.Committer.When) // as GitHub sends for a commit
+	return rep
 }
 
 // filesJSON renders "diff-entry" items.

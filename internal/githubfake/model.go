@@ -54,6 +54,7 @@ type comment struct {
 	User      string
 	Body      string
 	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // reaction is one person's (or the App's) emoji on an issue comment.
@@ -87,15 +88,27 @@ type commitStatus struct {
 	CreatedAt   time.Time
 }
 
-// checkRun is a check run as a CI App would report it.
+// checkRun is a check run as a CI App (SetCheckRun) or an App through
+// the API reports it.
 type checkRun struct {
 	ID          int64
 	SHA         string
 	Name        string
+	App         int64  // the App that made it; 0 for SetCheckRun's CI
 	Status      string // queued, in_progress, completed
 	Conclusion  string // set when completed
 	StartedAt   time.Time
 	CompletedAt time.Time
+	ExternalID  string
+	DetailsURL  string
+	Output      *checkOutput // nil until one is given
+}
+
+// checkOutput is a check run's report; annotations accumulate over
+// updates, as GitHub appends them.
+type checkOutput struct {
+	Title, Summary, Text string
+	Annotations          []Annotation
 }
 
 // protection is a branch's classic protection rule.

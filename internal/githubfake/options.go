@@ -4,6 +4,8 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 )
@@ -24,11 +26,26 @@ type Options struct {
 	InstallationID int64          // default 42
 
 	// Validate checks every request and response against GitHub's REST
+	// description, and every webhook payload against GitHub's webhook
 	// description; NewTest turns it on.
 	Validate bool
 
 	// Logf, if set, gets one line per request.
 	Logf func(format string, args ...any)
+
+	// Faults, if set, chooses a fault for API requests from the start
+	// (see SetFaults, RandomFaults); FaultRetryAfter is the Retry-After,
+	// in seconds, of an injected FaultSecondaryLimit (default 1).
+	Faults          FaultFunc
+	FaultRetryAfter int
+
+	// SecondaryLimits, if set, enforces GitHub's secondary rate limits;
+	// off by default.
+	SecondaryLimits *SecondaryLimits
+
+	// Webhook, if set and active, receives the App's webhook deliveries
+	// (see SetWebhook to set it once running).
+	Webhook *Webhook
 }
 
 // ErrOptions reports unusable options.
@@ -53,7 +70,28 @@ func (o Options) withDefaults() (Options, error) {
 	if o.InstallationID == 0 {
 		o.InstallationID = 42
 	}
+	if o.FaultRetryAfter == 0 {
+		o.FaultRetryAfter = 1
+	}
 	var errs []error
+	if o.FaultRetryAfter < 0 {
+		errs = append(errs, errors.New("FaultRetryAfter must not be negative"))
+	}
+	if o.SecondaryLimits != nil {
+		l := o.SecondaryLimits.withDefaults()
+		if l.Window < 0 {
+			errs = append(errs, errors.New("SecondaryLimits.Window must not be negative"))
+		}
+		if l.Status != http.StatusForbidden && l.Status != http.StatusTooManyRequests {
+			errs = append(errs, fmt.Errorf("SecondaryLimits.Status %d: GitHub answers 403 or 429", l.Status))
+		}
+		o.SecondaryLimits = &l
+	}
+	if w := o.Webhook; w != nil && w.Active {
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("Webhook.URL %q is not an http(s) URL", w.URL))
+		}
+	}
 	if o.AppKey == nil {
 		errs = append(errs, errors.New("AppKey is required"))
 	}

@@ -203,27 +203,29 @@ func (s *Server) merge(ctx context.Context, p *pull, req mergeRequest) (string, 
 	if err != nil {
 		return "", err
 	}
-	if err := s.setRef(ctx, "refs/heads/"+p.Base, sha); err != nil {
+	if err := s.setRef(ctx, "refs/heads/"+p.Base, sha, req.By); err != nil {
 		return "", err
 	}
 	p.HeadSHA, p.BaseSHA = head, base
 	p.State, p.Merged, p.MergedAt, p.ClosedAt, p.UpdatedAt = "closed", true, now, now, now
 	p.MergedBy, p.MergeSHA = req.By, sha
+	s.pullEvent(ctx, "closed", p, req.By, nil)
 	return sha, nil
 }
 
 // actorSig is the commit identity of a login, the App's bot included.
 func (s *Server) actorSig(login string, when time.Time) signature {
-	if login == botLogin {
-		return s.botSig(when)
+	if a := s.appByBot(login); a != nil {
+		return botSig(a, when)
 	}
 	return personSig(login, when)
 }
 
 // closePull closes p where its head (or base) branch stands now.
-func (s *Server) closePull(p *pull, now time.Time) {
+func (s *Server) closePull(p *pull, now time.Time, sender string) {
 	p.HeadSHA, p.BaseSHA = s.headOf(p), s.baseOf(p)
 	p.State, p.ClosedAt, p.UpdatedAt = "closed", now, now
+	s.pullEvent(context.Background(), "closed", p, sender, nil)
 }
 
 // pullByNumber finds a pull request; nil for a plain issue or nothing.

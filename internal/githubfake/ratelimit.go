@@ -23,9 +23,12 @@ func credential(r *http.Request) string {
 	return "anonymous:" + r.RemoteAddr
 }
 
-// rateHeaders counts the request against its credential and sets GitHub's
-// X-RateLimit-* headers. Callers hold mu.
-func (s *Server) rateHeaders(h http.Header, cred string) {
+// rateHeaders counts the request against its credential, unless free
+// (GitHub does not count a 304 to a conditional request), and sets
+// GitHub's X-RateLimit-* headers. It takes lim, not mu.
+func (s *Server) rateHeaders(h http.Header, cred string, free bool) {
+	s.lim.Lock()
+	defer s.lim.Unlock()
 	now := time.Now()
 	rt := s.rates[cred]
 	if rt == nil || now.After(rt.reset) {
@@ -36,7 +39,9 @@ func (s *Server) rateHeaders(h http.Header, cred string) {
 		rt = &rate{limit: limit, reset: now.Add(time.Hour).Truncate(time.Second)}
 		s.rates[cred] = rt
 	}
-	rt.used++
+	if !free {
+		rt.used++
+	}
 	h.Set("X-RateLimit-Limit", strconv.Itoa(rt.limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(rt.limit-rt.used, 0)))
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(rt.reset.Unix(), 10))

@@ -55,7 +55,7 @@ func (s *Server) seed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.setRef(ctx, "refs/heads/"+s.opts.DefaultBranch, sha)
+	return s.setRef(ctx, "refs/heads/"+s.opts.DefaultBranch, sha, "")
 }
 
 // fileChanges stores files as blobs; a nil content deletes the path.
@@ -78,20 +78,25 @@ func (s *Server) fileChanges(ctx context.Context, files map[string][]byte) ([]tr
 }
 
 // setRef points a ref at sha, in memory (the truth the API serves) and in
-// git (so the repository on disk is a faithful copy). Callers hold mu.
-func (s *Server) setRef(ctx context.Context, name, sha string) error {
+// git (so the repository on disk is a faithful copy), as pusher (the
+// login whose push it is, for the push webhook). Callers hold mu.
+func (s *Server) setRef(ctx context.Context, name, sha, pusher string) error {
 	if _, err := s.git.run(ctx, nil, nil, "update-ref", name, sha); err != nil {
 		return err
 	}
+	before := s.refs[name]
 	s.refs[name] = sha
+	s.refUpdated(ctx, name, before, sha, pusher)
 	return nil
 }
 
-func (s *Server) deleteRefLocked(ctx context.Context, name string) error {
+func (s *Server) deleteRefLocked(ctx context.Context, name, pusher string) error {
 	if _, err := s.git.run(ctx, nil, nil, "update-ref", "-d", name); err != nil {
 		return err
 	}
+	before := s.refs[name]
 	delete(s.refs, name)
+	s.refUpdated(ctx, name, before, "", pusher)
 	return nil
 }
 
@@ -222,9 +227,9 @@ func personSig(login string, when time.Time) signature {
 	return signature{Name: login, Email: login + "@users.noreply.github.com", When: when}
 }
 
-// botSig is the identity of commits the App makes.
-func (s *Server) botSig(when time.Time) signature {
-	return signature{Name: botLogin, Email: fmt.Sprintf("%d+%s@users.noreply.github.com", s.opts.AppID, botLogin), When: when}
+// botSig is the identity of commits an App makes.
+func botSig(a *app, when time.Time) signature {
+	return signature{Name: a.bot(), Email: fmt.Sprintf("%d+%s@users.noreply.github.com", a.ID, a.bot()), When: when}
 }
 
 // webFlow is who commits merges made on GitHub.

@@ -15,6 +15,7 @@ import (
 var handlers = map[string]handler{
 	"apps/create-installation-access-token": (*Server).createInstallationToken,
 	"apps/get-repo-installation":            (*Server).getRepoInstallation,
+	"apps/create-from-manifest":             (*Server).createFromManifest,
 
 	"repos/get":             (*Server).getRepo,
 	"repos/get-branch":      (*Server).getBranch,
@@ -37,6 +38,7 @@ var handlers = map[string]handler{
 	"issues/add-labels":     (*Server).addLabels,
 	"issues/create-comment": (*Server).createComment,
 	"issues/list-comments":  (*Server).listComments,
+	"issues/update-comment": (*Server).updateComment,
 
 	"reactions/create-for-issue-comment":      (*Server).createCommentReaction,
 	"repos/get-collaborator-permission-level": (*Server).getCollaboratorPermission,
@@ -46,7 +48,12 @@ var handlers = map[string]handler{
 	"repos/get-status-checks-protection": (*Server).getStatusChecksProtection,
 	"repos/get-combined-status-for-ref":  (*Server).getCombinedStatus,
 	"checks/list-for-ref":                (*Server).listCheckRuns,
-	"repos/create-commit-status":         (*Server).createCommitStatus,
+	"checks/create":                      (*Server).createCheckRun,
+	"checks/update":                      (*Server).updateCheckRun,
+
+	"repos/list-pull-requests-associated-with-commit": (*Server).listCommitPulls,
+	"repos/compare-commits-with-basehead":             (*Server).compareCommits,
+	"repos/create-commit-status":                      (*Server).createCommitStatus,
 }
 
 // route is one operation of the description, matched against the escaped

@@ -29,30 +29,43 @@ type Server struct {
 	root   string // temp dir holding the repository
 
 	// mu serialises everything below, the git processes included.
-	mu         sync.Mutex
-	closed     bool
-	git        *gitRepo
-	refs       map[string]string // full ref name → SHA
-	numbers    int               // issue numbers handed out, to pull requests and plain issues alike
-	pulls      []*pull           // by number
-	issues     []*issue          // plain issues, by number
-	labels     map[string]*label // by lower-case name
-	comments   []*comment
-	reactions  []*reaction
-	collabs    map[string]collaborator    // by lower-case login
-	teams      map[teamKey]string         // membership state: active, pending
-	statuses   map[string][]*commitStatus // by commit SHA, oldest first
-	checkRuns  map[string][]*checkRun     // by commit SHA, oldest first
-	protection map[string]*protection     // by branch
-	tokens     map[string]time.Time       // installation token → expiry
-	oauthUser  string                     // who signs in at /login/oauth/authorize
-	oauthCodes map[string]oauthCode       // web flow codes not yet exchanged
-	userTokens map[string]userToken       // user tokens from the web flow
-	rates      map[string]*rate           // by credential
-	calls      map[string]int
-	violations []string
-	nextID     int64
-	created    time.Time
+	mu            sync.Mutex
+	closed        bool
+	git           *gitRepo
+	refs          map[string]string // full ref name → SHA
+	numbers       int               // issue numbers handed out, to pull requests and plain issues alike
+	pulls         []*pull           // by number
+	issues        []*issue          // plain issues, by number
+	labels        map[string]*label // by lower-case name
+	comments      []*comment
+	reactions     []*reaction
+	collabs       map[string]collaborator    // by lower-case login
+	teams         map[teamKey]string         // membership state: active, pending
+	statuses      map[string][]*commitStatus // by commit SHA, oldest first
+	checkRuns     map[string][]*checkRun     // by commit SHA, oldest first
+	protection    map[string]*protection     // by branch
+	tokens        map[string]time.Time       // installation token → expiry
+	tokenApps     map[string]int64           // installation token → App, when not Options' App
+	apps          map[int64]*app             // by id: Options' App and those made from manifests
+	manifestCodes map[string]manifestCode    // manifest flow codes not yet converted
+	oauthUser     string                     // who signs in at /login/oauth/authorize
+	oauthCodes    map[string]oauthCode       // web flow codes not yet exchanged
+	userTokens    map[string]userToken       // user tokens from the web flow
+	calls         map[string]int
+	violations    []string
+	nextID        int64
+	created       time.Time
+
+	// lim guards the rate limits, apart from mu so that answering a
+	// limited request never waits for git.
+	hooks *hookQueue
+	live  bool // seeded: ref updates are events from now on
+
+	lim     sync.Mutex
+	rates   map[string]*rate // by credential
+	limiter *limiter         // nil: secondary limits off
+
+	faults faults
 }
 
 // maxBody bounds request bodies; GitHub's own limit for blobs is 100 MB,
@@ -83,9 +96,21 @@ func New(opts Options) (*Server, error) {
 		collabs: map[string]collaborator{}, teams: map[teamKey]string{},
 		statuses: map[string][]*commitStatus{}, checkRuns: map[string][]*checkRun{},
 		protection: map[string]*protection{}, tokens: map[string]time.Time{},
+		tokenApps: map[string]int64{}, apps: map[int64]*app{}, manifestCodes: map[string]manifestCode{},
 		oauthCodes: map[string]oauthCode{}, userTokens: map[string]userToken{},
 		rates: map[string]*rate{}, calls: map[string]int{},
 		nextID: 1000, created: time.Now().UTC().Truncate(time.Second),
+	}
+	s.apps[opts.AppID] = &app{
+		ID: opts.AppID, Slug: appSlug, Name: appSlug, ExternalURL: "https://stagehand.dev", key: opts.AppKey,
+		ClientID: fmt.Sprintf("Iv1.%016x", opts.AppID), Permissions: installationPermissions,
+		Events: []string{"pull_request", "push", "status", "check_run", "issue_comment"}, Installation: opts.InstallationID, Created: s.created,
+	}
+	s.hooks = newHookQueue(opts.Webhook, stableID("hook", opts.Owner+"/"+opts.Repo))
+	s.faults = faults{choose: opts.Faults, counts: map[Fault]int{}}
+	if opts.SecondaryLimits != nil {
+		s.limiter = &limiter{limits: *opts.SecondaryLimits, start: opts.SecondaryLimits.Now(), inFlight: map[string]int{},
+			content: map[string][]time.Time{}, points: map[[2]string][]pointSpend{}, refused: map[string]int{}}
 	}
 	ctx := context.Background()
 	if s.git, err = openGitRepo(ctx, root, opts.DefaultBranch); err != nil {
@@ -97,8 +122,11 @@ func New(opts Options) (*Server, error) {
 		_ = os.RemoveAll(root)
 		return nil, fmt.Errorf("githubfake: seed: %w", err)
 	}
+	s.live = true
+	go s.deliverLoop()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		s.closeHooks()
 		s.git.close()
 		_ = os.RemoveAll(root)
 		return nil, fmt.Errorf("githubfake: listen: %w", err)
@@ -127,6 +155,7 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	s.closeHooks()
 	s.git.close()
 	_ = os.RemoveAll(s.root)
 }
@@ -199,11 +228,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 			// the fake; either way the test should hear of it.
 			s.recordViolation("unserved: %s %s is not an operation the fake serves", r.Method, r.URL.RequestURI())
 		}
-		s.mu.Lock()
-		s.rateHeaders(w.Header(), credential(r))
-		s.mu.Unlock()
+		s.rateHeaders(w.Header(), credential(r), false)
 		return writeJSON(w, notFound())
 	}
+	// In flight from here until answered, waiting for the lock included,
+	// as GitHub counts concurrent requests.
+	client := limitClient(r)
+	crowded := s.enter(client)
+	defer s.leave(client)
+
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
 		return writeJSON(w, apiError(http.StatusRequestEntityTooLarge, "Request body too large"))
@@ -221,10 +254,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 	s.mu.Lock()
 	s.calls[rt.OpID]++
 	actor, authErr := s.authenticate(r, rt.OpID)
-	s.rateHeaders(w.Header(), credential(r))
 	s.mu.Unlock()
 
+	reqID := w.Header().Get("X-GitHub-Request-Id")
 	var rep reply
+	fault := FaultNone
 	switch {
 	case authErr != nil:
 		rep = apiError(http.StatusUnauthorized, authErr.Error())
@@ -233,6 +267,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 	case params["owner"] != "" && (!strings.EqualFold(params["owner"], s.opts.Owner) || !strings.EqualFold(params["repo"], s.opts.Repo)):
 		rep = notFound()
 	default:
+		// A request GitHub would serve: limits, then faults, then the
+		// handler. A limited or faulted request changes nothing.
+		if refusal := s.admit(client, rt.OpID, r.Method, crowded, reqID); refusal != nil {
+			rep = *refusal
+			break
+		}
+		fault = s.chooseFault(r, rt.OpID)
+		if fault != FaultNone && fault != FaultLostResponse {
+			rep = s.faultReply(fault, reqID)
+			break
+		}
 		c.actor = actor
 		s.mu.Lock()
 		if s.closed {
@@ -247,8 +292,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 		rep, data = apiError(http.StatusInternalServerError, "Server Error"), nil
 		data, _ = encodeBody(rep.body)
 	}
-	if s.opts.Validate {
+	free := false
+	if r.Method == http.MethodGet && rep.status == http.StatusOK && data != nil && fault == FaultNone {
+		if rep.header == nil {
+			rep.header = http.Header{}
+		}
+		etag := etagOf(data)
+		rep.header.Set("ETag", etag)
+		cacheHeaders(rep.header)
+		if notModified(r, etag, rep.header.Get("Last-Modified")) {
+			rep.status, data, free = http.StatusNotModified, nil, authErr == nil
+		}
+	}
+	s.rateHeaders(w.Header(), credential(r), free)
+	// An injected failure is the test's doing, not the fake's: only what
+	// the fake itself answers is checked.
+	if s.opts.Validate && (fault == FaultNone || fault == FaultLostResponse) {
 		s.validateResponse(ctx, c, rep, data)
+	}
+	if fault == FaultLostResponse {
+		return loseResponse(w)
 	}
 	for k, v := range rep.header {
 		w.Header()[k] = v

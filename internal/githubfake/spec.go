@@ -13,7 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-//go:generate go run ./specgen -in ../../../shared/github/openapi/api.github.com.json -out openapi
+//go:generate go run ./specgen -in ../../../shared/github/openapi/api.github.com.json -webhooks ../../../shared/github/webhooks-openapi/api.github.com.json -out openapi
 
 // subsetJSON is the part of GitHub's REST description the fake serves, cut
 // by ./specgen from the published api.github.com.json (MIT, see

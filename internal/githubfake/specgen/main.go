@@ -1,10 +1,12 @@
 // Command specgen cuts the operations the GitHub fake serves out of GitHub's
-// published REST description, so the fake can validate against it without
-// carrying 13 MB of JSON.
+// published REST description, and the webhooks it sends out of GitHub's
+// webhook description, so the fake can validate against both without
+// carrying 18 MB of JSON.
 //
 // Run from the repository root:
 //
-//	go run ./internal/githubfake/specgen -in ../shared/github/openapi/api.github.com.json -out internal/githubfake/openapi
+//	go run ./internal/githubfake/specgen -in ../shared/github/openapi/api.github.com.json \
+//		-webhooks ../shared/github/webhooks-openapi/api.github.com.json -out internal/githubfake/openapi
 //
 // With -check it writes nothing and exits 1 when the committed files are
 // not what it would generate.
@@ -21,30 +23,37 @@ import (
 )
 
 const (
-	subsetName  = "github-subset.json"
-	licenseName = "LICENSE"
+	subsetName   = "github-subset.json"
+	webhooksName = "webhooks-subset.json"
+	licenseName  = "LICENSE"
 )
 
 func main() {
 	in := flag.String("in", "", "GitHub's api.github.com.json; its LICENSE must sit beside it")
 	out := flag.String("out", "", "directory to write "+subsetName+" and "+licenseName+" into")
+	hooks := flag.String("webhooks", "", "GitHub's webhook description (octokit/openapi-webhooks api.github.com.json), same licence")
 	check := flag.Bool("check", false, "compare with the files in -out instead of writing them")
 	flag.Parse()
-	if *in == "" || *out == "" {
+	if *in == "" || *out == "" || *hooks == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*in, *out, *check); err != nil {
+	if err := run(*in, *hooks, *out, *check); err != nil {
 		fmt.Fprintln(os.Stderr, "specgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out string, check bool) error {
+func run(in, hooks, out string, check bool) error {
 	files, err := generate(in)
 	if err != nil {
 		return err
 	}
+	hookSubset, err := generateWebhooks(hooks, files[licenseName])
+	if err != nil {
+		return err
+	}
+	files[webhooksName] = hookSubset
 	if check {
 		return compare(out, files)
 	}
@@ -91,11 +100,11 @@ type ErrStale struct {
 }
 
 func (e *ErrStale) Error() string {
-	return fmt.Sprintf("%s is stale; run go generate ./internal/githubfake\n%s", e.Name, e.Diff)
+	return fmt.Sprintf("%s is stale; run make spec\n%s", e.Name, e.Diff)
 }
 
 func compare(dir string, files map[string][]byte) error {
-	for _, name := range []string{subsetName, licenseName} {
+	for _, name := range []string{subsetName, webhooksName, licenseName} {
 		want := files[name]
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

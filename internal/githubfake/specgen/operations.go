@@ -12,12 +12,15 @@ type operation struct {
 var operations = []operation{
 	{"/app/installations/{installation_id}/access_tokens", "post"},
 	{"/repos/{owner}/{repo}/installation", "get"},
+	{"/app-manifests/{code}/conversions", "post"},
 
 	{"/repos/{owner}/{repo}", "get"},
 	{"/repos/{owner}/{repo}/branches/{branch}", "get"},
 	{"/repos/{owner}/{repo}/contents/{path}", "get"},
 	{"/repos/{owner}/{repo}/commits", "get"},
 	{"/repos/{owner}/{repo}/commits/{ref}", "get"},
+	{"/repos/{owner}/{repo}/commits/{commit_sha}/pulls", "get"},
+	{"/repos/{owner}/{repo}/compare/{basehead}", "get"},
 
 	{"/repos/{owner}/{repo}/git/blobs", "post"},
 	{"/repos/{owner}/{repo}/git/trees", "post"},
@@ -37,6 +40,7 @@ var operations = []operation{
 	{"/repos/{owner}/{repo}/issues/{issue_number}/labels", "post"},
 	{"/repos/{owner}/{repo}/issues/{issue_number}/comments", "post"},
 	{"/repos/{owner}/{repo}/issues/{issue_number}/comments", "get"},
+	{"/repos/{owner}/{repo}/issues/comments/{comment_id}", "patch"},
 	{"/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "post"},
 
 	{"/repos/{owner}/{repo}/collaborators/{username}/permission", "get"},
@@ -47,5 +51,7 @@ var operations = []operation{
 	{"/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks", "get"},
 	{"/repos/{owner}/{repo}/commits/{ref}/status", "get"},
 	{"/repos/{owner}/{repo}/commits/{ref}/check-runs", "get"},
+	{"/repos/{owner}/{repo}/check-runs", "post"},
+	{"/repos/{owner}/{repo}/check-runs/{check_run_id}", "patch"},
 	{"/repos/{owner}/{repo}/statuses/{sha}", "post"},
 }

@@ -10,7 +10,10 @@ import (
 
 // The published description sits in the workspace's shared folder, which
 // a plain clone of the repository does not have.
-const published = "../../../../shared/github/openapi/api.github.com.json"
+const (
+	published         = "../../../../shared/github/openapi/api.github.com.json"
+	publishedWebhooks = "../../../../shared/github/webhooks-openapi/api.github.com.json"
+)
 
 func TestCommittedSubsetIsCurrent(t *testing.T) {
 	if _, err := os.Stat(published); err != nil {
@@ -19,7 +22,7 @@ func TestCommittedSubsetIsCurrent(t *testing.T) {
 	if raceEnabled {
 		t.Skip("skipped under -race: decoding 13 MB of JSON takes ~20 s there; plain go test runs it")
 	}
-	if err := run(published, "../openapi", true); err != nil {
+	if err := run(published, publishedWebhooks, "../openapi", true); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -79,7 +82,7 @@ func TestSubset(t *testing.T) {
 
 func TestCheckReportsStaleFiles(t *testing.T) {
 	dir := t.TempDir()
-	files := map[string][]byte{subsetName: []byte("{\n  \"a\": 1\n}\n"), licenseName: []byte("MIT\n")}
+	files := map[string][]byte{subsetName: []byte("{\n  \"a\": 1\n}\n"), webhooksName: []byte("{}\n"), licenseName: []byte("MIT\n")}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
@@ -93,5 +96,47 @@ func TestCheckReportsStaleFiles(t *testing.T) {
 	var stale *ErrStale
 	if !errors.As(err, &stale) || stale.Name != subsetName || !strings.Contains(stale.Diff, `+  "a": 2`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestWebhookSubset(t *testing.T) {
+	doc, err := decode([]byte(`{
+		"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "tags": [{"name": "dropped"}],
+		"webhooks": {
+			"push": {"post": {"requestBody": {"content": {"application/json": {
+				"schema": {"$ref": "#/components/schemas/webhook-push"},
+				"examples": {"default": {"$ref": "#/components/examples/push"}}}}}}},
+			"ping": {"post": {"requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/webhook-ping"}}}}}}
+		},
+		"components": {
+			"schemas": {
+				"webhook-push": {"type": "object", "properties": {"sender": {"$ref": "#/components/schemas/simple-user"}}},
+				"simple-user": {"type": "object"},
+				"webhook-ping": {"type": "object"}
+			},
+			"examples": {"push": {"value": {}}}
+		}
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := webhookSubset(doc, []string{"push"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := encode(sub)
+	got := string(out)
+	for _, want := range []string{`"webhook-push"`, `"simple-user"`, `"3.1.0"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("subset lacks %s:\n%s", want, got)
+		}
+	}
+	for _, unwanted := range []string{`"ping"`, `"webhook-ping"`, `"examples"`, `"tags"`} {
+		if strings.Contains(got, unwanted) {
+			t.Errorf("subset keeps %s:\n%s", unwanted, got)
+		}
+	}
+	if _, err := webhookSubset(doc, []string{"issues-opened"}); err == nil {
+		t.Error("a missing webhook is not an error")
 	}
 }
