@@ -136,9 +136,10 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	}
 
 	// Counting sits above ghinstallation so that its token exchanges, made
-	// straight on the base transport, are not counted.
+	// straight on the base transport, are not counted; retries sit above
+	// counting, so that each request sent is counted.
 	itr := ghinstallation.NewFromAppsTransport(apps, c.installationID)
-	c.gh, err = newGitHub(s, countingTransport{next: itr, n: &c.calls, remaining: &c.rateLeft})
+	c.gh, err = newGitHub(s, newRetryTransport(countingTransport{next: itr, n: &c.calls, remaining: &c.rateLeft}))
 	if err != nil {
 		return nil, err
 	}
