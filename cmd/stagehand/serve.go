@@ -222,7 +222,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	handler, err := work.New(work.Options{Engine: engine, GitHub: client, Tags: resolver, Records: st, Registry: reg, Logger: log})
+	handler, err := work.New(work.Options{Engine: engine, GitHub: client, Tags: resolver, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -217,7 +217,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) int {
-	ctx := r.Context()
+	// GitHub finishes what a request began even when its caller hangs up
+	// (a killed process, a timeout): the write happens, the answer is lost.
+	ctx := context.WithoutCancel(r.Context())
 	if strings.HasPrefix(escaped, "/raw/") && r.Method == http.MethodGet {
 		return s.serveRaw(ctx, w, escaped)
 	}

@@ -17,6 +17,7 @@ var mergeOps = map[string]bool{
 	"repos/get-combined-status-for-ref":  true,
 	"checks/list-for-ref":                true,
 	"pulls/merge":                        true,
+	"git/delete-ref":                     true,
 }
 
 // Operations of App authentication: an installation token is fetched once

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
+	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
 // merge merges an auto-merge PR if the base branch's required checks pass on
@@ -62,8 +64,32 @@ func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullReque
 	}
 	out.Result, out.MergeSHA, out.Reason = Merged, sha, ""
 	log.Info("merged", "pr", pr.Number, "merge_sha", sha)
-	// The branch goes when GitHub says the PR closed (Closed), as it does
-	// for a person's merge: one place, one delete.
-	e.prs.forget(Branch(out.App, out.Stage))
-	return out, nil
+	return out, e.Merged(ctx, store.Merge{App: out.App, Stage: out.Stage, Image: out.To.Image, Tag: out.To.Tag, Digest: out.To.Digest,
+		PR: pr.Number, MergeSHA: sha, MergedBy: store.MergedByStagehand, At: e.now(), PushedAt: out.To.PushedAt})
+}
+
+// Merged is what follows a stagehand PR's merge, whoever merged it: the
+// stage's new state is recorded, the branch removed, and the image moved on
+// to the next stage (a chain, through the queue). stagehand does it at once
+// for the merges it makes, and again when GitHub tells of the merge, so
+// that a lost delivery loses nothing; the second time finds it done (the
+// record exists, the branch is gone, the chain request is the same one).
+func (e *Engine) Merged(ctx context.Context, m store.Merge) error {
+	if _, err := e.records.RecordMerge(ctx, m); err != nil {
+		return err
+	}
+	if err := e.Closed(ctx, Branch(m.App, m.Stage)); err != nil {
+		return err
+	}
+	if e.sched == nil {
+		return nil
+	}
+	return e.sched.Schedule(ctx, ChainAfter(m.App, m.Stage, m.PR), time.Time{})
+}
+
+// ChainAfter is the request that moves app on from stage after its PR pr
+// was merged; its id makes the request from stagehand's own merge and the
+// one from GitHub's news of it the same request, done once.
+func ChainAfter(app, stage string, pr int) Request {
+	return Request{ID: fmt.Sprintf("merged/%s/%s/%d", app, stage, pr), Kind: Chain, Source: FromMerge, App: app, From: stage, Issue: pr}
 }

@@ -82,6 +82,7 @@ type Records interface {
 	ReleaseHold(ctx context.Context, app, stage string) (bool, error)
 	SetHoldNote(ctx context.Context, app, stage string, comment int64) error
 	LastMerge(ctx context.Context, app, stage string) (store.Merge, bool, error)
+	RecordMerge(ctx context.Context, m store.Merge) (added bool, err error)
 	KeepHeld(ctx context.Context, r store.HeldRequest) error
 	Held(ctx context.Context, app, stage string) (store.HeldRequest, bool, error)
 	DropHeld(ctx context.Context, app, stage string) error

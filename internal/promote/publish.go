@@ -62,6 +62,9 @@ func (e *Engine) publish(ctx context.Context, branch, head string, labels []stri
 		// GitHub has one open already: ours, from a try whose answer was
 		// lost, or one a person opened from the branch.
 		if open, ferr := e.gh.FindOpenPR(ctx, branch, e.base); ferr == nil && open != nil {
+			if err := e.gh.AddLabels(ctx, open.Number, labels...); err != nil {
+				return nil, "", fmt.Errorf("label PR #%d: %w", open.Number, err)
+			}
 			return e.update(ctx, branch, open, head, title, body)
 		}
 	}
@@ -137,58 +140,84 @@ func (e *Engine) closeStale(ctx context.Context, branch, stage string, current m
 		return fmt.Errorf("close stale PR #%d: %w", pr.Number, err)
 	}
 	e.log.Info("closed stale PR", "pr", pr.Number, "branch", branch)
-	e.prs.set(branch, nil)
-	return e.gh.DeleteBranch(ctx, branch)
+	if err := e.gh.DeleteBranch(ctx, branch); err != nil {
+		e.prs.forget(branch)
+		return err
+	}
+	e.prs.deleted(branch)
+	return nil
 }
 
 // Closed is told that a stagehand PR was closed, merged or not: its branch
 // is deleted, here and only here, so that a merge by stagehand and one by
 // a person end the same way.
 func (e *Engine) Closed(ctx context.Context, branch string) error {
-	e.prs.set(branch, nil)
+	if e.prs.gone(branch) {
+		return nil // deleted already, by this process
+	}
 	if err := e.gh.DeleteBranch(ctx, branch); err != nil {
 		e.prs.forget(branch)
 		return err
 	}
+	e.prs.deleted(branch)
 	return nil
 }
 
-// livingPRs remembers, per branch, whether it has an open PR and which:
-// known with nil means no open PR and no branch.
+// livingPRs remembers, per branch, the open PR stagehand last saw there,
+// or that it deleted the branch itself.
 type livingPRs struct {
 	mu sync.Mutex
-	m  map[string]*githubapp.PullRequest
+	m  map[string]living
 }
 
+type living struct {
+	pr   *githubapp.PullRequest // the open PR; nil for none
+	gone bool                   // stagehand deleted the branch
+}
+
+// get says what is known of branch: its open PR, or that there is none
+// (known, nil); gone says stagehand deleted the branch.
 func (l *livingPRs) get(branch string) (known bool, pr *githubapp.PullRequest) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	pr, known = l.m[branch]
-	if pr != nil {
-		cp := *pr
-		pr = &cp
+	v, known := l.m[branch]
+	if v.pr != nil {
+		cp := *v.pr
+		return true, &cp
 	}
-	return known, pr
+	return known, nil
+}
+
+func (l *livingPRs) gone(branch string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m[branch].gone
 }
 
 func (l *livingPRs) set(branch string, pr *githubapp.PullRequest) {
+	l.put(branch, living{pr: pr})
+}
+
+func (l *livingPRs) deleted(branch string) { l.put(branch, living{gone: true}) }
+
+func (l *livingPRs) put(branch string, v living) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {
-		l.m = map[string]*githubapp.PullRequest{}
+		l.m = map[string]living{}
 	}
-	if pr != nil {
-		cp := *pr
-		pr = &cp
+	if v.pr != nil {
+		cp := *v.pr
+		v.pr = &cp
 	}
-	l.m[branch] = pr
+	l.m[branch] = v
 }
 
 func (l *livingPRs) moved(branch, head string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if pr := l.m[branch]; pr != nil {
-		pr.HeadSHA = head
+	if v := l.m[branch]; v.pr != nil {
+		v.pr.HeadSHA = head
 	}
 }
 

@@ -71,11 +71,12 @@ func (p proposal) body() string {
 
 // nextLink is the one-click link that promotes this proposal's image on
 // to the next stage, or "" when there is none to make: no link maker, the
-// last stage, or a next stage with approvers when the link pages have no
-// sign-in (signIn false), since a bearer link cannot tell an approver from
-// anyone else who can read the PR.
+// last stage, a next stage that is not manual (the merge itself moves the
+// image there, so a link would only race it), or a next stage with
+// approvers when the link pages have no sign-in (signIn false), since a
+// bearer link cannot tell an approver from anyone else who can read the PR.
 func (p proposal) nextLink(links func(app, from, to, digest string) string, signIn bool) string {
-	if links == nil || p.next == nil || (len(p.next.Approvers) > 0 && !signIn) {
+	if links == nil || p.next == nil || p.next.Mode != config.Manual || (len(p.next.Approvers) > 0 && !signIn) {
 		return ""
 	}
 	return links(p.app.Name, p.stage.Name, p.next.Name, p.want.Digest)

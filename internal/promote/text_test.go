@@ -9,8 +9,8 @@ import (
 
 // A PR body links the promotion of its image to the next stage, says the
 // link works only after the merge, and keeps the marker readable; it has no
-// link for the last stage, into a stage with approvers, or without a link
-// maker.
+// link for the last stage, into a stage the merge moves the image to
+// anyway, into a stage with approvers, or without a link maker.
 func TestBodyLinksTheNextStage(t *testing.T) {
 	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	type call struct{ app, from, to, digest string }
@@ -26,8 +26,7 @@ func TestBodyLinksTheNextStage(t *testing.T) {
 		wantLink string // "" means no link line and no call
 		wantCall call
 	}{
-		{"staging links preprod", config.Stage{Name: "staging", Mode: config.AutoMerge}, &preprod, false, false,
-			"**Promote to preprod after merging:** https://sh.example/promote/web-staging-preprod", call{"web", "staging", "preprod", digest}},
+		{"staging links nothing: its merge proposes preprod", config.Stage{Name: "staging", Mode: config.AutoMerge}, &preprod, false, false, "", call{}},
 		{"preprod links manual prod", preprod, &prod, false, false,
 			"**Promote to prod after merging:** https://sh.example/promote/web-preprod-prod", call{"web", "preprod", "prod", digest}},
 		{"the last stage links nothing", prod, nil, false, false, "", call{}},

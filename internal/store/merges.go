@@ -21,18 +21,32 @@ type Merge struct {
 }
 
 // RecordMerge records m; recording the same PR again changes nothing (jobs
-// run at least once).
-func (s *Store) RecordMerge(ctx context.Context, m Merge) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO stagehand_stage_history
+// run at least once, and stagehand hears of its own merges twice) and says
+// added=false.
+func (s *Store) RecordMerge(ctx context.Context, m Merge) (added bool, err error) {
+	n, err := s.db.Exec(ctx, `INSERT INTO stagehand_stage_history
 		(app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (app, stage, pr) DO NOTHING`,
 		m.App, m.Stage, int64(m.PR), m.Image, m.Tag, m.Digest, m.MergeSHA, m.MergedBy, db.Nanos(m.At), db.Nanos(m.PushedAt))
 	if err != nil {
-		return fmt.Errorf("%w: record %s/%s merged (PR #%d): %w", db.ErrUnavailable, m.App, m.Stage, m.PR, err)
+		return false, fmt.Errorf("%w: record %s/%s merged (PR #%d): %w", db.ErrUnavailable, m.App, m.Stage, m.PR, err)
 	}
-	return nil
+	if n == 0 && m.MergedBy != "" && m.MergedBy != MergedByStagehand {
+		// stagehand records its own merges at once, before GitHub has said
+		// which login (the App's bot) made them; GitHub's news names it.
+		if _, err := s.db.Exec(ctx, `UPDATE stagehand_stage_history SET merged_by = ?
+			WHERE app = ? AND stage = ? AND pr = ? AND merged_by = ?`,
+			m.MergedBy, m.App, m.Stage, int64(m.PR), MergedByStagehand); err != nil {
+			return false, fmt.Errorf("%w: record who merged %s/%s (PR #%d): %w", db.ErrUnavailable, m.App, m.Stage, m.PR, err)
+		}
+	}
+	return n == 1, nil
 }
+
+// MergedByStagehand stands for the App's own login in a merge stagehand
+// made, until GitHub's news of the merge names the login.
+const MergedByStagehand = "stagehand"
 
 // LastMerge returns the newest merge of app in stage; ok is false when
 // there is none.

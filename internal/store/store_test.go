@@ -78,14 +78,14 @@ func TestMerges(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		m := Merge{App: "web", Stage: "staging", Image: "ghcr.io/acme/web", Tag: "1.0.0", Digest: "sha256:1", PR: 3, MergeSHA: "m1", MergedBy: "bot", At: at, PushedAt: at.Add(-time.Minute)}
-		for range 2 { // at least once: a redelivered merge counts once
-			if err := s.RecordMerge(ctx, m); err != nil {
-				t.Fatal(err)
+		for i := range 2 { // at least once: a redelivered merge counts once
+			if added, err := s.RecordMerge(ctx, m); err != nil || added != (i == 0) {
+				t.Fatalf("RecordMerge #%d: added %v, %v", i+1, added, err)
 			}
 		}
 		later := m
 		later.Tag, later.Digest, later.PR, later.At, later.PushedAt = "1.1.0", "sha256:2", 4, at.Add(time.Hour), time.Time{}
-		_ = s.RecordMerge(ctx, later)
+		_, _ = s.RecordMerge(ctx, later)
 		got, ok, err := s.LastMerge(ctx, "web", "staging")
 		if err != nil || !ok || got.PR != 4 || got.Digest != "sha256:2" || !got.PushedAt.IsZero() {
 			t.Fatalf("LastMerge = %+v %v %v", got, ok, err)
@@ -93,6 +93,21 @@ func TestMerges(t *testing.T) {
 		list, err := s.Merges(ctx, "web", 0)
 		if err != nil || len(list) != 2 || list[0].PR != 4 || list[1].PR != 3 || !list[1].PushedAt.Equal(m.PushedAt) {
 			t.Fatalf("Merges = %+v %v", list, err)
+		}
+
+		// stagehand's own merge is recorded before GitHub names its login;
+		// the news names it, and names nobody else over a known login.
+		own := Merge{App: "api", Stage: "prod", PR: 9, MergedBy: MergedByStagehand, At: at}
+		_, _ = s.RecordMerge(ctx, own)
+		news := own
+		news.MergedBy = "acme-stagehand[bot]"
+		if added, err := s.RecordMerge(ctx, news); added || err != nil {
+			t.Fatalf("news of an own merge: added %v, %v", added, err)
+		}
+		news.MergedBy = "mallory"
+		_, _ = s.RecordMerge(ctx, news)
+		if got, _, _ := s.LastMerge(ctx, "api", "prod"); got.MergedBy != "acme-stagehand[bot]" {
+			t.Fatalf("own merge recorded as merged by %q, want the login GitHub named first", got.MergedBy)
 		}
 	})
 }
@@ -185,7 +200,7 @@ func TestClosedDatabase(t *testing.T) {
 	ctx := context.Background()
 	for name, err := range map[string]error{
 		"PlaceHold":    s.PlaceHold(ctx, Hold{App: "a", Stage: "b"}),
-		"RecordMerge":  s.RecordMerge(ctx, Merge{App: "a", Stage: "b"}),
+		"RecordMerge":  func() error { _, err := s.RecordMerge(ctx, Merge{App: "a", Stage: "b"}); return err }(),
 		"KeepHeld":     s.KeepHeld(ctx, HeldRequest{App: "a", Stage: "b"}),
 		"RecordAction": func() error { _, err := s.RecordAction(ctx, Action{}); return err }(),
 	} {

@@ -25,6 +25,7 @@ type Engine interface {
 	Pushes(ctx context.Context, image string, burst []promote.Pushed, src promote.Source) ([]promote.Outcome, error)
 	Reconcile(ctx context.Context, tags promote.TagLister) ([]promote.Outcome, error)
 	Closed(ctx context.Context, branch string) error
+	Merged(ctx context.Context, m store.Merge) error
 }
 
 // GitHub is what the workers do on GitHub themselves: answer comments.
@@ -33,17 +34,11 @@ type GitHub interface {
 	React(ctx context.Context, commentID int64, content string) error
 }
 
-// Records keep what a merge did to a stage; *store.Store is one.
-type Records interface {
-	RecordMerge(ctx context.Context, m store.Merge) error
-}
-
-// Options configure a Handler. Engine, GitHub, Tags and Records are required.
+// Options configure a Handler. Engine, GitHub and Tags are required.
 type Options struct {
 	Engine   Engine
 	GitHub   GitHub
 	Tags     promote.TagLister
-	Records  Records
 	Registry prometheus.Registerer // optional
 	Logger   *slog.Logger
 	// ConfigRetry is how long pushes wait before looking at a broken
@@ -62,8 +57,8 @@ var _ queue.Handler = (*Handler)(nil)
 
 // New returns a Handler.
 func New(opts Options) (*Handler, error) {
-	if opts.Engine == nil || opts.GitHub == nil || opts.Tags == nil || opts.Records == nil {
-		return nil, errors.New("work: engine, GitHub, tags and records are required")
+	if opts.Engine == nil || opts.GitHub == nil || opts.Tags == nil {
+		return nil, errors.New("work: engine, GitHub and tags are required")
 	}
 	h := &Handler{opts: opts, log: opts.Logger}
 	if h.log == nil {
@@ -101,8 +96,10 @@ func (h *Handler) Pushes(ctx context.Context, image string, pushes []queue.Push)
 	return h.classify(err)
 }
 
-// PRClosed records a merged stagehand PR as the stage's new state and moves
-// the app on to the next stage; a PR closed unmerged only loses its branch.
+// PRClosed follows GitHub's news that a stagehand PR closed: merged, the
+// stage's new state is recorded and the image moves on to the next stage
+// (Engine.Merged; for stagehand's own merges this is done already, and
+// finds it so); closed unmerged, only its branch goes.
 func (h *Handler) PRClosed(ctx context.Context, pr queue.PRClosed) error {
 	m, ok, err := promote.ParseMarker(pr.Body)
 	if err != nil || !ok || pr.HeadRef != promote.Branch(m.App, m.Stage) {
@@ -118,17 +115,9 @@ func (h *Handler) PRClosed(ctx context.Context, pr queue.PRClosed) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	if err := h.opts.Records.RecordMerge(ctx, store.Merge{App: m.App, Stage: m.Stage, Image: m.Image, Tag: m.Tag, Digest: m.Digest,
-		PR: pr.Number, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, At: at, PushedAt: m.PushedAt}); err != nil {
-		return err
-	}
 	log.Info("stage merged", "tag", m.Tag, "merged_by", pr.MergedBy)
-	if err := h.opts.Engine.Closed(ctx, pr.HeadRef); err != nil {
-		return h.classify(err)
-	}
-	o, err := h.opts.Engine.Run(ctx, promote.Request{Kind: promote.Chain, Source: promote.FromMerge, App: m.App, From: m.Stage, Issue: pr.Number})
-	h.report(log, o)
-	return h.classify(err)
+	return h.classify(h.opts.Engine.Merged(ctx, store.Merge{App: m.App, Stage: m.Stage, Image: m.Image, Tag: m.Tag, Digest: m.Digest,
+		PR: pr.Number, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, At: at, PushedAt: m.PushedAt}))
 }
 
 // Checks brings the stagehand PRs on the branches whose checks changed up
