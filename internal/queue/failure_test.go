@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-
 func TestFailingHandler(t *testing.T) {
 	const image = "ghcr.io/acme/web"
 	cases := []struct {
