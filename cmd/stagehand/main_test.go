@@ -108,8 +108,10 @@ func TestValidate(t *testing.T) {
 }
 
 // TestPromoteAgainstGitHub runs the CLI as a release manager would, against
-// the GitHub stand-in: the source stage pins only a tag, so it refuses; a
-// dry run after a pin shows the change and writes nothing.
+// the GitHub stand-in and a database no stagehand serve works: a dry run
+// decides as a /promote would (the source stage pins only a tag, so it
+// refuses; after a pin it shows the change) and writes nothing; a real
+// promotion needs a serve to apply it, and says so.
 func TestPromoteAgainstGitHub(t *testing.T) {
 	key, err := githubfake.GenerateAppKey()
 	if err != nil {
@@ -124,8 +126,10 @@ func TestPromoteAgainstGitHub(t *testing.T) {
 	t.Setenv("STAGEHAND_GITHUB_APP_ID", "1")
 	t.Setenv("STAGEHAND_GITHUB_PRIVATE_KEY_FILE", keyFile)
 	t.Setenv("STAGEHAND_CONFIG_REPO", gh.Owner()+"/"+gh.Repo())
+	t.Setenv("STAGEHAND_DATABASE_URL", filepath.Join(t.TempDir(), "stagehand.db"))
+	t.Setenv("GITHUB_TOKEN", "")
 
-	code, stdout, stderr := stagehand(t, "promote", "--app", "web", "--to", "preprod")
+	code, stdout, stderr := stagehand(t, "promote", "--app", "web", "--to", "preprod", "--dry-run")
 	if code != 1 || !strings.Contains(stdout+stderr, "by tag 0.9.0 only, with no digest") {
 		t.Fatalf("tag-only source: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -150,7 +154,7 @@ func TestPromoteAgainstGitHub(t *testing.T) {
 	}
 
 	code, stdout, stderr = stagehand(t, "promote", "--app", "web", "--to", "preprod")
-	if code != 0 || !strings.Contains(stdout, "opened 1.2.0") || len(gh.PullRequests()) != 1 {
-		t.Fatalf("promote: exit %d\n%s%s", code, stdout, stderr)
+	if code != 1 || !strings.Contains(stderr, "no stagehand serve works the queue") || len(gh.PullRequests()) != 0 {
+		t.Fatalf("promote with no serve: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

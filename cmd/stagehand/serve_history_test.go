@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/api"
+	"github.com/stagehand-dev/stagehand/internal/promote"
 )
 
 // TestServeHistory: after a push is merged and recorded and a stage is
@@ -28,13 +28,13 @@ func TestServeHistory(t *testing.T) {
 		return pr.Merged, pr.State
 	})
 	pr, _ := w.prOf(staging)
-	w.send(t, w.prClosed(t, pr))
-	w.send(t, w.comment(t, pr, "writer", "/hold "+a.name+" prod change freeze"))
-	w.eventually(t, "merge and hold worked", func() (bool, string) {
-		ok1, s1 := w.jobsDone(t, "pr_closed", 1)()
-		ok2, s2 := w.jobsDone(t, "comment", 1)()
-		return ok1 && ok2, s1 + " " + s2
+	w.eventually(t, "the merge moved the image on to preprod", func() (bool, string) {
+		pre, ok := w.prOf(promote.Branch(a.name, "preprod"))
+		return ok && pre.State == "open", pre.State
 	})
+	if code, reply := w.comment(t, pr.Number, "writer", "/hold "+a.name+" prod change freeze"); code != http.StatusAccepted || !strings.Contains(reply, "is held in prod") {
+		t.Fatalf("/hold: %d %q", code, reply)
+	}
 
 	resp, err := w.client.Get(w.base + "/api/v1/apps/" + a.name + "/history")
 	if err != nil {
@@ -51,8 +51,13 @@ func TestServeHistory(t *testing.T) {
 	if len(h.Merges) != 1 || h.Merges[0].PR != pr.Number || h.Merges[0].Digest != w.digests[a.name] {
 		t.Fatalf("merges %+v", h.Merges)
 	}
-	if len(h.Actions) != 1 || h.Actions[0].Kind != "hold" || h.Actions[0].Actor != "writer" {
-		t.Fatalf("actions %+v", h.Actions)
+	// Newest first: the hold, the chain into preprod, the push into staging.
+	var got []string
+	for _, act := range h.Actions {
+		got = append(got, act.Actor+" "+act.Kind+" "+act.Stage+" "+act.Result)
+	}
+	if want := "writer hold prod held|stagehand chain preprod opened|stagehand push staging merged"; strings.Join(got, "|") != want {
+		t.Fatalf("actions %q, want %q", got, want)
 	}
 
 	var out, errOut e2eBuffer

@@ -103,11 +103,11 @@ func (w *e2eWorld) lkState(t *testing.T) string {
 	return head + " " + strings.Join(prs, ", ")
 }
 
-// TestServePromotionLinks: a staging PR carries a link to promote its image
-// to preprod, which refuses until the PR is merged; then its page changes
-// nothing, its confirmation opens preprod's PR once, and tampered, foreign
-// and replayed requests are refused. The merged preprod PR's note carries
-// the link into the manual prod stage, which works too.
+// TestServePromotionLinks: a PR into the stage before a manual one carries
+// a link to promote its image on, which refuses until the PR is merged;
+// then its page changes nothing, its confirmation opens the manual stage's
+// PR once, and tampered, foreign, expired and replayed requests are
+// refused. Stages the merge moves the image to anyway get no link.
 func TestServePromotionLinks(t *testing.T) {
 	t.Parallel()
 	w := e2eStart(t, e2eOptions{requiredChecks: []string{"ci"}, serveArgs: []string{"--public-url", lkPublicURL, "--link-secret", lkSecret}})
@@ -118,41 +118,61 @@ func TestServePromotionLinks(t *testing.T) {
 	}
 	w.eventually(t, "the push worked", w.jobsDone(t, "push", 1))
 	pr, _ := w.prOf(staging)
-	toPreprod := lkFind(t, pr.Body, "Promote to preprod after merging:")
-	if !strings.Contains(pr.Body, "works only once this PR is merged") {
-		t.Errorf("the staging PR does not say when its link works:\n%s", pr.Body)
+	if strings.Contains(pr.Body, "/promote/") {
+		t.Errorf("the staging PR links preprod, which its merge proposes anyway:\n%s", pr.Body)
 	}
 
-	// Before the merge, staging does not run the image yet.
+	// staging's merge proposes preprod; that PR links manual prod.
+	w.gh.SetStatus(pr.HeadSHA, "ci", "success")
+	w.send(t, w.statusEvent(t, pr.HeadSHA, staging))
+	w.eventually(t, "the preprod PR", func() (bool, string) {
+		pre, ok := w.prOf(preprod)
+		return ok && pre.State == "open", w.lkState(t)
+	})
+	pre, _ := w.prOf(preprod)
+	toProd := lkFind(t, pre.Body, "Promote to prod after merging:")
+	if !strings.Contains(pre.Body, "works only once this PR is merged") {
+		t.Errorf("the preprod PR does not say when its link works:\n%s", pre.Body)
+	}
+
+	// Before the merge, preprod does not run the image yet.
 	before := w.lkState(t)
-	p := w.lkOpen(t, http.MethodGet, toPreprod, nil, "")
+	p := w.lkOpen(t, http.MethodGet, toProd, nil, "")
 	if p.code != http.StatusConflict || !strings.Contains(p.body, "merge it first") || p.csrf != "" {
 		t.Fatalf("GET before the merge: %d\n%s", p.code, p.body)
 	}
+	if after := w.lkState(t); after != before {
+		t.Fatalf("GET changed GitHub:\nbefore %s\nafter  %s", before, after)
+	}
 
-	w.gh.SetStatus(pr.HeadSHA, "ci", "success")
-	w.send(t, w.statusEvent(t, pr.HeadSHA, staging))
-	w.eventually(t, "the staging PR merged", func() (bool, string) {
-		pr, _ := w.prOf(staging)
-		return pr.Merged, pr.State
+	// preprod is merged by a person; prod is manual, and the note says how,
+	// with a link of its own.
+	w.gh.SetStatus(pre.HeadSHA, "ci", "success")
+	if _, err := w.gh.MergeAsUser(pre.Number, "octocat"); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually(t, "the preprod merge worked", func() (bool, string) {
+		note := w.lastComment(pre.Number)
+		return strings.Contains(note, "Or with one click:"), note
 	})
+	lkFind(t, w.lastComment(pre.Number), "Or with one click:")
 	before = w.lkState(t)
 
-	p = w.lkOpen(t, http.MethodGet, toPreprod, nil, "")
-	if p.code != http.StatusOK || p.csrf == "" || !strings.Contains(p.body, w.digests[a.name]) || !strings.Contains(p.body, "Promote "+a.name+" to preprod?") {
+	p = w.lkOpen(t, http.MethodGet, toProd, nil, "")
+	if p.code != http.StatusOK || p.csrf == "" || !strings.Contains(p.body, w.digests[a.name]) || !strings.Contains(p.body, "Promote "+a.name+" to prod?") {
 		t.Fatalf("GET after the merge: %d\n%s", p.code, p.body)
 	}
 	if !p.session.Secure || !p.session.HttpOnly || p.session.SameSite != http.SameSiteStrictMode {
 		t.Errorf("session cookie %+v; want Secure (the public URL is https), HttpOnly, SameSite=Strict", p.session)
 	}
-	w.lkOpen(t, http.MethodGet, toPreprod, nil, "")
+	w.lkOpen(t, http.MethodGet, toProd, nil, "")
 	if after := w.lkState(t); after != before {
 		t.Fatalf("GET changed GitHub:\nbefore %s\nafter  %s", before, after)
 	}
 
-	tampered := toPreprod[:len(toPreprod)-3] + "AAA"
-	if tampered == toPreprod {
-		tampered = toPreprod[:len(toPreprod)-3] + "BBB"
+	tampered := toProd[:len(toProd)-3] + "AAA"
+	if tampered == toProd {
+		tampered = toProd[:len(toProd)-3] + "BBB"
 	}
 	for _, tt := range []struct {
 		name, link, csrf string
@@ -160,8 +180,8 @@ func TestServePromotionLinks(t *testing.T) {
 		code             int
 	}{
 		{"tampered", tampered, p.csrf, p.session, http.StatusBadRequest},
-		{"no CSRF token", toPreprod, "", p.session, http.StatusForbidden},
-		{"no session", toPreprod, p.csrf, nil, http.StatusForbidden},
+		{"no CSRF token", toProd, "", p.session, http.StatusForbidden},
+		{"no session", toProd, p.csrf, nil, http.StatusForbidden},
 	} {
 		if got := w.lkOpen(t, http.MethodPost, tt.link, tt.session, tt.csrf); got.code != tt.code {
 			t.Errorf("POST %s: %d, want %d\n%s", tt.name, got.code, tt.code, got.body)
@@ -171,16 +191,16 @@ func TestServePromotionLinks(t *testing.T) {
 		t.Fatalf("refused POSTs changed GitHub:\nbefore %s\nafter  %s", before, after)
 	}
 
-	done := w.lkOpen(t, http.MethodPost, toPreprod, p.session, p.csrf)
-	pre, ok := w.prOf(preprod)
-	if done.code != http.StatusOK || !ok || pre.State != "open" || !strings.Contains(done.body, fmt.Sprintf("/pull/%d\"", pre.Number)) {
-		t.Fatalf("POST: %d, preprod PR %+v (found %v)\n%s", done.code, pre, ok, done.body)
+	done := w.lkOpen(t, http.MethodPost, toProd, p.session, p.csrf)
+	pr, ok := w.prOf(prod)
+	if done.code != http.StatusOK || !ok || pr.State != "open" || !strings.Contains(done.body, fmt.Sprintf("/pull/%d\"", pr.Number)) {
+		t.Fatalf("POST: %d, prod PR %+v (found %v)\n%s", done.code, pr, ok, done.body)
 	}
-	if m, ok, err := promote.ParseMarker(pre.Body); err != nil || !ok || m.Digest != w.digests[a.name] || m.From != "staging" {
-		t.Fatalf("preprod PR proposes %+v (%v), want %s from staging", m, err, w.digests[a.name])
+	if m, ok, err := promote.ParseMarker(pr.Body); err != nil || !ok || m.Digest != w.digests[a.name] || m.From != "preprod" {
+		t.Fatalf("prod PR proposes %+v (%v), want %s from preprod", m, err, w.digests[a.name])
 	}
 	count := len(w.gh.PullRequests())
-	if again := w.lkOpen(t, http.MethodPost, toPreprod, p.session, p.csrf); again.code != http.StatusGone {
+	if again := w.lkOpen(t, http.MethodPost, toProd, p.session, p.csrf); again.code != http.StatusGone {
 		t.Errorf("the same POST again: %d\n%s", again.code, again.body)
 	}
 	if n := len(w.gh.PullRequests()); n != count {
@@ -188,7 +208,7 @@ func TestServePromotionLinks(t *testing.T) {
 	}
 
 	// Expired: signed as stagehand would, a minute too old.
-	tok, err := link.Sign([]byte(lkSecret), link.Claims{App: a.name, From: "staging", To: "preprod", Digest: w.digests[a.name], Expires: time.Now().Add(-time.Minute)})
+	tok, err := link.Sign([]byte(lkSecret), link.Claims{App: a.name, From: "preprod", To: "prod", Digest: w.digests[a.name], Expires: time.Now().Add(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,37 +216,15 @@ func TestServePromotionLinks(t *testing.T) {
 		t.Errorf("expired link: %d\n%s", got.code, got.body)
 	}
 
-	// preprod is merged by a person; prod is manual, and the note says how,
-	// with a link.
-	lkFind(t, pre.Body, "Promote to prod after merging:")
-	w.gh.SetStatus(pre.HeadSHA, "ci", "success")
-	if _, err := w.gh.MergeAsUser(pre.Number, "octocat"); err != nil {
-		t.Fatal(err)
-	}
-	pre, _ = w.prOf(preprod)
-	w.send(t, w.prClosed(t, pre))
-	w.eventually(t, "the preprod merge worked", w.jobsDone(t, "pr_closed", 1))
-	toProd := lkFind(t, w.lastComment(pre.Number), "Or with one click:")
-	p = w.lkOpen(t, http.MethodGet, toProd, nil, "")
-	if p.code != http.StatusOK || p.csrf == "" {
-		t.Fatalf("GET prod link: %d\n%s", p.code, p.body)
-	}
-	if done := w.lkOpen(t, http.MethodPost, toProd, p.session, p.csrf); done.code != http.StatusOK {
-		t.Fatalf("POST prod link: %d\n%s", done.code, done.body)
-	}
-	if pr, ok := w.prOf(prod); !ok || pr.State != "open" {
-		t.Fatalf("no open prod PR after its link: %+v", pr)
-	}
-
-	// Superseded: staging moves on to another image; the first link, were
-	// it unused, and any like it, no longer apply.
-	w.lkSetStaging(t, a, "1.0.1", "sha256:"+strings.Repeat("e", 64))
-	tok, err = link.Sign([]byte(lkSecret), link.Claims{App: a.name, From: "staging", To: "preprod", Digest: w.digests[a.name]})
+	// Superseded: preprod moves on to another image; a link for the first,
+	// unused, no longer applies.
+	w.lkSetPin(t, a, "preprod", "1.0.1", "sha256:"+strings.Repeat("e", 64))
+	tok, err = link.Sign([]byte(lkSecret), link.Claims{App: a.name, From: "preprod", To: "prod", Digest: w.digests[a.name]})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before = w.lkState(t)
-	if got := w.lkOpen(t, http.MethodGet, link.URL(lkPublicURL, tok), nil, ""); got.code != http.StatusConflict || !strings.Contains(got.body, "staging runs 1.0.1@") {
+	if got := w.lkOpen(t, http.MethodGet, link.URL(lkPublicURL, tok), nil, ""); got.code != http.StatusConflict || !strings.Contains(got.body, "preprod runs 1.0.1@") {
 		t.Errorf("superseded link: %d\n%s", got.code, got.body)
 	}
 	if after := w.lkState(t); after != before {
@@ -238,13 +236,13 @@ func TestServePromotionLinks(t *testing.T) {
 	}
 }
 
-// lkSetStaging commits a new pin for a's staging overlay straight to main,
-// as a person would.
-func (w *e2eWorld) lkSetStaging(t *testing.T, a e2eApp, tag, digest string) {
+// lkSetPin commits a new pin for a's overlay of stage straight to main, as
+// a person would.
+func (w *e2eWorld) lkSetPin(t *testing.T, a e2eApp, stage, tag, digest string) {
 	t.Helper()
-	file := "apps/" + a.name + "/overlays/staging/kustomization.yaml"
+	file := "apps/" + a.name + "/overlays/" + stage + "/kustomization.yaml"
 	data := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\nimages:\n  - name: %s\n    newTag: %q\n    digest: %s\n", a.image, tag, digest)
-	if _, err := w.gh.Commit("main", "staging: "+tag, map[string][]byte{file: []byte(data)}); err != nil {
+	if _, err := w.gh.Commit("main", stage+": "+tag, map[string][]byte{file: []byte(data)}); err != nil {
 		t.Fatal(err)
 	}
 }

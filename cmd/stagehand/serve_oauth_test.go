@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagehand-dev/stagehand/internal/api"
 	"github.com/stagehand-dev/stagehand/internal/link"
 	"github.com/stagehand-dev/stagehand/internal/promote"
-	"github.com/stagehand-dev/stagehand/internal/api"
 )
 
 var oaSignInRE = regexp.MustCompile(`href="([^"]*/oauth/login\?[^"]*)"`)
@@ -125,7 +125,7 @@ func TestServeLinksWithGitHubSignIn(t *testing.T) {
 	w := e2eStart(t, e2eOptions{serveArgs: []string{"--public-url", lkPublicURL, "--link-secret", lkSecret,
 		"--github-client-id", oaClientID, "--github-client-secret", oaClientSecret}})
 	a := w.app("generic")
-	staging, preprod := promote.Branch(a.name, "staging"), promote.Branch(a.name, "preprod")
+	staging, preprod, prod := promote.Branch(a.name, "staging"), promote.Branch(a.name, "preprod"), promote.Branch(a.name, "prod")
 	w.gh.SetPermission("rita", "read")
 	w.gh.SetPermission("will", "write")
 	if code, answer := w.send(t, w.deliveries(t)[a.name]); code != http.StatusAccepted {
@@ -135,11 +135,24 @@ func TestServeLinksWithGitHubSignIn(t *testing.T) {
 		pr, _ := w.prOf(staging)
 		return pr.Merged, pr.State
 	})
-	pr, _ := w.prOf(staging)
-	toPreprod := lkFind(t, pr.Body, "Promote to preprod after merging:")
+	// The merge moves the image on to preprod (a pull-request stage); a
+	// person merges that; prod is manual, and the note links its promotion.
+	w.eventually(t, "the preprod PR the merge opened", func() (bool, string) {
+		pre, ok := w.prOf(preprod)
+		return ok && pre.State == "open", pre.State
+	})
+	pre, _ := w.prOf(preprod)
+	if _, err := w.gh.MergeAsUser(pre.Number, "octocat"); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually(t, "the note on the merged preprod PR", func() (bool, string) {
+		note := w.lastComment(pre.Number)
+		return strings.Contains(note, "Or with one click:"), note
+	})
+	toProd := lkFind(t, w.lastComment(pre.Number), "Or with one click:")
 
 	// Signed out: the page asks to sign in, and the POST is refused.
-	code, page, postCode, body := w.oaConfirm(t, toPreprod, nil)
+	code, page, postCode, body := w.oaConfirm(t, toProd, nil)
 	if code != http.StatusUnauthorized || !strings.Contains(page, "Sign in with GitHub") || strings.Contains(page, `name="csrf"`) {
 		t.Fatalf("GET signed out: %d\n%s", code, page)
 	}
@@ -148,19 +161,19 @@ func TestServeLinksWithGitHubSignIn(t *testing.T) {
 	}
 
 	// A reader signs in and is refused.
-	code, _, postCode, body = w.oaConfirm(t, toPreprod, w.oaSignIn(t, page, "rita"))
-	if code != http.StatusForbidden || postCode != http.StatusForbidden || !strings.Contains(body, "@rita may not promote into preprod") {
+	code, _, postCode, body = w.oaConfirm(t, toProd, w.oaSignIn(t, page, "rita"))
+	if code != http.StatusForbidden || postCode != http.StatusForbidden || !strings.Contains(body, "@rita may not promote into prod") {
 		t.Fatalf("reader: GET %d, POST %d\n%s", code, postCode, body)
 	}
-	if _, ok := w.prOf(preprod); ok {
-		t.Fatal("a refused link opened the preprod PR")
+	if _, ok := w.prOf(prod); ok {
+		t.Fatal("a refused link opened the prod PR")
 	}
 
 	// A writer signs in and the confirmation opens the PR.
-	code, _, postCode, body = w.oaConfirm(t, toPreprod, w.oaSignIn(t, page, "will"))
-	pre, ok := w.prOf(preprod)
-	if code != http.StatusOK || postCode != http.StatusOK || !ok || pre.State != "open" || !strings.Contains(body, "Signed in with GitHub as @will") {
-		t.Fatalf("writer: GET %d, POST %d, preprod PR %+v (found %v)\n%s", code, postCode, pre, ok, body)
+	code, _, postCode, body = w.oaConfirm(t, toProd, w.oaSignIn(t, page, "will"))
+	pr, ok := w.prOf(prod)
+	if code != http.StatusOK || postCode != http.StatusOK || !ok || pr.State != "open" || !strings.Contains(body, "Signed in with GitHub as @will") {
+		t.Fatalf("writer: GET %d, POST %d, prod PR %+v (found %v)\n%s", code, postCode, pr, ok, body)
 	}
 
 	var h api.History

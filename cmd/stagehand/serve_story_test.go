@@ -5,8 +5,10 @@ package main
 // (pull_request closed), comments (issue_comment) and a one-click link.
 
 import (
+	"fmt"
 	"net/http"
 	"path"
+	"strings"
 	"testing"
 
 	"github.com/stagehand-dev/stagehand/internal/demo"
@@ -51,10 +53,12 @@ func (w *rbWorld) stExpect(t *testing.T, step string, staging, preprod, prod str
 // stMerged tells stagehand, as GitHub would, that a stage's PR was merged.
 func (w *rbWorld) stMerged(t *testing.T, pr githubfake.PullRequest, closedJobs int) {
 	t.Helper()
-	if code, answer := w.send(t, w.prClosed(t, pr)); code != http.StatusAccepted {
-		t.Fatalf("pull_request closed #%d: %d %q", pr.Number, code, answer)
-	}
-	w.eventually(t, "the merge worked", w.jobsDone(t, "pr_closed", closedJobs))
+	// GitHub tells stagehand of the merge; stagehand removes the branch.
+	w.eventually(t, fmt.Sprintf("the merge of #%d worked", pr.Number), func() (bool, string) {
+		ok, saw := w.jobsDone(t, "pr_closed", closedJobs)()
+		_, err := w.gh.Head(pr.Head)
+		return ok && err != nil, saw
+	})
 }
 
 func TestServeWholeStory(t *testing.T) {
@@ -79,8 +83,11 @@ func TestServeWholeStory(t *testing.T) {
 	pre := w.rbMerge(t, "preprod")
 	w.stMerged(t, pre, 2)
 	w.stExpect(t, "preprod merged", "1.0.0@"+d100, "1.0.0@"+d100, "")
-	note := w.lastComment(pre.Number)
-	l := lkFind(t, note, "one click")
+	w.eventually(t, "the merged preprod PR's note on prod", func() (bool, string) {
+		note := w.lastComment(pre.Number)
+		return strings.Contains(note, "one click"), note
+	})
+	l := lkFind(t, w.lastComment(pre.Number), "one click")
 	page := w.lkOpen(t, http.MethodGet, l, nil, "")
 	if page.code != http.StatusOK {
 		t.Fatalf("the link's page: %d\n%s", page.code, page.body)

@@ -143,12 +143,12 @@ func TestParseGitHub(t *testing.T) {
 		{"issue_comment", "github/issue_comment/created.payload.json", GitHubEvent{
 			Repo: "Codertocat/Hello-World", Event: "issue_comment", Action: "created",
 			Comment: &IssueComment{IssueNumber: 1, IsPR: false, CommentID: 492700400,
-				Body: "You are totally right! I'll get this fixed right away.", User: "Codertocat", UserType: "User", Action: "created",
+				Body: "You are totally right! I'll get this fixed right away.", User: "Codertocat", UserType: "User", Association: "OWNER", Action: "created",
 				IssueBody: "It looks like you accidently spelled 'commit' with two 't's."}}},
 		{"issue_comment", "github/issue_comment/created.on-pull-request.atlantis-fixture.json", GitHubEvent{
 			Repo: "runatlantis/atlantis-tests", Event: "issue_comment", Action: "created",
 			Comment: &IssueComment{IssueNumber: 1, IsPR: true, CommentID: 396926483,
-				Body: "###comment body###", User: "runatlantis", UserType: "User", Action: "created"}}},
+				Body: "###comment body###", User: "runatlantis", UserType: "User", Association: "OWNER", Action: "created"}}},
 		// Octokit's examples: package_type "npm" (with ecosystem "docker").
 		{"package", "github/package/published.docker.payload.json", GitHubEvent{
 			Repo: "Codertocat/hello-world-npm", Event: "package", Action: "published", Ignored: `ghcr: "npm" packages are not container images`}},
