@@ -7,6 +7,7 @@ import (
 
 	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/gate"
+	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
@@ -88,17 +89,34 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 			return o, fmt.Errorf("read required checks of %s: %w", e.base, err)
 		}
 	}
-	head, err := e.gh.CreateCommit(ctx, p.Base, pr.commitMessage(), map[string][]byte{p.Path: p.After})
-	if err != nil {
-		return o, fmt.Errorf("commit %s: %w", p.Path, err)
+	commit := func(ctx context.Context) (string, error) {
+		head, err := e.gh.CreateCommit(ctx, p.Base, pr.commitMessage(), map[string][]byte{p.Path: p.After})
+		if err != nil {
+			return "", fmt.Errorf("commit %s: %w", p.Path, err)
+		}
+		return head, nil
 	}
 	keep := func(open *livingPR) bool {
 		step, _ := decideExisting(open.pr, p.App, p.Want)
 		return step == keepOpen
 	}
-	open, res, err := e.publish(ctx, branch, head, Labels(p.App.Name, p.Stage.Name), pr.title(), pr.body(), keep)
-	if err != nil {
-		return o, err
+	var (
+		open *githubapp.PullRequest
+		res  Result
+		head string
+	)
+	if known, living := e.prs.get(branch); known && living != nil && keep(&livingPR{living}) {
+		// The PR this engine left open proposes this already (the same
+		// request again, or another way in to the same end): a commit
+		// would only be thrown away.
+		open, res = living, Unchanged
+	} else {
+		if head, err = commit(ctx); err != nil {
+			return o, err
+		}
+		if open, res, err = e.publish(ctx, branch, head, Labels(p.App.Name, p.Stage.Name), pr.title(), pr.body(), keep); err != nil {
+			return o, err
+		}
 	}
 	o.Result, o.PR, o.PRURL, o.HeadSHA = res, open.Number, open.URL, open.HeadSHA
 	if res == Unchanged {
@@ -113,8 +131,14 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 	var rebuild func(context.Context) (string, error)
 	if res == Unchanged {
 		// The open PR may have been built on an older main that has since
-		// changed the same lines; head is the same change on today's main.
+		// changed the same lines; the same change on today's main is made
+		// then.
 		rebuild = func(ctx context.Context) (string, error) {
+			if head == "" {
+				if head, err = commit(ctx); err != nil {
+					return "", err
+				}
+			}
 			if err := e.gh.MoveBranch(ctx, branch, head); err != nil {
 				return "", fmt.Errorf("rebuild branch %s on %s: %w", branch, e.base, err)
 			}
