@@ -8,7 +8,9 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -159,6 +161,42 @@ func TestGitHubDeliveries(t *testing.T) {
 	}
 	if got := counter(t, reg, "stagehand_deliveries_total", map[string]string{"source": "github", "outcome": "unauthorized"}); got != 2 {
 		t.Errorf("unauthorized deliveries counted %v, want 2", got)
+	}
+}
+
+// A comment by someone outside the repository (on a public repository,
+// anyone) is acknowledged and ignored before it becomes work: stagehand
+// answers only the owner, members and collaborators.
+func TestCommentsByOutsidersAreIgnored(t *testing.T) {
+	q := &fakeQueue{seen: map[string]bool{}}
+	ts, reg := newTestServer(t, q, nil)
+	owner := readFile(t, "github/issue_comment/created.payload.json")
+	var p map[string]any
+	if err := json.Unmarshal(owner, &p); err != nil {
+		t.Fatal(err)
+	}
+	for i, association := range []string{"NONE", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN"} {
+		p["comment"].(map[string]any)["author_association"] = association
+		body, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, answer := post(t, ts.URL+"/webhooks/github", body, map[string]string{"X-GitHub-Event": "issue_comment",
+			"X-GitHub-Delivery": fmt.Sprintf("c-%d", i), "X-Hub-Signature-256": sign(ghSecret, body)})
+		if code != http.StatusAccepted || !strings.Contains(answer, "ignored: a comment by") || !strings.Contains(answer, association) {
+			t.Errorf("%s: %d %q, want 202 ignored, naming why", association, code, answer)
+		}
+	}
+	code, answer := post(t, ts.URL+"/webhooks/github", owner, map[string]string{"X-GitHub-Event": "issue_comment",
+		"X-GitHub-Delivery": "c-owner", "X-Hub-Signature-256": sign(ghSecret, owner)})
+	if code != http.StatusAccepted || strings.TrimSpace(answer) != "accepted" {
+		t.Errorf("the owner's comment: %d %q", code, answer)
+	}
+	if len(q.got) != 1 || q.got[0].Comment == nil || q.got[0].Comment.Association != "OWNER" {
+		t.Fatalf("queued %+v, want only the owner's comment", q.got)
+	}
+	if got := counter(t, reg, "stagehand_deliveries_total", map[string]string{"source": "github", "outcome": "ignored"}); got != 5 {
+		t.Errorf("ignored deliveries counted %v, want 5", got)
 	}
 }
 

@@ -53,6 +53,14 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		d.PRClosed = &queue.PRClosed{Number: pr.Number, Merged: pr.Merged, Body: pr.Body, HeadRef: pr.HeadRef, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, MergedAt: pr.MergedAt}
 	case ev.Checks != nil:
 		d.Checks = &queue.Checks{SHA: ev.Checks.SHA, Branches: ev.Checks.Branches, PRs: ev.Checks.PRs}
+	case ev.Comment != nil && ev.Comment.Action == "created" && !answered(ev.Comment.Association):
+		// On a public repository anyone may comment; replies to them (help,
+		// usage) would make stagehand a spam relay, so they get none.
+		why := fmt.Sprintf("a comment by %s, who is not the repository's owner, a member or a collaborator (%s)", ev.Comment.User, ev.Comment.Association)
+		log.Info("delivery ignored", "reason", why)
+		s.metrics.delivery("github", "ignored")
+		text(w, http.StatusAccepted, "ignored: "+why)
+		return
 	case ev.Comment != nil && ev.Comment.Action == "created":
 		c := ev.Comment
 		d.Comment = &queue.Comment{IssueNumber: c.IssueNumber, IsPR: c.IsPR, CommentID: c.CommentID, Body: c.Body,
@@ -68,6 +76,17 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.enqueue(w, r, d, log, start)
+}
+
+// answered reports whether stagehand talks to a commenter of this author
+// association: people who belong to the repository. GitHub always sends
+// one; a payload without it is taken as one of theirs.
+func answered(association string) bool {
+	switch strings.ToUpper(association) {
+	case "", "OWNER", "MEMBER", "COLLABORATOR":
+		return true
+	}
+	return false
 }
 
 // registry receives a container registry's push notification.

@@ -4,18 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/stagehand-dev/stagehand/internal/command"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
 )
-
-// answered are the author associations stagehand talks to: people who
-// belong to the repository. Anyone else (on a public repository, the
-// whole world) is ignored, so that help and usage replies cannot be used to
-// make stagehand spam.
-var answered = map[string]bool{"OWNER": true, "MEMBER": true, "COLLABORATOR": true}
 
 // Comment runs a command from a comment on an issue or PR of the config
 // repository: the comment is acknowledged with a reaction at once, the
@@ -28,10 +21,6 @@ func (h *Handler) Comment(ctx context.Context, c queue.Comment) error {
 	}
 	res := command.Parse(c.Body, cc)
 	if res.Verdict == command.Ignore {
-		return nil
-	}
-	if c.Association != "" && !answered[strings.ToUpper(c.Association)] {
-		h.log.Info("command from someone outside the repository ignored", "user", c.User, "association", c.Association, "issue", c.IssueNumber)
 		return nil
 	}
 	if res.Verdict == command.Reply {
