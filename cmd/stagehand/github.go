@@ -19,6 +19,7 @@ import (
 // talking to GitHub shares; each flag defaults to its environment variable.
 type githubFlags struct {
 	apiURL, appID, keyFile, key, repo, base, insecure string
+	pace                                              string
 }
 
 func (g *githubFlags) register(fs *flag.FlagSet) {
@@ -29,6 +30,7 @@ func (g *githubFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.repo, "config-repo", env("STAGEHAND_CONFIG_REPO", ""), "config repository as owner/name (STAGEHAND_CONFIG_REPO)")
 	fs.StringVar(&g.base, "base-branch", env("STAGEHAND_BASE_BRANCH", "main"), "branch Argo CD or Flux deploys from (STAGEHAND_BASE_BRANCH)")
 	fs.StringVar(&g.insecure, "insecure-registries", env("STAGEHAND_INSECURE_REGISTRIES", ""), "comma-separated registry hosts allowed over plain HTTP (STAGEHAND_INSECURE_REGISTRIES)")
+	fs.StringVar(&g.pace, "github-write-pace", env("STAGEHAND_GITHUB_WRITE_PACE", "80/1m,500/1h"), "at most this many content-generating GitHub requests per window, for each window given: GitHub's secondary limits (STAGEHAND_GITHUB_WRITE_PACE)")
 }
 
 // client builds the GitHub App client, reporting every missing setting at once.
@@ -61,6 +63,10 @@ func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
 	if g.repo == "" {
 		errs = append(errs, errors.New("the config repository is not set: --config-repo owner/name or STAGEHAND_CONFIG_REPO"))
 	}
+	writes, err := githubapp.ParseRates(g.pace)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("STAGEHAND_GITHUB_WRITE_PACE: %w", err))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, usageError{msg: err.Error()}
 	}
@@ -70,6 +76,7 @@ func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
 		PrivateKey: key,
 		Repo:       g.repo,
 		UserAgent:  "stagehand/" + versionString(),
+		Pace:       githubapp.Pace{Writes: writes},
 	})
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/stagehand-dev/stagehand/internal/api"
 	"github.com/stagehand-dev/stagehand/internal/db"
+	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/link"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
@@ -306,11 +307,27 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
-// registerGitHubMetrics exposes the client's API calls and rate limit left.
+// registerGitHubMetrics exposes the client's API calls, rate limit left
+// and pacing.
 func registerGitHubMetrics(reg prometheus.Registerer, c interface {
 	Calls() int64
 	RateLimitRemaining() int64
+	Pace() githubapp.PaceStats
 }) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "stagehand_github_pace_waits_total",
+			Help: "GitHub requests that waited to keep within GitHub's secondary limits (STAGEHAND_GITHUB_WRITE_PACE) or for a pause GitHub asked for.",
+		}, func() float64 { return float64(c.Pace().Waits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "stagehand_github_pace_wait_seconds_total",
+			Help: "Time GitHub requests spent waiting for the pacer.",
+		}, func() float64 { return c.Pace().Waited.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "stagehand_github_secondary_limits_total",
+			Help: "Secondary rate limit answers from GitHub; each pauses the installation for the Retry-After.",
+		}, func() float64 { return float64(c.Pace().Limited) }),
+	)
 	reg.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "stagehand_github_api_calls_total",

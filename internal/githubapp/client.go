@@ -24,6 +24,7 @@ type Options struct {
 	Repo           string            // "owner/name": the config repository
 	Transport      http.RoundTripper // base transport; nil = http.DefaultTransport
 	UserAgent      string            // "" = "stagehand"
+	Pace           Pace              // zero = GitHub's documented secondary limits
 }
 
 // Client is the GitHub App client for one config repository. It is safe for
@@ -34,6 +35,7 @@ type Client struct {
 	installationID int64
 	calls          atomic.Int64
 	rateLeft       atomic.Int64 // -1 until GitHub answers
+	pacer          *pacer
 }
 
 // settings are Options validated and defaulted.
@@ -81,6 +83,14 @@ func settle(opts Options) (settings, error) {
 		u, err := url.Parse(s.apiURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("API URL %q: want an absolute http(s) URL", s.apiURL))
+		}
+	}
+	if opts.Pace.Concurrent < 0 {
+		errs = append(errs, fmt.Errorf("pace: %d concurrent requests: must be positive, or 0 for GitHub's 100", opts.Pace.Concurrent))
+	}
+	for _, r := range opts.Pace.Writes {
+		if r.N <= 0 || r.Per <= 0 {
+			errs = append(errs, fmt.Errorf("pace: %s: want a positive count per positive duration", r))
 		}
 	}
 	if s.transport == nil {
@@ -136,10 +146,12 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	}
 
 	// Counting sits above ghinstallation so that its token exchanges, made
-	// straight on the base transport, are not counted; retries sit above
-	// counting, so that each request sent is counted.
+	// straight on the base transport, are not counted; the pacer above
+	// counting, so that what it lets through is what is sent; retries
+	// above the pacer, so that each try is paced.
 	itr := ghinstallation.NewFromAppsTransport(apps, c.installationID)
-	c.gh, err = newGitHub(s, newRetryTransport(countingTransport{next: itr, n: &c.calls, remaining: &c.rateLeft}))
+	c.pacer = newPacer(countingTransport{next: itr, n: &c.calls, remaining: &c.rateLeft}, opts.Pace)
+	c.gh, err = newGitHub(s, newRetryTransport(c.pacer))
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +179,9 @@ func (c *Client) InstallationID() int64 { return c.installationID }
 // Calls is the number of REST requests sent so far, including the one-time
 // installation lookup and excluding installation token exchanges.
 func (c *Client) Calls() int64 { return c.calls.Load() }
+
+// Pace reports how the installation's requests were paced so far.
+func (c *Client) Pace() PaceStats { return c.pacer.Stats() }
 
 // RateLimitRemaining is the installation's primary rate limit left as
 // GitHub last reported it, or -1 before any answer.

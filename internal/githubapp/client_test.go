@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 )
@@ -42,6 +43,8 @@ func TestNewRejectsBadOptionsBeforeAnyRequest(t *testing.T) {
 		{"negative installation", func(o *Options) { o.InstallationID = -1 }, "installation ID -1"},
 		{"relative API URL", func(o *Options) { o.APIURL = "ghe.example.com/api/v3" }, "API URL"},
 		{"ftp API URL", func(o *Options) { o.APIURL = "ftp://ghe.example.com/" }, "API URL"},
+		{"negative concurrency", func(o *Options) { o.Pace.Concurrent = -1 }, "pace: -1 concurrent"},
+		{"empty rate", func(o *Options) { o.Pace.Writes = []Rate{{0, time.Minute}} }, "pace: 0/1m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
