@@ -139,12 +139,21 @@ func (a e2eApp) repoPath() string {
 
 // e2eSeed is the config repository: three stages, and for every app a base
 // Deployment and one overlay per stage pinning 0.9.0 by tag alone.
-func e2eSeed(apps []e2eApp) map[string][]byte {
+func e2eSeed(apps []e2eApp) map[string][]byte { return e2eSeedWith(apps, nil) }
+
+// e2eSeedWith is e2eSeed where tags gives some apps a tags policy of their
+// own: the YAML under tags: (`pattern: "^main-"`); the others take
+// semver ">=1.0.0".
+func e2eSeedWith(apps []e2eApp, tags map[string]string) map[string][]byte {
 	files := map[string][]byte{}
 	var cfg strings.Builder
 	cfg.WriteString("stages:\n  - name: staging\n    mode: auto-merge\n  - name: preprod\n    mode: pull-request\n  - name: prod\n    mode: manual\n\napps:\n")
 	for _, a := range apps {
-		fmt.Fprintf(&cfg, "  - name: %s\n    image: %s\n    tags:\n      semver: \">=1.0.0\"\n    stages:\n", a.name, a.image)
+		policy, ok := tags[a.name]
+		if !ok {
+			policy = `semver: ">=1.0.0"`
+		}
+		fmt.Fprintf(&cfg, "  - name: %s\n    image: %s\n    tags:\n      %s\n    stages:\n", a.name, a.image, policy)
 		dir := "apps/" + a.name
 		files[dir+"/base/kustomization.yaml"] = []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deployment.yaml\n")
 		files[dir+"/base/deployment.yaml"] = fmt.Appendf(nil, `apiVersion: apps/v1
@@ -184,6 +193,7 @@ type e2eWorld struct {
 	database  string
 	keyFile   string
 	apps      []e2eApp
+	insecure  []string          // registry hosts besides registry reached over plain HTTP
 	digests   map[string]string // app → digest of its pushed e2eTag image
 	google    *rsa.PrivateKey
 	client    *http.Client
@@ -200,6 +210,19 @@ type e2eOptions struct {
 	// through the returned handler.
 	githubVia func(github http.Handler) http.Handler
 	serveArgs []string // more flags for stagehand serve
+	// moreApps are apps of the config repository besides one per sender,
+	// each with its tags policy (e2eSeedWith); nothing is pushed for them.
+	moreApps []e2eMoreApp
+	// insecure are registry hosts besides the test's own that serve may
+	// reach over plain HTTP: a registry a test starts for a moreApps app.
+	insecure []string
+}
+
+// e2eMoreApp is an app of e2eOptions.moreApps: tags is the YAML under
+// tags:, "" for semver ">=1.0.0".
+type e2eMoreApp struct {
+	e2eApp
+	tags string
 }
 
 // e2eStart starts the registry (with every app's image pushed), the JWKS
@@ -230,7 +253,15 @@ func e2eStart(t *testing.T, opts e2eOptions) *e2eWorld {
 		stopped:  make(chan int, 1),
 	}
 	w.apps = e2eApps(w.registry)
-	w.gh = githubfake.NewTest(t, githubfake.Options{SeedFiles: e2eSeed(w.apps), AppKey: &appKey.PublicKey})
+	w.insecure = opts.insecure
+	seeded, tags := slices.Clone(w.apps), map[string]string{}
+	for _, m := range opts.moreApps {
+		seeded = append(seeded, m.e2eApp)
+		if m.tags != "" {
+			tags[m.name] = m.tags
+		}
+	}
+	w.gh = githubfake.NewTest(t, githubfake.Options{SeedFiles: e2eSeedWith(seeded, tags), AppKey: &appKey.PublicKey})
 	w.githubURL = w.gh.URL()
 	if opts.githubVia != nil {
 		via := httptest.NewServer(opts.githubVia(w.gh))
@@ -333,7 +364,7 @@ func (w *e2eWorld) githubFlags() []string {
 		"--github-private-key-file", w.keyFile,
 		"--config-repo", w.gh.Owner() + "/" + w.gh.Repo(),
 		"--base-branch", "main",
-		"--insecure-registries", w.registry,
+		"--insecure-registries", strings.Join(append([]string{w.registry}, w.insecure...), ","),
 	}
 }
 

@@ -34,7 +34,7 @@ type Engine struct {
 	prs        livingPRs
 	reported   sync.Map // sha → problems reported on it, so each is said once
 	broken     atomic.Bool
-	created    sync.Map // digest → when the image was built, for Reconcile
+	created    sync.Map // digest → when the image was built, for tags no version orders
 }
 
 // Options configure an Engine. GitHub, Records and Locks are required.

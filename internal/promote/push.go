@@ -85,7 +85,16 @@ func (e *Engine) Pushes(ctx context.Context, image string, burst []Pushed, src S
 			e.log.Warn("the payload's digest differs from the registry's; the registry wins",
 				"image", image, "tag", best.Tag, "payload_digest", best.Digest, "digest", d)
 		}
-		o, err := e.Run(ctx, Request{Kind: Push, Source: src, App: app.Name, Image: app.Image, Tag: best.Tag, Digest: d, PushedAt: best.PushedAt})
+		at := best.PushedAt
+		if at.IsZero() && !app.Tags.Ordered() {
+			// No version orders the tags, and the sender gave no push
+			// time: the image's creation time stands in, as in Reconcile.
+			// Without one, a late notification of an older image, worked
+			// after the newer one merged, would replace it
+			// (notPushedBefore needs both times).
+			at = e.createdOf(ctx, image, d)
+		}
+		o, err := e.Run(ctx, Request{Kind: Push, Source: src, App: app.Name, Image: app.Image, Tag: best.Tag, Digest: d, PushedAt: at})
 		outs = append(outs, o)
 		if err != nil {
 			errs = append(errs, err)

@@ -98,21 +98,30 @@ func (e *Engine) Reconcile(ctx context.Context, tags TagLister) ([]Outcome, erro
 // createdAt is when the image image:tag was built, or zero when the
 // registry cannot say; times are kept by digest.
 func (e *Engine) createdAt(ctx context.Context, image, tag string) time.Time {
-	ct, ok := e.resolver.(CreatedTimer)
-	if !ok {
+	if _, ok := e.resolver.(CreatedTimer); !ok {
 		return time.Time{}
 	}
 	d, err := e.resolver.Resolve(ctx, image, tag)
 	if err != nil {
 		return time.Time{}
 	}
-	if t, ok := e.created.Load(d); ok {
+	return e.createdOf(ctx, image, d)
+}
+
+// createdOf is when the image image@digest was built, or zero when the
+// registry cannot say.
+func (e *Engine) createdOf(ctx context.Context, image, digest string) time.Time {
+	ct, ok := e.resolver.(CreatedTimer)
+	if !ok {
+		return time.Time{}
+	}
+	if t, ok := e.created.Load(digest); ok {
 		return t.(time.Time)
 	}
-	t, err := ct.Created(ctx, image, d)
+	t, err := ct.Created(ctx, image, digest)
 	if err != nil {
 		return time.Time{}
 	}
-	e.created.Store(d, t)
+	e.created.Store(digest, t)
 	return t
 }

@@ -162,6 +162,14 @@ type Timeouts struct {
 	Read, Write, Idle time.Duration
 }
 
+// coverRead raises Write to cover Read with ten seconds to answer in.
+func (t Timeouts) coverRead() Timeouts {
+	if t.Write < t.Read+10*time.Second {
+		t.Write = t.Read + 10*time.Second
+	}
+	return t
+}
+
 // DefaultTimeouts: a 25 MB GitHub payload on a slow link is read within a
 // minute, and answered after.
 var DefaultTimeouts = Timeouts{Read: 60 * time.Second, Write: 90 * time.Second, Idle: 120 * time.Second}
@@ -169,18 +177,7 @@ var DefaultTimeouts = Timeouts{Read: 60 * time.Second, Write: 90 * time.Second, 
 // Serve serves h on ln until ctx is done, then stops accepting and lets
 // requests in flight finish for up to grace.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, t Timeouts, grace time.Duration, log *slog.Logger) error {
-	if t.Write < t.Read+10*time.Second {
-		t.Write = t.Read + 10*time.Second
-	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       t.Read,
-		WriteTimeout:      t.Write,
-		IdleTimeout:       t.Idle,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := httpServer(h, t.coverRead(), log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -197,4 +194,17 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, t Timeouts, gra
 		return err
 	}
 	return nil
+}
+
+// httpServer is the server Serve runs, with the timeouts exactly as t says.
+func httpServer(h http.Handler, t Timeouts, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }

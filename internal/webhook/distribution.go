@@ -16,8 +16,9 @@ var distribution = vendor{
 	authenticate: func(_ context.Context, cfg Config, h http.Header, _ string, _ []byte) error {
 		return headerSecret("distribution", h, "Authorization", cfg.DistributionAuth)
 	},
-	// notifications.EventsMediaType in distribution's source; there is no v2.
-	mediaTypes: []string{"application/vnd.docker.distribution.events.v1+json", mediaJSON},
+	// notifications.EventsMediaType in distribution's source: v1 in 2.x,
+	// v2 in 3.x (the envelope is the same).
+	mediaTypes: []string{"application/vnd.docker.distribution.events.v1+json", "application/vnd.docker.distribution.events.v2+json", mediaJSON},
 	parse:      parseDistribution,
 }
 

@@ -51,8 +51,8 @@ func TestParseRegistryExamples(t *testing.T) {
 			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88, PushedAt: at("2006-01-02T15:04:05Z")}}},
 		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", contentType: "application/json",
 			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88, PushedAt: at("2006-01-02T15:04:05Z")}}},
-		// What Distribution really sends, with and without a charset; and
-		// the v2 type stagehand used to expect, which nothing sends.
+		// What Distribution 2.x sends, with and without a charset, and what
+		// 3.x sends.
 		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", contentType: distributionEventsV1,
 			want: []Push{{Image: "registrycluster.local/library/test", Tag: "1.0", Digest: fea88, PushedAt: at("2006-01-02T15:04:05Z")}}},
 		{vendor: "distribution", file: "registry/distribution/MODIFIED.envelope.push.docs.tagged.json", contentType: distributionEventsV1 + "; charset=utf-8",
@@ -327,6 +327,13 @@ func TestParseRegistryContentType(t *testing.T) {
 		if _, err := ParseRegistry(context.Background(), testConfig(), v, h, token, form); err == nil || strings.Contains(err.Error(), "Content-Type") {
 			t.Errorf("%s, not JSON with the vendor's Content-Type: err = %v, want ErrMalformed without a Content-Type hint", v, err)
 		}
+	}
+	// Distribution 3.x sends events.v2+json: the vendor's type too.
+	bad := []byte("{oops")
+	h, token := credentials(t, "distribution", bad)
+	h.Set("Content-Type", "application/vnd.docker.distribution.events.v2+json")
+	if _, err := ParseRegistry(context.Background(), testConfig(), "distribution", h, token, bad); !errors.Is(err, ErrMalformed) || strings.Contains(err.Error(), "Content-Type") {
+		t.Errorf("distribution, not JSON as Distribution 3.x sends it: err = %v, want ErrMalformed without a Content-Type hint", err)
 	}
 }
 
