@@ -250,9 +250,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	registerGitHubMetrics(reg, client)
 	// Read the config once now: a broken one is said at once, and the
-	// first push knows which apps it concerns without asking.
+	// first push knows which apps it concerns without asking. Learn the
+	// open stagehand PRs too, so that the first update of one after a
+	// restart costs what it costs in a running process.
 	if _, err := engine.Config(ctx); err != nil {
 		log.Warn("the config repository's configuration cannot be used yet; stagehand keeps pushes until it can", "err", err)
+	}
+	if err := engine.LearnOpenPRs(ctx); err != nil {
+		log.Warn("could not list the open stagehand PRs; the first update of each looks it up", "err", err)
 	}
 
 	ln, err := net.Listen("tcp", f.addr)

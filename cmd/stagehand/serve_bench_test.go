@@ -110,7 +110,7 @@ func BenchmarkPushToPR(b *testing.B) {
 					if checks {
 						pr := benchWaitPR(b, w.gh, app, tag, false)
 						w.gh.SetStatus(pr.HeadSHA, "ci", "success")
-						if err := benchStatusEvent(client, addr, pr.Head, pr.HeadSHA, i); err != nil {
+						if err := benchStatusEvent(client, addr, w.gh.Owner()+"/"+w.gh.Repo(), pr.Head, pr.HeadSHA, i); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -198,10 +198,10 @@ func benchWaitPR(b *testing.B, gh *githubfake.Server, app, tag string, merged bo
 }
 
 // benchStatusEvent sends GitHub's status event for a successful "ci"
-// status on sha, whose branch is branch.
-func benchStatusEvent(client *http.Client, addr, branch, sha string, n int) error {
+// status on sha, whose branch is branch, in repository repo (owner/name).
+func benchStatusEvent(client *http.Client, addr, repo, branch, sha string, n int) error {
 	body, err := json.Marshal(map[string]any{
-		"id": n + 1, "sha": sha, "state": "success", "context": "ci",
+		"id": n + 1, "sha": sha, "state": "success", "context": "ci", "repository": map[string]string{"full_name": repo},
 		"branches": []map[string]any{{"name": branch, "commit": map[string]string{"sha": sha}}},
 	})
 	if err != nil {

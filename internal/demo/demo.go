@@ -132,8 +132,13 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 		wd.Close()
 		return nil, err
 	}
-	// As stagehand serve does when it starts: read the config once.
+	// As stagehand serve does when it starts: read the config once, and
+	// learn the open stagehand PRs.
 	if _, err := wd.Engine.Config(ctx); err != nil {
+		wd.Close()
+		return nil, err
+	}
+	if err := wd.Engine.LearnOpenPRs(ctx); err != nil {
 		wd.Close()
 		return nil, err
 	}

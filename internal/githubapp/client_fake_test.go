@@ -81,8 +81,11 @@ func TestAgainstFakePromotionFlow(t *testing.T) {
 	const path = "apps/web/overlays/staging/kustomization.yaml"
 	const added = "apps/web/notes/deep/README.md"
 	files := map[string][]byte{path: []byte("resources:\n- ../../base\nimages:\n- name: web\n  digest: sha256:abc\n"), added: []byte("hello\n")}
-	var sha string
-	if n := calls(t, c, func() (err error) { sha, err = c.CreateCommit(ctx, main, "Pin web in staging", files); return err }); n != 2 {
+	var sha, tree string
+	if n := calls(t, c, func() (err error) {
+		sha, tree, err = c.CreateCommit(ctx, main, "Pin web in staging", files)
+		return err
+	}); n != 2 {
 		t.Errorf("CreateCommit made %d calls, want 2", n)
 	}
 	for p, content := range files {
@@ -100,6 +103,9 @@ func TestAgainstFakePromotionFlow(t *testing.T) {
 	}
 	if created, err := c.CreateBranch(ctx, head, sha); err != nil || created {
 		t.Fatalf("CreateBranch again = %v, %v; want false, nil", created, err)
+	}
+	if b, err := c.Branch(ctx, head); err != nil || b.SHA != sha || b.TreeSHA != tree {
+		t.Errorf("the new branch = %+v, %v; want commit %s with the tree CreateCommit returned, %s", b, err, sha, tree)
 	}
 
 	pr, err := c.OpenPR(ctx, head, "main", "Promote web to staging", "digest sha256:abc")
@@ -176,7 +182,7 @@ func TestAgainstFakeRequiredChecksHoldTheMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sha, err := c.CreateCommit(ctx, main, "Pin web in prod", map[string][]byte{"apps/web/overlays/prod/kustomization.yaml": []byte("images: []\n")})
+	sha, _, err := c.CreateCommit(ctx, main, "Pin web in prod", map[string][]byte{"apps/web/overlays/prod/kustomization.yaml": []byte("images: []\n")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +220,7 @@ func TestAgainstFakeRequiredChecksHoldTheMerge(t *testing.T) {
 	}
 
 	// A superseded promotion: its pull request is closed unmerged.
-	oldSHA, err := c.CreateCommit(ctx, main, "Pin web in preprod", map[string][]byte{"apps/web/overlays/preprod/kustomization.yaml": []byte("images: []\n")})
+	oldSHA, _, err := c.CreateCommit(ctx, main, "Pin web in preprod", map[string][]byte{"apps/web/overlays/preprod/kustomization.yaml": []byte("images: []\n")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +284,7 @@ func BenchmarkCreateCommitAgainstFake(b *testing.B) {
 	}
 	before := c.Calls()
 	for b.Loop() {
-		if _, err := c.CreateCommit(ctx, main, "bench", files); err != nil {
+		if _, _, err := c.CreateCommit(ctx, main, "bench", files); err != nil {
 			b.Fatal(err)
 		}
 	}

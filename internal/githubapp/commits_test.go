@@ -73,7 +73,7 @@ func TestAgainstFakePathCommitsOfAMergedPR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sha, err := c.CreateCommit(ctx, main, "Pin web in staging", map[string][]byte{path: []byte("images: []\n")})
+	sha, _, err := c.CreateCommit(ctx, main, "Pin web in staging", map[string][]byte{path: []byte("images: []\n")})
 	if err != nil {
 		t.Fatal(err)
 	}

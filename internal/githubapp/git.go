@@ -71,24 +71,25 @@ func (c *Client) ReadFile(ctx context.Context, path, ref string) ([]byte, error)
 }
 
 // CreateCommit writes files (path → content, mode 100644) on top of base as
-// one new commit and returns its SHA; no branch moves. It costs two calls
-// however large the repository is: a tree carrying the contents inline over
-// base's tree, then the commit. Only content that is not UTF-8, which JSON
+// one new commit and returns its SHA and its tree's (a caller that knows
+// base's files then knows the new tree's without reading them); no branch
+// moves. It costs two calls however large the repository is: a tree
+// carrying the contents inline over base's tree, then the commit. Only content that is not UTF-8, which JSON
 // cannot carry as a string, costs one more call per file, for its blob.
-func (c *Client) CreateCommit(ctx context.Context, base Branch, message string, files map[string][]byte) (string, error) {
+func (c *Client) CreateCommit(ctx context.Context, base Branch, message string, files map[string][]byte) (sha, tree string, err error) {
 	op := fmt.Sprintf("commit on %s", base.SHA)
 	switch {
 	case base.SHA == "" || base.TreeSHA == "":
-		return "", fmt.Errorf("%s: base needs both a commit and a tree SHA", op)
+		return "", "", fmt.Errorf("%s: base needs both a commit and a tree SHA", op)
 	case strings.TrimSpace(message) == "":
-		return "", fmt.Errorf("%s: empty commit message", op)
+		return "", "", fmt.Errorf("%s: empty commit message", op)
 	case len(files) == 0:
-		return "", fmt.Errorf("%s: no files", op)
+		return "", "", fmt.Errorf("%s: no files", op)
 	}
 	paths := make([]string, 0, len(files))
 	for p := range files {
 		if err := checkPath(p); err != nil {
-			return "", fmt.Errorf("%s: %w", op, err)
+			return "", "", fmt.Errorf("%s: %w", op, err)
 		}
 		paths = append(paths, p)
 	}
@@ -100,27 +101,27 @@ func (c *Client) CreateCommit(ctx context.Context, base Branch, message string, 
 		if content := files[p]; utf8.Valid(content) {
 			e.Content = github.String(string(content))
 		} else {
-			sha, err := c.createBlob(ctx, content)
+			blob, err := c.createBlob(ctx, content)
 			if err != nil {
-				return "", wrap(fmt.Sprintf("%s: blob for %s", op, p), err, nil)
+				return "", "", wrap(fmt.Sprintf("%s: blob for %s", op, p), err, nil)
 			}
-			e.SHA = github.String(sha)
+			e.SHA = github.String(blob)
 		}
 		entries = append(entries, e)
 	}
-	tree, _, err := c.gh.Git.CreateTree(ctx, c.owner, c.name, base.TreeSHA, entries)
+	t, _, err := c.gh.Git.CreateTree(ctx, c.owner, c.name, base.TreeSHA, entries)
 	if err != nil {
-		return "", wrap(op+": tree", err, nil)
+		return "", "", wrap(op+": tree", err, nil)
 	}
 	commit, _, err := c.gh.Git.CreateCommit(ctx, c.owner, c.name, &github.Commit{
 		Message: github.String(message),
-		Tree:    &github.Tree{SHA: tree.SHA},
+		Tree:    &github.Tree{SHA: t.SHA},
 		Parents: []*github.Commit{{SHA: github.String(base.SHA)}},
 	}, nil)
 	if err != nil {
-		return "", wrap(op, err, nil)
+		return "", "", wrap(op, err, nil)
 	}
-	return commit.GetSHA(), nil
+	return commit.GetSHA(), t.GetSHA(), nil
 }
 
 func (c *Client) createBlob(ctx context.Context, content []byte) (string, error) {

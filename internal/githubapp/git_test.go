@@ -88,7 +88,7 @@ func TestCreateCommitSendsInlineTreeThenCommit(t *testing.T) {
 	s.handle("POST /repos/acme/config/git/commits", reply(http.StatusCreated, `{"sha":"newcommit"}`))
 	c := s.client(t)
 
-	sha, err := c.CreateCommit(context.Background(), Branch{Name: "main", SHA: "c0ffee", TreeSHA: "7ree"}, "Pin web",
+	sha, treeSHA, err := c.CreateCommit(context.Background(), Branch{Name: "main", SHA: "c0ffee", TreeSHA: "7ree"}, "Pin web",
 		map[string][]byte{
 			"apps/web/overlays/staging/kustomization.yaml": []byte("images: []\n"),
 			"empty.txt": {},
@@ -96,8 +96,8 @@ func TestCreateCommitSendsInlineTreeThenCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sha != "newcommit" {
-		t.Errorf("sha = %q, want newcommit", sha)
+	if sha != "newcommit" || treeSHA != "newtree" {
+		t.Errorf("sha, tree = %q, %q; want newcommit, newtree", sha, treeSHA)
 	}
 	if c.Calls() != 2 {
 		t.Errorf("Calls = %d, want 2 (tree, commit)", c.Calls())
@@ -128,7 +128,7 @@ func TestCreateCommitSendsNonUTF8AsBlob(t *testing.T) {
 	c := s.client(t)
 
 	raw := []byte{0xff, 0xfe, 0x00, 0x01}
-	if _, err := c.CreateCommit(context.Background(), Branch{SHA: "c0ffee", TreeSHA: "7ree"}, "bin",
+	if _, _, err := c.CreateCommit(context.Background(), Branch{SHA: "c0ffee", TreeSHA: "7ree"}, "bin",
 		map[string][]byte{"a.bin": raw, "b.txt": []byte("text")}); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestCreateCommitRejectsBadInputWithoutCalls(t *testing.T) {
 	c := newStub(t).client(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := c.CreateCommit(context.Background(), tt.base, tt.msg, tt.files); err == nil {
+			if _, _, err := c.CreateCommit(context.Background(), tt.base, tt.msg, tt.files); err == nil {
 				t.Error("CreateCommit succeeded, want an error")
 			}
 		})

@@ -195,7 +195,7 @@ func TestPacedClientMeetsNoSecondaryLimit(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					// A commit is two writes: a tree and a commit.
-					_, err := c.CreateCommit(context.Background(), main, "paced", map[string][]byte{fmt.Sprintf("f%d.txt", i): []byte("x\n")})
+					_, _, err := c.CreateCommit(context.Background(), main, "paced", map[string][]byte{fmt.Sprintf("f%d.txt", i): []byte("x\n")})
 					errs <- err
 				}()
 			}

@@ -28,6 +28,29 @@ func (c *Client) FindOpenPR(ctx context.Context, head, base string) (*PullReques
 	return &pr, nil
 }
 
+// OpenPRs lists the open pull requests into base whose head is a branch of
+// the repository itself, not of a fork: all of them, one call per 100.
+func (c *Client) OpenPRs(ctx context.Context, base string) ([]PullRequest, error) {
+	opts := &github.PullRequestListOptions{State: "open", Base: base, ListOptions: github.ListOptions{PerPage: 100}}
+	var out []PullRequest
+	for {
+		prs, resp, err := c.gh.PullRequests.List(ctx, c.owner, c.name, opts)
+		if err != nil {
+			return nil, wrap(fmt.Sprintf("list open pull requests into %s", base), err, nil)
+		}
+		for _, pr := range prs {
+			// A fork's branch of the same name is labelled with the fork's owner.
+			if h := pr.GetHead(); strings.EqualFold(h.GetLabel(), c.owner+":"+h.GetRef()) {
+				out = append(out, toPullRequest(pr))
+			}
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
 // GetPR reads one pull request, including whether it is mergeable.
 func (c *Client) GetPR(ctx context.Context, number int) (*PullRequest, error) {
 	pr, _, err := c.gh.PullRequests.Get(ctx, c.owner, c.name, number)

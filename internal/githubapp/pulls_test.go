@@ -3,8 +3,10 @@ package githubapp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,6 +52,40 @@ func TestFindOpenPR(t *testing.T) {
 	pr, err = c.FindOpenPR(context.Background(), "stagehand/web/staging", "main")
 	if pr != nil || err != nil {
 		t.Errorf("FindOpenPR with none open = %+v, %v; want nil, nil", pr, err)
+	}
+}
+
+func TestOpenPRsListsEveryPageWithoutForks(t *testing.T) {
+	s := newStub(t)
+	s.handle("GET /repos/acme/config/pulls", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("state") != "open" || q.Get("base") != "main" || q.Get("head") != "" {
+			t.Errorf("query = %v", q)
+		}
+		if q.Get("page") == "" {
+			w.Header().Set("Link", fmt.Sprintf(`<http://%s%s?state=open&base=main&per_page=100&page=2>; rel="next"`, r.Host, r.URL.Path))
+			reply(http.StatusOK, `[{"number":7,"head":{"ref":"stagehand/web/preprod","label":"acme:stagehand/web/preprod","sha":"cafe"},"base":{"ref":"main"}},
+				{"number":6,"head":{"ref":"stagehand/web/staging","label":"mallory:stagehand/web/staging","sha":"bad"},"base":{"ref":"main"}}]`)(w, r)
+			return
+		}
+		reply(http.StatusOK, "["+strings.Replace(prJSON, `"head":{`, `"head":{"label":"Acme:stagehand/web/staging",`, 1)+"]")(w, r)
+	})
+	c := s.client(t)
+
+	prs, err := c.OpenPRs(context.Background(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, pr := range prs {
+		got = append(got, fmt.Sprintf("#%d %s %s", pr.Number, pr.Head, pr.HeadSHA))
+	}
+	// #6 is from a fork's branch of the same name: not the repository's.
+	if want := []string{"#7 stagehand/web/preprod cafe", "#5 stagehand/web/staging beef"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("OpenPRs = %q, want %q", got, want)
+	}
+	if c.Calls() != 2 {
+		t.Errorf("Calls = %d, want 2 (two pages)", c.Calls())
 	}
 }
 

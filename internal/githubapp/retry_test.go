@@ -165,7 +165,7 @@ func TestClientRidesOutPassingFaults(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Branch: %v", err)
 			}
-			sha, err := c.CreateCommit(ctx, main, "retry", map[string][]byte{"retry.txt": []byte("once\n")})
+			sha, _, err := c.CreateCommit(ctx, main, "retry", map[string][]byte{"retry.txt": []byte("once\n")})
 			if err != nil {
 				t.Fatalf("CreateCommit: %v", err)
 			}

@@ -89,34 +89,14 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 			return o, fmt.Errorf("read required checks of %s: %w", e.base, err)
 		}
 	}
-	commit := func(ctx context.Context) (string, error) {
-		head, err := e.gh.CreateCommit(ctx, p.Base, pr.commitMessage(), map[string][]byte{p.Path: p.After})
-		if err != nil {
-			return "", fmt.Errorf("commit %s: %w", p.Path, err)
-		}
-		return head, nil
-	}
+	commit := e.commitOnce(p.Base, pr.commitMessage(), p.Path, p.After)
 	keep := func(open *livingPR) bool {
 		step, _ := decideExisting(open.pr, p.App, p.Want)
 		return step == keepOpen
 	}
-	var (
-		open *githubapp.PullRequest
-		res  Result
-		head string
-	)
-	if known, living := e.prs.get(branch); known && living != nil && keep(&livingPR{living}) {
-		// The PR this engine left open proposes this already (the same
-		// request again, or another way in to the same end): a commit
-		// would only be thrown away.
-		open, res = living, Unchanged
-	} else {
-		if head, err = commit(ctx); err != nil {
-			return o, err
-		}
-		if open, res, err = e.publish(ctx, branch, head, Labels(p.App.Name, p.Stage.Name), pr.title(), pr.body(), keep); err != nil {
-			return o, err
-		}
+	open, res, err := e.publish(ctx, branch, commit, Labels(p.App.Name, p.Stage.Name), pr.title(), pr.body(), keep)
+	if err != nil {
+		return o, err
 	}
 	o.Result, o.PR, o.PRURL, o.HeadSHA = res, open.Number, open.URL, open.HeadSHA
 	if res == Unchanged {
@@ -131,13 +111,12 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 	var rebuild func(context.Context) (string, error)
 	if res == Unchanged {
 		// The open PR may have been built on an older main that has since
-		// changed the same lines; the same change on today's main is made
-		// then.
+		// changed the same lines; head is the same change on today's main,
+		// made only now that it is needed.
 		rebuild = func(ctx context.Context) (string, error) {
-			if head == "" {
-				if head, err = commit(ctx); err != nil {
-					return "", err
-				}
+			head, err := commit(ctx)
+			if err != nil {
+				return "", err
 			}
 			if err := e.gh.MoveBranch(ctx, branch, head); err != nil {
 				return "", fmt.Errorf("rebuild branch %s on %s: %w", branch, e.base, err)
@@ -147,6 +126,26 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 		}
 	}
 	return e.merge(ctx, o, open, pr.required, rebuild, log)
+}
+
+// commitOnce returns what makes the plan's commit: path set to after on the
+// base head. It commits the first time it is called and returns that
+// commit's SHA afterwards, so that a PR kept as it is costs no commit.
+func (e *Engine) commitOnce(base githubapp.Branch, message, path string, after []byte) func(context.Context) (string, error) {
+	var head string
+	return func(ctx context.Context) (string, error) {
+		if head != "" {
+			return head, nil
+		}
+		files := map[string][]byte{path: after}
+		sha, tree, err := e.gh.CreateCommit(ctx, base, message, files)
+		if err != nil {
+			return "", fmt.Errorf("commit %s: %w", path, err)
+		}
+		e.wrote(base, tree, files)
+		head = sha
+		return head, nil
+	}
 }
 
 // rollback places the rollback's hold first, so that no automatic
@@ -184,10 +183,7 @@ func (e *Engine) openRollback(ctx context.Context, p Plan, h store.Hold) (Outcom
 	o := p.outcome()
 	rb := rollback{app: p.App, stage: p.Stage, next: p.Next, base: e.base, path: p.Path, from: p.From, want: p.Want, point: *p.Point, reformat: p.Reformatted,
 		hold: &gate.Hold{By: h.By, Reason: h.Reason, At: h.At, Rollback: true}}
-	head, err := e.gh.CreateCommit(ctx, p.Base, rb.commitMessage(), map[string][]byte{p.Path: p.After})
-	if err != nil {
-		return o, fmt.Errorf("commit %s: %w", p.Path, err)
-	}
+	commit := e.commitOnce(p.Base, rb.commitMessage(), p.Path, p.After)
 	// A PR that already is this rollback is left as it is; any other open
 	// PR there (a pending promotion) becomes the rollback, since the stage
 	// cannot both move on and go back.
@@ -195,7 +191,7 @@ func (e *Engine) openRollback(ctx context.Context, p Plan, h store.Hold) (Outcom
 		m, ok, err := ParseMarker(open.pr.Body)
 		return err == nil && ok && m.Rollback && m.Digest == p.Want.Digest && m.Tag == p.Want.Tag
 	}
-	open, res, err := e.publish(ctx, Branch(p.App.Name, p.Stage.Name), head, Labels(p.App.Name, p.Stage.Name), rb.title(), rb.body(), keep)
+	open, res, err := e.publish(ctx, Branch(p.App.Name, p.Stage.Name), commit, Labels(p.App.Name, p.Stage.Name), rb.title(), rb.body(), keep)
 	if err != nil {
 		return o, err
 	}

@@ -11,22 +11,6 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/promote"
 )
 
-// Operations that merging a PR needs, counted apart from opening it.
-var mergeOps = map[string]bool{
-	"repos/get-status-checks-protection": true,
-	"repos/get-combined-status-for-ref":  true,
-	"checks/list-for-ref":                true,
-	"pulls/merge":                        true,
-	"git/delete-ref":                     true,
-}
-
-// Operations of App authentication: an installation token is fetched once
-// and cached for its hour, so it is no cost of any one promotion.
-var authOps = map[string]bool{
-	"apps/create-installation-access-token": true,
-	"apps/get-repo-installation":            true,
-}
-
 // calls splits the stand-in's request counts into opening and merging.
 func calls(wd *demo.World) (open, merge int) {
 	for op, n := range wd.GitHub.Calls() {
@@ -137,6 +121,48 @@ func BenchmarkPromote(b *testing.B) {
 			}
 			b.ReportMetric(float64(open)/float64(b.N), "calls-to-open/op")
 			b.ReportMetric(float64(merge)/float64(b.N), "calls-to-merge/op")
+		})
+	}
+}
+
+// BenchmarkGitHubCalls reports, per round, what opening a stage's PR for a
+// push, updating it for a newer push, and merging an auto-merge stage's PR
+// together with the chain that opens the next stage's cost in GitHub calls
+// (TestCallBudget holds them to their budget): warm, in a process that has
+// served requests before, and cold, each the first request after a
+// restart, with what the restart itself costs. The calls of the last
+// round are logged by operation, once.
+func BenchmarkGitHubCalls(b *testing.B) {
+	for _, cold := range []bool{false, true} {
+		name := map[bool]string{false: "warm", true: "cold"}[cold]
+		logged := false
+		b.Run(name, func(b *testing.B) {
+			pr := newCallWorld(b, "pull-request", false)
+			am := newCallWorld(b, "auto-merge", false)
+			pr.openUpdateRound(b, 0, false)
+			am.mergeChainRound(b, 0, false)
+			total := map[string]int{}
+			last := map[string]apiCalls{}
+			b.ResetTimer()
+			for i := 1; i <= b.N; i++ {
+				last["open"], last["update"] = pr.openUpdateRound(b, i, cold)
+				last["merge+chain"] = am.mergeChainRound(b, i, cold)
+				last["start"] = am.started
+				for what, c := range last {
+					total[what] += c.total()
+				}
+			}
+			b.StopTimer()
+			for _, what := range []string{"open", "update", "merge+chain", "start"} {
+				if what == "start" && !cold {
+					continue
+				}
+				b.ReportMetric(float64(total[what])/float64(b.N), "calls/"+what)
+				if !logged {
+					b.Logf("%s (%s): %v", what, name, last[what])
+				}
+			}
+			logged = true
 		})
 	}
 }

@@ -176,7 +176,7 @@ func (e *Engine) key(ctx context.Context, r Request) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("read branch %s: %w", e.base, err)
 		}
-		c, cerr, err := e.config(ctx, base.SHA)
+		c, cerr, err := e.config(ctx, base)
 		if err != nil {
 			return "", err
 		}
@@ -199,7 +199,7 @@ func (e *Engine) Config(ctx context.Context) (*config.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read branch %s: %w", e.base, err)
 	}
-	cfg, cerr, err := e.config(ctx, base.SHA)
+	cfg, cerr, err := e.config(ctx, base)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ type Repo interface {
 
 // Committer writes commits and moves branches without a clone.
 type Committer interface {
-	CreateCommit(ctx context.Context, base githubapp.Branch, message string, files map[string][]byte) (string, error)
+	CreateCommit(ctx context.Context, base githubapp.Branch, message string, files map[string][]byte) (sha, tree string, err error)
 	CreateBranch(ctx context.Context, name, sha string) (created bool, err error)
 	MoveBranch(ctx context.Context, name, sha string) error
 	DeleteBranch(ctx context.Context, name string) error
@@ -28,6 +28,7 @@ type Committer interface {
 // PullRequests opens, updates and closes the engine's pull requests.
 type PullRequests interface {
 	FindOpenPR(ctx context.Context, head, base string) (*githubapp.PullRequest, error)
+	OpenPRs(ctx context.Context, base string) ([]githubapp.PullRequest, error)
 	OpenPR(ctx context.Context, head, base, title, body string) (*githubapp.PullRequest, error)
 	UpdatePR(ctx context.Context, number int, title, body string) error
 	ClosePR(ctx context.Context, number int) error

@@ -14,21 +14,26 @@ import (
 type livingPR struct{ pr *githubapp.PullRequest }
 
 // publish is what every proposal does on GitHub: point the app and
-// stage's one branch at head and make its one PR say so. It opens and
-// labels a PR when there is none, keeps an open PR as it is when keep says
-// so, and otherwise moves the branch and updates the PR.
+// stage's one branch at the head commit makes and make its one PR say so.
+// It opens and labels a PR when there is none, keeps an open PR as it is
+// when keep says so (without a commit), and otherwise moves the branch and
+// updates the PR.
 //
-// The engine remembers which branches it left with an open PR, so that
-// opening costs one ref creation and updating one ref move, without first
-// asking GitHub; what it remembers is only a guess, and GitHub's answer
-// corrects it.
-func (e *Engine) publish(ctx context.Context, branch, head string, labels []string, title, body string, keep func(*livingPR) bool) (*githubapp.PullRequest, Result, error) {
+// The engine remembers which branches it left with an open PR (and learns
+// them when it starts, LearnOpenPRs), so that opening costs one ref
+// creation and updating one ref move, without first asking GitHub; what it
+// remembers is only a guess, and GitHub's answer corrects it.
+func (e *Engine) publish(ctx context.Context, branch string, commit func(context.Context) (string, error), labels []string, title, body string, keep func(*livingPR) bool) (*githubapp.PullRequest, Result, error) {
 	known, open := e.prs.get(branch)
 	if known && open != nil {
 		if keep(&livingPR{open}) {
 			return open, Unchanged, nil
 		}
-		err := e.gh.MoveBranch(ctx, branch, head)
+		head, err := commit(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		err = e.gh.MoveBranch(ctx, branch, head)
 		switch {
 		case errors.Is(err, githubapp.ErrNotFound):
 			e.prs.forget(branch) // the branch went away behind our back
@@ -37,6 +42,10 @@ func (e *Engine) publish(ctx context.Context, branch, head string, labels []stri
 		default:
 			return e.update(ctx, branch, open, head, title, body)
 		}
+	}
+	head, err := commit(ctx)
+	if err != nil {
+		return nil, "", err
 	}
 	created, err := e.gh.CreateBranch(ctx, branch, head)
 	if err != nil {
@@ -163,6 +172,25 @@ func (e *Engine) Closed(ctx context.Context, branch string) error {
 	return nil
 }
 
+// LearnOpenPRs asks GitHub once for the open stagehand PRs, as a process
+// starts, so that the first request after a restart updates a PR as a
+// running process does (moving its branch and editing it) rather than
+// first trying to create the branch and then looking the PR up. What it
+// learns is a guess like everything the engine remembers, and GitHub's
+// answers correct it; a failure here costs only those calls later.
+func (e *Engine) LearnOpenPRs(ctx context.Context) error {
+	prs, err := e.gh.OpenPRs(ctx, e.base)
+	if err != nil {
+		return err
+	}
+	for i := range prs {
+		if _, _, ok := ParseBranch(prs[i].Head); ok {
+			e.prs.learn(prs[i].Head, &prs[i])
+		}
+	}
+	return nil
+}
+
 // livingPRs remembers, per branch, the open PR stagehand last saw there,
 // or that it deleted the branch itself.
 type livingPRs struct {
@@ -196,6 +224,21 @@ func (l *livingPRs) gone(branch string) bool {
 
 func (l *livingPRs) set(branch string, pr *githubapp.PullRequest) {
 	l.put(branch, living{pr: pr})
+}
+
+// learn sets what is not known already: what this process saw itself is
+// newer than a listing.
+func (l *livingPRs) learn(branch string, pr *githubapp.PullRequest) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, known := l.m[branch]; known {
+		return
+	}
+	if l.m == nil {
+		l.m = map[string]living{}
+	}
+	cp := *pr
+	l.m[branch] = living{pr: &cp}
 }
 
 func (l *livingPRs) deleted(branch string) { l.put(branch, living{gone: true}) }

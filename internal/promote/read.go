@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 
@@ -15,15 +16,15 @@ import (
 
 // read takes the snapshot r is decided on: the base branch's head, the
 // config and the stage files r concerns at that one commit, and the
-// records. Files at a commit never change, so they are read once per
-// commit and kept.
+// records. Files in a tree never change, so they are read once per tree
+// and kept (readCache).
 func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 	base, err := e.gh.Branch(ctx, e.base)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("read branch %s: %w", e.base, err)
 	}
 	s := Snapshot{BaseName: e.base, Base: base, Now: e.now()}
-	cfg, cerr, err := e.config(ctx, base.SHA)
+	cfg, cerr, err := e.config(ctx, base)
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -39,7 +40,7 @@ func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 	}
 	s.Files = map[string]File{}
 	for _, path := range paths(r, cfg) {
-		f, err := e.stageFile(ctx, base.SHA, path, app.Image)
+		f, err := e.stageFile(ctx, base, path, app.Image)
 		if err != nil {
 			return Snapshot{}, err
 		}
@@ -145,34 +146,38 @@ func (e *Engine) person(ctx context.Context, login string, approvers []string) (
 	return gate.Person{Login: login, Permission: perm, MemberOf: func(slug string) bool { return teams[slug] }}, nil
 }
 
-// config parses .stagehand.yaml at commit sha. A config that is missing or
-// broken is cerr, not err: it is a fact about the commit.
-func (e *Engine) config(ctx context.Context, sha string) (cfg *config.Config, cerr *ConfigError, err error) {
-	if c, ok := e.reads.config(sha); ok {
+// config parses .stagehand.yaml at the base's head. A config that is
+// missing or broken is cerr, not err: it is a fact about the commit.
+func (e *Engine) config(ctx context.Context, base githubapp.Branch) (cfg *config.Config, cerr *ConfigError, err error) {
+	if c, ok := e.reads.config(treeKey(base)); ok {
+		if c.cerr != nil && c.cerr.SHA != base.SHA {
+			// The same broken file, reported on the commit that has it now.
+			c.cerr = &ConfigError{SHA: base.SHA, Err: c.cerr.Err}
+		}
 		return c.cfg, c.cerr, nil
 	}
-	data, err := e.file(ctx, config.FileName, sha)
+	data, err := e.file(ctx, config.FileName, base)
 	if errors.Is(err, githubapp.ErrNotFound) {
-		return nil, &ConfigError{SHA: sha, Err: fmt.Errorf("%s does not exist on %s; add it at the root of the config repository (see `stagehand validate`)", config.FileName, e.base)}, nil
+		return nil, &ConfigError{SHA: base.SHA, Err: fmt.Errorf("%s does not exist on %s; add it at the root of the config repository (see `stagehand validate`)", config.FileName, e.base)}, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s at %s: %w", config.FileName, shortSHA(sha), err)
+		return nil, nil, fmt.Errorf("read %s at %s: %w", config.FileName, shortSHA(base.SHA), err)
 	}
 	cfg, perr := config.Parse(config.FileName, data)
 	if perr != nil {
-		cerr = &ConfigError{SHA: sha, Err: perr}
+		cerr = &ConfigError{SHA: base.SHA, Err: perr}
 	} else {
 		e.lastConfig.Store(cfg)
 	}
-	e.reads.putConfig(sha, parsedConfig{cfg, cerr})
+	e.reads.putConfig(treeKey(base), parsedConfig{cfg, cerr})
 	return cfg, cerr, nil
 }
 
-// stageFile reads an app's stage file at sha; what is wrong with it is a
-// Problem, not an error.
-func (e *Engine) stageFile(ctx context.Context, sha, path, image string) (File, error) {
+// stageFile reads an app's stage file at the base's head; what is wrong
+// with it is a Problem, not an error.
+func (e *Engine) stageFile(ctx context.Context, base githubapp.Branch, path, image string) (File, error) {
 	f := File{Path: path}
-	data, err := e.file(ctx, path, sha)
+	data, err := e.file(ctx, path, base)
 	if errors.Is(err, githubapp.ErrNotFound) {
 		f.Problem = fmt.Sprintf("%s does not exist on %s; create it, or fix the path in %s", path, e.base, config.FileName)
 		return f, nil
@@ -187,31 +192,50 @@ func (e *Engine) stageFile(ctx context.Context, sha, path, image string) (File, 
 	return f, nil
 }
 
-// file reads path at commit sha once; later reads come from memory.
-func (e *Engine) file(ctx context.Context, path, sha string) ([]byte, error) {
-	if data, ok := e.reads.file(path, sha); ok {
+// file reads path at commit at.SHA, once per tree: later reads come from
+// memory. A commit whose tree is not known (at.TreeSHA is "") is kept by
+// its own SHA.
+func (e *Engine) file(ctx context.Context, path string, at githubapp.Branch) ([]byte, error) {
+	key := treeKey(at)
+	if data, ok := e.reads.file(key, path); ok {
 		return data, nil
 	}
-	data, err := e.gh.ReadFile(ctx, path, sha)
-	if errors.Is(err, githubapp.ErrNotFound) {
-		e.reads.putFile(path, sha, nil)
-		return nil, err
-	}
+	data, err := e.gh.ReadFile(ctx, path, at.SHA)
 	if err != nil {
 		return nil, err
 	}
-	e.reads.putFile(path, sha, data)
+	e.reads.putFile(key, path, data)
 	return data, nil
 }
 
-// readCache keeps files and parsed configs by commit: content at a commit
-// never changes. It forgets everything when full, which is simple and
-// costs one read per file afterwards.
+// wrote tells the cache of a commit stagehand made: its tree is base's
+// with files replaced, so what is known of base's files is known of it.
+// The next stage's chain after a merge, and the next push, then read
+// nothing stagehand wrote or read already: a merge of a branch built on
+// the base's head has the branch's tree.
+func (e *Engine) wrote(base githubapp.Branch, tree string, files map[string][]byte) {
+	if tree != "" {
+		e.reads.derive(treeKey(base), treeKey(githubapp.Branch{TreeSHA: tree}), files)
+	}
+}
+
+// treeKey is what the cache keeps a commit's files by: its tree, or the
+// commit itself where its tree is not known (a rollback's history).
+func treeKey(at githubapp.Branch) string {
+	if at.TreeSHA != "" {
+		return "tree " + at.TreeSHA
+	}
+	return "commit " + at.SHA
+}
+
+// readCache keeps files and parsed configs by the tree they were read
+// from: the content of a tree never changes. It forgets everything when
+// full, which is simple and costs one read per file afterwards.
 type readCache struct {
 	mu      sync.Mutex
 	max     int
-	files   map[string][]byte // "sha:path" → content; nil for a file that does not exist
-	configs map[string]parsedConfig
+	files   map[string]map[string][]byte // tree key → path → content
+	configs map[string]parsedConfig      // tree key → config
 }
 
 type parsedConfig struct {
@@ -220,43 +244,70 @@ type parsedConfig struct {
 }
 
 func newReadCache(max int) *readCache {
-	return &readCache{max: max, files: map[string][]byte{}, configs: map[string]parsedConfig{}}
+	return &readCache{max: max, files: map[string]map[string][]byte{}, configs: map[string]parsedConfig{}}
 }
 
-func (c *readCache) file(path, sha string) ([]byte, bool) {
+func (c *readCache) file(key, path string) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	data, ok := c.files[sha+":"+path]
-	if ok && data == nil {
-		return nil, false // not found: ask again, it may have been a gap
-	}
+	data, ok := c.files[key][path]
 	return data, ok
 }
 
-func (c *readCache) putFile(path, sha string, data []byte) {
-	if data == nil {
-		return
-	}
+func (c *readCache) putFile(key, path string, data []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.files) >= c.max {
-		clear(c.files)
-	}
-	c.files[sha+":"+path] = data
+	c.put(key, path, data)
 }
 
-func (c *readCache) config(sha string) (parsedConfig, bool) {
+func (c *readCache) put(key, path string, data []byte) {
+	m := c.files[key]
+	if m == nil {
+		if len(c.files) >= c.max {
+			clear(c.files)
+		}
+		m = map[string][]byte{}
+		c.files[key] = m
+	}
+	m[path] = data
+}
+
+// derive records tree key `to` as tree `from` with files replaced.
+func (c *readCache) derive(from, to string, files map[string][]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.configs[sha]
+	known := maps.Clone(c.files[from])
+	for path, data := range known {
+		if _, replaced := files[path]; !replaced {
+			c.put(to, path, data)
+		}
+	}
+	for path, data := range files {
+		c.put(to, path, data)
+	}
+	if p, ok := c.configs[from]; ok {
+		if _, replaced := files[config.FileName]; !replaced {
+			c.putConfigLocked(to, p)
+		}
+	}
+}
+
+func (c *readCache) config(key string) (parsedConfig, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.configs[key]
 	return p, ok
 }
 
-func (c *readCache) putConfig(sha string, p parsedConfig) {
+func (c *readCache) putConfig(key string, p parsedConfig) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.putConfigLocked(key, p)
+}
+
+func (c *readCache) putConfigLocked(key string, p parsedConfig) {
 	if len(c.configs) >= c.max {
 		clear(c.configs)
 	}
-	c.configs[sha] = p
+	c.configs[key] = p
 }

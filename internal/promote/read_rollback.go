@@ -40,7 +40,7 @@ func (e *Engine) restorePoint(ctx context.Context, base githubapp.Branch, app co
 // error: history may hold such commits, and only choosing one is refused.
 func (e *Engine) readPoint(ctx context.Context, path, image string, c githubapp.Commit) (restorePoint, error) {
 	p := restorePoint{Commit: c}
-	data, err := e.file(ctx, path, c.SHA)
+	data, err := e.file(ctx, path, githubapp.Branch{SHA: c.SHA}) // its tree is not known: kept by commit
 	switch {
 	case errors.Is(err, githubapp.ErrNotFound):
 		p.Problem = "the file did not exist"

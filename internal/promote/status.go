@@ -30,7 +30,7 @@ func (e *Engine) Status(ctx context.Context) ([]AppStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, cerr, err := e.config(ctx, base.SHA)
+	cfg, cerr, err := e.config(ctx, base)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (e *Engine) Status(ctx context.Context) ([]AppStatus, error) {
 	for _, app := range cfg.Apps {
 		as := AppStatus{App: app.Name, Image: app.Image}
 		for _, st := range cfg.Stages {
-			f, err := e.stageFile(ctx, base.SHA, app.Path(st.Name), app.Image)
+			f, err := e.stageFile(ctx, base, app.Path(st.Name), app.Image)
 			if err != nil {
 				return nil, err
 			}
