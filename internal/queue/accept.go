@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -11,37 +12,135 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/db"
 )
 
-// Accept stores the work of d in one transaction: its id (a duplicate id
-// returns duplicate=true and writes nothing else), the pending rows and
-// River's jobs. Once it returns nil the work survives a crash; answer the
-// sender 2xx only then. Database failures wrap db.ErrUnavailable (answer
-// 503); an incomplete Delivery wraps ErrInvalid.
+// Accept stores the work of d durably: its id (a duplicate id returns
+// duplicate=true and writes nothing else), the pending rows and River's
+// jobs. Once it returns nil the work survives a crash; answer the sender
+// 2xx only then. Database failures wrap db.ErrUnavailable (answer 503); an
+// incomplete Delivery wraps ErrInvalid.
+//
+// Deliveries accepted at the same moment share one transaction, and so one
+// sync to disk (group commit): the first to come commits what has queued
+// up behind the transaction before it, so a lone delivery waits for
+// nobody, and a crowd costs a sync per group, not per delivery.
 func (q *Queue) Accept(ctx context.Context, d Delivery) (duplicate bool, err error) {
 	if err := d.validate(); err != nil {
 		return false, err
 	}
-	now := time.Now()
-	err = q.db.InTx(ctx, func(tx db.Tx) error {
-		n, err := tx.Exec(ctx, `INSERT INTO stagehand_deliveries (id, source, accepted_at) VALUES (?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`, d.ID, d.Source, now.UnixNano())
-		if err != nil {
-			return err
+	c := &acceptCall{d: d, now: time.Now(), done: make(chan struct{}), lead: make(chan struct{})}
+	q.group.mu.Lock()
+	q.group.waiting = append(q.group.waiting, c)
+	leading := !q.group.busy
+	q.group.busy = true
+	q.group.mu.Unlock()
+	if !leading {
+		select {
+		case <-c.done:
+			return c.duplicate, c.err
+		case <-c.lead:
 		}
-		if n == 0 {
-			duplicate = true
+	}
+	q.commitGroup(ctx)
+	<-c.done
+	return c.duplicate, c.err
+}
+
+// acceptCall is one Accept waiting for its group's commit.
+type acceptCall struct {
+	d         Delivery
+	now       time.Time
+	duplicate bool
+	err       error
+	done      chan struct{} // closed once committed or failed
+	lead      chan struct{} // closed when this call is to commit the next group
+}
+
+// acceptGroup is the group commit's state: the calls waiting, and whether
+// a commit is under way.
+type acceptGroup struct {
+	mu      sync.Mutex
+	busy    bool
+	waiting []*acceptCall
+}
+
+// maxGroup bounds a group, so that one transaction stays short.
+const maxGroup = 256
+
+// commitGroup commits the calls waiting (at most maxGroup) in one
+// transaction, then hands the lead to the next waiting call, if any, so
+// that no caller commits other people's groups for ever.
+func (q *Queue) commitGroup(ctx context.Context) {
+	q.group.mu.Lock()
+	n := min(len(q.group.waiting), maxGroup)
+	group := q.group.waiting[:n:n]
+	q.group.waiting = q.group.waiting[n:]
+	q.group.mu.Unlock()
+
+	// The group is others' work too: the leader's sender hanging up does
+	// not cancel it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := q.acceptTx(ctx, group); err != nil && len(group) > 1 {
+		// One delivery's trouble is not the others': each on its own.
+		for _, c := range group {
+			c.duplicate, c.err = false, q.acceptTx(ctx, []*acceptCall{c})
+		}
+	} else {
+		for _, c := range group {
+			c.err = err
+		}
+	}
+	for _, c := range group {
+		if c.err != nil {
+			c.duplicate, c.err = false, fmt.Errorf("%w: accept delivery %s: %w", db.ErrUnavailable, c.d.ID, c.err)
+		}
+		close(c.done)
+	}
+
+	q.group.mu.Lock()
+	defer q.group.mu.Unlock()
+	if len(q.group.waiting) == 0 {
+		q.group.busy = false
+		return
+	}
+	close(q.group.waiting[0].lead)
+}
+
+// acceptTx stores the group's deliveries in one transaction and sets each
+// call's duplicate.
+func (q *Queue) acceptTx(ctx context.Context, group []*acceptCall) error {
+	return q.db.InTx(ctx, func(tx db.Tx) error {
+		var jobs []river.InsertManyParams
+		seen := map[river.JobArgs]bool{} // deliveries of one image (commit) share its waiting job
+		for _, c := range group {
+			n, err := tx.Exec(ctx, `INSERT INTO stagehand_deliveries (id, source, accepted_at) VALUES (?, ?, ?)
+				ON CONFLICT (id) DO NOTHING`, c.d.ID, c.d.Source, c.now.UnixNano())
+			if err != nil {
+				return err
+			}
+			if c.duplicate = n == 0; c.duplicate {
+				continue
+			}
+			more, err := q.stage(ctx, tx, c.d, c.now)
+			if err != nil {
+				return err
+			}
+			for _, j := range more {
+				switch j.Args.(type) {
+				case pushArgs, checksArgs: // comparable, and unique by their args
+					if seen[j.Args] {
+						continue
+					}
+					seen[j.Args] = true
+				}
+				jobs = append(jobs, j)
+			}
+		}
+		if len(jobs) == 0 {
 			return nil
 		}
-		jobs, err := q.stage(ctx, tx, d, now)
-		if err != nil || len(jobs) == 0 {
-			return err
-		}
-		_, err = q.client.insertTx(ctx, tx, jobs)
+		_, err := q.client.insertTx(ctx, tx, jobs)
 		return err
 	})
-	if err != nil {
-		return false, fmt.Errorf("%w: accept delivery %s: %w", db.ErrUnavailable, d.ID, err)
-	}
-	return duplicate, nil
 }
 
 // stage writes d's pending rows and returns the jobs to insert.

@@ -98,6 +98,7 @@ type Queue struct {
 	client  riverClient
 	metrics *metrics
 	leases  *leases
+	group   acceptGroup
 }
 
 // New builds a Queue over d. Accept works at once; jobs run after Start.

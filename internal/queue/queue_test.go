@@ -436,3 +436,72 @@ func compact(b []byte) string {
 	}
 	return out.String()
 }
+
+// Deliveries accepted at the same moment share transactions (group
+// commit), and lose nothing by it: each is accepted once and reported a
+// duplicate when sent again, even within one group, and every push reaches
+// the handler.
+func TestConcurrentAcceptsEachCountOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		log, _ := newLogger()
+		h := &fakeHandler{}
+		d := openDB(t, b.fresh(t))
+		defer d.Close()
+		q, err := New(d, h, testOptions(log))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const senders, images = 200, 5
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			fresh = map[string]int{}
+		)
+		for i := range senders {
+			for copy := range 2 { // every delivery sent twice, at once
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					id := fmt.Sprintf("d-%d", i)
+					dup, err := q.Accept(context.Background(), Delivery{ID: id, Source: "generic",
+						Pushes: []Push{{Image: fmt.Sprintf("ghcr.io/acme/app%d", i%images), Tag: fmt.Sprintf("1.0.%d", i)}}})
+					if err != nil {
+						t.Errorf("Accept %s (copy %d): %v", id, copy, err)
+						return
+					}
+					if !dup {
+						mu.Lock()
+						fresh[id]++
+						mu.Unlock()
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		for i := range senders {
+			if id := fmt.Sprintf("d-%d", i); fresh[id] != 1 {
+				t.Errorf("%s accepted as new %d times, want once", id, fresh[id])
+			}
+		}
+		if err := q.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer stop(t, q)
+		eventually(t, "every push handled", func() bool {
+			n := 0
+			for _, batch := range h.pushCalls() {
+				n += len(batch)
+			}
+			return n >= senders && depth(t, q) == 0
+		})
+		seen := map[string]int{}
+		for _, batch := range h.pushCalls() {
+			for _, p := range batch {
+				seen[p.Image+":"+p.Tag]++
+			}
+		}
+		if len(seen) != senders {
+			t.Errorf("%d distinct pushes handled, want %d", len(seen), senders)
+		}
+	})
+}
