@@ -536,9 +536,14 @@ func hlFaults(t *testing.T, database string) {
 		return n == len(pushes), saw
 	})
 	var lat []time.Duration
+	lastLanded := last
 	for _, p := range pushes {
 		lat = append(lat, p.latency)
+		if p.landed.After(lastLanded) {
+			lastLanded = p.landed
+		}
 	}
+	t.Logf("the last push landed %s after the last fault", lastLanded.Sub(last).Round(time.Millisecond))
 	slices.Sort(lat)
 	t.Logf("push → merged in staging: min %s, median %s, max %s; the last fault %s after the first push",
 		lat[0].Round(time.Millisecond), lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond),
