@@ -243,7 +243,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: f.github.repo, Installation: client.InstallationID(), Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
+	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: f.github.repo, Installation: client.InstallationID(), BaseBranch: f.github.base, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
 		API: apiRoutes{api.Reader{Status: engine, Records: st}, log}, Links: linkPages, Logger: log})
 	if err != nil {
 		return err

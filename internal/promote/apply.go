@@ -277,10 +277,20 @@ func newerRequest(app config.App, r Request, want Want, old Request) bool {
 	if old.Kind != Push {
 		return true // a chain is kept as the latest state to move on from
 	}
-	if r.Kind == Chain {
+	if r.Kind == Chain || want.Digest == old.Digest {
 		return true
 	}
-	return Newer(app, want, Want{Tag: old.Tag, Digest: old.Digest, PushedAt: old.PushedAt}) || want.Digest == old.Digest
+	prev := Want{Tag: old.Tag, Digest: old.Digest, PushedAt: old.PushedAt}
+	byVersion := app.Tags.Ordered() && want.Tag != prev.Tag && app.Tags.Accepts(want.Tag) && app.Tags.Accepts(prev.Tag)
+	if !byVersion && (want.PushedAt.IsZero() || prev.PushedAt.IsZero()) {
+		// Neither a version nor the registry's clock orders the two (a
+		// pattern policy's tags, or one tag pushed again, without push
+		// times): the later arrival is the newer push, as it is for a
+		// stage that is not held, where it would simply be proposed.
+		// Newer alone would keep the first image for ever.
+		return true
+	}
+	return Newer(app, want, prev)
 }
 
 func heldNote(p Plan, h store.Hold) string {

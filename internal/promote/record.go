@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
@@ -122,14 +123,31 @@ func (e *Engine) reportBroken(ctx context.Context, sha, problem string) error {
 }
 
 // reportFixed says the config is fine again, on the first commit after a
-// broken one.
+// broken one. The first caller claims the report, so that a config check
+// and the work it woke, seeing the fix together, say it once.
 func (e *Engine) reportFixed(ctx context.Context, sha string) {
-	if e.reporter == nil || sha == "" || !e.broken.Load() {
+	if e.reporter == nil || sha == "" || !e.broken.CompareAndSwap(true, false) {
 		return
 	}
 	if err := e.reporter.ConfigFixed(ctx, sha); err != nil {
+		e.broken.Store(true) // the next request says it
 		e.log.Warn("could not report the config fixed", "sha", sha, "err", err)
-		return
 	}
-	e.broken.Store(false)
+}
+
+// CheckConfig reads the config at commit sha, which may have changed it,
+// and shows on the commit what stagehand makes of it: a failing check run
+// naming each problem, or a passing one when it fixes a broken config. A
+// broken config is not an error here; failing to read it is.
+func (e *Engine) CheckConfig(ctx context.Context, sha string) error {
+	_, cerr, err := e.config(ctx, githubapp.Branch{Name: e.base, SHA: sha})
+	if err != nil {
+		return err
+	}
+	if cerr != nil {
+		e.log.Warn("the config at a commit of the base branch cannot be used; work waits until it is fixed", "sha", sha, "err", cerr)
+		return e.reportBroken(ctx, sha, cerr.Error())
+	}
+	e.reportFixed(ctx, sha)
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -146,16 +148,20 @@ func (q *Queue) acceptTx(ctx context.Context, group []*acceptCall) error {
 // stage writes d's pending rows and returns the jobs to insert.
 func (q *Queue) stage(ctx context.Context, tx db.Tx, d Delivery, now time.Time) ([]river.InsertManyParams, error) {
 	var jobs []river.InsertManyParams
+	var images []string // in the pushes' order, so that jobs are inserted in a fixed order too
 	gens := map[string]int64{}
 	for _, p := range d.pushes(now) {
 		gen, err := putPush(ctx, tx, p, now)
 		if err != nil {
 			return nil, fmt.Errorf("pending push %s:%s: %w", p.Image, p.Tag, err)
 		}
+		if _, ok := gens[p.Image]; !ok {
+			images = append(images, p.Image)
+		}
 		gens[p.Image] = gen
 	}
-	for image, gen := range gens {
-		jobs = append(jobs, river.InsertManyParams{Args: pushArgs{Image: image, Gen: gen}})
+	for _, image := range images {
+		jobs = append(jobs, river.InsertManyParams{Args: pushArgs{Image: image, Gen: gens[image]}})
 	}
 	if c := d.Checks; c != nil {
 		payload, err := json.Marshal(c)
@@ -173,6 +179,39 @@ func (q *Queue) stage(ctx context.Context, tx db.Tx, d Delivery, now time.Time) 
 	}
 	if c := d.Comment; c != nil {
 		jobs = append(jobs, river.InsertManyParams{Args: commentArgs{Comment: *c}})
+	}
+	if c := d.ConfigChanged; c != nil {
+		woken, err := wake(ctx, tx)
+		if err != nil {
+			return nil, fmt.Errorf("wake the waiting work: %w", err)
+		}
+		jobs = append(jobs, river.InsertManyParams{Args: configArgs{SHA: c.SHA}})
+		jobs = append(jobs, woken...)
+	}
+	return jobs, nil
+}
+
+// wake returns a job for every image and commit whose work waits: a push
+// held back by a broken config waits, snoozed, for a minute or more, but
+// a job of the current generation (pending.go) runs at once and takes the
+// work over; the snoozed one finds nothing left when it wakes. A key whose
+// job of this generation waits already is skipped by River's uniqueness.
+func wake(ctx context.Context, tx db.Tx) ([]river.InsertManyParams, error) {
+	var jobs []river.InsertManyParams
+	for _, t := range []pendingTable{pendingPushes, pendingChecks} {
+		keys, err := t.waiting(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		// Sorted, as Accept's other inserts are, so that concurrent
+		// transactions take River's unique keys in one order.
+		for _, key := range slices.Sorted(maps.Keys(keys)) {
+			var args river.JobArgs = pushArgs{Image: key, Gen: keys[key]}
+			if t == pendingChecks {
+				args = checksArgs{SHA: key, Gen: keys[key]}
+			}
+			jobs = append(jobs, river.InsertManyParams{Args: args})
+		}
 	}
 	return jobs, nil
 }

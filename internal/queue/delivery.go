@@ -20,6 +20,10 @@ type Delivery struct {
 	PRClosed *PRClosed
 	Checks   *Checks
 	Comment  *Comment
+	// ConfigChanged says the configuration stagehand reads may have
+	// changed (a push to the base branch touched it): it is checked, and
+	// the work waiting for a fix (pushes, checks) is tried again at once.
+	ConfigChanged *ConfigChanged
 }
 
 // Push is an image pushed to a registry.
@@ -52,6 +56,12 @@ type Checks struct {
 	PRs      []int
 }
 
+// ConfigChanged is a commit of the base branch that may have changed the
+// configuration.
+type ConfigChanged struct {
+	SHA string `json:"sha"`
+}
+
 // Comment is a new comment on an issue or pull request of the config repo,
 // which may hold a command.
 type Comment struct {
@@ -81,6 +91,13 @@ type Handler interface {
 	Reconcile(ctx context.Context) error
 }
 
+// ConfigWatcher is a Handler that checks the configuration at a commit
+// when a Delivery says it changed. A Handler without it only gets the
+// waiting work woken.
+type ConfigWatcher interface {
+	ConfigChanged(ctx context.Context, sha string) error
+}
+
 // validate reports what Accept cannot store, all at once.
 func (d Delivery) validate() error {
 	var problems []string
@@ -100,6 +117,9 @@ func (d Delivery) validate() error {
 	}
 	if d.Checks != nil && d.Checks.SHA == "" {
 		problems = append(problems, "checks have no SHA")
+	}
+	if d.ConfigChanged != nil && d.ConfigChanged.SHA == "" {
+		problems = append(problems, "config change has no SHA")
 	}
 	if len(problems) == 0 {
 		return nil

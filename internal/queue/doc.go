@@ -24,6 +24,9 @@
 //     after 1s, 2s, 4s … capped at MaxBackoff, and after MaxAttempts the job
 //     shows in Failures. A push that arrives while an older job of its image
 //     waits to retry gets a job of its own at once.
+//   - A Delivery with ConfigChanged wakes every image and commit whose work
+//     waits, whatever it waits for (a broken config, mostly), and a Handler
+//     that is a ConfigWatcher checks the change.
 //
 // A job whose worker stopped (its process died, its machine was lost) is
 // noticed by its stale lease and run again on another worker within

@@ -17,6 +17,7 @@ const (
 	KindRequest   = "request"
 	KindChain     = "chain" // scheduled by versions before requests; run as requests
 	KindChecks    = "checks"
+	KindConfig    = "config"
 	KindReconcile = "reconcile"
 	KindPrune     = "prune"
 )
@@ -134,6 +135,18 @@ func (a chainArgs) summary() string {
 	return fmt.Sprintf("chain %s from %s at %s", a.App, a.From, a.At.Format(time.RFC3339))
 }
 
+// configArgs: check the configuration at SHA; unique by SHA, so GitHub's
+// redelivery of the push checks it once.
+type configArgs struct {
+	SHA string `json:"sha"`
+}
+
+func (configArgs) Kind() string { return KindConfig }
+func (configArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+func (a configArgs) summary() string { return "config at " + a.SHA }
+
 // reconcileArgs: the periodic full reconcile; one waits at most.
 type reconcileArgs struct{}
 
@@ -160,6 +173,8 @@ func summarize(row *rivertype.JobRow) string {
 		s = &pushArgs{}
 	case KindChecks:
 		s = &checksArgs{}
+	case KindConfig:
+		s = &configArgs{}
 	case KindPRClosed:
 		s = &prClosedArgs{}
 	case KindComment:

@@ -80,6 +80,21 @@ func (t pendingTable) done(ctx context.Context, q db.Querier, tk taken, now time
 	return err
 }
 
+// waiting lists the keys with work not yet done, with their generation.
+func (t pendingTable) waiting(ctx context.Context, q db.Querier) (map[string]int64, error) {
+	out := map[string]int64{}
+	err := q.Query(ctx, func(row db.Scanner) error {
+		var key string
+		var gen int64
+		if err := row.Scan(&key, &gen); err != nil {
+			return err
+		}
+		out[key] = gen
+		return nil
+	}, fmt.Sprintf(`SELECT %s, gen FROM %s WHERE seq > done_seq`, t.key, t.table))
+	return out, err
+}
+
 // prune deletes rows untouched since before; no job of theirs is alive by
 // then, so restarting their generation at 0 is safe.
 func (t pendingTable) prune(ctx context.Context, q db.Querier, before time.Time) (int64, error) {

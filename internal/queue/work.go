@@ -201,6 +201,15 @@ func (q *Queue) workChain(ctx context.Context, a chainArgs) error {
 	return q.h.Request(ctx, payload)
 }
 
+// workConfig has the configuration at a commit checked; the waiting work
+// was woken when the change was accepted (wake).
+func (q *Queue) workConfig(ctx context.Context, a configArgs) error {
+	if w, ok := q.h.(ConfigWatcher); ok {
+		return w.ConfigChanged(ctx, a.SHA)
+	}
+	return nil
+}
+
 func (q *Queue) workReconcile(ctx context.Context, _ reconcileArgs) error {
 	return q.h.Reconcile(ctx)
 }

@@ -46,8 +46,12 @@ type Options struct {
 	// rest are acknowledged and ignored.
 	ConfigRepo   string
 	Installation int64
-	Registries   webhook.Config
-	Queue        Acceptor
+	// BaseBranch is the config repository's branch stagehand reads its
+	// configuration from; a push there that touches it is checked at
+	// once. Default "main".
+	BaseBranch string
+	Registries webhook.Config
+	Queue      Acceptor
 	// Ready reports whether the database is reachable and migrated.
 	Ready func(ctx context.Context) error
 	// Registry gathers metrics; the server registers its own in it and
@@ -89,6 +93,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.BaseBranch == "" {
+		opts.BaseBranch = "main"
 	}
 	m, err := newMetrics(opts.Registry)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/queue"
 	"github.com/stagehand-dev/stagehand/internal/webhook"
 )
@@ -61,6 +62,14 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		s.metrics.delivery("github", "ignored")
 		text(w, http.StatusAccepted, "ignored: "+why)
 		return
+	case ev.BranchPush != nil:
+		if why := s.configUntouched(*ev.BranchPush); why != "" {
+			log.Info("delivery ignored", "reason", why)
+			s.metrics.delivery("github", "ignored")
+			text(w, http.StatusAccepted, "ignored: "+why)
+			return
+		}
+		d.ConfigChanged = &queue.ConfigChanged{SHA: ev.BranchPush.SHA}
 	case ev.Comment != nil && ev.Comment.Action == "created":
 		c := ev.Comment
 		d.Comment = &queue.Comment{IssueNumber: c.IssueNumber, IsPR: c.IsPR, CommentID: c.CommentID, Body: c.Body,
@@ -152,6 +161,9 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, d queue.Deliver
 	if d.Checks != nil {
 		log.Info("checks changed accepted", "sha", d.Checks.SHA)
 	}
+	if d.ConfigChanged != nil {
+		log.Info("config change accepted", "sha", d.ConfigChanged.SHA)
+	}
 	if d.Comment != nil {
 		log.Info("comment accepted", "issue", d.Comment.IssueNumber, "comment_id", d.Comment.CommentID, "user", d.Comment.User)
 	}
@@ -222,6 +234,20 @@ func (s *Server) elsewhere(ev webhook.GitHubEvent) string {
 	}
 	if s.opts.Installation != 0 && ev.InstallationID != 0 && ev.InstallationID != s.opts.Installation {
 		return fmt.Sprintf("event of installation %d, not of stagehand's %d", ev.InstallationID, s.opts.Installation)
+	}
+	return ""
+}
+
+// configUntouched says why a push to a branch cannot have changed the
+// configuration, or "": a push to the base branch that touches
+// .stagehand.yaml, or may have, is checked at once, and wakes the work a
+// broken config holds back, rather than leaving it to wait out its retry.
+func (s *Server) configUntouched(p webhook.BranchPush) string {
+	if p.Branch != s.opts.BaseBranch {
+		return fmt.Sprintf("push to %s, not to the base branch %s", quoteShort(p.Branch), s.opts.BaseBranch)
+	}
+	if !p.Touches(config.FileName) {
+		return fmt.Sprintf("push to %s does not change %s", s.opts.BaseBranch, config.FileName)
 	}
 	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,11 +49,31 @@ type GitHubEvent struct {
 	// "" for events without one (installation, ping of an App hook).
 	Repo string
 
-	Push     *Push              // package / registry_package "published" for a tagged container (ghcr)
-	PRClosed *PullRequestClosed // pull_request closed, merged or not
-	Checks   *ChecksChanged     // check_suite / check_run completed, status, pull_request_review submitted
-	Comment  *IssueComment      // issue_comment created
-	Ignored  string
+	Push       *Push              // package / registry_package "published" for a tagged container (ghcr)
+	BranchPush *BranchPush        // push: commits pushed to a branch of the repository
+	PRClosed   *PullRequestClosed // pull_request closed, merged or not
+	Checks     *ChecksChanged     // check_suite / check_run completed, status, pull_request_review submitted
+	Comment    *IssueComment      // issue_comment created
+	Ignored    string
+}
+
+// BranchPush is a push delivery for a branch that still exists: what it
+// points at now and the files the pushed commits touched.
+type BranchPush struct {
+	Branch string // "main", not "refs/heads/main"
+	SHA    string // the branch's new head
+	// Files are the paths the listed commits added, modified or removed.
+	Files []string
+	// Complete says Files are all the push changed. GitHub lists at most
+	// 2048 commits and 3000 files a commit, and a forced push (a reset to
+	// an older commit, say) changes files no listed commit touched.
+	Complete bool
+}
+
+// Touches reports whether the push may have changed path: it lists it, or
+// it cannot tell.
+func (p BranchPush) Touches(path string) bool {
+	return !p.Complete || slices.Contains(p.Files, path)
 }
 
 // PullRequestClosed is a pull_request "closed" delivery.
@@ -166,6 +187,7 @@ var githubHandlers = map[string]func(ev *GitHubEvent, body []byte) error{
 	"status":                    onStatus,
 	"pull_request_review":       onPullRequestReview,
 	"issue_comment":             onIssueComment,
+	"push":                      onPush,
 	"package":                   onPackage,
 	"registry_package":          onPackage,
 }
@@ -332,5 +354,46 @@ func onIssueComment(ev *GitHubEvent, body []byte) error {
 		Action:      ev.Action,
 		IssueBody:   e.GetIssue().GetBody(),
 	}
+	return nil
+}
+
+// Limits of a push delivery's lists, past which it may not name every file.
+// GitHub documents 2048 commits and 3000 files a commit; twenty commits is
+// what some tools and the Events API list, so a long list counts as cut
+// short too: reading a config once too often costs one request.
+const (
+	pushListedCommits = 20
+	pushListedFiles   = 3000
+)
+
+func onPush(ev *GitHubEvent, body []byte) error {
+	e, err := parseAs[*github.PushEvent]("push", body)
+	if err != nil {
+		return err
+	}
+	branch, ok := strings.CutPrefix(e.GetRef(), "refs/heads/")
+	switch {
+	case !ok:
+		ev.Ignored = fmt.Sprintf("push of %s, not of a branch", quote(e.GetRef()))
+		return nil
+	case e.GetDeleted() || e.GetAfter() == "" || strings.Trim(e.GetAfter(), "0") == "":
+		ev.Ignored = fmt.Sprintf("branch %s deleted", quote(branch))
+		return nil
+	}
+	p := &BranchPush{Branch: branch, SHA: e.GetAfter(), Complete: !e.GetForced() && len(e.Commits) > 0 && len(e.Commits) < pushListedCommits}
+	seen := map[string]bool{}
+	for _, c := range e.Commits {
+		files := slices.Concat(c.Added, c.Modified, c.Removed)
+		if len(files) >= pushListedFiles {
+			p.Complete = false
+		}
+		for _, f := range files {
+			if !seen[f] {
+				seen[f] = true
+				p.Files = append(p.Files, f)
+			}
+		}
+	}
+	ev.BranchPush = p
 	return nil
 }

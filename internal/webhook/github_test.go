@@ -164,7 +164,7 @@ func TestParseGitHub(t *testing.T) {
 		{"ping", "github/ping/payload.json", GitHubEvent{Repo: "Octocoders/Hello-World", Event: "ping", Ignored: "acknowledged"}},
 		{"installation", "github/installation/created.payload.json", GitHubEvent{
 			Event: "installation", Action: "created", InstallationID: 957387, Ignored: "acknowledged"}},
-		{"push", "github/status/payload.json", GitHubEvent{Repo: "Codertocat/Hello-World", Event: "push", Ignored: `"push" events are not used`}},
+		{"deployment", "github/status/payload.json", GitHubEvent{Repo: "Codertocat/Hello-World", Event: "deployment", Ignored: `"deployment" events are not used`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

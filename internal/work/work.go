@@ -26,6 +26,7 @@ type Engine interface {
 	Reconcile(ctx context.Context, tags promote.TagLister) ([]promote.Outcome, error)
 	Closed(ctx context.Context, branch string) error
 	Merged(ctx context.Context, m store.Merge) error
+	CheckConfig(ctx context.Context, sha string) error
 }
 
 // GitHub is what the workers do on GitHub themselves: answer comments.
@@ -42,7 +43,8 @@ type Options struct {
 	Registry prometheus.Registerer // optional
 	Logger   *slog.Logger
 	// ConfigRetry is how long pushes wait before looking at a broken
-	// config again; default 1m.
+	// config again; default 1m. The push event of a commit that changes
+	// the config wakes them sooner (queue.ConfigChanged).
 	ConfigRetry time.Duration
 }
 
@@ -53,7 +55,10 @@ type Handler struct {
 	promotions *prometheus.CounterVec
 }
 
-var _ queue.Handler = (*Handler)(nil)
+var (
+	_ queue.Handler       = (*Handler)(nil)
+	_ queue.ConfigWatcher = (*Handler)(nil)
+)
 
 // New returns a Handler.
 func New(opts Options) (*Handler, error) {
@@ -146,6 +151,12 @@ func (h *Handler) Request(ctx context.Context, payload []byte) error {
 	o, err := h.opts.Engine.Run(ctx, r)
 	h.report(h.log.With("request_id", r.ID, "source", r.Source), o)
 	return h.classify(err)
+}
+
+// ConfigChanged checks the config at a commit of the base branch that may
+// have changed it; the queue has woken the work waiting for a fix.
+func (h *Handler) ConfigChanged(ctx context.Context, sha string) error {
+	return h.classify(h.opts.Engine.CheckConfig(ctx, sha))
 }
 
 // Reconcile heals pushes whose notification never arrived.
