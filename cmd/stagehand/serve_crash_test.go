@@ -428,6 +428,7 @@ func (w *crashWorld) serveArgs(db string) []string {
 		"--insecure-registries", w.regHost,
 		"--registry-mirrors", "ghcr.io=" + w.regHost,
 		"--reconcile-interval", "0",
+		"--github-write-pace", e2ePace,
 	}
 }
 
