@@ -212,8 +212,12 @@ func TestReplicasShareTheWork(t *testing.T) {
 		}}
 	}
 	h1, h2 := handler("one"), handler("two")
-	_, q1 := startQueue(t, url, h1, testOptions(log))
-	_, q2 := startQueue(t, url, h2, testOptions(log))
+	// Two workers each: more work waits than one replica takes at once,
+	// so sharing it is not left to which replica polls first.
+	opts := testOptions(log)
+	opts.Workers = 2
+	_, q1 := startQueue(t, url, h1, opts)
+	_, q2 := startQueue(t, url, h2, opts)
 	const images, perImage = 10, 5
 	var wg sync.WaitGroup
 	for i := range images {
