@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -218,8 +220,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	st := store.New(d)
 	reqs := &work.Requests{DB: d, Store: st}
+	// A config that starts using images whose pushes were ignored (no app
+	// used them then) has the registry asked for them at once.
+	var recovery struct {
+		srv atomic.Pointer[server.Server]
+		q   atomic.Pointer[queue.Queue]
+	}
+	newImages := func(images []string) {
+		srv, q := recovery.srv.Load(), recovery.q.Load()
+		if srv == nil || q == nil || !slices.ContainsFunc(images, srv.IgnoredUnused) {
+			return
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := q.ReconcileSoon(ctx); err != nil {
+				log.Warn("could not queue a reconcile for images the new config uses; the periodic one finds their pushes", "images", images, "err", err)
+			}
+		}()
+	}
 	engine, err := promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: reqs, Reporter: client, Resolver: resolver,
-		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, Logger: log})
+		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -244,10 +265,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: f.github.repo, Installation: client.InstallationID(), BaseBranch: f.github.base, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
-		API: apiRoutes{api.Reader{Status: engine, Records: st}, log}, Links: linkPages, Logger: log})
+		Concerns: engine.Concerns, API: apiRoutes{api.Reader{Status: engine, Records: st}, log}, Links: linkPages, Logger: log})
 	if err != nil {
 		return err
 	}
+	recovery.srv.Store(srv)
+	recovery.q.Store(q)
 	registerGitHubMetrics(reg, client)
 	// Read the config once now: a broken one is said at once, and the
 	// first push knows which apps it concerns without asking. Learn the

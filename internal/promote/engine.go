@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,18 +17,19 @@ import (
 // snapshot, decides with Decide and applies the plan. Every way a promotion
 // starts goes through Run (or Preview, which stops before applying).
 type Engine struct {
-	gh       GitHub
-	records  Records
-	locks    Locker
-	sched    Scheduler
-	reporter Reporter
-	resolver DigestResolver
-	links    func(app, from, to, digest string) string
-	signIn   bool
-	base     string
-	lockWait time.Duration
-	now      func() time.Time
-	log      *slog.Logger
+	gh        GitHub
+	records   Records
+	locks     Locker
+	sched     Scheduler
+	reporter  Reporter
+	resolver  DigestResolver
+	links     func(app, from, to, digest string) string
+	signIn    bool
+	newImages func(images []string)
+	base      string
+	lockWait  time.Duration
+	now       func() time.Time
+	log       *slog.Logger
 
 	reads      *readCache
 	lastConfig atomic.Pointer[config.Config]
@@ -59,6 +61,12 @@ type Options struct {
 	// LinksSignIn says the link pages sign people in with GitHub and check
 	// approvers for them, so stages with approvers get links too.
 	LinksSignIn bool
+	// NewImages, when set, hears of images a new config uses that the
+	// config before it did not: pushes of them may have been ignored at
+	// the door (Concerns) while the old config was the one known, so the
+	// caller looks in the registry for them (a reconcile). It must not
+	// block.
+	NewImages func(images []string)
 	// LockWait bounds the wait for another writer of the same stage;
 	// default 30s, then the work is retried.
 	LockWait time.Duration
@@ -83,7 +91,7 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{gh: opts.GitHub, records: opts.Records, locks: opts.Locks, sched: opts.Scheduler, reporter: opts.Reporter,
-		resolver: opts.Resolver, links: opts.Links, signIn: opts.LinksSignIn, base: opts.BaseBranch,
+		resolver: opts.Resolver, links: opts.Links, signIn: opts.LinksSignIn, base: opts.BaseBranch, newImages: opts.NewImages,
 		lockWait: opts.LockWait, now: opts.Now, log: opts.Logger, reads: newReadCache(512)}
 	if e.base == "" {
 		e.base = "main"
@@ -159,6 +167,37 @@ func (e *Engine) Preview(ctx context.Context, r Request) (Plan, error) {
 		return Plan{Request: r}, err
 	}
 	return Decide(r, s), nil
+}
+
+// Concerns says whether an app of the config last read uses image, so that
+// a push of an image no app uses is ignored before it costs a job; known is
+// false until a config was read (then every push concerns stagehand). A
+// config that starts using an image is announced through NewImages, so a
+// push ignored while the older config was the one known is found again.
+func (e *Engine) Concerns(image string) (uses, known bool) {
+	cfg := e.lastConfig.Load()
+	if cfg == nil {
+		return false, false
+	}
+	return len(cfg.AppsForImage(image)) > 0, true
+}
+
+// learnConfig makes cfg the config last read and announces the images it
+// uses that the one before did not.
+func (e *Engine) learnConfig(cfg *config.Config) {
+	prev := e.lastConfig.Swap(cfg)
+	if prev == nil || prev == cfg || e.newImages == nil {
+		return
+	}
+	var added []string
+	for _, a := range cfg.Apps {
+		if len(prev.AppsForImage(a.Image)) == 0 && !slices.Contains(added, a.Image) {
+			added = append(added, a.Image)
+		}
+	}
+	if len(added) > 0 {
+		e.newImages(added)
+	}
 }
 
 // key is the app/stage r writes to, from the last config read: the lock is

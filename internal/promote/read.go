@@ -150,6 +150,9 @@ func (e *Engine) person(ctx context.Context, login string, approvers []string) (
 // missing or broken is cerr, not err: it is a fact about the commit.
 func (e *Engine) config(ctx context.Context, base githubapp.Branch) (cfg *config.Config, cerr *ConfigError, err error) {
 	if c, ok := e.reads.config(treeKey(base)); ok {
+		if c.cfg != nil {
+			e.learnConfig(c.cfg) // a config read before may be the current one again
+		}
 		if c.cerr != nil && c.cerr.SHA != base.SHA {
 			// The same broken file, reported on the commit that has it now.
 			c.cerr = &ConfigError{SHA: base.SHA, Err: c.cerr.Err}
@@ -167,7 +170,7 @@ func (e *Engine) config(ctx context.Context, base githubapp.Branch) (cfg *config
 	if perr != nil {
 		cerr = &ConfigError{SHA: base.SHA, Err: perr}
 	} else {
-		e.lastConfig.Store(cfg)
+		e.learnConfig(cfg)
 	}
 	e.reads.putConfig(treeKey(base), parsedConfig{cfg, cerr})
 	return cfg, cerr, nil

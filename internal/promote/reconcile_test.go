@@ -14,6 +14,7 @@ import (
 
 	"github.com/stagehand-dev/stagehand/internal/demo"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
+	"github.com/stagehand-dev/stagehand/internal/promote"
 )
 
 // pushBuilt pushes a new image as ghcr.io/acme/web:tag, built at created,
@@ -96,5 +97,52 @@ func TestReconcileProposesAPatternAppsLatestBuild(t *testing.T) {
 	}
 	if got := staging(); got.Tag != "main-aaaaaaa" {
 		t.Errorf("reconcile moved staging back to %s, an image built earlier", got.Tag)
+	}
+}
+
+// A config that starts using an image announces it, so that pushes of it
+// ignored at the door meanwhile are looked for; the first config read and a
+// config that adds nothing announce nothing.
+func TestANewConfigAnnouncesTheImagesItStartsUsing(t *testing.T) {
+	ctx := context.Background()
+	var announced [][]string
+	wd, err := demo.Start(ctx, demo.Options{Seed: seed, Engine: func(o *promote.Options) {
+		o.NewImages = func(images []string) { announced = append(announced, images) }
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wd.Close()
+	if uses, known := wd.Engine.Concerns("ghcr.io/acme/api"); uses || !known {
+		t.Fatalf("Concerns(api) = %v, %v before api is configured; want false, true", uses, known)
+	}
+	if uses, _ := wd.Engine.Concerns(demo.Image); !uses {
+		t.Fatal("Concerns(web) = false")
+	}
+	cfg, err := wd.GitHub.FileAt("main", ".stagehand.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := string(cfg) + strings.NewReplacer("name: web", "name: api", "acme/web", "acme/api", "apps/web", "apps/api").Replace(string(cfg)[strings.Index(string(cfg), "  - name: web"):])
+	if _, err := wd.GitHub.Commit("main", "api too", map[string][]byte{".stagehand.yaml": []byte(api)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wd.Engine.Config(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(announced) != 1 || len(announced[0]) != 1 || announced[0][0] != "ghcr.io/acme/api" {
+		t.Fatalf("announced %v; want once, ghcr.io/acme/api", announced)
+	}
+	if uses, _ := wd.Engine.Concerns("ghcr.io/acme/api"); !uses {
+		t.Error("Concerns(api) = false after the config names it")
+	}
+	if _, err := wd.GitHub.Commit("main", "unrelated", map[string][]byte{"README.md": []byte("hello\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wd.Engine.Config(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(announced) != 1 {
+		t.Errorf("a config that adds nothing announced %v", announced[1:])
 	}
 }

@@ -216,6 +216,20 @@ func wake(ctx context.Context, tx db.Tx) ([]river.InsertManyParams, error) {
 	return jobs, nil
 }
 
+// ReconcileSoon queues a reconcile to run at once (one waits at most),
+// besides the periodic one: when a new config starts using images whose
+// pushes may have been ignored.
+func (q *Queue) ReconcileSoon(ctx context.Context) error {
+	err := q.db.InTx(ctx, func(tx db.Tx) error {
+		_, err := q.client.insertTx(ctx, tx, []river.InsertManyParams{{Args: reconcileArgs{}}})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%w: queue a reconcile: %w", db.ErrUnavailable, err)
+	}
+	return nil
+}
+
 // Submit queues a request (payload as its maker encoded it) for
 // Handler.Request, at once or at a given time; with an id, submitting it
 // again while the first is not finished does nothing. Use SubmitTx to

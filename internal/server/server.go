@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -51,7 +52,11 @@ type Options struct {
 	// once. Default "main".
 	BaseBranch string
 	Registries webhook.Config
-	Queue      Acceptor
+	// Concerns, when set, says whether an app uses an image, from the
+	// configuration last read (known false before any): pushes of images
+	// no app uses are acknowledged and ignored without becoming work.
+	Concerns func(image string) (uses, known bool)
+	Queue    Acceptor
 	// Ready reports whether the database is reachable and migrated.
 	Ready func(ctx context.Context) error
 	// Registry gathers metrics; the server registers its own in it and
@@ -71,6 +76,9 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	router  chi.Router
+	// unused holds the images whose pushes were ignored because no app
+	// used them; as many as the authenticated registries have.
+	unused sync.Map
 }
 
 // New checks the options and builds the routes.

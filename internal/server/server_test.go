@@ -18,6 +18,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -375,4 +376,47 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[str
 		}
 	}
 	return 0
+}
+
+// A push of an image no app uses, by the configuration last read, is
+// acknowledged and ignored without becoming work, and remembered, so that a
+// configuration that starts using the image can have it looked for; before
+// any configuration was read every push is work.
+func TestPushesOfUnusedImagesAreIgnoredAtTheDoor(t *testing.T) {
+	used := map[string]bool{"ghcr.io/acme/web": true}
+	var known atomic.Bool
+	q := &fakeQueue{seen: map[string]bool{}}
+	reg := prometheus.NewRegistry()
+	s, err := New(Options{GitHubSecret: ghSecret, Registries: webhook.Config{GenericSecret: genericSecret}, Queue: q,
+		Ready: func(context.Context) error { return nil }, Registry: reg,
+		Concerns: func(image string) (bool, bool) { return used[image], known.Load() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	deliver := func(image, tag string) (int, string) {
+		body := []byte(fmt.Sprintf(`{"image":%q,"tag":%q}`, image, tag))
+		return post(t, ts.URL+"/webhooks/registry/generic", body, map[string]string{"X-Stagehand-Signature-256": sign(genericSecret, body)})
+	}
+
+	if code, answer := deliver("ghcr.io/acme/other", "1.0.0"); code != 202 || strings.TrimSpace(answer) != "accepted" {
+		t.Errorf("before a configuration is known: %d %q, want it accepted", code, answer)
+	}
+	known.Store(true)
+	if code, answer := deliver("ghcr.io/acme/other", "1.0.1"); code != 202 || !strings.Contains(answer, "ignored: no app in .stagehand.yaml uses ghcr.io/acme/other") {
+		t.Errorf("an image no app uses: %d %q", code, answer)
+	}
+	if code, answer := deliver("ghcr.io/acme/web", "1.2.3"); code != 202 || strings.TrimSpace(answer) != "accepted" {
+		t.Errorf("an image an app uses: %d %q", code, answer)
+	}
+	if len(q.got) != 2 || q.got[1].Pushes[0].Image != "ghcr.io/acme/web" {
+		t.Errorf("queued %+v; want the first push and web's", q.got)
+	}
+	if !s.IgnoredUnused("ghcr.io/acme/other") || s.IgnoredUnused("ghcr.io/acme/web") {
+		t.Error("IgnoredUnused does not name exactly the image ignored")
+	}
+	if got := counter(t, reg, "stagehand_deliveries_total", map[string]string{"source": "generic", "outcome": "ignored"}); got != 1 {
+		t.Errorf("ignored deliveries counted %v, want 1", got)
+	}
 }

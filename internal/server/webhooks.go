@@ -47,6 +47,12 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		d.ID = "github-" + bodyID(body)
 	}
 	switch {
+	case ev.Push != nil && !s.concerns(ev.Push.Image):
+		why := unusedImage(ev.Push.Image)
+		log.Info("delivery ignored", "reason", why)
+		s.metrics.delivery("github", "ignored")
+		text(w, http.StatusAccepted, "ignored: "+why)
+		return
 	case ev.Push != nil:
 		d.Pushes = []queue.Push{toPush(*ev.Push, d.ID, start)}
 	case ev.PRClosed != nil:
@@ -124,6 +130,16 @@ func (s *Server) registry(w http.ResponseWriter, r *http.Request) {
 		id += "-" + rand.Text()
 	}
 	log := s.log.With("source", vendor, "delivery_id", id)
+	var used []webhook.Push
+	for _, p := range res.Pushes {
+		if s.concerns(p.Image) {
+			used = append(used, p)
+		}
+	}
+	if len(used) == 0 && len(res.Pushes) > 0 {
+		res.Ignored = unusedImage(res.Pushes[0].Image)
+	}
+	res.Pushes = used
 	if len(res.Pushes) == 0 {
 		log.Info("delivery ignored", "reason", res.Ignored)
 		s.metrics.delivery(vendor, "ignored")
@@ -135,6 +151,31 @@ func (s *Server) registry(w http.ResponseWriter, r *http.Request) {
 		d.Pushes = append(d.Pushes, toPush(p, id, start))
 	}
 	s.enqueue(w, r, d, log, start)
+}
+
+// concerns says whether a push of image may be for an app: yes unless
+// the configuration last read names no app that uses it.
+func (s *Server) concerns(image string) bool {
+	if s.opts.Concerns == nil {
+		return true
+	}
+	if uses, known := s.opts.Concerns(image); uses || !known {
+		return true
+	}
+	s.unused.Store(image, true)
+	return false
+}
+
+// IgnoredUnused reports whether a push of image was ignored since the
+// server started because no app used it: if a new configuration uses it,
+// the registry is to be asked for what was pushed meanwhile.
+func (s *Server) IgnoredUnused(image string) bool {
+	_, ok := s.unused.Load(image)
+	return ok
+}
+
+func unusedImage(image string) string {
+	return fmt.Sprintf("no app in .stagehand.yaml uses %s", image)
 }
 
 func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, d queue.Delivery, log *slog.Logger, start time.Time) {
