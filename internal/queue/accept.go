@@ -1,11 +1,13 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,27 +110,32 @@ func (q *Queue) commitGroup(ctx context.Context) {
 }
 
 // acceptTx stores the group's deliveries in one transaction and sets each
-// call's duplicate.
+// call's duplicate. It writes set by set, not delivery by delivery: one
+// statement for the delivery ids, one for the images' pending rows, one
+// for the arrivals, one for River's jobs, so that a group costs a few round
+// trips to the database whatever its size.
 func (q *Queue) acceptTx(ctx context.Context, group []*acceptCall) error {
 	return q.db.InTx(ctx, func(tx db.Tx) error {
-		var jobs []river.InsertManyParams
-		seen := map[river.JobArgs]bool{} // deliveries of one image (commit) share its waiting job
+		fresh, err := insertDeliveries(ctx, tx, group)
+		if err != nil {
+			return err
+		}
+		var (
+			pushes []Push
+			jobs   []river.InsertManyParams
+			seen   = map[river.JobArgs]bool{} // deliveries of one commit share its waiting job
+		)
 		for _, c := range group {
-			n, err := tx.Exec(ctx, `INSERT INTO stagehand_deliveries (id, source, accepted_at) VALUES (?, ?, ?)
-				ON CONFLICT (id) DO NOTHING`, c.d.ID, c.d.Source, c.now.UnixNano())
-			if err != nil {
-				return err
-			}
-			if c.duplicate = n == 0; c.duplicate {
+			if c.duplicate = !fresh[c]; c.duplicate {
 				continue
 			}
+			pushes = append(pushes, c.d.pushes(c.now)...)
 			more, err := q.stage(ctx, tx, c.d, c.now)
 			if err != nil {
 				return err
 			}
 			for _, j := range more {
-				switch j.Args.(type) {
-				case pushArgs, checksArgs: // comparable, and unique by their args
+				if _, ok := j.Args.(checksArgs); ok { // comparable, and unique by its args
 					if seen[j.Args] {
 						continue
 					}
@@ -137,32 +144,154 @@ func (q *Queue) acceptTx(ctx context.Context, group []*acceptCall) error {
 				jobs = append(jobs, j)
 			}
 		}
+		pushJobs, err := stagePushes(ctx, tx, pushes, time.Now())
+		if err != nil {
+			return err
+		}
+		jobs = append(pushJobs, jobs...)
 		if len(jobs) == 0 {
 			return nil
 		}
-		_, err := q.client.insertTx(ctx, tx, jobs)
+		_, err = q.client.insertTx(ctx, tx, jobs)
 		return err
 	})
 }
 
-// stage writes d's pending rows and returns the jobs to insert.
-func (q *Queue) stage(ctx context.Context, tx db.Tx, d Delivery, now time.Time) ([]river.InsertManyParams, error) {
-	var jobs []river.InsertManyParams
-	var images []string // in the pushes' order, so that jobs are inserted in a fixed order too
-	gens := map[string]int64{}
-	for _, p := range d.pushes(now) {
-		gen, err := putPush(ctx, tx, p, now)
-		if err != nil {
-			return nil, fmt.Errorf("pending push %s:%s: %w", p.Image, p.Tag, err)
+// rowsPerStatement bounds a multi-row statement, well within both drivers'
+// limits on parameters.
+const rowsPerStatement = 500
+
+// insertDeliveries records the group's delivery ids and returns the calls
+// whose id is new: the first call of each id not seen before.
+func insertDeliveries(ctx context.Context, tx db.Tx, group []*acceptCall) (map[*acceptCall]bool, error) {
+	first := map[string]*acceptCall{}
+	var calls []*acceptCall
+	for _, c := range group {
+		if _, ok := first[c.d.ID]; !ok {
+			first[c.d.ID] = c
+			calls = append(calls, c)
 		}
-		if _, ok := gens[p.Image]; !ok {
-			images = append(images, p.Image)
-		}
-		gens[p.Image] = gen
 	}
+	fresh := map[*acceptCall]bool{}
+	for chunk := range slices.Chunk(calls, rowsPerStatement) {
+		var (
+			values strings.Builder
+			args   []any
+		)
+		for i, c := range chunk {
+			if i > 0 {
+				values.WriteString(", ")
+			}
+			values.WriteString("(?, ?, ?)")
+			args = append(args, c.d.ID, c.d.Source, c.now.UnixNano())
+		}
+		err := tx.Query(ctx, func(row db.Scanner) error {
+			var id string
+			if err := row.Scan(&id); err != nil {
+				return err
+			}
+			fresh[first[id]] = true
+			return nil
+		}, `INSERT INTO stagehand_deliveries (id, source, accepted_at) VALUES `+values.String()+`
+			ON CONFLICT (id) DO NOTHING RETURNING id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("record delivery ids: %w", err)
+		}
+	}
+	return fresh, nil
+}
+
+// stagePushes records the arrivals of pushes (in their order of arrival)
+// and returns a job per image, for the generation of its pending row
+// (pending.go). Images are written in sorted order, so that concurrent
+// transactions lock their rows in one order.
+func stagePushes(ctx context.Context, tx db.Tx, pushes []Push, now time.Time) ([]river.InsertManyParams, error) {
+	if len(pushes) == 0 {
+		return nil, nil
+	}
+	byImage := map[string][]int{} // image → indexes into pushes, in arrival order
+	for i, p := range pushes {
+		byImage[p.Image] = append(byImage[p.Image], i)
+	}
+	images := slices.Sorted(maps.Keys(byImage))
+	gens := map[string]int64{}
+	for chunk := range slices.Chunk(images, rowsPerStatement) {
+		var (
+			values strings.Builder
+			args   []any
+		)
+		for i, image := range chunk {
+			if i > 0 {
+				values.WriteString(", ")
+			}
+			values.WriteString("(?, '', ?, 0, 0, ?)")
+			args = append(args, image, int64(len(byImage[image])), now.UnixNano())
+		}
+		// Each arrival takes the next sequence number of its image.
+		err := tx.Query(ctx, func(row db.Scanner) error {
+			var (
+				image    string
+				last, gn int64
+			)
+			if err := row.Scan(&image, &last, &gn); err != nil {
+				return err
+			}
+			idx := byImage[image]
+			for i, at := range idx {
+				pushes[at].Seq = last - int64(len(idx)) + int64(i) + 1
+			}
+			gens[image] = gn
+			return nil
+		}, `INSERT INTO stagehand_pending_pushes (image, payload, seq, done_seq, gen, updated_at) VALUES `+values.String()+`
+			ON CONFLICT (image) DO UPDATE SET seq = stagehand_pending_pushes.seq + excluded.seq, updated_at = excluded.updated_at
+			RETURNING image, seq, gen`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("pending pushes: %w", err)
+		}
+	}
+
+	// One arrival per tag: the last.
+	type key struct{ image, tag string }
+	last := map[key]Push{}
+	for _, p := range pushes {
+		last[key{p.Image, p.Tag}] = p
+	}
+	arrivals := slices.SortedFunc(maps.Values(last), func(a, b Push) int {
+		return cmp.Or(strings.Compare(a.Image, b.Image), strings.Compare(a.Tag, b.Tag))
+	})
+	for chunk := range slices.Chunk(arrivals, rowsPerStatement) {
+		var (
+			values strings.Builder
+			args   []any
+		)
+		for i, p := range chunk {
+			payload, err := json.Marshal(p)
+			if err != nil {
+				return nil, err
+			}
+			if i > 0 {
+				values.WriteString(", ")
+			}
+			values.WriteString("(?, ?, ?, ?)")
+			args = append(args, p.Image, p.Tag, p.Seq, string(payload))
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO stagehand_push_arrivals (image, tag, seq, payload) VALUES `+values.String()+`
+			ON CONFLICT (image, tag) DO UPDATE SET seq = excluded.seq, payload = excluded.payload`, args...); err != nil {
+			return nil, fmt.Errorf("push arrivals: %w", err)
+		}
+	}
+
+	jobs := make([]river.InsertManyParams, 0, len(images))
 	for _, image := range images {
 		jobs = append(jobs, river.InsertManyParams{Args: pushArgs{Image: image, Gen: gens[image]}})
 	}
+	return jobs, nil
+}
+
+// stage writes d's pending rows other than pushes' (stagePushes writes
+// those for the whole group) and returns the jobs to insert.
+func (q *Queue) stage(ctx context.Context, tx db.Tx, d Delivery, now time.Time) ([]river.InsertManyParams, error) {
+	var jobs []river.InsertManyParams
 	if c := d.Checks; c != nil {
 		payload, err := json.Marshal(c)
 		if err != nil {

@@ -101,24 +101,6 @@ func (t pendingTable) prune(ctx context.Context, q db.Querier, before time.Time)
 	return q.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE updated_at < ? AND seq = done_seq`, t.table), before.UnixNano())
 }
 
-// putPush records a push of p.Image: its arrival replaces an earlier
-// arrival of the same tag.
-func putPush(ctx context.Context, q db.Querier, p Push, now time.Time) (gen int64, err error) {
-	seq, gen, err := pendingPushes.put(ctx, q, p.Image, nil, now)
-	if err != nil {
-		return 0, err
-	}
-	p.Seq = seq
-	payload, err := json.Marshal(p)
-	if err != nil {
-		return 0, err
-	}
-	_, err = q.Exec(ctx, `INSERT INTO stagehand_push_arrivals (image, tag, seq, payload) VALUES (?, ?, ?, ?)
-		ON CONFLICT (image, tag) DO UPDATE SET seq = excluded.seq, payload = excluded.payload`,
-		p.Image, p.Tag, seq, string(payload))
-	return gen, err
-}
-
 // arrivals are the pushes of image up to seq, oldest arrival first.
 func arrivals(ctx context.Context, q db.Querier, image string, seq int64) ([]Push, error) {
 	var out []Push
