@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
+	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
 )
 
 // benchDatabases are the queue databases the benchmarks run on: SQLite
@@ -207,22 +207,8 @@ func benchStatusEvent(client *http.Client, addr, repo, branch, sha string, n int
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/github", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-GitHub-Event", "status")
-	req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("bench-status-%d-%s", n, sha))
-	req.Header.Set("X-Hub-Signature-256", crashSign(crashGitHubSecret, body))
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusAccepted || string(answer) != "accepted\n" {
-		return fmt.Errorf("status event: %s: %s", resp.Status, answer)
+	if err := crashPost(client, addr, e2e.GitHub("status", fmt.Sprintf("bench-status-%d-%s", n, sha), body)); err != nil {
+		return fmt.Errorf("status event: %w", err)
 	}
 	return nil
 }

@@ -4,10 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -40,15 +37,14 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
+	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
 )
 
 const (
-	crashRunMainEnv    = "STAGEHAND_TEST_RUN_MAIN"
-	crashGitHubSecret  = "crash-github-webhook-secret"
-	crashGenericSecret = "crash-generic-secret"
-	crashApps          = 4
-	crashTags          = 50 // per image: 1.0.1 … 1.0.50
-	crashKillAfter     = 100
+	crashRunMainEnv = "STAGEHAND_TEST_RUN_MAIN"
+	crashApps       = 4
+	crashTags       = 50 // per image: 1.0.1 … 1.0.50
+	crashKillAfter  = 100
 )
 
 // TestServeSurvivesSIGKILL is the "done means": 200 accepted
@@ -422,13 +418,13 @@ func (w *crashWorld) serveArgs(db string) []string {
 		"--github-app-id", "1",
 		"--github-private-key-file", w.keyFile,
 		"--config-repo", w.gh.Owner() + "/" + w.gh.Repo(),
-		"--github-webhook-secret", crashGitHubSecret,
-		"--generic-secret", crashGenericSecret,
+		"--github-webhook-secret", e2e.GitHubSecret,
+		"--generic-secret", e2e.GenericSecret,
 		"--database-url", db,
 		"--insecure-registries", w.regHost,
 		"--registry-mirrors", "ghcr.io=" + w.regHost,
 		"--reconcile-interval", "0",
-		"--github-write-pace", e2ePace,
+		"--github-write-pace", e2e.Pace,
 	}
 }
 
@@ -583,20 +579,18 @@ func crashGenericBody(image, tag, digest string) []byte {
 	return body
 }
 
-func crashSign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
-
 // crashDeliver posts a signed generic delivery; nil means 202 "accepted".
 func crashDeliver(client *http.Client, addr string, body []byte) error {
-	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/registry/generic", bytes.NewReader(body))
+	return crashPost(client, addr, e2e.Generic(body))
+}
+
+// crashPost posts d to the serve at addr; nil means 202 "accepted".
+func crashPost(client *http.Client, addr string, d e2e.Delivery) error {
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+d.Path, bytes.NewReader(d.Body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Stagehand-Signature-256", crashSign(crashGenericSecret, body))
+	req.Header = d.Header.Clone()
 	resp, err := client.Do(req)
 	if err != nil {
 		return err

@@ -4,7 +4,7 @@ package main
 // (issue 7), through a running `stagehand serve`: a real CNCF Distribution
 // registry notifying it, a burst of deliveries arriving in any order, and
 // GitHub events of other repositories. Everything unexported here starts
-// with ed; the world is serve_e2e_test.go's.
+// with ed; the world is internal/testkit/e2e's.
 
 import (
 	"bytes"
@@ -22,18 +22,13 @@ import (
 	"testing"
 	"time"
 
-	ggcrname "github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/stagehand-dev/stagehand/internal/api"
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/testkit/distribution"
+	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
 )
 
 // edDatabases are the databases serve runs on: SQLite for one replica,
@@ -130,14 +125,14 @@ func (r *edRelay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 // edPinned is what file pins for a's image at ref of the config repository.
-func edPinned(t *testing.T, w *e2eWorld, a e2eApp, ref, stage string) manifest.Pinned {
+func edPinned(t *testing.T, w *e2e.World, a e2e.App, ref, stage string) manifest.Pinned {
 	t.Helper()
-	file := path.Join("apps", a.name, "overlays", stage, "kustomization.yaml")
-	data, err := w.gh.FileAt(ref, file)
+	file := path.Join("apps", a.Name, "overlays", stage, "kustomization.yaml")
+	data, err := w.GitHub.FileAt(ref, file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pinned, err := manifest.Current(file, data, a.image)
+	pinned, err := manifest.Current(file, data, a.Image)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,24 +147,24 @@ func edMarker(pr githubfake.PullRequest) promote.Marker {
 
 // edLanded waits until a's newest staging PR proposing tag@digest is
 // merged, and checks that main pins exactly that.
-func edLanded(t *testing.T, w *e2eWorld, a e2eApp, tag, digest string) {
+func edLanded(t *testing.T, w *e2e.World, a e2e.App, tag, digest string) {
 	t.Helper()
-	branch := promote.Branch(a.name, "staging")
-	w.eventually(t, fmt.Sprintf("%s:%s merged into staging", a.name, tag), func() (bool, string) {
-		pr, ok := w.prOf(branch)
+	branch := promote.Branch(a.Name, "staging")
+	w.Eventually(t, fmt.Sprintf("%s:%s merged into staging", a.Name, tag), func() (bool, string) {
+		pr, ok := w.PR(branch)
 		m := edMarker(pr)
 		return ok && pr.Merged && m.Tag == tag && m.Digest == digest,
 			fmt.Sprintf("#%d %s merged=%v proposes %s@%s", pr.Number, pr.State, pr.Merged, m.Tag, m.Digest)
 	})
 	if p := edPinned(t, w, a, "main", "staging"); p.Tag != tag || p.Digest != digest {
-		t.Errorf("%s: main pins %s@%s in staging, want %s@%s (the registry's digest)", a.name, p.Tag, p.Digest, tag, digest)
+		t.Errorf("%s: main pins %s@%s in staging, want %s@%s (the registry's digest)", a.Name, p.Tag, p.Digest, tag, digest)
 	}
 }
 
 // edRegistryApp is an app whose image lives in a registry of the test's
 // own, which names it by its address.
-func edRegistryApp(host string) e2eApp {
-	return e2eApp{"registry", "distribution", host + "/acme/registry-app"}
+func edRegistryApp(host string) e2e.App {
+	return e2e.App{Name: "registry", Source: "distribution", Image: host + "/acme/registry-app"}
 }
 
 // TestServeRealDistribution: the real CNCF Distribution registry notifies
@@ -193,15 +188,15 @@ func edRealDistribution(t *testing.T, database string) {
 	relay := edNewRelay(t)
 	reg := distribution.NewTest(t,
 		distribution.WithEndpoint(relay.url()+"/webhooks/registry/distribution"),
-		distribution.WithHeader("Authorization", e2eDistAuth))
+		distribution.WithHeader("Authorization", e2e.DistAuth))
 	a := edRegistryApp(reg.Host())
-	w := e2eStart(t, e2eOptions{database: database, moreApps: []e2eMoreApp{{e2eApp: a}}, insecure: []string{reg.Host()}})
-	relay.to(w.base)
+	w := e2e.Start(t, e2e.Options{Run: run, Database: database, MoreApps: []e2e.MoreApp{{App: a}}, Insecure: []string{reg.Host()}})
+	relay.to(w.Base)
 
 	// The second push lands only if the registry's queue is not stuck
 	// behind a notification of the first.
 	for _, tag := range []string{"1.0.0", "1.1.0"} {
-		p, err := reg.PushImage(ctx, a.repoPath()+":"+tag)
+		p, err := reg.PushImage(ctx, a.RepoPath()+":"+tag)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,8 +207,8 @@ func edRealDistribution(t *testing.T, database string) {
 	// before it answers; the relay records after).
 	var answers []edAnswer
 	var counts map[string]int
-	w.eventually(t, "every notification answered and counted", func() (bool, string) {
-		answers, counts = relay.answers(), e2eDeliveryCounts(w.metrics(t))
+	w.Eventually(t, "every notification answered and counted", func() (bool, string) {
+		answers, counts = relay.answers(), e2e.DeliveryCounts(w.Metrics(t))
 		n := 0
 		for k, v := range counts {
 			if strings.HasPrefix(k, "distribution ") {
@@ -296,15 +291,15 @@ func TestServeRealDistributionTagWrittenLate(t *testing.T) {
 			relay := edNewRelay(t)
 			reg := distribution.NewTest(t,
 				distribution.WithEndpoint(relay.url()+"/webhooks/registry/distribution"),
-				distribution.WithHeader("Authorization", e2eDistAuth),
+				distribution.WithHeader("Authorization", e2e.DistAuth),
 				distribution.WithTagDelay(tt.delay))
 			a := edRegistryApp(reg.Host())
-			w := e2eStart(t, e2eOptions{moreApps: []e2eMoreApp{{e2eApp: a}}, insecure: []string{reg.Host()}})
-			relay.to(w.base)
+			w := e2e.Start(t, e2e.Options{Run: run, MoreApps: []e2e.MoreApp{{App: a}}, Insecure: []string{reg.Host()}})
+			relay.to(w.Base)
 
 			seen := map[string]bool{}
 			for _, tag := range tt.tags {
-				p, err := reg.PushImage(ctx, a.repoPath()+":"+tag)
+				p, err := reg.PushImage(ctx, a.RepoPath()+":"+tag)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -339,19 +334,22 @@ func TestServeBurstInAnyOrder(t *testing.T) {
 }
 
 func edBurst(t *testing.T, database string) {
-	pattern := e2eMoreApp{e2eApp{"pattern", "generic", e2eCIHost + "/acme/pattern-app"}, `pattern: "^main-[0-9a-f]{7}$"`}
-	w := e2eStart(t, e2eOptions{database: database, requiredChecks: []string{"ci"}, moreApps: []e2eMoreApp{pattern}})
+	pattern := e2e.MoreApp{
+		App:  e2e.App{Name: "pattern", Source: "generic", Image: e2e.CIHost + "/acme/pattern-app"},
+		Tags: `pattern: "^main-[0-9a-f]{7}$"`,
+	}
+	w := e2e.Start(t, e2e.Options{Run: run, Database: database, RequiredChecks: []string{"ci"}, MoreApps: []e2e.MoreApp{pattern}})
 
 	// CI is slow: the staging PR waits for its check while the burst
 	// arrives, so every notification meets the same PR.
-	a := w.app("generic")
+	a := w.App("generic")
 	const n = 20
 	tags, digests := make([]string, n), map[string]string{}
-	var ds []e2eDelivery
+	var ds []e2e.Delivery
 	for i := range n {
 		tags[i] = fmt.Sprintf("1.4.%d", i)
-		digests[tags[i]] = w.push(t, a, tags[i])
-		ds = append(ds, e2eGeneric(fmt.Appendf(nil, `{"image":%q,"tag":%q,"digest":%q}`, a.image, tags[i], digests[tags[i]])))
+		digests[tags[i]] = w.Push(t, a, tags[i])
+		ds = append(ds, e2e.Generic(fmt.Appendf(nil, `{"image":%q,"tag":%q,"digest":%q}`, a.Image, tags[i], digests[tags[i]])))
 	}
 	newest := tags[n-1]
 	start := time.Now()
@@ -361,19 +359,19 @@ func edBurst(t *testing.T, database string) {
 			t.Errorf("%s: %s, want 202 accepted", tags[i], got)
 		}
 	}
-	branch := promote.Branch(a.name, "staging")
-	w.eventually(t, "the staging PR proposes "+newest, func() (bool, string) {
-		pr, ok := w.prOf(branch)
+	branch := promote.Branch(a.Name, "staging")
+	w.Eventually(t, "the staging PR proposes "+newest, func() (bool, string) {
+		pr, ok := w.PR(branch)
 		m := edMarker(pr)
 		return ok && m.Tag == newest && m.Digest == digests[newest], fmt.Sprintf("#%d proposes %s@%s", pr.Number, m.Tag, m.Digest)
 	})
 	t.Logf("the burst of %d settled on %s in %s", n, newest, time.Since(start).Round(time.Millisecond))
-	w.eventually(t, "the queue drained", func() (bool, string) {
-		v := w.metrics(t)["stagehand_queue_depth"]
+	w.Eventually(t, "the queue drained", func() (bool, string) {
+		v := w.Metrics(t)["stagehand_queue_depth"]
 		return v == 0, fmt.Sprintf("stagehand_queue_depth %v", v)
 	})
 	var staging []githubfake.PullRequest
-	for _, pr := range w.gh.PullRequests() {
+	for _, pr := range w.GitHub.PullRequests() {
 		if pr.Head == branch {
 			staging = append(staging, pr)
 		}
@@ -391,48 +389,48 @@ func edBurst(t *testing.T, database string) {
 	edJobsWell(t, w)
 
 	// CI passes: GitHub tells stagehand, which merges what the PR proposes.
-	w.gh.SetStatus(pr.HeadSHA, "ci", "success")
+	w.GitHub.SetStatus(pr.HeadSHA, "ci", "success")
 	edLanded(t, w, a, newest, digests[newest])
 
 	// No check is required any more: the pattern app's pushes merge as they
 	// come. Three images built an hour apart, notified newest first, each
 	// worked before the next arrives: a late notification of an older
 	// image does not replace the newer one.
-	w.gh.SetRequiredChecks("main")
-	p := pattern.e2eApp
+	w.GitHub.SetRequiredChecks("main")
+	p := pattern.App
 	built := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	ptags := []string{"main-aaaaaaa", "main-bbbbbbb", "main-ccccccc"}
 	pdigests := map[string]string{}
 	for i, tag := range ptags {
-		pdigests[tag] = edPushBuilt(t, w, p, tag, built.Add(time.Duration(i)*time.Hour))
+		pdigests[tag] = w.PushBuilt(t, p, tag, built.Add(time.Duration(i)*time.Hour))
 	}
-	pushJobs := e2eSeries("stagehand_jobs_total", "kind", "push", "outcome", "ok")
+	pushJobs := e2e.Series("stagehand_jobs_total", "kind", "push", "outcome", "ok")
 	for _, i := range []int{2, 1, 0} {
 		tag := ptags[i]
-		before := w.metrics(t)[pushJobs]
-		code, answer := w.send(t, e2eGeneric(fmt.Appendf(nil, `{"image":%q,"tag":%q,"digest":%q}`, p.image, tag, pdigests[tag])))
+		before := w.Metrics(t)[pushJobs]
+		code, answer := w.Send(t, e2e.Generic(fmt.Appendf(nil, `{"image":%q,"tag":%q,"digest":%q}`, p.Image, tag, pdigests[tag])))
 		if code != http.StatusAccepted || answer != "accepted" {
 			t.Fatalf("%s: %d %q", tag, code, answer)
 		}
-		w.eventually(t, tag+"'s push worked", func() (bool, string) {
-			v := w.metrics(t)[pushJobs]
+		w.Eventually(t, tag+"'s push worked", func() (bool, string) {
+			v := w.Metrics(t)[pushJobs]
 			return v == before+1, fmt.Sprintf("%s %v, was %v", pushJobs, v, before)
 		})
 		if i == 2 {
 			edLanded(t, w, p, tag, pdigests[tag])
 		}
 	}
-	pbranch := promote.Branch(p.name, "staging")
-	w.eventually(t, "nothing left to do", func() (bool, string) {
-		v := w.metrics(t)["stagehand_queue_depth"]
-		_, err := w.gh.Head(pbranch)
+	pbranch := promote.Branch(p.Name, "staging")
+	w.Eventually(t, "nothing left to do", func() (bool, string) {
+		v := w.Metrics(t)["stagehand_queue_depth"]
+		_, err := w.GitHub.Head(pbranch)
 		return v == 0 && err != nil, fmt.Sprintf("stagehand_queue_depth %v, branch %s: %v", v, pbranch, err)
 	})
 	last := ptags[2]
 	if got := edPinned(t, w, p, "main", "staging"); got.Tag != last || got.Digest != pdigests[last] {
 		t.Errorf("main pins %s@%s for the pattern app, want the image built last, %s@%s", got.Tag, got.Digest, last, pdigests[last])
 	}
-	for _, pr := range w.gh.PullRequests() {
+	for _, pr := range w.GitHub.PullRequests() {
 		if m := edMarker(pr); pr.Head == pbranch && m.Tag != last {
 			t.Errorf("PR #%d (%s, merged=%v) proposes %s, built before %s", pr.Number, pr.State, pr.Merged, m.Tag, last)
 		}
@@ -442,19 +440,19 @@ func edBurst(t *testing.T, database string) {
 
 // edSendAll posts every delivery at once, starting them in order, and
 // returns each one's "status answer".
-func edSendAll(t *testing.T, w *e2eWorld, ds []e2eDelivery, order []int) []string {
+func edSendAll(t *testing.T, w *e2e.World, ds []e2e.Delivery, order []int) []string {
 	t.Helper()
 	out := make([]string, len(ds))
 	var wg sync.WaitGroup
 	for _, i := range order {
 		wg.Go(func() {
-			req, err := http.NewRequest(http.MethodPost, w.base+ds[i].path, bytes.NewReader(ds[i].body))
+			req, err := http.NewRequest(http.MethodPost, w.Base+ds[i].Path, bytes.NewReader(ds[i].Body))
 			if err != nil {
 				out[i] = err.Error()
 				return
 			}
-			req.Header = ds[i].header.Clone()
-			resp, err := w.client.Do(req)
+			req.Header = ds[i].Header.Clone()
+			resp, err := w.Client.Do(req)
 			if err != nil {
 				out[i] = err.Error()
 				return
@@ -472,35 +470,10 @@ func edSendAll(t *testing.T, w *e2eWorld, ds []e2eDelivery, order []int) []strin
 	return out
 }
 
-// edPushBuilt pushes a new image built at created as a's image:tag to the
-// test registry and returns its digest.
-func edPushBuilt(t *testing.T, w *e2eWorld, a e2eApp, tag string, created time.Time) string {
-	t.Helper()
-	ref, err := ggcrname.ParseReference(w.registry+"/"+a.repoPath()+":"+tag, ggcrname.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if img, err = mutate.CreatedAt(img, v1.Time{Time: created}); err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img); err != nil {
-		t.Fatalf("push %s: %v", ref, err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.String()
-}
-
 // edJobsWell checks that no job failed.
-func edJobsWell(t *testing.T, w *e2eWorld) {
+func edJobsWell(t *testing.T, w *e2e.World) {
 	t.Helper()
-	for series, v := range w.metrics(t) {
+	for series, v := range w.Metrics(t) {
 		if strings.HasPrefix(series, "stagehand_jobs_total{") && !strings.Contains(series, `outcome="ok"`) {
 			t.Errorf("a job did not go well: %s %v", series, v)
 		}
@@ -510,9 +483,9 @@ func edJobsWell(t *testing.T, w *e2eWorld) {
 // edFrom is d as GitHub would deliver it for repository repo of
 // installation: the App installed elsewhere too. It is signed afresh, with
 // a new delivery id.
-func edFrom(t *testing.T, d e2eDelivery, repo string, installation int64) e2eDelivery {
+func edFrom(t *testing.T, d e2e.Delivery, repo string, installation int64) e2e.Delivery {
 	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(d.body))
+	dec := json.NewDecoder(bytes.NewReader(d.Body))
 	dec.UseNumber()
 	var doc map[string]any
 	if err := dec.Decode(&doc); err != nil {
@@ -532,7 +505,7 @@ func edFrom(t *testing.T, d e2eDelivery, repo string, installation int64) e2eDel
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e2eGitHub(d.header.Get("X-GitHub-Event"), e2eID(), body)
+	return e2e.GitHub(d.Header.Get("X-GitHub-Event"), e2e.GUID(), body)
 }
 
 // TestServeOtherRepositoriesIgnored: the App may be installed on other
@@ -543,20 +516,20 @@ func edFrom(t *testing.T, d e2eDelivery, repo string, installation int64) e2eDel
 // posted, no merge is recorded.
 func TestServeOtherRepositoriesIgnored(t *testing.T) {
 	t.Parallel()
-	w := e2eStart(t, e2eOptions{requiredChecks: []string{"ci"}})
-	a := w.app("generic")
+	w := e2e.Start(t, e2e.Options{Run: run, RequiredChecks: []string{"ci"}})
+	a := w.App("generic")
 	const admin = "release-admin"
-	w.gh.SetPermission(admin, "admin")
-	branch := promote.Branch(a.name, "staging")
-	if code, answer := w.send(t, w.deliveries(t)[a.name]); code != http.StatusAccepted {
+	w.GitHub.SetPermission(admin, "admin")
+	branch := promote.Branch(a.Name, "staging")
+	if code, answer := w.Send(t, w.Deliveries(t)[a.Name]); code != http.StatusAccepted {
 		t.Fatalf("push: %d %q", code, answer)
 	}
-	w.eventually(t, "the push worked", w.jobsDone(t, "push", 1))
-	pr, ok := w.prOf(branch)
+	w.Eventually(t, "the push worked", w.JobsDone(t, "push", 1))
+	pr, ok := w.PR(branch)
 	if !ok || pr.State != "open" {
 		t.Fatalf("want the staging PR open, waiting for ci; got %+v", pr)
 	}
-	head, err := w.gh.Head(branch)
+	head, err := w.GitHub.Head(branch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,49 +539,49 @@ func TestServeOtherRepositoriesIgnored(t *testing.T) {
 	// repository's name under another installation.
 	merged := pr
 	merged.Merged, merged.State, merged.MergeSHA, merged.MergedBy = true, "closed", pr.HeadSHA, "octocat"
-	closed := w.prClosed(t, merged)
-	comment := e2eGitHub("issue_comment", e2eID(), e2eEdit(t, "github/issue_comment/created.payload.json", map[string]any{
+	closed := w.PRClosed(t, merged)
+	comment := e2e.GitHub("issue_comment", e2e.GUID(), e2e.Edit(t, "github/issue_comment/created.payload.json", map[string]any{
 		"action": "created", "issue.number": pr.Number, "issue.title": pr.Title, "issue.body": pr.Body,
-		"issue.pull_request":         map[string]any{"url": w.gh.URL() + fmt.Sprintf("/repos/acme/config/pulls/%d", pr.Number)},
+		"issue.pull_request":         map[string]any{"url": w.GitHub.URL() + fmt.Sprintf("/repos/acme/config/pulls/%d", pr.Number)},
 		"comment.body":               "/promote",
 		"comment.user.login":         admin,
 		"comment.author_association": "OWNER",
-		"repository.full_name":       "acme/config", "installation": map[string]any{"id": w.gh.InstallationID()},
+		"repository.full_name":       "acme/config", "installation": map[string]any{"id": w.GitHub.InstallationID()},
 	}))
 	// Quiet first: GitHub has delivered what the push did, and serve has
 	// worked it.
-	ctx, cancel := context.WithTimeout(context.Background(), e2eDeadline)
+	ctx, cancel := context.WithTimeout(context.Background(), e2e.Deadline)
 	defer cancel()
-	if err := w.gh.WaitDeliveries(ctx); err != nil {
+	if err := w.GitHub.WaitDeliveries(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w.eventually(t, "the queue drained", func() (bool, string) {
-		v := w.metrics(t)["stagehand_queue_depth"]
+	w.Eventually(t, "the queue drained", func() (bool, string) {
+		v := w.Metrics(t)["stagehand_queue_depth"]
 		return v == 0, fmt.Sprintf("stagehand_queue_depth %v", v)
 	})
-	if err := w.gh.WaitDeliveries(ctx); err != nil {
+	if err := w.GitHub.WaitDeliveries(ctx); err != nil {
 		t.Fatal(err)
 	}
-	before := w.metrics(t)
-	githubSent := len(w.gh.Deliveries())
-	comments := len(w.gh.CommentsOn(pr.Number))
+	before := w.Metrics(t)
+	githubSent := len(w.GitHub.Deliveries())
+	comments := len(w.GitHub.CommentsOn(pr.Number))
 	others := []struct {
 		name string
-		d    e2eDelivery
+		d    e2e.Delivery
 		why  string
 	}{
-		{"merged PR of another repository", edFrom(t, closed, "acme/config-fork", w.gh.InstallationID()), `event of "acme/config-fork", not of the config repository acme/config`},
-		{"merged PR of another installation", edFrom(t, closed, "acme/config", w.gh.InstallationID()+1), fmt.Sprintf("event of installation %d, not of stagehand's %d", w.gh.InstallationID()+1, w.gh.InstallationID())},
-		{"/promote in another repository", edFrom(t, comment, "acme/config-fork", w.gh.InstallationID()), `event of "acme/config-fork", not of the config repository acme/config`},
-		{"/promote of another installation", edFrom(t, comment, "acme/config", w.gh.InstallationID()+1), fmt.Sprintf("event of installation %d, not of stagehand's %d", w.gh.InstallationID()+1, w.gh.InstallationID())},
+		{"merged PR of another repository", edFrom(t, closed, "acme/config-fork", w.GitHub.InstallationID()), `event of "acme/config-fork", not of the config repository acme/config`},
+		{"merged PR of another installation", edFrom(t, closed, "acme/config", w.GitHub.InstallationID()+1), fmt.Sprintf("event of installation %d, not of stagehand's %d", w.GitHub.InstallationID()+1, w.GitHub.InstallationID())},
+		{"/promote in another repository", edFrom(t, comment, "acme/config-fork", w.GitHub.InstallationID()), `event of "acme/config-fork", not of the config repository acme/config`},
+		{"/promote of another installation", edFrom(t, comment, "acme/config", w.GitHub.InstallationID()+1), fmt.Sprintf("event of installation %d, not of stagehand's %d", w.GitHub.InstallationID()+1, w.GitHub.InstallationID())},
 	}
 	for _, o := range others {
-		if code, answer := w.send(t, o.d); code != http.StatusAccepted || answer != "ignored: "+o.why {
+		if code, answer := w.Send(t, o.d); code != http.StatusAccepted || answer != "ignored: "+o.why {
 			t.Errorf("%s: %d %q, want 202 ignored: %s", o.name, code, answer, o.why)
 		}
 	}
-	ignored := e2eSeries("stagehand_deliveries_total", "outcome", "ignored", "source", "github")
-	after := w.metrics(t)
+	ignored := e2e.Series("stagehand_deliveries_total", "outcome", "ignored", "source", "github")
+	after := w.Metrics(t)
 	if got := after[ignored] - before[ignored]; got != float64(len(others)) {
 		t.Errorf("%s went up by %v, want %d", ignored, got, len(others))
 	}
@@ -620,17 +593,17 @@ func TestServeOtherRepositoriesIgnored(t *testing.T) {
 
 	unchanged := func() {
 		t.Helper()
-		if now, err := w.gh.Head(branch); err != nil || now != head {
+		if now, err := w.GitHub.Head(branch); err != nil || now != head {
 			t.Fatalf("branch %s moved from %s to %q (%v)", branch, head, now, err)
 		}
-		if now, _ := w.prOf(branch); now.Number != pr.Number || now.State != "open" || now.Merged {
+		if now, _ := w.PR(branch); now.Number != pr.Number || now.State != "open" || now.Merged {
 			t.Fatalf("PR #%d is now %s, merged=%v; want it open as it was", pr.Number, now.State, now.Merged)
 		}
-		if cs := w.gh.CommentsOn(pr.Number); len(cs) != comments {
+		if cs := w.GitHub.CommentsOn(pr.Number); len(cs) != comments {
 			t.Fatalf("%d comment(s) on #%d, was %d: %+v", len(cs), pr.Number, comments, cs[comments:])
 		}
 		// GitHub sends an event for whatever happens in the repository.
-		if n := len(w.gh.Deliveries()); n != githubSent {
+		if n := len(w.GitHub.Deliveries()); n != githubSent {
 			t.Fatalf("something happened in the config repository: GitHub delivered %d event(s) since", n-githubSent)
 		}
 	}
@@ -638,7 +611,7 @@ func TestServeOtherRepositoriesIgnored(t *testing.T) {
 		unchanged()
 		time.Sleep(25 * time.Millisecond)
 	}
-	resp, err := w.client.Get(w.base + "/api/v1/apps/" + a.name + "/history")
+	resp, err := w.Client.Get(w.Base + "/api/v1/apps/" + a.Name + "/history")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -653,7 +626,7 @@ func TestServeOtherRepositoriesIgnored(t *testing.T) {
 
 	// The same /promote, in the config repository, is answered: the ones
 	// above were ignored for where they came from, not for what they said.
-	if code, reply := w.comment(t, pr.Number, admin, "/promote"); code != http.StatusAccepted || reply == "" {
+	if code, reply := w.Comment(t, pr.Number, admin, "/promote"); code != http.StatusAccepted || reply == "" {
 		t.Errorf("/promote in the config repository: %d, reply %q", code, reply)
 	}
 }

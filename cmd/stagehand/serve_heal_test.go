@@ -1,7 +1,7 @@
 package main
 
 // End-to-end tests of the real-world edges of issue 7 against a running
-// `stagehand serve`, with the helpers of serve_e2e_test.go: a push a hold
+// `stagehand serve`, in the world of internal/testkit/e2e: a push a hold
 // refused is kept, shown and proposed on release; a broken .stagehand.yaml
 // is reported on its commit and its fix lets waiting pushes through at
 // once; GitHub failing in passing costs time, never a push. What is new
@@ -27,6 +27,7 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
+	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
 )
 
 // hlHealDeadline is how soon after its cause clears (the last GitHub
@@ -53,23 +54,23 @@ func hlDatabases(t *testing.T, test func(t *testing.T, database string)) {
 // hlPush pushes a new image as a's tag to the registry and tells stagehand
 // as a CI job would (the generic sender); pushedAt, when set, is the time
 // the CI job says it pushed. It returns the image's digest.
-func (w *e2eWorld) hlPush(t *testing.T, a e2eApp, tag string, pushedAt time.Time) string {
+func hlPush(t *testing.T, w *e2e.World, a e2e.App, tag string, pushedAt time.Time) string {
 	t.Helper()
-	d := w.push(t, a, tag)
-	body := fmt.Sprintf(`{"image":%q,"tag":%q,"digest":%q`, a.image, tag, d)
+	d := w.Push(t, a, tag)
+	body := fmt.Sprintf(`{"image":%q,"tag":%q,"digest":%q`, a.Image, tag, d)
 	if !pushedAt.IsZero() {
 		body += fmt.Sprintf(`,"pushed_at":%q`, pushedAt.UTC().Format(time.RFC3339Nano))
 	}
-	if code, answer := w.send(t, e2eGeneric([]byte(body+"}"))); code != http.StatusAccepted || answer != "accepted" {
-		t.Fatalf("push %s:%s: %d %q, want 202 accepted", a.name, tag, code, answer)
+	if code, answer := w.Send(t, e2e.Generic([]byte(body+"}"))); code != http.StatusAccepted || answer != "accepted" {
+		t.Fatalf("push %s:%s: %d %q, want 202 accepted", a.Name, tag, code, answer)
 	}
 	return d
 }
 
 // hlHistory is what GET /api/v1/apps/{app}/history answers.
-func (w *e2eWorld) hlHistory(t *testing.T, app string) api.History {
+func hlHistory(t *testing.T, w *e2e.World, app string) api.History {
 	t.Helper()
-	resp, err := w.client.Get(w.base + "/api/v1/apps/" + app + "/history")
+	resp, err := w.Client.Get(w.Base + "/api/v1/apps/" + app + "/history")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,27 +84,14 @@ func (w *e2eWorld) hlHistory(t *testing.T, app string) api.History {
 
 // hlPromotions is stagehand_promotions_total by "stage result".
 func hlPromotions(m map[string]float64) map[string]float64 {
-	out := map[string]float64{}
-	for series, v := range m {
-		rest, ok := strings.CutPrefix(series, "stagehand_promotions_total{")
-		if !ok {
-			continue
-		}
-		labels := map[string]string{}
-		for _, kv := range strings.Split(strings.TrimSuffix(rest, "}"), ",") {
-			k, val, _ := strings.Cut(kv, "=")
-			labels[k], _ = strconv.Unquote(val)
-		}
-		out[labels["stage"]+" "+labels["result"]] += v
-	}
-	return out
+	return e2e.Totals(m, "stagehand_promotions_total", "stage", "result")
 }
 
 // hlNotes are stagehand's comments on an issue that answer nobody: its
 // notes, not its replies (which start with "@login ").
-func (w *e2eWorld) hlNotes(number int) []string {
+func hlNotes(w *e2e.World, number int) []string {
 	var out []string
-	for _, c := range w.gh.CommentsOn(number) {
+	for _, c := range w.GitHub.CommentsOn(number) {
 		if strings.HasSuffix(c.User, "[bot]") && !strings.HasPrefix(c.Body, "@") {
 			out = append(out, c.Body)
 		}
@@ -112,8 +100,8 @@ func (w *e2eWorld) hlNotes(number int) []string {
 }
 
 // hlMarker is the stagehand marker of the newest PR of app's stage.
-func (w *e2eWorld) hlMarker(app, stage string) (githubfake.PullRequest, promote.Marker, bool) {
-	pr, ok := w.prOf(promote.Branch(app, stage))
+func hlMarker(w *e2e.World, app, stage string) (githubfake.PullRequest, promote.Marker, bool) {
+	pr, ok := w.PR(promote.Branch(app, stage))
 	if !ok {
 		return pr, promote.Marker{}, false
 	}
@@ -133,25 +121,25 @@ func TestServeHeldPushIsKeptAndProposedOnRelease(t *testing.T) {
 }
 
 func hlHeldPush(t *testing.T, database string) {
-	w := e2eStart(t, e2eOptions{database: database})
-	a := w.app("generic")
-	w.gh.SetPermission("writer", "write")
-	staging := promote.Branch(a.name, "staging")
-	issue := w.gh.OpenIssue("Change freeze")
+	w := e2e.Start(t, e2e.Options{Run: run, Database: database})
+	a := w.App("generic")
+	w.GitHub.SetPermission("writer", "write")
+	staging := promote.Branch(a.Name, "staging")
+	issue := w.GitHub.OpenIssue("Change freeze")
 
-	if code, reply := w.comment(t, issue, "writer", "/hold "+a.name+" staging change freeze"); code != http.StatusAccepted || !strings.Contains(reply, a.name+" is held in staging") {
+	if code, reply := w.Comment(t, issue, "writer", "/hold "+a.Name+" staging change freeze"); code != http.StatusAccepted || !strings.Contains(reply, a.Name+" is held in staging") {
 		t.Fatalf("/hold: %d %q", code, reply)
 	}
-	d110 := w.hlPush(t, a, "1.1.0", time.Time{})
-	w.eventually(t, "the held push worked", w.jobsDone(t, "push", 1))
-	if pr, ok := w.prOf(staging); ok {
+	d110 := hlPush(t, w, a, "1.1.0", time.Time{})
+	w.Eventually(t, "the held push worked", w.JobsDone(t, "push", 1))
+	if pr, ok := w.PR(staging); ok {
 		t.Fatalf("a push into held staging opened PR #%d", pr.Number)
 	}
-	w.eventually(t, "a note on the hold's issue naming the kept image", func() (bool, string) {
-		notes := w.hlNotes(issue)
+	w.Eventually(t, "a note on the hold's issue naming the kept image", func() (bool, string) {
+		notes := hlNotes(w, issue)
 		return len(notes) == 1 && strings.Contains(notes[0], "`1.1.0`") && strings.Contains(notes[0], d110), strings.Join(notes, "\n---\n")
 	})
-	h := w.hlHistory(t, a.name)
+	h := hlHistory(t, w, a.Name)
 	if len(h.Actions) == 0 {
 		t.Fatal("the audit log is empty")
 	}
@@ -162,50 +150,50 @@ func hlHeldPush(t *testing.T, database string) {
 	if h.Stages[0].Hold == nil || h.Stages[0].Hold.By != "writer" {
 		t.Errorf("staging's hold in the API: %+v", h.Stages[0].Hold)
 	}
-	counted := hlPromotions(w.metrics(t))
+	counted := hlPromotions(w.Metrics(t))
 	if counted["staging refused"] != 1 || counted["staging failed"] != 0 {
 		t.Errorf("stagehand_promotions_total: %v; want staging refused 1, failed 0", counted)
 	}
 
 	// A newer push while still held replaces the kept one, in the same note.
-	d120 := w.hlPush(t, a, "1.2.0", time.Time{})
-	w.eventually(t, "the second held push worked", w.jobsDone(t, "push", 2))
-	w.eventually(t, "the note names the newer image", func() (bool, string) {
-		notes := w.hlNotes(issue)
+	d120 := hlPush(t, w, a, "1.2.0", time.Time{})
+	w.Eventually(t, "the second held push worked", w.JobsDone(t, "push", 2))
+	w.Eventually(t, "the note names the newer image", func() (bool, string) {
+		notes := hlNotes(w, issue)
 		return len(notes) == 1 && strings.Contains(notes[0], "`1.2.0`") && strings.Contains(notes[0], d120) && !strings.Contains(notes[0], d110),
 			strings.Join(notes, "\n---\n")
 	})
-	if counted := hlPromotions(w.metrics(t)); counted["staging refused"] != 2 || counted["staging failed"] != 0 {
+	if counted := hlPromotions(w.Metrics(t)); counted["staging refused"] != 2 || counted["staging failed"] != 0 {
 		t.Errorf("stagehand_promotions_total: %v; want staging refused 2, failed 0", counted)
 	}
-	if pr, ok := w.prOf(staging); ok {
+	if pr, ok := w.PR(staging); ok {
 		t.Fatalf("a push into held staging opened PR #%d", pr.Number)
 	}
 
 	// The release proposes the newest kept image before it answers: the PR
 	// is there when the reply is, with no reconcile (it is off) and no push.
-	_, reply := w.comment(t, issue, "writer", "/release "+a.name+" staging")
-	for _, want := range []string{a.name + " is released in staging", "kept `1.2.0` (`" + d120 + "`) for staging; it is proposed now"} {
+	_, reply := w.Comment(t, issue, "writer", "/release "+a.Name+" staging")
+	for _, want := range []string{a.Name + " is released in staging", "kept `1.2.0` (`" + d120 + "`) for staging; it is proposed now"} {
 		if !strings.Contains(reply, want) {
 			t.Errorf("/release reply %q lacks %q", reply, want)
 		}
 	}
-	pr, m, ok := w.hlMarker(a.name, "staging")
+	pr, m, ok := hlMarker(w, a.Name, "staging")
 	if !ok || m.Tag != "1.2.0" || m.Digest != d120 {
 		t.Fatalf("after /release, staging's PR %+v proposes %+v; want 1.2.0@%s", pr, m, d120)
 	}
 	if !strings.Contains(reply, fmt.Sprintf("/pull/%d", pr.Number)) {
 		t.Errorf("the reply does not link PR #%d: %q", pr.Number, reply)
 	}
-	w.eventually(t, "staging runs the kept image", func() (bool, string) {
-		p, _, _ := w.hlMarker(a.name, "staging")
+	w.Eventually(t, "staging runs the kept image", func() (bool, string) {
+		p, _, _ := hlMarker(w, a.Name, "staging")
 		return p.Merged, p.State
 	})
-	if got := w.hlHistory(t, a.name).Stages[0]; got.Tag != "1.2.0" || got.Digest != d120 || got.Hold != nil {
+	if got := hlHistory(t, w, a.Name).Stages[0]; got.Tag != "1.2.0" || got.Digest != d120 || got.Hold != nil {
 		t.Errorf("staging after the release: %+v; want 1.2.0@%s, not held", got, d120)
 	}
 	// The kept promotion was proposed once: releasing again finds no hold.
-	if _, reply := w.comment(t, issue, "writer", "/release "+a.name+" staging"); !strings.Contains(reply, "is not held in staging") {
+	if _, reply := w.Comment(t, issue, "writer", "/release "+a.Name+" staging"); !strings.Contains(reply, "is not held in staging") {
 		t.Errorf("a second /release: %q", reply)
 	}
 
@@ -216,47 +204,47 @@ func hlHeldPush(t *testing.T, database string) {
 // orders its pushes by when they were pushed, by arrival when the sender
 // gives no push time: the later push held is the one kept and proposed on
 // release.
-func hlHeldPatternPush(t *testing.T, w *e2eWorld) {
+func hlHeldPatternPush(t *testing.T, w *e2e.World) {
 	t.Helper()
-	a := w.app("acr")
-	cfg, err := w.gh.FileAt("main", ".stagehand.yaml")
+	a := w.App("acr")
+	cfg, err := w.GitHub.FileAt("main", ".stagehand.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The acr app's semver line is the one after its image line.
-	old := "image: " + a.image + "\n    tags:\n      semver: \">=1.0.0\"\n"
+	old := "image: " + a.Image + "\n    tags:\n      semver: \">=1.0.0\"\n"
 	if !strings.Contains(string(cfg), old) {
 		t.Fatalf("the config has no %q", old)
 	}
-	cfg = []byte(strings.Replace(string(cfg), old, "image: "+a.image+"\n    tags:\n      pattern: '^main-[0-9]+$'\n", 1))
-	if _, err := w.gh.Commit("main", a.name+" follows main builds", map[string][]byte{".stagehand.yaml": cfg}); err != nil {
+	cfg = []byte(strings.Replace(string(cfg), old, "image: "+a.Image+"\n    tags:\n      pattern: '^main-[0-9]+$'\n", 1))
+	if _, err := w.GitHub.Commit("main", a.Name+" follows main builds", map[string][]byte{".stagehand.yaml": cfg}); err != nil {
 		t.Fatal(err)
 	}
-	issue := w.gh.OpenIssue("Hold " + a.name)
-	if _, reply := w.comment(t, issue, "writer", "/hold "+a.name+" staging"); !strings.Contains(reply, a.name+" is held in staging") {
-		t.Fatalf("/hold %s: %q", a.name, reply)
+	issue := w.GitHub.OpenIssue("Hold " + a.Name)
+	if _, reply := w.Comment(t, issue, "writer", "/hold "+a.Name+" staging"); !strings.Contains(reply, a.Name+" is held in staging") {
+		t.Fatalf("/hold %s: %q", a.Name, reply)
 	}
 	pushes := 2 + 1 // the semver app's two, this one's first
 	// main-9 is pushed before main-10, and the CI job says no push time: no
 	// version and no clock orders them, so the later arrival is the newer.
-	d9 := w.hlPush(t, a, "main-9", time.Time{})
-	w.eventually(t, "main-9's push worked", w.jobsDone(t, "push", pushes))
-	w.eventually(t, "the note names main-9", func() (bool, string) {
-		notes := w.hlNotes(issue)
+	d9 := hlPush(t, w, a, "main-9", time.Time{})
+	w.Eventually(t, "main-9's push worked", w.JobsDone(t, "push", pushes))
+	w.Eventually(t, "the note names main-9", func() (bool, string) {
+		notes := hlNotes(w, issue)
 		return len(notes) == 1 && strings.Contains(notes[0], "`main-9`") && strings.Contains(notes[0], d9), strings.Join(notes, "\n---\n")
 	})
-	d10 := w.hlPush(t, a, "main-10", time.Time{})
-	w.eventually(t, "main-10's push worked", w.jobsDone(t, "push", pushes+1))
-	w.eventually(t, "the note names main-10", func() (bool, string) {
-		notes := w.hlNotes(issue)
+	d10 := hlPush(t, w, a, "main-10", time.Time{})
+	w.Eventually(t, "main-10's push worked", w.JobsDone(t, "push", pushes+1))
+	w.Eventually(t, "the note names main-10", func() (bool, string) {
+		notes := hlNotes(w, issue)
 		return len(notes) == 1 && strings.Contains(notes[0], "`main-10`") && strings.Contains(notes[0], d10), strings.Join(notes, "\n---\n")
 	})
-	_, reply := w.comment(t, issue, "writer", "/release "+a.name+" staging")
+	_, reply := w.Comment(t, issue, "writer", "/release "+a.Name+" staging")
 	if want := "kept `main-10` (`" + d10 + "`) for staging; it is proposed now"; !strings.Contains(reply, want) {
-		t.Errorf("/release %s reply %q lacks %q", a.name, reply, want)
+		t.Errorf("/release %s reply %q lacks %q", a.Name, reply, want)
 	}
-	if pr, m, ok := w.hlMarker(a.name, "staging"); !ok || m.Tag != "main-10" || m.Digest != d10 {
-		t.Fatalf("after /release, %s's staging PR %+v proposes %+v; want main-10@%s", a.name, pr, m, d10)
+	if pr, m, ok := hlMarker(w, a.Name, "staging"); !ok || m.Tag != "main-10" || m.Digest != d10 {
+		t.Fatalf("after /release, %s's staging PR %+v proposes %+v; want main-10@%s", a.Name, pr, m, d10)
 	}
 }
 
@@ -272,15 +260,15 @@ func TestServeBrokenConfigIsReportedAndHealed(t *testing.T) {
 }
 
 func hlBrokenConfig(t *testing.T, database string) {
-	w := e2eStart(t, e2eOptions{database: database})
-	a := w.app("generic")
-	w.gh.SetPermission("writer", "write")
-	good, err := w.gh.FileAt("main", ".stagehand.yaml")
+	w := e2e.Start(t, e2e.Options{Run: run, Database: database})
+	a := w.App("generic")
+	w.GitHub.SetPermission("writer", "write")
+	good, err := w.GitHub.FileAt("main", ".stagehand.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	typo := []byte(strings.Replace(string(good), "mode: auto-merge", "mode: auto-merg", 1))
-	broken, err := w.gh.Commit("main", "staging merges by itself", map[string][]byte{".stagehand.yaml": typo})
+	broken, err := w.GitHub.Commit("main", "staging merges by itself", map[string][]byte{".stagehand.yaml": typo})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +278,7 @@ func hlBrokenConfig(t *testing.T, database string) {
 	}
 
 	// Nothing else happens: GitHub's news of the commit is what tells.
-	w.eventually(t, "a failing stagehand/config check run on the broken commit", func() (bool, string) {
+	w.Eventually(t, "a failing stagehand/config check run on the broken commit", func() (bool, string) {
 		run, ok := hlConfigCheck(w, broken)
 		return ok && run.Conclusion == "failure", fmt.Sprintf("%+v", run)
 	})
@@ -312,8 +300,8 @@ func hlBrokenConfig(t *testing.T, database string) {
 		}
 	}
 
-	issue := w.gh.OpenIssue("Promote generic")
-	_, reply := w.comment(t, issue, "writer", "/promote "+a.name+" to preprod")
+	issue := w.GitHub.OpenIssue("Promote generic")
+	_, reply := w.Comment(t, issue, "writer", "/promote "+a.Name+" to preprod")
 	if !strings.Contains(reply, "cannot act until the configuration is fixed") {
 		t.Errorf("/promote while the config is broken: %q", reply)
 	}
@@ -323,41 +311,41 @@ func hlBrokenConfig(t *testing.T, database string) {
 		}
 	}
 
-	d := w.hlPush(t, a, "1.1.0", time.Time{})
-	snoozed := e2eSeries("stagehand_jobs_total", "kind", "push", "outcome", "snoozed")
-	w.eventually(t, "the push tried and set to wait for a fix", func() (bool, string) {
-		v := w.metrics(t)[snoozed]
+	d := hlPush(t, w, a, "1.1.0", time.Time{})
+	snoozed := e2e.Series("stagehand_jobs_total", "kind", "push", "outcome", "snoozed")
+	w.Eventually(t, "the push tried and set to wait for a fix", func() (bool, string) {
+		v := w.Metrics(t)[snoozed]
 		return v >= 1, fmt.Sprintf("%s %v", snoozed, v)
 	})
-	m := w.metrics(t)
-	if v := m[e2eSeries("stagehand_jobs_total", "kind", "push", "outcome", "failed")]; v != 0 {
+	m := w.Metrics(t)
+	if v := m[e2e.Series("stagehand_jobs_total", "kind", "push", "outcome", "failed")]; v != 0 {
 		t.Errorf("the waiting push was given up: %v failed push jobs", v)
 	}
 	if m["stagehand_queue_depth"] < 1 {
 		t.Errorf("nothing waits in the queue while the config is broken")
 	}
-	if _, ok := w.prOf(promote.Branch(a.name, "staging")); ok {
+	if _, ok := w.PR(promote.Branch(a.Name, "staging")); ok {
 		t.Fatal("a PR was opened while the config was broken")
 	}
 
-	fixed, err := w.gh.Commit("main", "fix the typo", map[string][]byte{".stagehand.yaml": good})
+	fixed, err := w.GitHub.Commit("main", "fix the typo", map[string][]byte{".stagehand.yaml": good})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fixedAt := time.Now()
 	landed := hlWait(t, w, fixedAt.Add(hlHealDeadline), "the waiting push merged into staging after the fix", func() (bool, string) {
-		pr, m, ok := w.hlMarker(a.name, "staging")
+		pr, m, ok := hlMarker(w, a.Name, "staging")
 		return ok && pr.Merged && m.Digest == d, fmt.Sprintf("%+v", m)
 	})
 	t.Logf("the waiting push landed %s after the commit fixing the config", landed.Sub(fixedAt).Round(time.Millisecond))
-	w.eventually(t, "a successful stagehand/config check run on the fixing commit", func() (bool, string) {
+	w.Eventually(t, "a successful stagehand/config check run on the fixing commit", func() (bool, string) {
 		run, ok := hlConfigCheck(w, fixed)
 		return ok && run.Conclusion == "success", fmt.Sprintf("%+v", run)
 	})
 
 	// Nothing was given up on for good.
-	w.stop(t)
-	hlNoFailures(t, w.database)
+	w.Stop(t)
+	hlNoFailures(t, w.Database)
 }
 
 // hlProblemRE reads a problem as `stagehand validate` prints it.
@@ -365,13 +353,13 @@ var hlProblemRE = regexp.MustCompile(`^([^:\s]+):(\d+):\d+: (.+)$`)
 
 // hlValidate is what `stagehand validate` prints as errors for a checkout
 // of ref, without the "error: " prefix.
-func hlValidate(t *testing.T, w *e2eWorld, ref string) []string {
+func hlValidate(t *testing.T, w *e2e.World, ref string) []string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := w.gh.Checkout(ref, dir); err != nil {
+	if err := w.GitHub.Checkout(ref, dir); err != nil {
 		t.Fatal(err)
 	}
-	var out, errOut e2eBuffer
+	var out, errOut e2e.Buffer
 	run(context.Background(), []string{"validate", dir}, &out, &errOut)
 	var problems []string
 	for _, line := range strings.Split(errOut.String(), "\n") {
@@ -383,8 +371,8 @@ func hlValidate(t *testing.T, w *e2eWorld, ref string) []string {
 }
 
 // hlConfigCheck is the newest stagehand/config check run on sha.
-func hlConfigCheck(w *e2eWorld, sha string) (githubfake.CheckRun, bool) {
-	runs := w.gh.CheckRuns(sha)
+func hlConfigCheck(w *e2e.World, sha string) (githubfake.CheckRun, bool) {
+	runs := w.GitHub.CheckRuns(sha)
 	for i := len(runs) - 1; i >= 0; i-- {
 		if runs[i].Name == githubapp.ConfigCheck {
 			return runs[i], true
@@ -418,7 +406,7 @@ func hlNoFailures(t *testing.T, database string) {
 
 // hlWait polls cond until it holds, failing the test at deadline; it
 // returns when cond was first seen to hold.
-func hlWait(t *testing.T, w *e2eWorld, deadline time.Time, what string, cond func() (bool, string)) time.Time {
+func hlWait(t *testing.T, w *e2e.World, deadline time.Time, what string, cond func() (bool, string)) time.Time {
 	t.Helper()
 	for {
 		ok, saw := cond()
@@ -426,7 +414,7 @@ func hlWait(t *testing.T, w *e2eWorld, deadline time.Time, what string, cond fun
 			return time.Now()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: still not so at the deadline; last saw: %s\nserver log:\n%s", what, saw, w.stderr)
+			t.Fatalf("%s: still not so at the deadline; last saw: %s\nserver log:\n%s", what, saw, w.Stderr)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
@@ -483,14 +471,14 @@ func (l *hlFaultLog) get() (time.Time, int) {
 }
 
 func hlFaults(t *testing.T, database string) {
-	w := e2eStart(t, e2eOptions{database: database})
-	apps := w.apps[:10]
+	w := e2e.Start(t, e2e.Options{Run: run, Database: database})
+	apps := w.Apps[:10]
 	faults := &hlFaultLog{outage: 4} // githubapp's retryTransport tries a call 4 times
 	kinds := []githubfake.Fault{githubfake.Fault500, githubfake.Fault502, githubfake.FaultSecondaryLimit, githubfake.FaultLostResponse}
-	w.gh.SetFaults(faults.wrap(githubfake.RandomFaults(uint64(time.Now().UnixNano()), 0.2, kinds)))
+	w.GitHub.SetFaults(faults.wrap(githubfake.RandomFaults(uint64(time.Now().UnixNano()), 0.2, kinds)))
 
 	type push struct {
-		app     e2eApp
+		app     e2e.App
 		digest  string
 		sent    time.Time
 		landed  time.Time
@@ -498,20 +486,20 @@ func hlFaults(t *testing.T, database string) {
 	}
 	pushes := make([]*push, len(apps))
 	for i, a := range apps {
-		pushes[i] = &push{app: a, digest: w.hlPush(t, a, "1.1.0", time.Time{}), sent: time.Now()}
+		pushes[i] = &push{app: a, digest: hlPush(t, w, a, "1.1.0", time.Time{}), sent: time.Now()}
 	}
 	landed := func() (int, string) {
 		n := 0
 		var waiting []string
 		for _, p := range pushes {
 			if p.landed.IsZero() {
-				if pr, m, ok := w.hlMarker(p.app.name, "staging"); ok && pr.Merged && m.Digest == p.digest && m.Tag == "1.1.0" {
+				if pr, m, ok := hlMarker(w, p.app.Name, "staging"); ok && pr.Merged && m.Digest == p.digest && m.Tag == "1.1.0" {
 					p.landed = time.Now()
 					p.latency = p.landed.Sub(p.sent)
 				}
 			}
 			if p.landed.IsZero() {
-				waiting = append(waiting, p.app.name)
+				waiting = append(waiting, p.app.Name)
 			} else {
 				n++
 			}
@@ -520,14 +508,14 @@ func hlFaults(t *testing.T, database string) {
 	}
 	// The faults last while the work goes on: until every push landed
 	// despite them, or GitHub has failed stagehand 30 times.
-	w.eventually(t, "the work under faults", func() (bool, string) {
+	w.Eventually(t, "the work under faults", func() (bool, string) {
 		n, saw := landed()
 		_, injected := faults.get()
 		return n == len(pushes) || injected >= 30, fmt.Sprintf("%d faults; %s", injected, saw)
 	})
-	w.gh.StopFaults()
+	w.GitHub.StopFaults()
 	last, injected := faults.get()
-	t.Logf("faults stopped after %d injected: %v", injected, w.gh.FaultCounts())
+	t.Logf("faults stopped after %d injected: %v", injected, w.GitHub.FaultCounts())
 	if injected == 0 {
 		t.Fatal("no fault was injected")
 	}
@@ -551,53 +539,53 @@ func hlFaults(t *testing.T, database string) {
 
 	// Each staging merge moves the image on to preprod; once that settled,
 	// one PR per app and stage, and no branch but main and the open PRs'.
-	w.eventually(t, "every preprod PR opened and the queue drained", func() (bool, string) {
+	w.Eventually(t, "every preprod PR opened and the queue drained", func() (bool, string) {
 		var waiting []string
 		for _, p := range pushes {
-			if pr, m, ok := w.hlMarker(p.app.name, "preprod"); !ok || pr.State != "open" || m.Digest != p.digest {
-				waiting = append(waiting, p.app.name)
+			if pr, m, ok := hlMarker(w, p.app.Name, "preprod"); !ok || pr.State != "open" || m.Digest != p.digest {
+				waiting = append(waiting, p.app.Name)
 			}
 		}
-		depth := w.metrics(t)["stagehand_queue_depth"]
+		depth := w.Metrics(t)["stagehand_queue_depth"]
 		return len(waiting) == 0 && depth == 0, fmt.Sprintf("preprod waiting: %v; depth %v", waiting, depth)
 	})
 	heads := map[string]int{}
-	for _, pr := range w.gh.PullRequests() {
+	for _, pr := range w.GitHub.PullRequests() {
 		heads[pr.Head]++
 	}
 	want := []string{"main"}
 	for _, p := range pushes {
 		for _, stage := range []string{"staging", "preprod"} {
-			if n := heads[promote.Branch(p.app.name, stage)]; n != 1 {
-				t.Errorf("%s: %d PRs from %s, want 1", p.app.name, n, promote.Branch(p.app.name, stage))
+			if n := heads[promote.Branch(p.app.Name, stage)]; n != 1 {
+				t.Errorf("%s: %d PRs from %s, want 1", p.app.Name, n, promote.Branch(p.app.Name, stage))
 			}
 		}
-		want = append(want, promote.Branch(p.app.name, "preprod"))
+		want = append(want, promote.Branch(p.app.Name, "preprod"))
 	}
 	if len(heads) != 2*len(pushes) {
 		t.Errorf("PRs from %d branches, want %d: %v", len(heads), 2*len(pushes), heads)
 	}
 	slices.Sort(want)
-	w.eventually(t, "merged branches removed", func() (bool, string) {
-		got := w.gh.Branches()
+	w.Eventually(t, "merged branches removed", func() (bool, string) {
+		got := w.GitHub.Branches()
 		return slices.Equal(got, want), fmt.Sprintf("branches %v, want %v", got, want)
 	})
 
 	// Every delivery GitHub made was acknowledged (the test's own were
 	// checked as they were sent).
-	ctx, cancel := context.WithTimeout(context.Background(), e2eDeadline)
+	ctx, cancel := context.WithTimeout(context.Background(), e2e.Deadline)
 	defer cancel()
-	if err := w.gh.WaitDeliveries(ctx); err != nil {
+	if err := w.GitHub.WaitDeliveries(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range w.gh.Deliveries() {
+	for _, d := range w.GitHub.Deliveries() {
 		if d.Status != http.StatusAccepted {
 			t.Errorf("GitHub's %s delivery %s: %d %s", d.Event, d.GUID, d.Status, d.Err)
 		}
 	}
 
 	// A failed try is counted as failed and retried; nothing was refused.
-	counted := hlPromotions(w.metrics(t))
+	counted := hlPromotions(w.Metrics(t))
 	if counted["staging failed"] < 1 {
 		t.Errorf("stagehand_promotions_total: %v; the merge GitHub failed 4 times in a row is not counted as failed", counted)
 	}
@@ -608,12 +596,12 @@ func hlFaults(t *testing.T, database string) {
 	}
 	t.Logf("stagehand_promotions_total: %v", counted)
 	for _, p := range pushes {
-		for _, act := range w.hlHistory(t, p.app.name).Actions {
+		for _, act := range hlHistory(t, w, p.app.Name).Actions {
 			if act.Result == "refused" || act.Result == "failed" {
-				t.Errorf("%s: the audit log says %+v", p.app.name, act)
+				t.Errorf("%s: the audit log says %+v", p.app.Name, act)
 			}
 		}
 	}
-	w.stop(t)
-	hlNoFailures(t, w.database)
+	w.Stop(t)
+	hlNoFailures(t, w.Database)
 }

@@ -1,7 +1,7 @@
 package main
 
 // End-to-end test of one-click promotion links on a running stagehand.
-// Helpers here start with lk; the e2e helpers are reused as they are.
+// Helpers here start with lk; the world is internal/testkit/e2e's.
 
 import (
 	"fmt"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/stagehand-dev/stagehand/internal/link"
 	"github.com/stagehand-dev/stagehand/internal/promote"
+	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
 )
 
 const (
@@ -50,9 +51,9 @@ func lkFind(t *testing.T, text, label string) string {
 
 // lkOpen requests a link at the running server: the public URL is where a
 // proxy would take it.
-func (w *e2eWorld) lkOpen(t *testing.T, method, link string, session *http.Cookie, csrf string) lkPage {
+func lkOpen(t *testing.T, w *e2e.World, method, link string, session *http.Cookie, csrf string) lkPage {
 	t.Helper()
-	u := w.base + strings.TrimPrefix(link, lkPublicURL)
+	u := w.Base + strings.TrimPrefix(link, lkPublicURL)
 	var body io.Reader
 	if method == http.MethodPost {
 		body = strings.NewReader(url.Values{"csrf": {csrf}}.Encode())
@@ -67,7 +68,7 @@ func (w *e2eWorld) lkOpen(t *testing.T, method, link string, session *http.Cooki
 	if session != nil {
 		req.AddCookie(session)
 	}
-	resp, err := w.client.Do(req)
+	resp, err := w.Client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, link, err)
 	}
@@ -90,14 +91,14 @@ func (w *e2eWorld) lkOpen(t *testing.T, method, link string, session *http.Cooki
 }
 
 // lkState is what a promotion could have changed: main's head and the PRs.
-func (w *e2eWorld) lkState(t *testing.T) string {
+func lkState(t *testing.T, w *e2e.World) string {
 	t.Helper()
-	head, err := w.gh.Head("main")
+	head, err := w.GitHub.Head("main")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var prs []string
-	for _, pr := range w.gh.PullRequests() {
+	for _, pr := range w.GitHub.PullRequests() {
 		prs = append(prs, fmt.Sprintf("#%d %s %s", pr.Number, pr.Head, pr.State))
 	}
 	return head + " " + strings.Join(prs, ", ")
@@ -110,63 +111,63 @@ func (w *e2eWorld) lkState(t *testing.T) string {
 // refused. Stages the merge moves the image to anyway get no link.
 func TestServePromotionLinks(t *testing.T) {
 	t.Parallel()
-	w := e2eStart(t, e2eOptions{requiredChecks: []string{"ci"}, serveArgs: []string{"--public-url", lkPublicURL, "--link-secret", lkSecret}})
-	a := w.app("generic")
-	staging, preprod, prod := promote.Branch(a.name, "staging"), promote.Branch(a.name, "preprod"), promote.Branch(a.name, "prod")
-	if code, answer := w.send(t, w.deliveries(t)[a.name]); code != http.StatusAccepted {
+	w := e2e.Start(t, e2e.Options{Run: run, RequiredChecks: []string{"ci"}, ServeArgs: []string{"--public-url", lkPublicURL, "--link-secret", lkSecret}})
+	a := w.App("generic")
+	staging, preprod, prod := promote.Branch(a.Name, "staging"), promote.Branch(a.Name, "preprod"), promote.Branch(a.Name, "prod")
+	if code, answer := w.Send(t, w.Deliveries(t)[a.Name]); code != http.StatusAccepted {
 		t.Fatalf("push: %d %q", code, answer)
 	}
-	w.eventually(t, "the push worked", w.jobsDone(t, "push", 1))
-	pr, _ := w.prOf(staging)
+	w.Eventually(t, "the push worked", w.JobsDone(t, "push", 1))
+	pr, _ := w.PR(staging)
 	if strings.Contains(pr.Body, "/promote/") {
 		t.Errorf("the staging PR links preprod, which its merge proposes anyway:\n%s", pr.Body)
 	}
 
 	// staging's merge proposes preprod; that PR links manual prod.
-	w.gh.SetStatus(pr.HeadSHA, "ci", "success")
-	w.send(t, w.statusEvent(t, pr.HeadSHA, staging))
-	w.eventually(t, "the preprod PR", func() (bool, string) {
-		pre, ok := w.prOf(preprod)
-		return ok && pre.State == "open", w.lkState(t)
+	w.GitHub.SetStatus(pr.HeadSHA, "ci", "success")
+	w.Send(t, w.StatusEvent(t, pr.HeadSHA, staging))
+	w.Eventually(t, "the preprod PR", func() (bool, string) {
+		pre, ok := w.PR(preprod)
+		return ok && pre.State == "open", lkState(t, w)
 	})
-	pre, _ := w.prOf(preprod)
+	pre, _ := w.PR(preprod)
 	toProd := lkFind(t, pre.Body, "Promote to prod after merging:")
 	if !strings.Contains(pre.Body, "works only once this PR is merged") {
 		t.Errorf("the preprod PR does not say when its link works:\n%s", pre.Body)
 	}
 
 	// Before the merge, preprod does not run the image yet.
-	before := w.lkState(t)
-	p := w.lkOpen(t, http.MethodGet, toProd, nil, "")
+	before := lkState(t, w)
+	p := lkOpen(t, w, http.MethodGet, toProd, nil, "")
 	if p.code != http.StatusConflict || !strings.Contains(p.body, "merge it first") || p.csrf != "" {
 		t.Fatalf("GET before the merge: %d\n%s", p.code, p.body)
 	}
-	if after := w.lkState(t); after != before {
+	if after := lkState(t, w); after != before {
 		t.Fatalf("GET changed GitHub:\nbefore %s\nafter  %s", before, after)
 	}
 
 	// preprod is merged by a person; prod is manual, and the note says how,
 	// with a link of its own.
-	w.gh.SetStatus(pre.HeadSHA, "ci", "success")
-	if _, err := w.gh.MergeAsUser(pre.Number, "octocat"); err != nil {
+	w.GitHub.SetStatus(pre.HeadSHA, "ci", "success")
+	if _, err := w.GitHub.MergeAsUser(pre.Number, "octocat"); err != nil {
 		t.Fatal(err)
 	}
-	w.eventually(t, "the preprod merge worked", func() (bool, string) {
-		note := w.lastComment(pre.Number)
+	w.Eventually(t, "the preprod merge worked", func() (bool, string) {
+		note := w.LastComment(pre.Number)
 		return strings.Contains(note, "Or with one click:"), note
 	})
-	lkFind(t, w.lastComment(pre.Number), "Or with one click:")
-	before = w.lkState(t)
+	lkFind(t, w.LastComment(pre.Number), "Or with one click:")
+	before = lkState(t, w)
 
-	p = w.lkOpen(t, http.MethodGet, toProd, nil, "")
-	if p.code != http.StatusOK || p.csrf == "" || !strings.Contains(p.body, w.digests[a.name]) || !strings.Contains(p.body, "Promote "+a.name+" to prod?") {
+	p = lkOpen(t, w, http.MethodGet, toProd, nil, "")
+	if p.code != http.StatusOK || p.csrf == "" || !strings.Contains(p.body, w.Digests[a.Name]) || !strings.Contains(p.body, "Promote "+a.Name+" to prod?") {
 		t.Fatalf("GET after the merge: %d\n%s", p.code, p.body)
 	}
 	if !p.session.Secure || !p.session.HttpOnly || p.session.SameSite != http.SameSiteStrictMode {
 		t.Errorf("session cookie %+v; want Secure (the public URL is https), HttpOnly, SameSite=Strict", p.session)
 	}
-	w.lkOpen(t, http.MethodGet, toProd, nil, "")
-	if after := w.lkState(t); after != before {
+	lkOpen(t, w, http.MethodGet, toProd, nil, "")
+	if after := lkState(t, w); after != before {
 		t.Fatalf("GET changed GitHub:\nbefore %s\nafter  %s", before, after)
 	}
 
@@ -183,66 +184,66 @@ func TestServePromotionLinks(t *testing.T) {
 		{"no CSRF token", toProd, "", p.session, http.StatusForbidden},
 		{"no session", toProd, p.csrf, nil, http.StatusForbidden},
 	} {
-		if got := w.lkOpen(t, http.MethodPost, tt.link, tt.session, tt.csrf); got.code != tt.code {
+		if got := lkOpen(t, w, http.MethodPost, tt.link, tt.session, tt.csrf); got.code != tt.code {
 			t.Errorf("POST %s: %d, want %d\n%s", tt.name, got.code, tt.code, got.body)
 		}
 	}
-	if after := w.lkState(t); after != before {
+	if after := lkState(t, w); after != before {
 		t.Fatalf("refused POSTs changed GitHub:\nbefore %s\nafter  %s", before, after)
 	}
 
-	done := w.lkOpen(t, http.MethodPost, toProd, p.session, p.csrf)
-	pr, ok := w.prOf(prod)
+	done := lkOpen(t, w, http.MethodPost, toProd, p.session, p.csrf)
+	pr, ok := w.PR(prod)
 	if done.code != http.StatusOK || !ok || pr.State != "open" || !strings.Contains(done.body, fmt.Sprintf("/pull/%d\"", pr.Number)) {
 		t.Fatalf("POST: %d, prod PR %+v (found %v)\n%s", done.code, pr, ok, done.body)
 	}
-	if m, ok, err := promote.ParseMarker(pr.Body); err != nil || !ok || m.Digest != w.digests[a.name] || m.From != "preprod" {
-		t.Fatalf("prod PR proposes %+v (%v), want %s from preprod", m, err, w.digests[a.name])
+	if m, ok, err := promote.ParseMarker(pr.Body); err != nil || !ok || m.Digest != w.Digests[a.Name] || m.From != "preprod" {
+		t.Fatalf("prod PR proposes %+v (%v), want %s from preprod", m, err, w.Digests[a.Name])
 	}
-	count := len(w.gh.PullRequests())
-	if again := w.lkOpen(t, http.MethodPost, toProd, p.session, p.csrf); again.code != http.StatusGone {
+	count := len(w.GitHub.PullRequests())
+	if again := lkOpen(t, w, http.MethodPost, toProd, p.session, p.csrf); again.code != http.StatusGone {
 		t.Errorf("the same POST again: %d\n%s", again.code, again.body)
 	}
-	if n := len(w.gh.PullRequests()); n != count {
+	if n := len(w.GitHub.PullRequests()); n != count {
 		t.Errorf("the replay changed the PR count: %d → %d", count, n)
 	}
 
 	// Expired: signed as stagehand would, a minute too old.
-	tok, err := link.Sign([]byte(lkSecret), link.Claims{App: a.name, From: "preprod", To: "prod", Digest: w.digests[a.name], Expires: time.Now().Add(-time.Minute)})
+	tok, err := link.Sign([]byte(lkSecret), link.Claims{App: a.Name, From: "preprod", To: "prod", Digest: w.Digests[a.Name], Expires: time.Now().Add(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := w.lkOpen(t, http.MethodGet, link.URL(lkPublicURL, tok), nil, ""); got.code != http.StatusGone || !strings.Contains(got.body, "expired") {
+	if got := lkOpen(t, w, http.MethodGet, link.URL(lkPublicURL, tok), nil, ""); got.code != http.StatusGone || !strings.Contains(got.body, "expired") {
 		t.Errorf("expired link: %d\n%s", got.code, got.body)
 	}
 
 	// Superseded: preprod moves on to another image; a link for the first,
 	// unused, no longer applies.
-	w.lkSetPin(t, a, "preprod", "1.0.1", "sha256:"+strings.Repeat("e", 64))
-	tok, err = link.Sign([]byte(lkSecret), link.Claims{App: a.name, From: "preprod", To: "prod", Digest: w.digests[a.name]})
+	lkSetPin(t, w, a, "preprod", "1.0.1", "sha256:"+strings.Repeat("e", 64))
+	tok, err = link.Sign([]byte(lkSecret), link.Claims{App: a.Name, From: "preprod", To: "prod", Digest: w.Digests[a.Name]})
 	if err != nil {
 		t.Fatal(err)
 	}
-	before = w.lkState(t)
-	if got := w.lkOpen(t, http.MethodGet, link.URL(lkPublicURL, tok), nil, ""); got.code != http.StatusConflict || !strings.Contains(got.body, "preprod runs 1.0.1@") {
+	before = lkState(t, w)
+	if got := lkOpen(t, w, http.MethodGet, link.URL(lkPublicURL, tok), nil, ""); got.code != http.StatusConflict || !strings.Contains(got.body, "preprod runs 1.0.1@") {
 		t.Errorf("superseded link: %d\n%s", got.code, got.body)
 	}
-	if after := w.lkState(t); after != before {
+	if after := lkState(t, w); after != before {
 		t.Errorf("a superseded link changed GitHub")
 	}
-	w.stop(t)
-	if strings.Contains(w.stderr.String(), lkSecret) || strings.Contains(w.stderr.String(), "/promote/") {
+	w.Stop(t)
+	if strings.Contains(w.Stderr.String(), lkSecret) || strings.Contains(w.Stderr.String(), "/promote/") {
 		t.Error("the log repeats the link secret or a link")
 	}
 }
 
 // lkSetPin commits a new pin for a's overlay of stage straight to main, as
 // a person would.
-func (w *e2eWorld) lkSetPin(t *testing.T, a e2eApp, stage, tag, digest string) {
+func lkSetPin(t *testing.T, w *e2e.World, a e2e.App, stage, tag, digest string) {
 	t.Helper()
-	file := "apps/" + a.name + "/overlays/" + stage + "/kustomization.yaml"
-	data := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\nimages:\n  - name: %s\n    newTag: %q\n    digest: %s\n", a.image, tag, digest)
-	if _, err := w.gh.Commit("main", stage+": "+tag, map[string][]byte{file: []byte(data)}); err != nil {
+	file := "apps/" + a.Name + "/overlays/" + stage + "/kustomization.yaml"
+	data := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\nimages:\n  - name: %s\n    newTag: %q\n    digest: %s\n", a.Image, tag, digest)
+	if _, err := w.GitHub.Commit("main", stage+": "+tag, map[string][]byte{file: []byte(data)}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -265,8 +266,8 @@ func TestServeRefusesHalfALinkSetup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr e2eBuffer
-			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--reconcile-interval", "0", "--github-webhook-secret", e2eGitHubSecret,
+			var stdout, stderr e2e.Buffer
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--reconcile-interval", "0", "--github-webhook-secret", e2e.GitHubSecret,
 				"--database-url", t.TempDir() + "/stagehand.db"}, tt.args...)
 			code := run(t.Context(), args, &stdout, &stderr)
 			if code != exitUsage || stdout.String() != "" || !strings.Contains(stderr.String(), tt.want) {

@@ -17,6 +17,7 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/api"
 	"github.com/stagehand-dev/stagehand/internal/link"
 	"github.com/stagehand-dev/stagehand/internal/promote"
+	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
 )
 
 var oaSignInRE = regexp.MustCompile(`href="([^"]*/oauth/login\?[^"]*)"`)
@@ -28,10 +29,10 @@ const (
 
 // oaGet does one request as a browser with cookies, without following
 // redirects; a URL under the public URL goes to the running server.
-func (w *e2eWorld) oaGet(t *testing.T, method, u string, cookies []*http.Cookie, form url.Values) (*http.Response, string) {
+func oaGet(t *testing.T, w *e2e.World, method, u string, cookies []*http.Cookie, form url.Values) (*http.Response, string) {
 	t.Helper()
 	if rest, ok := strings.CutPrefix(u, lkPublicURL); ok {
-		u = w.base + rest
+		u = w.Base + rest
 	}
 	var body io.Reader
 	if form != nil {
@@ -49,7 +50,7 @@ func (w *e2eWorld) oaGet(t *testing.T, method, u string, cookies []*http.Cookie,
 			req.AddCookie(c)
 		}
 	}
-	noFollow := &http.Client{Timeout: w.client.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noFollow := &http.Client{Timeout: w.Client.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noFollow.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, u, err)
@@ -73,25 +74,25 @@ func oaCookie(resp *http.Response, name string) *http.Cookie {
 
 // oaSignIn signs login in from toLink's page, through the GitHub stand-in's
 // authorize page, and returns the cookie that says so.
-func (w *e2eWorld) oaSignIn(t *testing.T, page, login string) *http.Cookie {
+func oaSignIn(t *testing.T, w *e2e.World, page, login string) *http.Cookie {
 	t.Helper()
-	w.gh.SetOAuthUser(login)
+	w.GitHub.SetOAuthUser(login)
 	m := oaSignInRE.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("the page offers no sign-in:\n%s", page)
 	}
-	resp, _ := w.oaGet(t, http.MethodGet, html.UnescapeString(m[1]), nil, nil)
+	resp, _ := oaGet(t, w, http.MethodGet, html.UnescapeString(m[1]), nil, nil)
 	authorize := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(authorize, strings.TrimRight(w.githubURL, "/")+"/login/oauth/authorize?") {
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(authorize, strings.TrimRight(w.GitHubURL, "/")+"/login/oauth/authorize?") {
 		t.Fatalf("sign-in start: %d to %q", resp.StatusCode, authorize)
 	}
 	state := oaCookie(resp, "stagehand_oauth_state")
-	resp, _ = w.oaGet(t, http.MethodGet, authorize, nil, nil)
+	resp, _ = oaGet(t, w, http.MethodGet, authorize, nil, nil)
 	callback := resp.Header.Get("Location")
 	if !strings.HasPrefix(callback, lkPublicURL+"/oauth/callback?") {
 		t.Fatalf("GitHub sent the browser to %q, want the callback under %s", callback, lkPublicURL)
 	}
-	resp, body := w.oaGet(t, http.MethodGet, callback, []*http.Cookie{state}, nil)
+	resp, body := oaGet(t, w, http.MethodGet, callback, []*http.Cookie{state}, nil)
 	signedIn := oaCookie(resp, "stagehand_login")
 	if resp.StatusCode != http.StatusSeeOther || signedIn == nil || !signedIn.Secure || !signedIn.HttpOnly || signedIn.SameSite != http.SameSiteLaxMode {
 		t.Fatalf("callback: %d, login cookie %+v (want Secure, HttpOnly, SameSite=Lax)\n%s", resp.StatusCode, signedIn, body)
@@ -102,9 +103,9 @@ func (w *e2eWorld) oaSignIn(t *testing.T, page, login string) *http.Cookie {
 // oaConfirm opens link signed in (or not) and confirms it; a page that
 // offers no form gets the CSRF token its session would have, so that what
 // refuses is the sign-in or the approver check.
-func (w *e2eWorld) oaConfirm(t *testing.T, toLink string, signedIn *http.Cookie) (pageCode int, page string, code int, body string) {
+func oaConfirm(t *testing.T, w *e2e.World, toLink string, signedIn *http.Cookie) (pageCode int, page string, code int, body string) {
 	t.Helper()
-	resp, page := w.oaGet(t, http.MethodGet, toLink, []*http.Cookie{signedIn}, nil)
+	resp, page := oaGet(t, w, http.MethodGet, toLink, []*http.Cookie{signedIn}, nil)
 	session := oaCookie(resp, "stagehand_link_session")
 	tok, _ := url.PathUnescape(strings.TrimPrefix(toLink, lkPublicURL+"/promote/"))
 	c, err := link.Verify([]byte(lkSecret), tok, time.Now())
@@ -112,7 +113,7 @@ func (w *e2eWorld) oaConfirm(t *testing.T, toLink string, signedIn *http.Cookie)
 		t.Fatalf("link %v, session %v", err, session)
 	}
 	form := url.Values{"csrf": {link.CSRFToken([]byte(lkSecret), c.ID, session.Value)}}
-	post, body := w.oaGet(t, http.MethodPost, toLink, []*http.Cookie{signedIn, session}, form)
+	post, body := oaGet(t, w, http.MethodPost, toLink, []*http.Cookie{signedIn, session}, form)
 	return resp.StatusCode, page, post.StatusCode, body
 }
 
@@ -122,37 +123,37 @@ func (w *e2eWorld) oaConfirm(t *testing.T, toLink string, signedIn *http.Cookie)
 // PR, recorded as theirs. Tokens and codes never reach the log.
 func TestServeLinksWithGitHubSignIn(t *testing.T) {
 	t.Parallel()
-	w := e2eStart(t, e2eOptions{serveArgs: []string{"--public-url", lkPublicURL, "--link-secret", lkSecret,
+	w := e2e.Start(t, e2e.Options{Run: run, ServeArgs: []string{"--public-url", lkPublicURL, "--link-secret", lkSecret,
 		"--github-client-id", oaClientID, "--github-client-secret", oaClientSecret}})
-	a := w.app("generic")
-	staging, preprod, prod := promote.Branch(a.name, "staging"), promote.Branch(a.name, "preprod"), promote.Branch(a.name, "prod")
-	w.gh.SetPermission("rita", "read")
-	w.gh.SetPermission("will", "write")
-	if code, answer := w.send(t, w.deliveries(t)[a.name]); code != http.StatusAccepted {
+	a := w.App("generic")
+	staging, preprod, prod := promote.Branch(a.Name, "staging"), promote.Branch(a.Name, "preprod"), promote.Branch(a.Name, "prod")
+	w.GitHub.SetPermission("rita", "read")
+	w.GitHub.SetPermission("will", "write")
+	if code, answer := w.Send(t, w.Deliveries(t)[a.Name]); code != http.StatusAccepted {
 		t.Fatalf("push: %d %q", code, answer)
 	}
-	w.eventually(t, "the staging PR merged", func() (bool, string) {
-		pr, _ := w.prOf(staging)
+	w.Eventually(t, "the staging PR merged", func() (bool, string) {
+		pr, _ := w.PR(staging)
 		return pr.Merged, pr.State
 	})
 	// The merge moves the image on to preprod (a pull-request stage); a
 	// person merges that; prod is manual, and the note links its promotion.
-	w.eventually(t, "the preprod PR the merge opened", func() (bool, string) {
-		pre, ok := w.prOf(preprod)
+	w.Eventually(t, "the preprod PR the merge opened", func() (bool, string) {
+		pre, ok := w.PR(preprod)
 		return ok && pre.State == "open", pre.State
 	})
-	pre, _ := w.prOf(preprod)
-	if _, err := w.gh.MergeAsUser(pre.Number, "octocat"); err != nil {
+	pre, _ := w.PR(preprod)
+	if _, err := w.GitHub.MergeAsUser(pre.Number, "octocat"); err != nil {
 		t.Fatal(err)
 	}
-	w.eventually(t, "the note on the merged preprod PR", func() (bool, string) {
-		note := w.lastComment(pre.Number)
+	w.Eventually(t, "the note on the merged preprod PR", func() (bool, string) {
+		note := w.LastComment(pre.Number)
 		return strings.Contains(note, "Or with one click:"), note
 	})
-	toProd := lkFind(t, w.lastComment(pre.Number), "Or with one click:")
+	toProd := lkFind(t, w.LastComment(pre.Number), "Or with one click:")
 
 	// Signed out: the page asks to sign in, and the POST is refused.
-	code, page, postCode, body := w.oaConfirm(t, toProd, nil)
+	code, page, postCode, body := oaConfirm(t, w, toProd, nil)
 	if code != http.StatusUnauthorized || !strings.Contains(page, "Sign in with GitHub") || strings.Contains(page, `name="csrf"`) {
 		t.Fatalf("GET signed out: %d\n%s", code, page)
 	}
@@ -161,23 +162,23 @@ func TestServeLinksWithGitHubSignIn(t *testing.T) {
 	}
 
 	// A reader signs in and is refused.
-	code, _, postCode, body = w.oaConfirm(t, toProd, w.oaSignIn(t, page, "rita"))
+	code, _, postCode, body = oaConfirm(t, w, toProd, oaSignIn(t, w, page, "rita"))
 	if code != http.StatusForbidden || postCode != http.StatusForbidden || !strings.Contains(body, "@rita may not promote into prod") {
 		t.Fatalf("reader: GET %d, POST %d\n%s", code, postCode, body)
 	}
-	if _, ok := w.prOf(prod); ok {
+	if _, ok := w.PR(prod); ok {
 		t.Fatal("a refused link opened the prod PR")
 	}
 
 	// A writer signs in and the confirmation opens the PR.
-	code, _, postCode, body = w.oaConfirm(t, toProd, w.oaSignIn(t, page, "will"))
-	pr, ok := w.prOf(prod)
+	code, _, postCode, body = oaConfirm(t, w, toProd, oaSignIn(t, w, page, "will"))
+	pr, ok := w.PR(prod)
 	if code != http.StatusOK || postCode != http.StatusOK || !ok || pr.State != "open" || !strings.Contains(body, "Signed in with GitHub as @will") {
 		t.Fatalf("writer: GET %d, POST %d, prod PR %+v (found %v)\n%s", code, postCode, pr, ok, body)
 	}
 
 	var h api.History
-	resp, err := w.client.Get(w.base + "/api/v1/apps/" + a.name + "/history")
+	resp, err := w.Client.Get(w.Base + "/api/v1/apps/" + a.Name + "/history")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,8 +193,8 @@ func TestServeLinksWithGitHubSignIn(t *testing.T) {
 	if got := strings.Join(actors, " "); !strings.Contains(got, "will/link/opened") || !strings.Contains(got, "rita/link/refused") {
 		t.Errorf("actions %s: want rita refused and will opened, from links", got)
 	}
-	w.stop(t)
-	logs := w.stderr.String()
+	w.Stop(t)
+	logs := w.Stderr.String()
 	for _, secret := range []string{oaClientSecret, "gho_", "code="} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log contains %q", secret)
@@ -219,8 +220,8 @@ func TestServeRefusesHalfAnOAuthSetup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr e2eBuffer
-			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--reconcile-interval", "0", "--github-webhook-secret", e2eGitHubSecret,
+			var stdout, stderr e2e.Buffer
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--reconcile-interval", "0", "--github-webhook-secret", e2e.GitHubSecret,
 				"--database-url", t.TempDir() + "/stagehand.db"}, tt.args...)
 			code := run(t.Context(), args, &stdout, &stderr)
 			if code != exitUsage || !strings.Contains(stderr.String(), tt.want) || strings.Contains(stderr.String(), oaClientSecret) {

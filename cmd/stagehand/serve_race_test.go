@@ -11,6 +11,7 @@ import (
 
 	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
+	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
 )
 
 // TestServeWaysInRaceToOneStage: with preprod merged, a one-click link
@@ -37,34 +38,34 @@ func TestServeWaysInRaceToOneStage(t *testing.T) {
 }
 
 func raceWaysIn(t *testing.T, database string) {
-	e := e2eStart(t, e2eOptions{database: database, serveArgs: []string{"--public-url", lkPublicURL, "--link-secret", lkSecret}})
-	w := &rbWorld{e2eWorld: e, a: e.app("generic")}
-	w.gh.SetPermission("writer", "write")
-	staging, preprod, prod := promote.Branch(w.a.name, "staging"), promote.Branch(w.a.name, "preprod"), promote.Branch(w.a.name, "prod")
+	e := e2e.Start(t, e2e.Options{Run: run, Database: database, ServeArgs: []string{"--public-url", lkPublicURL, "--link-secret", lkSecret}})
+	w := &rbWorld{World: e, a: e.App("generic")}
+	w.GitHub.SetPermission("writer", "write")
+	staging, preprod, prod := promote.Branch(w.a.Name, "staging"), promote.Branch(w.a.Name, "preprod"), promote.Branch(w.a.Name, "prod")
 
 	// 1.0.0 reaches preprod; the merged preprod PR's note links prod.
 	d100 := w.rbPush(t, "1.0.0", 1)
-	w.eventually(t, "preprod's PR", func() (bool, string) {
-		pr, ok := w.prOf(preprod)
+	w.Eventually(t, "preprod's PR", func() (bool, string) {
+		pr, ok := w.PR(preprod)
 		return ok && pr.State == "open", ""
 	})
 	pre := w.rbMerge(t, "preprod")
-	w.eventually(t, "the merged preprod PR's note on prod", func() (bool, string) {
-		note := w.lastComment(pre.Number)
+	w.Eventually(t, "the merged preprod PR's note on prod", func() (bool, string) {
+		note := w.LastComment(pre.Number)
 		return strings.Contains(note, "one click"), note
 	})
-	page := w.lkOpen(t, http.MethodGet, lkFind(t, w.lastComment(pre.Number), "one click"), nil, "")
+	page := lkOpen(t, w.World, http.MethodGet, lkFind(t, w.LastComment(pre.Number), "one click"), nil, "")
 	if page.code != http.StatusOK {
 		t.Fatalf("the link's page: %d\n%s", page.code, page.body)
 	}
-	toProd := lkFind(t, w.lastComment(pre.Number), "one click")
+	toProd := lkFind(t, w.LastComment(pre.Number), "one click")
 
 	// 1.1.0 is in the registry; its notification is part of the race.
 	a := w.a
-	d110 := w.push(t, a, "1.1.0")
-	push := e2eGeneric(fmt.Appendf(nil, `{"image":%q,"tag":"1.1.0"}`, a.image))
-	w.gh.ResetCalls()
-	comments := len(w.gh.CommentsOn(pre.Number))
+	d110 := w.Push(t, a, "1.1.0")
+	push := e2e.Generic(fmt.Appendf(nil, `{"image":%q,"tag":"1.1.0"}`, a.Image))
+	w.GitHub.ResetCalls()
+	comments := len(w.GitHub.CommentsOn(pre.Number))
 
 	var (
 		wg       sync.WaitGroup
@@ -73,7 +74,7 @@ func raceWaysIn(t *testing.T, database string) {
 		pushCode int
 		cli      struct {
 			code     int
-			out, err e2eBuffer
+			out, err e2e.Buffer
 		}
 		commentID int64
 	)
@@ -81,30 +82,30 @@ func raceWaysIn(t *testing.T, database string) {
 	go func() {
 		defer wg.Done()
 		<-start
-		linkPage = w.lkOpen(t, http.MethodPost, toProd, page.session, page.csrf)
+		linkPage = lkOpen(t, w.World, http.MethodPost, toProd, page.session, page.csrf)
 	}()
 	go func() {
 		defer wg.Done()
 		<-start
-		commentID = w.gh.AddComment(pre.Number, "writer", "/promote")
+		commentID = w.GitHub.AddComment(pre.Number, "writer", "/promote")
 	}()
 	go func() {
 		defer wg.Done()
 		<-start
-		args := append([]string{"promote", "--app", a.name, "--to", "prod", "--database-url", w.database}, w.githubFlags()...)
+		args := append([]string{"promote", "--app", a.Name, "--to", "prod", "--database-url", w.Database}, w.GitHubFlags()...)
 		cli.code = run(t.Context(), args, &cli.out, &cli.err)
 	}()
 	go func() {
 		defer wg.Done()
 		<-start
-		pushCode, _ = w.send(t, push)
+		pushCode, _ = w.Send(t, push)
 	}()
 	close(start)
 	wg.Wait()
 
 	// One prod PR, for preprod's image, with one commit.
 	var prodPRs []int
-	for _, pr := range w.gh.PullRequests() {
+	for _, pr := range w.GitHub.PullRequests() {
 		if pr.Head == prod {
 			prodPRs = append(prodPRs, pr.Number)
 		}
@@ -112,7 +113,7 @@ func raceWaysIn(t *testing.T, database string) {
 	if len(prodPRs) != 1 {
 		t.Fatalf("prod PRs %v; want exactly one", prodPRs)
 	}
-	prodPR, _ := w.prOf(prod)
+	prodPR, _ := w.PR(prod)
 	if m, ok, err := promote.ParseMarker(prodPR.Body); err != nil || !ok || m.Digest != d100 || m.From != "preprod" {
 		t.Fatalf("the prod PR proposes %+v (%v); want %s from preprod", m, err, d100)
 	}
@@ -132,8 +133,8 @@ func raceWaysIn(t *testing.T, database string) {
 	if commentID == 0 {
 		t.Fatal("the /promote comment was not posted")
 	}
-	w.eventually(t, "the reply to /promote", func() (bool, string) {
-		for _, c := range w.gh.CommentsOn(pre.Number)[comments:] {
+	w.Eventually(t, "the reply to /promote", func() (bool, string) {
+		for _, c := range w.GitHub.CommentsOn(pre.Number)[comments:] {
 			if strings.HasPrefix(c.Body, "@writer ") {
 				if !strings.Contains(c.Body, "→ prod:") || !namesPR(c.Body) {
 					t.Errorf("the reply to /promote does not name the prod PR: %s", c.Body)
@@ -148,26 +149,26 @@ func raceWaysIn(t *testing.T, database string) {
 	if pushCode != http.StatusAccepted {
 		t.Errorf("the push's delivery: %d", pushCode)
 	}
-	w.eventually(t, "1.1.0 merged into staging and proposed for preprod", func() (bool, string) {
-		pr, ok := w.prOf(preprod)
+	w.Eventually(t, "1.1.0 merged into staging and proposed for preprod", func() (bool, string) {
+		pr, ok := w.PR(preprod)
 		if !ok || pr.State != "open" {
 			return false, "no open preprod PR"
 		}
 		m, _, _ := promote.ParseMarker(pr.Body)
 		return m.Digest == d110, "preprod PR proposes " + m.Digest
 	})
-	if _, err := w.gh.Head(staging); err == nil {
-		w.eventually(t, "staging's branch removed after its merge", func() (bool, string) {
-			_, err := w.gh.Head(staging)
+	if _, err := w.GitHub.Head(staging); err == nil {
+		w.Eventually(t, "staging's branch removed after its merge", func() (bool, string) {
+			_, err := w.GitHub.Head(staging)
 			return err != nil, "branch still there"
 		})
 	}
 
 	// One commit per accepted proposal: prod's, staging's, preprod's.
-	if got := w.gh.Calls()["git/create-commit"]; got != 3 {
-		t.Errorf("%d commits made during the race; want 3 (prod, staging, preprod):\n%v", got, w.gh.Calls())
+	if got := w.GitHub.Calls()["git/create-commit"]; got != 3 {
+		t.Errorf("%d commits made during the race; want 3 (prod, staging, preprod):\n%v", got, w.GitHub.Calls())
 	}
-	for _, pr := range w.gh.PullRequests() {
+	for _, pr := range w.GitHub.PullRequests() {
 		if pr.Head == prod && pr.Number != prodPR.Number {
 			t.Errorf("a second prod PR #%d", pr.Number)
 		}
