@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"bytes"
 	"context"
 	"crypto/x509"
@@ -274,6 +275,7 @@ type crashWorld struct {
 	keyFile string
 	apps    []string
 	digests map[string]map[string]string // app → tag → digest
+	pace    string                       // --github-write-pace; "" is e2e.Pace
 }
 
 func crashImage(app string) string   { return "ghcr.io/acme/" + app }
@@ -284,6 +286,13 @@ func crashTag(n int) string          { return fmt.Sprintf("1.0.%d", n) }
 // image, staging auto-merging. validate turns on the stand-in's OpenAPI
 // checks (benchmarks leave them off to time stagehand, not the checks).
 func newCrashWorld(tb testing.TB, apps int, validate bool) *crashWorld {
+	tb.Helper()
+	return newCrashWorldWith(tb, apps, validate, nil)
+}
+
+// newCrashWorldWith is newCrashWorld with the stand-in's options adjusted
+// by adjust (its secondary limits, say).
+func newCrashWorldWith(tb testing.TB, apps int, validate bool, adjust func(*githubfake.Options)) *crashWorld {
 	tb.Helper()
 	key, err := githubfake.GenerateAppKey()
 	if err != nil {
@@ -296,6 +305,9 @@ func newCrashWorld(tb testing.TB, apps int, validate bool) *crashWorld {
 		w.digests[app] = map[string]string{}
 	}
 	opts := githubfake.Options{Seed: crashSeed(tb, w.apps), AppKey: &key.PublicKey}
+	if adjust != nil {
+		adjust(&opts)
+	}
 	if validate {
 		w.gh = githubfake.NewTest(tb, opts)
 	} else {
@@ -424,7 +436,7 @@ func (w *crashWorld) serveArgs(db string) []string {
 		"--insecure-registries", w.regHost,
 		"--registry-mirrors", "ghcr.io=" + w.regHost,
 		"--reconcile-interval", "0",
-		"--github-write-pace", e2e.Pace,
+		"--github-write-pace", cmp.Or(w.pace, e2e.Pace),
 	}
 }
 
