@@ -93,11 +93,16 @@ func (q *Queue) commitGroup(ctx context.Context) {
 			c.err = err
 		}
 	}
+	nudge := false
 	for _, c := range group {
 		if c.err != nil {
 			c.duplicate, c.err = false, fmt.Errorf("%w: accept delivery %s: %w", db.ErrUnavailable, c.d.ID, c.err)
 		}
+		nudge = nudge || c.err == nil && !c.duplicate
 		close(c.done)
+	}
+	if nudge {
+		q.Nudge()
 	}
 
 	q.group.mu.Lock()
@@ -356,6 +361,7 @@ func (q *Queue) ReconcileSoon(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: queue a reconcile: %w", db.ErrUnavailable, err)
 	}
+	q.Nudge()
 	return nil
 }
 
@@ -368,6 +374,7 @@ func (q *Queue) Submit(ctx context.Context, id, summary string, payload []byte, 
 	if err != nil {
 		return fmt.Errorf("%w: submit %s: %w", db.ErrUnavailable, summary, err)
 	}
+	q.Nudge()
 	return nil
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // BenchmarkAccept measures durable accepts per second: one delivery with one
@@ -60,5 +62,34 @@ func BenchmarkAcceptParallel(b *testing.B) {
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "accepts/s")
 			})
 		}
+	}
+}
+
+// BenchmarkPickup: from Accept's return to the handler's call, one push at
+// a time: how long accepted work waits for a worker.
+func BenchmarkPickup(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			called := make(chan time.Time, 1)
+			h := &fakeHandler{pushes: func(context.Context, []Push, int) error {
+				called <- time.Now()
+				return nil
+			}}
+			log, _ := newLogger()
+			_, q := startQueue(b, be.fresh(b), h, Options{ReconcileInterval: -1, Logger: log})
+			var waits []time.Duration
+			for i := 0; b.Loop(); i++ {
+				d := Delivery{ID: fmt.Sprintf("pickup-%d", i), Source: "generic",
+					Pushes: []Push{{Image: fmt.Sprintf("ghcr.io/acme/app-%d", i%10), Tag: fmt.Sprint(i)}}}
+				if _, err := q.Accept(context.Background(), d); err != nil {
+					b.Fatal(err)
+				}
+				accepted := time.Now()
+				waits = append(waits, (<-called).Sub(accepted))
+			}
+			slices.Sort(waits)
+			b.ReportMetric(float64(waits[len(waits)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(waits[len(waits)*99/100].Microseconds())/1000, "p99-ms")
+		})
 	}
 }

@@ -99,6 +99,7 @@ type Queue struct {
 	metrics *metrics
 	leases  *leases
 	group   acceptGroup
+	sqlite  *sqliteDriver // SQLite only: its listener wakes on Nudge (nudge.go)
 }
 
 // New builds a Queue over d. Accept works at once; jobs run after Start.
@@ -125,7 +126,7 @@ func newQueue(d *db.DB, h Handler, opts Options) (*Queue, error) {
 	}
 	q := &Queue{db: d, h: h, opts: opts, log: opts.Logger}
 	if h == nil {
-		q.client, err = newRiverClient(d, &river.Config{Logger: db.RiverLogger(opts.Logger)})
+		q.client, q.sqlite, err = newRiverClient(d, &river.Config{Logger: db.RiverLogger(opts.Logger)})
 		if err != nil {
 			return nil, fmt.Errorf("queue: river client: %w", err)
 		}
@@ -154,14 +155,14 @@ func newQueue(d *db.DB, h Handler, opts Options) (*Queue, error) {
 			&river.PeriodicJobOpts{ID: KindReconcile}))
 	}
 
-	q.client, err = newRiverClient(d, &river.Config{
+	q.client, q.sqlite, err = newRiverClient(d, &river.Config{
 		Logger:            db.RiverLogger(opts.Logger),
 		Workers:           workers,
 		PeriodicJobs:      periodic,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}},
 		MaxAttempts:       opts.MaxAttempts,
 		FetchPollInterval: opts.PollInterval,
-		FetchCooldown:     min(opts.PollInterval, river.FetchCooldownDefault),
+		FetchCooldown:     fetchCooldown,
 		JobTimeout:        q.riverTimeout(),
 		// River's own rescuer is the backstop; leases (lease.go) rescue a
 		// job whose worker died within seconds.
@@ -180,6 +181,12 @@ func newQueue(d *db.DB, h Handler, opts Options) (*Queue, error) {
 	}
 	return q, nil
 }
+
+// fetchCooldown is the least time between two fetches of jobs. River's
+// default (100 ms) makes work accepted just after a fetch wait that long;
+// a fetch is one indexed query, and fetches are triggered by inserts (a
+// group commit's, not each delivery's), so a short cooldown costs little.
+const fetchCooldown = time.Millisecond
 
 // riverTimeout is River's per-job timeout: the handler call and a margin
 // for bookkeeping.

@@ -33,18 +33,21 @@ func (c clientOf[TTx]) insertTx(ctx context.Context, tx db.Tx, params []river.In
 	return c.InsertManyTx(ctx, tx.Raw().(TTx), params)
 }
 
-func newRiverClient(d *db.DB, cfg *river.Config) (riverClient, error) {
+// newRiverClient builds River's client on d; for SQLite it returns the
+// driver too, whose listener Nudge wakes.
+func newRiverClient(d *db.DB, cfg *river.Config) (riverClient, *sqliteDriver, error) {
 	cfg.Schema = d.Schema()
 	if d.Pool() != nil {
 		c, err := river.NewClient(riverpgxv5.New(d.Pool()), cfg)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return clientOf[pgx.Tx]{c}, nil
+		return clientOf[pgx.Tx]{c}, nil, nil
 	}
-	c, err := river.NewClient(riversqlite.New(d.SQL()), cfg)
+	driver := newSQLiteDriver(riversqlite.New(d.SQL()))
+	c, err := river.NewClient[*sql.Tx](driver, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return clientOf[*sql.Tx]{c}, nil
+	return clientOf[*sql.Tx]{c}, driver, nil
 }

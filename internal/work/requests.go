@@ -39,6 +39,7 @@ func (q Requests) Submit(ctx context.Context, r promote.Request) error {
 	if err != nil {
 		return fmt.Errorf("%w: submit %s: %w", db.ErrUnavailable, summary(r), err)
 	}
+	q.Queue.Nudge()
 	return nil
 }
 
