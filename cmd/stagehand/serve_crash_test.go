@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -276,6 +276,7 @@ type crashWorld struct {
 	apps    []string
 	digests map[string]map[string]string // app → tag → digest
 	pace    string                       // --github-write-pace; "" is e2e.Pace
+	busy    *busyClock                   // when GitHub or the registry was answering
 }
 
 func crashImage(app string) string   { return "ghcr.io/acme/" + app }
@@ -316,7 +317,12 @@ func newCrashWorldWith(tb testing.TB, apps int, validate bool, adjust func(*gith
 		}
 		tb.Cleanup(w.gh.Close)
 	}
-	w.apiURL = w.gh.URL()
+	// Through a clock that keeps when GitHub was busy, so that a benchmark
+	// can tell stagehand's own time from the stand-ins'.
+	w.busy = &busyClock{}
+	api := httptest.NewServer(w.busy.track(w.gh))
+	tb.Cleanup(api.Close)
+	w.apiURL = api.URL
 
 	w.keyFile = filepath.Join(tb.TempDir(), "app.pem")
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
@@ -324,7 +330,7 @@ func newCrashWorldWith(tb testing.TB, apps int, validate bool, adjust func(*gith
 		tb.Fatal(err)
 	}
 
-	reg := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	reg := httptest.NewServer(w.busy.track(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))))
 	tb.Cleanup(reg.Close)
 	w.regHost = strings.TrimPrefix(reg.URL, "http://")
 	return w
