@@ -126,8 +126,9 @@ func BenchmarkPromote(b *testing.B) {
 }
 
 // BenchmarkGitHubCalls reports, per round, what opening a stage's PR for a
-// push, updating it for a newer push, and merging an auto-merge stage's PR
-// together with the chain that opens the next stage's cost in GitHub calls
+// push, updating it for a newer push, merging an auto-merge stage's PR
+// together with the chain that opens the next stage's, and promoting into
+// a manual stage cost in GitHub calls
 // (TestCallBudget holds them to their budget): warm, in a process that has
 // served requests before, and cold, each the first request after a
 // restart, with what the restart itself costs. The calls of the last
@@ -147,13 +148,14 @@ func BenchmarkGitHubCalls(b *testing.B) {
 			for i := 1; i <= b.N; i++ {
 				last["open"], last["update"] = pr.openUpdateRound(b, i, cold)
 				last["merge+chain"] = am.mergeChainRound(b, i, cold)
+				last["promote"] = am.promoteRound(b, cold)
 				last["start"] = am.started
 				for what, c := range last {
 					total[what] += c.total()
 				}
 			}
 			b.StopTimer()
-			for _, what := range []string{"open", "update", "merge+chain", "start"} {
+			for _, what := range []string{"open", "update", "merge+chain", "promote", "start"} {
 				if what == "start" && !cold {
 					continue
 				}

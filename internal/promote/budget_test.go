@@ -4,7 +4,8 @@ import "testing"
 
 // TestCallBudget holds stagehand to its GitHub budget: opening a PR in at
 // most 8 calls, updating one in at most 6, and merging an auto-merge
-// stage's PR plus the chain that opens the next stage's in at most 12;
+// stage's PR plus the chain that opens the next stage's in at most 12,
+// and promoting into a manual stage in at most 8;
 // in a process that has served requests before (warm) and in the first
 // request after a restart (cold). Call counts are exact, so this is a
 // test; `make bench` reports the same figures.
@@ -20,6 +21,7 @@ func TestCallBudget(t *testing.T) {
 			am := newCallWorld(t, "auto-merge", true)
 			am.mergeChainRound(t, 0, false)
 			mergeChain := am.mergeChainRound(t, 1, cold)
+			promotion := am.promoteRound(t, cold)
 
 			for _, c := range []struct {
 				what   string
@@ -29,6 +31,7 @@ func TestCallBudget(t *testing.T) {
 				{"open", open, budgetOpen},
 				{"update", update, budgetUpdate},
 				{"merge+chain", mergeChain, budgetMergeChain},
+				{"promote", promotion, budgetPromote},
 			} {
 				if c.calls.total() > c.budget {
 					t.Errorf("%s (%s) over its budget of %d: %v", c.what, name, c.budget, c.calls)

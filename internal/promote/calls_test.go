@@ -18,12 +18,13 @@ import (
 
 // What stagehand may spend on GitHub, in REST calls (App authentication
 // aside): opening a stage's PR for a pushed image, updating that PR for a
-// newer push, and merging an auto-merge stage's PR together with the
-// chain that opens the next stage's PR. They hold for a warm process and
-// for the first request after a restart.
+// newer push, merging an auto-merge stage's PR together with the chain
+// that opens the next stage's PR, and promoting into a manual stage. They
+// hold for a warm process and for the first request after a restart.
 const (
 	budgetOpen       = 8
 	budgetUpdate     = 6
+	budgetPromote    = 8
 	budgetMergeChain = 12
 )
 
@@ -292,6 +293,26 @@ func (cw *callWorld) mergeChainRound(tb testing.TB, i int, cold bool) apiCalls {
 	cw.pins(tb, o.HeadSHA, "preprod", m.To.Digest)
 	c := pushed.only(mergeOps)
 	c.add(chained)
+	cw.mergedByPerson(tb, o)
+	return c
+}
+
+// promoteRound, on a world whose preprod runs an image (after a
+// mergeChainRound): a person promotes it into the manual prod stage, which
+// opens prod's PR, and then merges that PR. With cold, the engine restarts
+// first.
+func (cw *callWorld) promoteRound(tb testing.TB, cold bool) apiCalls {
+	tb.Helper()
+	if cold {
+		cw.restart(tb)
+	}
+	cw.GitHub.ResetCalls()
+	o, err := cw.Engine.Run(context.Background(), promote.Request{Kind: promote.Promote, Source: promote.FromCLI, App: "web", Stage: "prod"})
+	c := served(cw.World)
+	if err != nil || o.Result != promote.Opened {
+		tb.Fatalf("promote web to prod: %+v, %v; want it opened", o, err)
+	}
+	cw.pins(tb, o.HeadSHA, "prod", o.To.Digest)
 	cw.mergedByPerson(tb, o)
 	return c
 }
