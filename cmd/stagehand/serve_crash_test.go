@@ -277,6 +277,7 @@ type crashWorld struct {
 	digests map[string]map[string]string // app → tag → digest
 	pace    string                       // --github-write-pace; "" is e2e.Pace
 	busy    *busyClock                   // when GitHub or the registry was answering
+	bin     string                       // the binary crashStart runs; "" is this test binary as stagehand
 }
 
 func crashImage(app string) string   { return "ghcr.io/acme/" + app }
@@ -521,7 +522,7 @@ type crashChild struct {
 	done chan struct{} // closed once the process has exited
 }
 
-func crashStart(t *testing.T, w *crashWorld, db string, logFile *os.File) *crashChild {
+func crashStart(t testing.TB, w *crashWorld, db string, logFile *os.File) *crashChild {
 	t.Helper()
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -529,6 +530,9 @@ func crashStart(t *testing.T, w *crashWorld, db string, logFile *os.File) *crash
 	}
 	cmd := exec.Command(os.Args[0], w.serveArgs(db)...)
 	cmd.Env = append(os.Environ(), crashRunMainEnv+"=1")
+	if w.bin != "" {
+		cmd = exec.Command(w.bin, w.serveArgs(db)...)
+	}
 	cmd.Stdout, cmd.Stderr = outW, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -574,7 +578,7 @@ func (c *crashChild) kill() {
 }
 
 // crashLogFile collects the processes' logs, shown if the test fails.
-func crashLogFile(t *testing.T) *os.File {
+func crashLogFile(t testing.TB) *os.File {
 	t.Helper()
 	f, err := os.Create(filepath.Join(t.TempDir(), "stagehand.log"))
 	if err != nil {
@@ -640,7 +644,7 @@ func crashDepth(client *http.Client, addr string) (int, error) {
 
 // crashEventually polls until cond returns "" (it says what is still wrong
 // otherwise), failing the test after d.
-func crashEventually(t *testing.T, d time.Duration, what string, cond func() string) {
+func crashEventually(t testing.TB, d time.Duration, what string, cond func() string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
