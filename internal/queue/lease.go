@@ -35,8 +35,12 @@ func newLeases(d *db.DB, owner string, opts Options, log *slog.Logger) *leases {
 	return &leases{db: d, owner: owner, opts: opts, log: log, held: map[int64]bool{}}
 }
 
-// hold takes the lease on job id until release.
+// hold takes the lease on job id until release. SQLite serves one
+// replica, whose restart rescues what it left (rescue.go): no leases.
 func (l *leases) hold(ctx context.Context, id int64) (release func()) {
+	if l.db.Pool() == nil {
+		return func() {}
+	}
 	bctx, cancel := bookkeeping(ctx)
 	_, err := l.db.Exec(bctx, `INSERT INTO stagehand_job_leases (job_id, owner, beat_at) VALUES (?, ?, ?)
 		ON CONFLICT (job_id) DO UPDATE SET owner = excluded.owner, beat_at = excluded.beat_at`, id, l.owner, time.Now().UnixNano())
@@ -62,6 +66,9 @@ func (l *leases) hold(ctx context.Context, id int64) (release func()) {
 }
 
 func (l *leases) start(ctx context.Context) {
+	if l.db.Pool() == nil {
+		return
+	}
 	ctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	l.done = make(chan struct{})
 	go func() {
