@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+	"golang.org/x/sync/errgroup"
 )
 
 // RequiredChecks lists the status checks branch protection requires on
@@ -49,49 +50,70 @@ func (c *Client) RequiredChecks(ctx context.Context, branch string) ([]string, e
 // state wins: failure over pending over success.
 func (c *Client) Checks(ctx context.Context, sha string) ([]Check, error) {
 	op := fmt.Sprintf("read checks of %s", sha)
-	states := map[string]string{}
-	add := func(name, state string) {
-		if old, ok := states[name]; !ok || rank(state) > rank(old) {
-			states[name] = state
-		}
+	// Statuses and check runs are two lists; read side by side, they cost
+	// one round trip of the merge's critical path, not two.
+	var statuses, runs map[string]string
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { statuses, err = c.statuses(gctx, sha); return err })
+	g.Go(func() (err error) { runs, err = c.checkRuns(gctx, sha); return err })
+	if err := g.Wait(); err != nil {
+		return nil, wrap(op, err, nil)
 	}
-
-	opts := &github.ListOptions{PerPage: 100}
-	for {
-		cs, resp, err := c.gh.Repositories.GetCombinedStatus(ctx, c.owner, c.name, sha, opts)
-		if err != nil {
-			return nil, wrap(op, err, nil)
-		}
-		for _, s := range cs.Statuses {
-			add(s.GetContext(), statusState(s.GetState()))
-		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+	states := statuses
+	for name, state := range runs {
+		worst(states, name, state)
 	}
-
-	runOpts := &github.ListCheckRunsOptions{Filter: github.String("latest"), ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		res, resp, err := c.gh.Checks.ListCheckRunsForRef(ctx, c.owner, c.name, sha, runOpts)
-		if err != nil {
-			return nil, wrap(op, err, nil)
-		}
-		for _, run := range res.CheckRuns {
-			add(run.GetName(), runState(run.GetStatus(), run.GetConclusion()))
-		}
-		if resp.NextPage == 0 {
-			break
-		}
-		runOpts.Page = resp.NextPage
-	}
-
 	out := make([]Check, 0, len(states))
 	for name, state := range states {
 		out = append(out, Check{Name: name, State: state})
 	}
 	slices.SortFunc(out, func(a, b Check) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// worst keeps, for each name, the worst state reported.
+func worst(states map[string]string, name, state string) {
+	if old, ok := states[name]; !ok || rank(state) > rank(old) {
+		states[name] = state
+	}
+}
+
+// statuses reads the commit statuses of sha, by context.
+func (c *Client) statuses(ctx context.Context, sha string) (map[string]string, error) {
+	states := map[string]string{}
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		cs, resp, err := c.gh.Repositories.GetCombinedStatus(ctx, c.owner, c.name, sha, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range cs.Statuses {
+			worst(states, s.GetContext(), statusState(s.GetState()))
+		}
+		if resp.NextPage == 0 {
+			return states, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// checkRuns reads the latest check runs of sha, by name.
+func (c *Client) checkRuns(ctx context.Context, sha string) (map[string]string, error) {
+	states := map[string]string{}
+	opts := &github.ListCheckRunsOptions{Filter: github.String("latest"), ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		res, resp, err := c.gh.Checks.ListCheckRunsForRef(ctx, c.owner, c.name, sha, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, run := range res.CheckRuns {
+			worst(states, run.GetName(), runState(run.GetStatus(), run.GetConclusion()))
+		}
+		if resp.NextPage == 0 {
+			return states, nil
+		}
+		opts.Page = resp.NextPage
+	}
 }
 
 const (
