@@ -148,9 +148,11 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	// Counting sits above ghinstallation so that its token exchanges, made
 	// straight on the base transport, are not counted; the pacer above
 	// counting, so that what it lets through is what is sent; retries
-	// above the pacer, so that each try is paced.
+	// above the pacer, so that each try is paced. The cache sits below
+	// counting (a revalidation is a request) and above the token, so that
+	// what it keeps does not vary with the token, which changes hourly.
 	itr := ghinstallation.NewFromAppsTransport(apps, c.installationID)
-	c.pacer = newPacer(countingTransport{next: itr, n: &c.calls, remaining: &c.rateLeft}, opts.Pace)
+	c.pacer = newPacer(countingTransport{next: newCachingTransport(itr), n: &c.calls, remaining: &c.rateLeft}, opts.Pace)
 	c.gh, err = newGitHub(s, newRetryTransport(c.pacer))
 	if err != nil {
 		return nil, err

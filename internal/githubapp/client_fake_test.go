@@ -291,20 +291,39 @@ func BenchmarkCreateCommitAgainstFake(b *testing.B) {
 	b.ReportMetric(float64(c.Calls()-before)/float64(b.N), "calls/op")
 }
 
-func TestAgainstFakeRateLimitIsTracked(t *testing.T) {
-	_, c := fakeClient(t)
+// The rate limit left is tracked from GitHub's answers; a GET of what did
+// not change is revalidated (If-None-Match) and answered 304, which GitHub
+// does not count, and the answer is the one kept; a GET of what changed
+// costs a call and brings the change.
+func TestAgainstFakeRateLimitIsTrackedAndRevalidationIsFree(t *testing.T) {
+	s, c := fakeClient(t)
 	ctx := context.Background()
-	if _, err := c.Branch(ctx, "main"); err != nil {
+	b1, err := c.Branch(ctx, "main")
+	if err != nil {
 		t.Fatal(err)
 	}
 	first := c.RateLimitRemaining()
 	if first < 0 {
 		t.Fatalf("rate limit left %d after an answer", first)
 	}
-	if _, err := c.Branch(ctx, "main"); err != nil {
+	calls := c.Calls()
+	b2, err := c.Branch(ctx, "main")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.RateLimitRemaining(); got != first-1 {
-		t.Fatalf("rate limit left %d after one more call, want %d", got, first-1)
+	if got := c.RateLimitRemaining(); got != first || b2 != b1 || c.Calls() != calls+1 {
+		t.Fatalf("unchanged branch read again: rate limit %d (was %d), %+v (was %+v), %d calls (was %d); want a free 304 with the same answer",
+			got, first, b2, b1, c.Calls(), calls)
+	}
+	moved, err := s.Commit("main", "move", map[string][]byte{"moved.txt": []byte("x\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b3, err := c.Branch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.RateLimitRemaining(); got != first-1 || b3.SHA != moved {
+		t.Fatalf("moved branch read: rate limit %d, want %d; head %s, want %s", got, first-1, b3.SHA, moved)
 	}
 }
