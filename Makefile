@@ -10,7 +10,7 @@ all: test
 
 ## test: gofmt check, go vet, and every test with the race detector
 test: fmt-check vet
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## demo: the whole story locally, in seconds, with no network
 demo:
