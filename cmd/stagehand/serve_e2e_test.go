@@ -27,7 +27,6 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/db"
 	"github.com/stagehand-dev/stagehand/internal/demo"
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
-	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/store"
 	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
@@ -39,18 +38,7 @@ import (
 // same GitHub delivery sent twice is worked once.
 func TestServeEveryVendorEndsAsMergedPR(t *testing.T) {
 	t.Parallel()
-	for _, db := range []struct {
-		name string
-		url  func(t *testing.T) string
-	}{
-		{"sqlite", func(*testing.T) string { return "" }},
-		{"postgres", func(t *testing.T) string { return pgtest.Schema(t) }},
-	} {
-		t.Run(db.name, func(t *testing.T) {
-			t.Parallel()
-			everyVendor(t, db.url(t))
-		})
-	}
+	e2e.OnEachDatabase(t, everyVendor)
 }
 
 func everyVendor(t *testing.T, database string) {

@@ -25,21 +25,10 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/api"
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
-	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/testkit/distribution"
 	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
 )
-
-// edDatabases are the databases serve runs on: SQLite for one replica,
-// PostgreSQL for several (skipped without STAGEHAND_TEST_DATABASE_URL).
-var edDatabases = []struct {
-	name string
-	url  func(t *testing.T) string
-}{
-	{"sqlite", func(*testing.T) string { return "" }},
-	{"postgres", func(t *testing.T) string { return pgtest.Schema(t) }},
-}
 
 // edRelay forwards requests to a URL set once it is known. A registry
 // needs its notification URL when it starts, and serve, whose config names
@@ -175,12 +164,7 @@ func edRegistryApp(host string) e2e.App {
 // with the pushes behind it waiting.
 func TestServeRealDistribution(t *testing.T) {
 	t.Parallel()
-	for _, db := range edDatabases {
-		t.Run(db.name, func(t *testing.T) {
-			t.Parallel()
-			edRealDistribution(t, db.url(t))
-		})
-	}
+	e2e.OnEachDatabase(t, edRealDistribution)
 }
 
 func edRealDistribution(t *testing.T, database string) {
@@ -325,12 +309,7 @@ func TestServeRealDistributionTagWrittenLate(t *testing.T) {
 // arrive in.
 func TestServeBurstInAnyOrder(t *testing.T) {
 	t.Parallel()
-	for _, db := range edDatabases {
-		t.Run(db.name, func(t *testing.T) {
-			t.Parallel()
-			edBurst(t, db.url(t))
-		})
-	}
+	e2e.OnEachDatabase(t, edBurst)
 }
 
 func edBurst(t *testing.T, database string) {

@@ -24,7 +24,6 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/db"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
-	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
 	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
@@ -34,22 +33,6 @@ import (
 // fault, the commit fixing the config) a waiting push must land: a bound
 // a user would still call prompt, and a deadline to fail, not a speed claim.
 const hlHealDeadline = 30 * time.Second
-
-// hlDatabases runs a test on SQLite and on PostgreSQL.
-func hlDatabases(t *testing.T, test func(t *testing.T, database string)) {
-	for _, d := range []struct {
-		name string
-		url  func(t *testing.T) string
-	}{
-		{"sqlite", func(*testing.T) string { return "" }},
-		{"postgres", func(t *testing.T) string { return pgtest.Schema(t) }},
-	} {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			test(t, d.url(t))
-		})
-	}
-}
 
 // hlPush pushes a new image as a's tag to the registry and tells stagehand
 // as a CI job would (the generic sender); pushedAt, when set, is the time
@@ -117,7 +100,7 @@ func hlMarker(w *e2e.World, app, stage string) (githubfake.PullRequest, promote.
 // once, and says so. A pattern-policy app's held push goes the same way.
 func TestServeHeldPushIsKeptAndProposedOnRelease(t *testing.T) {
 	t.Parallel()
-	hlDatabases(t, hlHeldPush)
+	e2e.OnEachDatabase(t, hlHeldPush)
 }
 
 func hlHeldPush(t *testing.T, database string) {
@@ -256,7 +239,7 @@ func hlHeldPatternPush(t *testing.T, w *e2e.World) {
 // green and lets the push through at once.
 func TestServeBrokenConfigIsReportedAndHealed(t *testing.T) {
 	t.Parallel()
-	hlDatabases(t, hlBrokenConfig)
+	e2e.OnEachDatabase(t, hlBrokenConfig)
 }
 
 func hlBrokenConfig(t *testing.T, database string) {
@@ -428,7 +411,7 @@ func hlWait(t *testing.T, w *e2e.World, deadline time.Time, what string, cond fu
 // counted as failures, never as refusals.
 func TestServeGitHubFaultsHealFast(t *testing.T) {
 	t.Parallel()
-	hlDatabases(t, hlFaults)
+	e2e.OnEachDatabase(t, hlFaults)
 }
 
 // hlFaultLog wraps a fault injector to remember when it last injected

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/stagehand-dev/stagehand/internal/pgtest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
 )
@@ -23,18 +22,7 @@ import (
 // written twice.
 func TestServeWaysInRaceToOneStage(t *testing.T) {
 	t.Parallel()
-	for _, db := range []struct {
-		name string
-		url  func(t *testing.T) string
-	}{
-		{"sqlite", func(*testing.T) string { return "" }},
-		{"postgres", func(t *testing.T) string { return pgtest.Schema(t) }},
-	} {
-		t.Run(db.name, func(t *testing.T) {
-			t.Parallel()
-			raceWaysIn(t, db.url(t))
-		})
-	}
+	e2e.OnEachDatabase(t, raceWaysIn)
 }
 
 func raceWaysIn(t *testing.T, database string) {

@@ -166,6 +166,11 @@ func (q *Queue) acceptTx(ctx context.Context, group []*acceptCall) error {
 // limits on parameters.
 const rowsPerStatement = 500
 
+// rows is n copies of one row of a multi-row VALUES list.
+func rows(n int, row string) string {
+	return strings.Repeat(row+", ", n-1) + row
+}
+
 // insertDeliveries records the group's delivery ids and returns the calls
 // whose id is new: the first call of each id not seen before.
 func insertDeliveries(ctx context.Context, tx db.Tx, group []*acceptCall) (map[*acceptCall]bool, error) {
@@ -179,15 +184,8 @@ func insertDeliveries(ctx context.Context, tx db.Tx, group []*acceptCall) (map[*
 	}
 	fresh := map[*acceptCall]bool{}
 	for chunk := range slices.Chunk(calls, rowsPerStatement) {
-		var (
-			values strings.Builder
-			args   []any
-		)
-		for i, c := range chunk {
-			if i > 0 {
-				values.WriteString(", ")
-			}
-			values.WriteString("(?, ?, ?)")
+		var args []any
+		for _, c := range chunk {
 			args = append(args, c.d.ID, c.d.Source, c.now.UnixNano())
 		}
 		err := tx.Query(ctx, func(row db.Scanner) error {
@@ -197,7 +195,7 @@ func insertDeliveries(ctx context.Context, tx db.Tx, group []*acceptCall) (map[*
 			}
 			fresh[first[id]] = true
 			return nil
-		}, `INSERT INTO stagehand_deliveries (id, source, accepted_at) VALUES `+values.String()+`
+		}, `INSERT INTO stagehand_deliveries (id, source, accepted_at) VALUES `+rows(len(chunk), "(?, ?, ?)")+`
 			ON CONFLICT (id) DO NOTHING RETURNING id`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("record delivery ids: %w", err)
@@ -221,15 +219,8 @@ func stagePushes(ctx context.Context, tx db.Tx, pushes []Push, now time.Time) ([
 	images := slices.Sorted(maps.Keys(byImage))
 	gens := map[string]int64{}
 	for chunk := range slices.Chunk(images, rowsPerStatement) {
-		var (
-			values strings.Builder
-			args   []any
-		)
-		for i, image := range chunk {
-			if i > 0 {
-				values.WriteString(", ")
-			}
-			values.WriteString("(?, '', ?, 0, 0, ?)")
+		var args []any
+		for _, image := range chunk {
 			args = append(args, image, int64(len(byImage[image])), now.UnixNano())
 		}
 		// Each arrival takes the next sequence number of its image.
@@ -247,7 +238,7 @@ func stagePushes(ctx context.Context, tx db.Tx, pushes []Push, now time.Time) ([
 			}
 			gens[image] = gn
 			return nil
-		}, `INSERT INTO stagehand_pending_pushes (image, payload, seq, done_seq, gen, updated_at) VALUES `+values.String()+`
+		}, `INSERT INTO stagehand_pending_pushes (image, payload, seq, done_seq, gen, updated_at) VALUES `+rows(len(chunk), "(?, '', ?, 0, 0, ?)")+`
 			ON CONFLICT (image) DO UPDATE SET seq = stagehand_pending_pushes.seq + excluded.seq, updated_at = excluded.updated_at
 			RETURNING image, seq, gen`, args...)
 		if err != nil {
@@ -265,22 +256,15 @@ func stagePushes(ctx context.Context, tx db.Tx, pushes []Push, now time.Time) ([
 		return cmp.Or(strings.Compare(a.Image, b.Image), strings.Compare(a.Tag, b.Tag))
 	})
 	for chunk := range slices.Chunk(arrivals, rowsPerStatement) {
-		var (
-			values strings.Builder
-			args   []any
-		)
-		for i, p := range chunk {
+		var args []any
+		for _, p := range chunk {
 			payload, err := json.Marshal(p)
 			if err != nil {
 				return nil, err
 			}
-			if i > 0 {
-				values.WriteString(", ")
-			}
-			values.WriteString("(?, ?, ?, ?)")
 			args = append(args, p.Image, p.Tag, p.Seq, string(payload))
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO stagehand_push_arrivals (image, tag, seq, payload) VALUES `+values.String()+`
+		if _, err := tx.Exec(ctx, `INSERT INTO stagehand_push_arrivals (image, tag, seq, payload) VALUES `+rows(len(chunk), "(?, ?, ?, ?)")+`
 			ON CONFLICT (image, tag) DO UPDATE SET seq = excluded.seq, payload = excluded.payload`, args...); err != nil {
 			return nil, fmt.Errorf("push arrivals: %w", err)
 		}

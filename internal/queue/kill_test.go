@@ -1,11 +1,9 @@
 package queue
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/stagehand-dev/stagehand/internal/db"
@@ -22,26 +20,7 @@ func TestAcceptSurvivesSIGKILL(t *testing.T) {
 	}
 	forEachBackend(t, func(t *testing.T, b backend) {
 		url := b.fresh(t)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestAcceptSurvivesSIGKILL$")
-		cmd.Env = append(os.Environ(), killChildEnv+"="+url)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := bufio.NewScanner(out)
-		accepted := false
-		for !accepted && lines.Scan() {
-			accepted = lines.Text() == "accepted"
-		}
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if !accepted {
-			t.Fatal("the child process never accepted the delivery")
-		}
+		killChildAfter(t, "TestAcceptSurvivesSIGKILL", killChildEnv, url, "accepted")
 
 		log, _ := newLogger()
 		h := &fakeHandler{}

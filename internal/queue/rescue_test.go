@@ -63,8 +63,15 @@ func TestDeadReplicasJobMovesWithinSeconds(t *testing.T) {
 // child with SIGKILL, as a crash or a lost machine would.
 func killChildInJob(t *testing.T, test, url string) {
 	t.Helper()
+	killChildAfter(t, test, hangChildEnv, url, "entered")
+}
+
+// killChildAfter runs test (this binary) as a child process with env set
+// to url, waits until the child prints line, and kills it with SIGKILL.
+func killChildAfter(t *testing.T, test, env, url, line string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
-	cmd.Env = append(os.Environ(), hangChildEnv+"="+url)
+	cmd.Env = append(os.Environ(), env+"="+url)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -74,14 +81,14 @@ func killChildInJob(t *testing.T, test, url string) {
 		t.Fatal(err)
 	}
 	lines := bufio.NewScanner(out)
-	entered := false
-	for !entered && lines.Scan() {
-		entered = lines.Text() == "entered"
+	said := false
+	for !said && lines.Scan() {
+		said = lines.Text() == line
 	}
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
-	if !entered {
-		t.Fatal("the child never began the job")
+	if !said {
+		t.Fatalf("the child never said %q", line)
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
+	"github.com/stagehand-dev/stagehand/internal/pgtest"
 )
 
 // RSA keys are slow to make: one App key and one Google key per test binary.
@@ -314,4 +315,24 @@ func (w *World) App(name string) App {
 		}
 	}
 	panic("no app " + name)
+}
+
+// OnEachDatabase runs test, in parallel subtests, on each database serve
+// runs on: SQLite ("" as Options.Database: a file in the test's temporary
+// directory) for one replica, and a fresh PostgreSQL schema for several
+// (skipped without STAGEHAND_TEST_DATABASE_URL, see pgtest).
+func OnEachDatabase(t *testing.T, test func(t *testing.T, database string)) {
+	t.Helper()
+	for _, d := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"sqlite", func(*testing.T) string { return "" }},
+		{"postgres", func(t *testing.T) string { return pgtest.Schema(t) }},
+	} {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, d.url(t))
+		})
+	}
 }
