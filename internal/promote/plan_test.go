@@ -97,7 +97,10 @@ func newWorld(t testing.TB) *world {
 }
 
 func (w *world) pin(appName, stage, tag, digest string) *world {
-	a := app(w.t, appName)
+	a, ok := w.snap.Config.App(appName)
+	if !ok {
+		w.t.Fatalf("no app %s", appName)
+	}
 	path := a.Path(stage)
 	data := kustomization(a.Image, tag, digest)
 	pinned, err := manifest.Current(path, data, a.Image)
@@ -425,10 +428,22 @@ func FuzzParseMarker(f *testing.F) {
 	f.Add(Marker{App: "web", Stage: "prod", Digest: d1}.String())
 	f.Add("<!-- stagehand:v1 {")
 	f.Add("<!-- stagehand:v1 {} -->")
+	f.Add(Marker{Group: "shop", Stage: "prod", Apps: []MemberPin{{App: "web", Digest: d1}}}.String())
 	f.Fuzz(func(t *testing.T, body string) {
 		m, ok, err := ParseMarker(body)
-		if ok && (err != nil || m.App == "" || m.Stage == "" || m.Digest == "") {
+		if !ok {
+			return
+		}
+		if err != nil || m.Stage == "" || m.Name() == "" {
 			t.Fatalf("ok with %+v, %v", m, err)
+		}
+		if m.Group == "" && m.Digest == "" {
+			t.Fatalf("an app's marker without a digest: %+v", m)
+		}
+		for _, a := range m.Apps {
+			if m.Group != "" && (a.App == "" || a.Digest == "") {
+				t.Fatalf("a group's marker with an app %+v", a)
+			}
 		}
 	})
 }
