@@ -12,11 +12,11 @@ import (
 // request body as an HTML comment, so that later events (a merge, a check, a
 // comment) can recognise the promotion from the pull request alone.
 type Marker struct {
-	App    string `json:"app"`
+	App    string `json:"app,omitempty"`
 	Stage  string `json:"stage"`
-	Image  string `json:"image"`
-	Tag    string `json:"tag"`
-	Digest string `json:"digest"`
+	Image  string `json:"image,omitempty"`
+	Tag    string `json:"tag,omitempty"`
+	Digest string `json:"digest,omitempty"`
 	// From is the stage the image was promoted from; empty for a push.
 	From string `json:"from,omitempty"`
 	// Rollback marks a PR that restores an earlier image: a person merges

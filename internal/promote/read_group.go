@@ -20,7 +20,7 @@ func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s
 	if !ok {
 		return nil // Decide says there is no such group
 	}
-	apps := g.Apps
+	apps := slices.Clone(g.Apps) // sorted below; the config is shared
 	var err error
 	switch r.Kind {
 	case Push:
