@@ -95,6 +95,22 @@ func (p Plan) outcome() Outcome {
 	return o
 }
 
+// Planned is what a dry run shows of a plan: the outcome it would have,
+// Planned for a proposal, a group's apps included.
+func (p Plan) Planned() Outcome {
+	o := p.outcome()
+	switch p.Verdict {
+	case Propose:
+		o.Result = Planned
+	case Nothing:
+		o.Result = AlreadyThere
+	default:
+		o.Result = Refused
+	}
+	o.settleMembers()
+	return o
+}
+
 // settleMembers gives the group's result to the members that moved with
 // it, or would have: their outcome is the group's.
 func (o *Outcome) settleMembers() {
