@@ -37,7 +37,6 @@ groups:
     apps: [api, cart]
 `
 
-
 // newGroupWorld is newWorld on groupConfig: api and cart run 1.0.0@d1 in
 // staging and preprod and nothing in prod, and have records of their own.
 func newGroupWorld(t testing.TB) *world {
@@ -85,7 +84,9 @@ func pinOf(app, tag, digest string) MemberPin {
 }
 
 // The group's ways in, as their makers build them.
-func viaGroupPush() Request { return Request{ID: "group/shop/1", Kind: Push, Source: FromRegistry, App: "shop", Group: "shop"} }
+func viaGroupPush() Request {
+	return Request{ID: "group/shop/1", Kind: Push, Source: FromRegistry, App: "shop", Group: "shop"}
+}
 func groupMerge(name, from string) Request {
 	return Request{Kind: Chain, Source: FromMerge, App: name, From: from, Issue: 12}
 }
@@ -104,27 +105,43 @@ func TestDecideGroup(t *testing.T) {
 		moves   map[string]string // app → digest the group's PR moves, for a proposal
 	}{
 		// Pushes gathered in the window enter the first stage together.
-		{"push proposes every app", viaGroupPush(), func(w *world) { w.candidate("api", "1.1.0", d2, 5*time.Second).candidate("cart", "1.2.0", d3, 3*time.Second) },
+		{"push proposes every app", viaGroupPush(), func(w *world) {
+			w.candidate("api", "1.1.0", d2, 5*time.Second).candidate("cart", "1.2.0", d3, 3*time.Second)
+		},
 			Propose, "", "", map[string]string{"api": d2, "cart": d3}},
-		{"push: the window is open", viaGroupPush(), func(w *world) { w.candidate("api", "1.1.0", d2, 5*time.Second).candidate("cart", "1.2.0", d3, time.Second) },
+		{"push: the window is open", viaGroupPush(), func(w *world) {
+			w.candidate("api", "1.1.0", d2, 5*time.Second).candidate("cart", "1.2.0", d3, time.Second)
+		},
 			Gather, "", "group shop waits until 2026-12-05T12:00:01Z", nil},
-		{"push: ten windows at most", viaGroupPush(), func(w *world) { w.candidate("api", "1.1.0", d2, 21*time.Second).candidate("cart", "1.2.0", d3, time.Second) },
+		{"push: ten windows at most", viaGroupPush(), func(w *world) {
+			w.candidate("api", "1.1.0", d2, 21*time.Second).candidate("cart", "1.2.0", d3, time.Second)
+		},
 			Propose, "", "", map[string]string{"api": d2, "cart": d3}},
-		{"push: ten windows, not yet", viaGroupPush(), func(w *world) { w.candidate("api", "1.1.0", d2, 19*time.Second).candidate("cart", "1.2.0", d3, time.Second) },
+		{"push: ten windows, not yet", viaGroupPush(), func(w *world) {
+			w.candidate("api", "1.1.0", d2, 19*time.Second).candidate("cart", "1.2.0", d3, time.Second)
+		},
 			Gather, "", "waits until 2026-12-05T12:00:01Z", nil},
 		{"push: a held app refuses the group", viaGroupPush(), func(w *world) {
 			w.candidate("api", "1.1.0", d2, 5*time.Second).candidate("cart", "1.2.0", d3, 5*time.Second).heldApp("cart", "staging")
 		}, Refuse, CodeHeld, "cart is held in staging by @ann: incident 9", nil},
-		{"push: an app there already is left out", viaGroupPush(), func(w *world) { w.candidate("api", "1.0.0", d1, 5*time.Second).candidate("cart", "1.2.0", d3, 5*time.Second) },
+		{"push: an app there already is left out", viaGroupPush(), func(w *world) {
+			w.candidate("api", "1.0.0", d1, 5*time.Second).candidate("cart", "1.2.0", d3, 5*time.Second)
+		},
 			Propose, "", "", map[string]string{"cart": d3}},
-		{"push: an older tag is left out", viaGroupPush(), func(w *world) { w.candidate("api", "0.9.9", d2, 5*time.Second).candidate("cart", "1.2.0", d3, 5*time.Second) },
+		{"push: an older tag is left out", viaGroupPush(), func(w *world) {
+			w.candidate("api", "0.9.9", d2, 5*time.Second).candidate("cart", "1.2.0", d3, 5*time.Second)
+		},
 			Propose, "", "", map[string]string{"cart": d3}},
 		{"push: every app there already", viaGroupPush(), func(w *world) { w.candidate("api", "1.0.0", d1, 5*time.Second) },
 			Nothing, "", "staging already runs what group shop would move there", nil},
 		{"push: nothing gathered", viaGroupPush(), nil, Ignore, "", "no push of group shop's apps waits", nil},
-		{"push adds to the open PR", viaGroupPush(), func(w *world) { w.groupPR("staging", pinOf("api", "1.1.0", d2)).candidate("cart", "1.2.0", d3, 5*time.Second) },
+		{"push adds to the open PR", viaGroupPush(), func(w *world) {
+			w.groupPR("staging", pinOf("api", "1.1.0", d2)).candidate("cart", "1.2.0", d3, 5*time.Second)
+		},
 			Propose, "", "", map[string]string{"api": d2, "cart": d3}},
-		{"push: the open PR's newer image stays", viaGroupPush(), func(w *world) { w.groupPR("staging", pinOf("api", "1.3.0", d3)).candidate("api", "1.1.0", d2, 5*time.Second) },
+		{"push: the open PR's newer image stays", viaGroupPush(), func(w *world) {
+			w.groupPR("staging", pinOf("api", "1.3.0", d3)).candidate("api", "1.1.0", d2, 5*time.Second)
+		},
 			Propose, "", "", map[string]string{"api": d3}},
 		{"release proposes what the hold kept", viaRelease(viaGroupPush()), func(w *world) { w.candidate("api", "1.1.0", d2, time.Hour) },
 			Propose, "", "", map[string]string{"api": d2}},
