@@ -5,14 +5,12 @@ package main
 // digests at each.
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"path"
 	"strings"
 	"testing"
 
-	"github.com/stagehand-dev/stagehand/internal/api"
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
@@ -75,7 +73,7 @@ func TestServeGroupMovesTogether(t *testing.T) {
 
 	// Each app's history shows the group's merge into staging.
 	for _, name := range grShop {
-		h := grHistory(t, w, name)
+		h := hlHistory(t, w, name)
 		found := false
 		for _, m := range h.Merges {
 			found = found || m.Stage == "staging" && m.PR == staging.Number && m.Group == "shop"
@@ -123,18 +121,4 @@ func grCheck(t *testing.T, w *e2e.World, pr githubfake.PullRequest, stage, ref s
 			t.Errorf("%s at %s pins %s@%s (%v), want %s", file, ref, got.Tag, got.Digest, err, want[a.App])
 		}
 	}
-}
-
-func grHistory(t *testing.T, w *e2e.World, app string) api.History {
-	t.Helper()
-	resp, err := w.Client.Get(w.Base + "/api/v1/apps/" + app + "/history")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var h api.History
-	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-		t.Fatal(err)
-	}
-	return h
 }

@@ -2,6 +2,7 @@ package promote_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -252,7 +253,7 @@ func TestGroupMovesTogether(t *testing.T) {
 		t.Fatalf("staging PR #%d is not merged", pr.Number)
 	}
 	for _, ref := range []string{pr.HeadSHA, "main"} {
-		if got := gw.pins(t, ref, "staging", shop...); !equal(got, want) {
+		if got := gw.pins(t, ref, "staging", shop...); !maps.Equal(got, want) {
 			t.Errorf("staging at %s pins %v, want %v", ref, got, want)
 		}
 	}
@@ -261,7 +262,7 @@ func TestGroupMovesTogether(t *testing.T) {
 	if pre.State != "open" {
 		t.Fatalf("preprod PR #%d is %s; a person merges it", pre.Number, pre.State)
 	}
-	if got := gw.pins(t, pre.HeadSHA, "preprod", shop...); !equal(got, want) {
+	if got := gw.pins(t, pre.HeadSHA, "preprod", shop...); !maps.Equal(got, want) {
 		t.Errorf("the preprod PR pins %v, want %v", got, want)
 	}
 	gw.checkGroupPR(t, pre, "preprod", want)
@@ -303,7 +304,7 @@ func TestGroupMovesTogether(t *testing.T) {
 		t.Fatalf("prod PRs %v, want #%d alone", prod, o.PR)
 	}
 	prod := gw.pr(t, o.PR)
-	if got := gw.pins(t, prod.HeadSHA, "prod", shop...); !equal(got, want) {
+	if got := gw.pins(t, prod.HeadSHA, "prod", shop...); !maps.Equal(got, want) {
 		t.Errorf("the prod PR pins %v, want %v", got, want)
 	}
 	gw.checkGroupPR(t, prod, "prod", want)
@@ -351,7 +352,7 @@ func TestGroupLaterPushMovesAlone(t *testing.T) {
 		t.Fatalf("preprod PRs %v, want one living PR", preprod)
 	}
 	pre := gw.pr(t, preprod[0])
-	if got, want := gw.pins(t, pre.HeadSHA, "preprod", shop...), gw.pins(t, "main", "staging", shop...); !equal(got, want) {
+	if got, want := gw.pins(t, pre.HeadSHA, "preprod", shop...), gw.pins(t, "main", "staging", shop...); !maps.Equal(got, want) {
 		t.Errorf("the preprod PR pins %v, staging %v", got, want)
 	}
 }
@@ -422,16 +423,4 @@ func (gw *groupWorld) checkGroupPR(t *testing.T, pr githubfake.PullRequest, stag
 			t.Errorf("PR #%d does not name %s %s (%s):\n%s\n%s", pr.Number, a.App, a.Tag, a.Digest, pr.Title, pr.Body)
 		}
 	}
-}
-
-func equal(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }

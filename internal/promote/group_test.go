@@ -1,7 +1,6 @@
 package promote
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -209,10 +208,7 @@ func TestDecideGroup(t *testing.T) {
 			if tt.w != nil {
 				tt.w(w)
 			}
-			p := Decide(tt.r, w.snap)
-			if p.Verdict != tt.verdict || p.Code != tt.code || !strings.Contains(p.Reason, tt.reason) {
-				t.Fatalf("Decide = %s %q %q\nwant     %s %q ~%q", p.Verdict, p.Code, p.Reason, tt.verdict, tt.code, tt.reason)
-			}
+			p := decided(t, w, tt.r, tt.verdict, tt.code, tt.reason)
 			if p.Verdict != Propose || tt.moves == nil {
 				return
 			}

@@ -284,15 +284,23 @@ func TestDecide(t *testing.T) {
 			if tt.w != nil {
 				tt.w(w)
 			}
-			p := Decide(tt.r, w.snap)
-			if p.Verdict != tt.verdict || p.Code != tt.code || !strings.Contains(p.Reason, tt.reason) {
-				t.Fatalf("Decide = %s %q %q\nwant     %s %q ~%q", p.Verdict, p.Code, p.Reason, tt.verdict, tt.code, tt.reason)
-			}
+			p := decided(t, w, tt.r, tt.verdict, tt.code, tt.reason)
 			if p.Verdict == Propose && (len(p.After) == 0 || string(p.After) == string(p.Before)) {
 				t.Fatalf("a proposal must change the file: before %q after %q", p.Before, p.After)
 			}
 		})
 	}
+}
+
+// decided is Decide(r) on w's snapshot, which must come to verdict and
+// code with a reason that holds reason.
+func decided(t *testing.T, w *world, r Request, verdict Verdict, code Code, reason string) Plan {
+	t.Helper()
+	p := Decide(r, w.snap)
+	if p.Verdict != verdict || p.Code != code || !strings.Contains(p.Reason, reason) {
+		t.Fatalf("Decide = %s %q %q\nwant     %s %q ~%q", p.Verdict, p.Code, p.Reason, verdict, code, reason)
+	}
+	return p
 }
 
 // TestDecideProposal checks what a proposal writes: exactly the image
