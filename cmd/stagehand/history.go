@@ -83,7 +83,11 @@ func printHistory(w io.Writer, h api.History) {
 	if len(h.Merges) > 0 {
 		fmt.Fprintln(w, "\nmerged")
 		for _, m := range h.Merges {
-			fmt.Fprintf(w, "  %s  %-10s %s@%s  PR #%d by @%s\n", m.At.UTC().Format("2006-01-02 15:04"), m.Stage, m.Tag, m.Digest, m.PR, m.MergedBy)
+			fmt.Fprintf(w, "  %s  %-10s %s@%s  PR #%d by @%s", m.At.UTC().Format("2006-01-02 15:04"), m.Stage, m.Tag, m.Digest, m.PR, m.MergedBy)
+			if m.Group != "" {
+				fmt.Fprintf(w, " (group %s)", m.Group)
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	if len(h.Actions) > 0 {

@@ -23,7 +23,9 @@ const promoteSynopsis = `promote --app NAME --to STAGE [--dry-run]
 Promotes, in the config repository on GitHub, the image that the stage before STAGE pins,
 exactly as it is pinned there (same tag, same digest), by the same rules as a /promote
 comment: a held stage refuses, a soak time must have passed, and a stage that names
-approvers takes the promotion only from one of them. Who you are comes from GITHUB_TOKEN
+approvers takes the promotion only from one of them. NAME may name a group of
+.stagehand.yaml, whose apps move together in one pull request; an app of a group moves
+its whole group. Who you are comes from GITHUB_TOKEN
 (your own token; only its login is read): without it, stages that name approvers refuse,
 and the App's key stands in for write permission elsewhere.
 
@@ -35,7 +37,7 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("promote", promoteSynopsis, stderr)
 	var gh githubFlags
 	gh.register(fs)
-	app := fs.String("app", "", "app to promote, as named in .stagehand.yaml")
+	app := fs.String("app", "", "app or group to promote, as named in .stagehand.yaml")
 	to := fs.String("to", "", "stage to promote into")
 	dry := fs.Bool("dry-run", false, "read and decide, print the change, write nothing")
 	database := fs.String("database-url", env("STAGEHAND_DATABASE_URL", ""), "the database stagehand serve uses (STAGEHAND_DATABASE_URL): holds and soak times are there, and the promotion is queued there")
@@ -77,15 +79,7 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		o := promote.Outcome{App: p.Request.App, Stage: p.Stage.Name, Reason: p.Reason, From: p.From, To: p.Want, Path: p.Path, Before: p.Before, After: p.After}
-		switch p.Verdict {
-		case promote.Propose:
-			o.Result = promote.Planned
-		case promote.Nothing:
-			o.Result = promote.AlreadyThere
-		default:
-			o.Result = promote.Refused
-		}
+		o := p.Planned()
 		promote.Describe(stdout, o)
 		if !o.Done() {
 			return errors.New(o.Reason)

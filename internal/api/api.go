@@ -58,6 +58,8 @@ type Merge struct {
 	MergeSHA string    `json:"merge_sha"`
 	MergedBy string    `json:"merged_by"`
 	At       time.Time `json:"merged_at"`
+	// Group is the group whose PR moved the app with its other apps.
+	Group string `json:"group,omitempty"`
 }
 
 // Action is one entry of the audit log: something done or refused.
@@ -76,6 +78,7 @@ type Action struct {
 	Result     string    `json:"result"`
 	Reason     string    `json:"reason,omitempty"`
 	Source     string    `json:"source"`
+	Group      string    `json:"group,omitempty"` // the group the app moved, or was refused, with
 }
 
 // History is an app now and what happened to it, newest first.
@@ -155,11 +158,11 @@ func (r Reader) History(ctx context.Context, app string, limit int) (History, er
 		}
 		h := History{AppStatus: a, Merges: []Merge{}, Actions: []Action{}}
 		for _, m := range merges {
-			h.Merges = append(h.Merges, Merge{App: m.App, Stage: m.Stage, Image: m.Image, Tag: m.Tag, Digest: m.Digest, PR: m.PR, MergeSHA: m.MergeSHA, MergedBy: m.MergedBy, At: m.At})
+			h.Merges = append(h.Merges, Merge{App: m.App, Stage: m.Stage, Image: m.Image, Tag: m.Tag, Digest: m.Digest, PR: m.PR, MergeSHA: m.MergeSHA, MergedBy: m.MergedBy, At: m.At, Group: m.Group})
 		}
 		for _, x := range actions {
 			h.Actions = append(h.Actions, Action{ID: x.ID, At: x.At, Actor: x.Actor, Kind: x.Kind, App: x.App, Stage: x.Stage,
-				FromTag: x.FromTag, FromDigest: x.FromDigest, ToTag: x.ToTag, ToDigest: x.ToDigest, PR: x.PR, Result: x.Result, Reason: x.Reason, Source: x.Source})
+				FromTag: x.FromTag, FromDigest: x.FromDigest, ToTag: x.ToTag, ToDigest: x.ToDigest, PR: x.PR, Result: x.Result, Reason: x.Reason, Source: x.Source, Group: x.Group})
 		}
 		return h, nil
 	}

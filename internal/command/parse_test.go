@@ -14,7 +14,7 @@ var (
 
 // The usage blocks replies end with, written out so a change to them shows.
 const (
-	usagePromote  = "Usage: `/promote [<app>] [to <stage>]`: move an app's image on to a stage; on a stagehand pull request app and stage may be left out, and `/promote` alone moves on to the next stage.\nExample: `/promote web to prod`"
+	usagePromote  = "Usage: `/promote [<app>] [to <stage>]`: move an app's image on to a stage; <app> may name a group, whose apps move together (so does a group's app); on a stagehand pull request app and stage may be left out, and `/promote` alone moves on to the next stage.\nExample: `/promote web to prod`"
 	usageRollback = "Usage: `/rollback <app> <stage> [to <tag|digest|commit>]`: put a stage back on an earlier image, by default the one it ran before.\nExample: `/rollback web prod to 1.4.2`"
 	usageHold     = "Usage: `/hold <app> <stage> [reason…]`: stop promotions into a stage until it is released; the rest of the line is the reason.\nExample: `/hold web prod waiting for the schema migration`"
 	usageRelease  = "Usage: `/release <app> <stage>`: lift a hold so promotions into the stage resume.\nExample: `/release web prod`"

@@ -45,6 +45,7 @@ func (a App) Path(stage string) string { return a.paths[stage] }
 type Config struct {
 	Stages []Stage // promotion order, first to last; never empty after Parse
 	Apps   []App
+	Groups []Group // apps that release together; each app is in one at most
 }
 
 // Stage returns the stage called name.

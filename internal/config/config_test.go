@@ -212,3 +212,46 @@ apps:
 }
 
 const sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func TestParseGroups(t *testing.T) {
+	cfg := mustParse(t, `
+stages:
+  - {name: staging, mode: auto-merge}
+  - {name: prod, mode: manual}
+apps:
+  - {name: shop-web, image: ghcr.io/acme/web, tags: {semver: "*"}, stages: {staging: a/s, prod: a/p}}
+  - {name: billing, image: ghcr.io/acme/billing, tags: {semver: "*"}, stages: {staging: b/s, prod: b/p}}
+  - {name: shop-api, image: ghcr.io/acme/api, tags: {semver: "*"}, stages: {staging: c/s, prod: c/p}}
+  - {name: cart, image: ghcr.io/acme/cart, tags: {semver: "*"}, stages: {staging: d/s, prod: d/p}}
+  - {name: alone, image: ghcr.io/acme/alone, tags: {semver: "*"}, stages: {staging: e/s, prod: e/p}}
+groups:
+  - name: shop
+    apps: [cart, shop-*]
+  - name: back
+    apps: [billing]
+    window: 500ms
+`)
+	want := []Group{
+		// Members come in the order apps: lists them, wildcards expanded.
+		{Name: "shop", Apps: []string{"shop-web", "shop-api", "cart"}, Window: DefaultWindow},
+		{Name: "back", Apps: []string{"billing"}, Window: 500 * time.Millisecond},
+	}
+	if !reflect.DeepEqual(cfg.Groups, want) {
+		t.Fatalf("Groups = %+v, want %+v", cfg.Groups, want)
+	}
+	for app, group := range map[string]string{"shop-web": "shop", "shop-api": "shop", "cart": "shop", "billing": "back", "alone": ""} {
+		g, ok := cfg.GroupOf(app)
+		if g.Name != group || ok != (group != "") {
+			t.Errorf("GroupOf(%s) = %q, %v; want %q", app, g.Name, ok, group)
+		}
+	}
+	if g, ok := cfg.Group("back"); !ok || !g.Has("billing") || g.Has("cart") {
+		t.Errorf("Group(back) = %+v, %v", g, ok)
+	}
+	if _, ok := cfg.Group("shop-web"); ok {
+		t.Error("Group(shop-web) found a group for an app's name")
+	}
+	if cfg := mustParse(t, validBase); len(cfg.Groups) != 0 {
+		t.Errorf("a file without groups: has groups %+v", cfg.Groups)
+	}
+}

@@ -26,12 +26,18 @@
 //	      staging: apps/web/overlays/staging
 //	      preprod: apps/web/overlays/preprod
 //	      prod: apps/web/overlays/prod
+//	groups:                        # optional: apps that release together
+//	  - name: shop
+//	    apps: [web, api, "shop-*"]
+//	    window: 2s
 //
 // # Top level
 //
 //   - stages (required, non-empty list): the stages in promotion order; an
 //     image enters the first and moves one stage at a time.
 //   - apps (required list; `apps: []` for none yet): the images to promote.
+//   - groups (optional list): apps that release together, such as the images
+//     one CI run or one monorepo builds.
 //
 // # A stage
 //
@@ -63,6 +69,29 @@
 //     exactly "Kustomization", is the file itself. Paths are cleaned, must not
 //     start with "/" or leave the repo with "..", and two stages of one app
 //     may not share a file.
+//
+// # A group
+//
+// Pushes of a group's images that come within its window of each other
+// become one pull request per stage that moves them all, in one commit,
+// on the branch stagehand/<group>/<stage>; once it is merged, the same set
+// of digests is proposed for the next stage, again as one pull request.
+// `/promote <group> to <stage>` and `stagehand promote --app <group>` move
+// the group; a /promote of a member moves its whole group. Rollbacks,
+// holds and releases stay per app, and a group does not move into a stage
+// while any member is held there. Apps in no group behave as without
+// groups.
+//
+//   - name (required): same shape as an app name, unique among groups and
+//     different from every app's name, since commands take either.
+//   - apps (required, non-empty list): app names, or wildcards in which *
+//     stands for any run of name characters ("shop-*"), each matching at
+//     least one app. An app is in one group at most; a group has at most
+//     200 apps.
+//   - window (optional): a Go duration above zero and at most 1m; default
+//     2s. stagehand waits this long after a member's push for the others;
+//     every push within the window extends it, for at most ten windows in
+//     all, so that a steady stream of pushes still moves.
 //
 // String values must be strings: `semver: 1` is refused (quote it) rather
 // than read as a number. YAML aliases, merge keys and a second document

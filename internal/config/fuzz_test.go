@@ -17,7 +17,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(sample)
 	f.Add([]byte(validBase + secondApp))
-	for _, tc := range badFiles {
+	f.Add([]byte(groupsBase))
+	for _, tc := range append(badFiles, badGroups...) {
 		f.Add([]byte(tc.src))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -47,6 +48,22 @@ func FuzzParse(f *testing.F) {
 			}
 			if len(cfg.AppsForImage(app.Image)) == 0 {
 				t.Fatalf("AppsForImage(%q) does not find app %s", app.Image, app.Name)
+			}
+		}
+		for _, g := range cfg.Groups {
+			if len(g.Apps) == 0 || len(g.Apps) > MaxGroupApps || g.Window <= 0 || g.Window > MaxWindow {
+				t.Fatalf("group %+v", g)
+			}
+			if _, ok := cfg.App(g.Name); ok {
+				t.Fatalf("group %s has an app's name", g.Name)
+			}
+			for _, m := range g.Apps {
+				if _, ok := cfg.App(m); !ok {
+					t.Fatalf("group %s lists %s, which is no app", g.Name, m)
+				}
+				if in, _ := cfg.GroupOf(m); in.Name != g.Name {
+					t.Fatalf("%s is in group %s and %s", m, g.Name, in.Name)
+				}
 			}
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -74,7 +75,7 @@ func (p *parser) syntax(err error) {
 }
 
 func (p *parser) config(root *yaml.Node) *Config {
-	f := p.fields(root, "the file", "stages!", "apps!")
+	f := p.fields(root, "the file", "stages!", "apps!", "groups")
 	cfg := &Config{}
 	var complete bool
 	if n, ok := f.get("stages"); ok {
@@ -88,8 +89,16 @@ func (p *parser) config(root *yaml.Node) *Config {
 			complete = false
 		}
 	}
+	appsOK := false
 	if n, ok := f.get("apps"); ok {
 		cfg.Apps = p.apps(n, known, complete)
+		// Every entry read, each with a valid name: a group naming
+		// something else is the group's mistake.
+		appsOK = n.Kind == yaml.SequenceNode && len(cfg.Apps) == len(n.Content) &&
+			!slices.ContainsFunc(cfg.Apps, func(a App) bool { return !ValidName(a.Name) })
+	}
+	if n, ok := f.get("groups"); ok {
+		cfg.Groups = p.groups(n, cfg.Apps, appsOK)
 	}
 	return cfg
 }

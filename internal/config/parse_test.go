@@ -94,7 +94,7 @@ var badFiles = []badFile{
 	// Keys.
 	{"unknown top-level key", edit("apps:\n", "app:\n"), []string{
 		"c.yaml:1:1: the file lacks apps:",
-		`c.yaml:6:1: unknown key "app" in the file; did you mean apps? allowed keys are stages, apps`,
+		`c.yaml:6:1: unknown key "app" in the file; did you mean apps? allowed keys are stages, apps, groups`,
 	}},
 	{"unknown stage key", edit("    mode: manual\n", "    mdoe: manual\n"), []string{
 		`c.yaml:4:5: stage "prod" lacks mode:`,
@@ -220,6 +220,103 @@ var badFiles = []badFile{
 	}},
 }
 
+// groupsBase is validBase with two more apps, api and shop-worker (lines
+// 14 to 27), and a group of all three from line 28 on:
+//
+//	28 groups:
+//	29   - name: shop
+//	30     apps: [web, api, shop-worker]
+const groupsBase = validBase + secondApp + `  - name: shop-worker
+    image: ghcr.io/acme/worker
+    tags:
+      semver: ">=1.0.0"
+    stages:
+      staging: apps/worker/staging
+      prod: apps/worker/prod
+groups:
+  - name: shop
+    apps: [web, api, shop-worker]
+`
+
+// groupsEdit returns groupsBase with old replaced by new, once.
+func groupsEdit(old, new string) string {
+	if !strings.Contains(groupsBase, old) {
+		panic("groupsEdit: " + old + " is not in groupsBase")
+	}
+	return strings.Replace(groupsBase, old, new, 1)
+}
+
+// badGroups has one file per rule of groups:, with every problem it must
+// report.
+var badGroups = []badFile{
+	{"groups not a list", groupsEdit("groups:\n  - name: shop\n    apps: [web, api, shop-worker]\n", "groups: shop\n"), []string{
+		`c.yaml:28:9: groups: want a list (- item lines), found the string "shop"`,
+	}},
+	{"group without apps", groupsEdit("    apps: [web, api, shop-worker]\n", ""), []string{
+		`c.yaml:29:5: group "shop" lacks apps:`,
+	}},
+	{"group without name", groupsEdit("  - name: shop\n    apps:", "  - apps:"), []string{
+		`c.yaml:29:5: group 1 lacks name:`,
+	}},
+	{"unknown group key", groupsEdit("    apps: [web, api, shop-worker]\n", "    apps: [web, api, shop-worker]\n    windwo: 5s\n"), []string{
+		`c.yaml:31:5: unknown key "windwo" in group "shop"; did you mean window? allowed keys are name, apps, window`,
+	}},
+	{"bad group name", groupsEdit("name: shop\n    apps", "name: Shop_Front\n    apps"), []string{
+		`c.yaml:29:11: name: "Shop_Front" is not a valid name; use lower-case letters, digits and inner dashes (it becomes part of the branch stagehand/<group>/<stage>); try "shop-front"`,
+	}},
+	{"group named like an app", groupsEdit("name: shop\n    apps", "name: web\n    apps"), []string{
+		`c.yaml:29:11: name: "web" is already an app; a group needs a name of its own, since /promote takes either`,
+	}},
+	{"duplicate group", groupsEdit("    apps: [web, api, shop-worker]\n", "    apps: [web]\n  - name: shop\n    apps: [api]\n"), []string{
+		`c.yaml:31:11: name: "shop" is already a group (line 29); group names are unique`,
+	}},
+	{"empty apps", groupsEdit("[web, api, shop-worker]", "[]"), []string{
+		`c.yaml:30:11: apps: is empty; list the apps that release together`,
+	}},
+	{"unknown app", groupsEdit("[web, api, shop-worker]", "[web, apii, shop-worker]"), []string{
+		`c.yaml:30:17: apps: "apii" is not an app; did you mean api? name an app of apps:, or match several with a wildcard such as "apii-*"`,
+	}},
+	{"app listed twice", groupsEdit("[web, api, shop-worker]", "[web, api, web]"), []string{
+		`c.yaml:30:22: apps: "web" is already listed (line 30)`,
+	}},
+	{"app in two groups", groupsEdit("    apps: [web, api, shop-worker]\n", "    apps: [web, api]\n  - name: back\n    apps: [shop-*, api]\n"), []string{
+		`c.yaml:32:20: apps: api is already in group "shop"; an app is in one group at most`,
+	}},
+	{"wildcard matches nothing", groupsEdit("[web, api, shop-worker]", "[web, cart-*]"), []string{
+		`c.yaml:30:17: apps: "cart-*" matches no app`,
+	}},
+	{"bad wildcard", groupsEdit("[web, api, shop-worker]", "[web, 'Shop/*']"), []string{
+		`c.yaml:30:17: apps: "Shop/*" is not a wildcard; use lower-case letters, digits, dashes and * (such as shop-*)`,
+	}},
+	{"app not a string", groupsEdit("[web, api, shop-worker]", "[web, 7]"), []string{
+		`c.yaml:30:17: apps: want a string, found the number 7; quote it: "7"`,
+	}},
+	{"window without unit", groupsEdit("    apps: [web, api, shop-worker]\n", "    apps: [web, api, shop-worker]\n    window: 5\n"), []string{
+		"c.yaml:31:13: window: 5 has no unit; write a duration such as 5s",
+	}},
+	{"window not a duration", groupsEdit("    apps: [web, api, shop-worker]\n", "    apps: [web, api, shop-worker]\n    window: soon\n"), []string{
+		`c.yaml:31:13: window: "soon" is not a duration; write a number with a unit, such as 2s or 500ms`,
+	}},
+	{"window not above zero", groupsEdit("    apps: [web, api, shop-worker]\n", "    apps: [web, api, shop-worker]\n    window: 0s\n"), []string{
+		`c.yaml:31:13: window: "0s" must be longer than zero; leave window out for the default of 2s`,
+	}},
+	{"window too long", groupsEdit("    apps: [web, api, shop-worker]\n", "    apps: [web, api, shop-worker]\n    window: 2m\n"), []string{
+		`c.yaml:31:13: window: "2m" is longer than 1m0s; a push waits for its group at most 10 windows`,
+	}},
+	// A broken app is the app's mistake, not the group's that names it.
+	{"group names a broken app", groupsEdit("  - name: api\n", "  - name: API\n"), []string{
+		`c.yaml:14:11: name: "API" is not a valid name; use lower-case letters, digits and inner dashes (it becomes part of the branch stagehand/<app>/<stage>); try "api"`,
+	}},
+}
+
+func TestParseBadGroups(t *testing.T) {
+	for _, tc := range badGroups {
+		t.Run(tc.name, func(t *testing.T) {
+			checkProblems(t, tc.src, tc.want)
+		})
+	}
+}
+
 func TestParseBadFiles(t *testing.T) {
 	for _, tc := range badFiles {
 		t.Run(tc.name, func(t *testing.T) {
@@ -276,7 +373,7 @@ func checkProblems(t *testing.T, src string, want []string) {
 }
 
 func TestBaseIsValid(t *testing.T) {
-	for _, src := range []string{validBase, validBase + secondApp} {
+	for _, src := range []string{validBase, validBase + secondApp, groupsBase} {
 		if _, err := Parse("c.yaml", []byte(src)); err != nil {
 			t.Errorf("Parse: %v", err)
 		}

@@ -160,6 +160,20 @@ var migrations = [][]string{
 			beat_at BIGINT NOT NULL
 		)`,
 	},
+	{
+		// Grouped releases: the newest push of each member of a group
+		// waiting for the group's window to close, and which group's PR
+		// a merge or an action belongs to ('' for an app's own).
+		`CREATE TABLE stagehand_group_candidates (
+			group_name TEXT NOT NULL,
+			app TEXT NOT NULL,
+			request TEXT NOT NULL,
+			offered_at BIGINT NOT NULL,
+			PRIMARY KEY (group_name, app)
+		)`,
+		`ALTER TABLE stagehand_stage_history ADD COLUMN group_name TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE stagehand_actions ADD COLUMN group_name TEXT NOT NULL DEFAULT ''`,
+	},
 }
 
 // migrate applies River's migrations and then stagehand's. On PostgreSQL,

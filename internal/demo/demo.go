@@ -165,7 +165,13 @@ func (wd *World) Close() {
 // Push uploads a new random image to the registry as ghcr.io/acme/web:tag,
 // a multi-arch index when index is set, and returns its digest.
 func (wd *World) Push(ctx context.Context, tag string, index bool) (v1.Hash, error) {
-	ref, err := ggcrname.ParseReference(wd.host+"/acme/web:"+tag, ggcrname.Insecure)
+	return wd.PushTo(ctx, "acme/web", tag, index)
+}
+
+// PushTo is Push of another repository of ghcr.io, such as acme/api: for
+// worlds whose config repository has more apps than the sample's.
+func (wd *World) PushTo(ctx context.Context, repo, tag string, index bool) (v1.Hash, error) {
+	ref, err := ggcrname.ParseReference(wd.host+"/"+repo+":"+tag, ggcrname.Insecure)
 	if err != nil {
 		return v1.Hash{}, err
 	}

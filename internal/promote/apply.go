@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/gate"
@@ -21,17 +22,27 @@ func (e *Engine) apply(ctx context.Context, p Plan) (Outcome, error) {
 		o.Result = Ignored
 	case Refuse:
 		o.Result = Refused
-		if p.Held != nil && p.Request.Source.automatic() {
+		switch {
+		case p.Held == nil || !p.Request.Source.automatic():
+		case p.Group != nil:
+			err = e.keepHeldGroup(ctx, p)
+		default:
 			err = e.keepHeld(ctx, p)
 		}
 	case Nothing:
 		o.Result = AlreadyThere
-		if p.Point == nil {
+		switch {
+		case p.Group != nil:
+			err = e.closeStaleGroup(ctx, p)
+		case p.Point == nil:
 			err = e.closeStale(ctx, Branch(p.App.Name, p.Stage.Name), p.Stage.Name, p.From)
 		}
 	case Wait:
 		o.Result = Waiting
 		err = e.scheduleSoak(ctx, p)
+	case Gather:
+		o.Result = Gathered
+		err = e.scheduleGather(ctx, p)
 	case TellManual:
 		o.Result = Manual
 	case PlaceHold:
@@ -47,6 +58,10 @@ func (e *Engine) apply(ctx context.Context, p Plan) (Outcome, error) {
 		} else {
 			o, err = e.propose(ctx, p)
 		}
+	}
+	o.settleMembers()
+	if err == nil {
+		err = e.settleCandidates(ctx, p)
 	}
 	if err != nil {
 		return o, err
@@ -71,40 +86,45 @@ func (e *Engine) spendLink(ctx context.Context, p Plan, o Outcome) error {
 	return err
 }
 
-// propose brings the living PR of the app and stage to the plan's image:
-// one commit on the base head, on the one branch the app and stage have,
-// at most one PR, merged at once where the stage auto-merges and checks
-// allow.
+// propose brings the living PR of the app (or group) and stage to the
+// plan's images: one commit on the base head, on the one branch the app
+// and stage have, at most one PR, merged at once where the stage
+// auto-merges and checks allow.
 func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 	o := p.outcome()
-	branch := Branch(p.App.Name, p.Stage.Name)
-	log := e.log.With("app", p.App.Name, "stage", p.Stage.Name, "digest", p.Want.Digest)
-	pr := proposal{app: p.App, stage: p.Stage, next: p.Next, base: e.base, path: p.Path, from: p.From, want: p.Want, reformat: p.Reformatted}
-	pr.link = pr.nextLink(e.links, e.signIn)
-	var err error
+	var required []string
 	if p.Merge {
 		// Read before the PR is written so that its body can name them; a
 		// failure here means no merge, so it is an error, not "none".
-		if pr.required, err = e.gh.RequiredChecks(ctx, e.base); err != nil {
+		var err error
+		if required, err = e.gh.RequiredChecks(ctx, e.base); err != nil {
 			return o, fmt.Errorf("read required checks of %s: %w", e.base, err)
 		}
 	}
-	commit := e.commitOnce(p.Base, pr.commitMessage(), p.Path, p.After)
+	w := e.writeup(p, required)
+	branch := w.branch
+	commit := e.commitOnce(p.Base, w.message, w.files)
 	keep := func(open *livingPR) bool {
-		step, _ := decideExisting(open.pr, p.App, p.Want)
-		return step == keepOpen
+		ok, _ := w.keep(open.pr)
+		return ok
 	}
-	open, res, err := e.publish(ctx, branch, commit, Labels(p.App.Name, p.Stage.Name), pr.title(), pr.body(), keep)
+	open, res, err := e.publish(ctx, branch, commit, w.labels, w.title, w.body, keep)
 	if err != nil {
 		return o, err
 	}
 	o.Result, o.PR, o.PRURL, o.HeadSHA = res, open.Number, open.URL, open.HeadSHA
 	if res == Unchanged {
-		if _, why := decideExisting(open, p.App, p.Want); why != "" {
+		if _, why := w.keep(open); why != "" {
 			o.Reason = why
 		}
 	}
-	log.Info("proposed", "result", res, "pr", open.Number, "tag", p.Want.Tag)
+	log := e.log.With("app", p.Request.App, "stage", p.Stage.Name)
+	if p.Group != nil {
+		log.Info("proposed", "result", res, "pr", open.Number, "group", p.Group.Name, "apps", len(w.files))
+	} else {
+		log = log.With("digest", p.Want.Digest)
+		log.Info("proposed", "result", res, "pr", open.Number, "tag", p.Want.Tag)
+	}
 	if !p.Merge {
 		return o, nil
 	}
@@ -125,22 +145,55 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 			return head, nil
 		}
 	}
-	return e.merge(ctx, o, open, pr.required, rebuild, log)
+	return e.merge(ctx, o, open, required, rebuild, log)
 }
 
-// commitOnce returns what makes the plan's commit: path set to after on the
-// base head. It commits the first time it is called and returns that
-// commit's SHA afterwards, so that a PR kept as it is costs no commit.
-func (e *Engine) commitOnce(base githubapp.Branch, message, path string, after []byte) func(context.Context) (string, error) {
+// writeup is what a proposal writes and says on GitHub, for an app or a
+// group: its branch and labels, its words, its files, and whether an open
+// PR proposes it already (or something newer), and why.
+type writeup struct {
+	branch               string
+	labels               []string
+	title, body, message string
+	files                map[string][]byte
+	keep                 func(*githubapp.PullRequest) (bool, string)
+}
+
+func (e *Engine) writeup(p Plan, required []string) writeup {
+	if p.Group != nil {
+		return e.groupWriteup(p, required)
+	}
+	pr := proposal{app: p.App, stage: p.Stage, next: p.Next, base: e.base, path: p.Path, from: p.From, want: p.Want, reformat: p.Reformatted, required: required}
+	pr.link = pr.nextLink(e.links, e.signIn)
+	return writeup{
+		branch: Branch(p.App.Name, p.Stage.Name), labels: Labels(p.App.Name, p.Stage.Name),
+		title: pr.title(), body: pr.body(), message: pr.commitMessage(),
+		files: map[string][]byte{p.Path: p.After},
+		keep: func(open *githubapp.PullRequest) (bool, string) {
+			step, why := decideExisting(open, p.App, p.Want)
+			return step == keepOpen, why
+		},
+	}
+}
+
+// commitOnce returns what makes the plan's commit: files set on the base
+// head. It commits the first time it is called and returns that commit's
+// SHA afterwards, so that a PR kept as it is costs no commit.
+func (e *Engine) commitOnce(base githubapp.Branch, message string, files map[string][]byte) func(context.Context) (string, error) {
 	var head string
 	return func(ctx context.Context) (string, error) {
 		if head != "" {
 			return head, nil
 		}
-		files := map[string][]byte{path: after}
 		sha, tree, err := e.gh.CreateCommit(ctx, base, message, files)
 		if err != nil {
-			return "", fmt.Errorf("commit %s: %w", path, err)
+			what := fmt.Sprintf("%d files", len(files))
+			for path := range files {
+				if len(files) == 1 {
+					what = path
+				}
+			}
+			return "", fmt.Errorf("commit %s: %w", what, err)
 		}
 		e.wrote(base, tree, files)
 		head = sha
@@ -183,7 +236,7 @@ func (e *Engine) openRollback(ctx context.Context, p Plan, h store.Hold) (Outcom
 	o := p.outcome()
 	rb := rollback{app: p.App, stage: p.Stage, next: p.Next, base: e.base, path: p.Path, from: p.From, want: p.Want, point: *p.Point, reformat: p.Reformatted,
 		hold: &gate.Hold{By: h.By, Reason: h.Reason, At: h.At, Rollback: true}}
-	commit := e.commitOnce(p.Base, rb.commitMessage(), p.Path, p.After)
+	commit := e.commitOnce(p.Base, rb.commitMessage(), map[string][]byte{p.Path: p.After})
 	// A PR that already is this rollback is left as it is; any other open
 	// PR there (a pending promotion) becomes the rollback, since the stage
 	// cannot both move on and go back.
@@ -219,6 +272,15 @@ func (e *Engine) release(ctx context.Context, p Plan) (Outcome, error) {
 		return o, e.records.DropHeld(ctx, p.App.Name, p.Stage.Name)
 	}
 	r.ID, r.LinkID, r.Source = "", "", FromRelease
+	if r.Group != "" && e.sched != nil {
+		// A group's request writes under the group's lock, not this app's:
+		// the queue runs it, as it runs every other.
+		if err := e.sched.Schedule(ctx, r, time.Time{}); err != nil {
+			return o, nil // kept; the next push or /promote moves the group
+		}
+		o.Reason += fmt.Sprintf("; group %s's promotion into %s, which waited for it, is proposed again now", r.Group, p.Stage.Name)
+		return o, e.records.DropHeld(ctx, p.App.Name, p.Stage.Name)
+	}
 	then, err := e.runLocked(ctx, r, "")
 	o.Then = &then
 	if err != nil {
@@ -256,11 +318,17 @@ func (e *Engine) keepHeld(ctx context.Context, p Plan) error {
 	if err := e.records.KeepHeld(ctx, store.HeldRequest{App: app, Stage: stage, Request: enc, At: e.now()}); err != nil {
 		return err
 	}
+	return e.noteHeld(ctx, app, stage, heldNote(p))
+}
+
+// noteHeld says what a hold keeps on the issue where the hold was placed,
+// in one note kept up to date.
+func (e *Engine) noteHeld(ctx context.Context, app, stage, note string) error {
 	h, held, err := e.records.HoldOn(ctx, app, stage)
 	if err != nil || !held || h.Issue == 0 {
 		return err
 	}
-	id, err := e.gh.Note(ctx, h.Issue, h.Note, heldNote(p, h))
+	id, err := e.gh.Note(ctx, h.Issue, h.Note, note)
 	if err != nil {
 		e.log.Warn("could not tell of the held promotion on the hold's issue", "app", app, "stage", stage, "issue", h.Issue, "err", err)
 		return nil
@@ -293,7 +361,7 @@ func newerRequest(app config.App, r Request, want Want, old Request) bool {
 	return Newer(app, want, prev)
 }
 
-func heldNote(p Plan, h store.Hold) string {
+func heldNote(p Plan) string {
 	by := "a push"
 	if p.Request.Kind == Chain {
 		by = "the merge into " + p.Request.From

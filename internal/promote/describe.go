@@ -1,6 +1,7 @@
 package promote
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -29,6 +30,23 @@ func Describe(w io.Writer, o Outcome) {
 	if o.Reason != "" {
 		fmt.Fprintf(w, "  %s\n", o.Reason)
 	}
+	describeChange(w, o)
+	// A group's apps, each with what it moves and its change.
+	for _, m := range o.Members {
+		fmt.Fprintf(w, "  %s: %s", m.App, cmp.Or(m.Result, o.Result))
+		if m.To.Digest != "" {
+			fmt.Fprintf(w, " %s@%s", m.To.Tag, short(m.To.Digest))
+		}
+		fmt.Fprintln(w)
+		if m.Reason != "" && m.Reason != o.Reason {
+			fmt.Fprintf(w, "    %s\n", m.Reason)
+		}
+		describeChange(w, m)
+	}
+}
+
+// describeChange writes the change to an outcome's file as a diff.
+func describeChange(w io.Writer, o Outcome) {
 	if o.After != nil && string(o.Before) != string(o.After) {
 		diff := udiff.Unified("a/"+o.Path, "b/"+o.Path, string(o.Before), string(o.After))
 		for _, line := range strings.Split(strings.TrimSuffix(diff, "\n"), "\n") {

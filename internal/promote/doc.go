@@ -5,4 +5,11 @@
 // Deciding is pure (decide.go: plain values in, a decision out, table-tested);
 // doing is thin (engine.go, propose.go, merge.go) and goes through the small
 // interfaces in ports.go, which the GitHub App client implements.
+//
+// A group of apps (.stagehand.yaml's groups:) moves as one: its request is
+// decided app by app by the same rules, and the group's verdict is made of
+// theirs (group.go); it writes one commit on one branch per stage
+// (stagehand/<group>/<stage>, group_apply.go). The pushes of its apps wait
+// in the store for the group's window, and one request of the group's
+// takes them all (gather.go).
 package promote

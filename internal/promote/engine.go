@@ -44,8 +44,10 @@ type Options struct {
 	GitHub  GitHub
 	Records Records
 	Locks   Locker
-	// Scheduler asks again when a soak time ends; without one a chain that
-	// must soak is refused with the time left.
+	// Scheduler asks again when a soak time ends, and when a group's
+	// window closes; without one a chain that must soak is refused with the
+	// time left, and the pushes of a group's apps fail, having nowhere to
+	// wait for each other.
 	Scheduler Scheduler
 	// Reporter shows a broken config on the commit that broke it.
 	Reporter Reporter
@@ -120,10 +122,17 @@ var ErrMoved = errors.New("the config changed while the request waited; retry")
 // the database did not answer, or the config is broken); the outcome says
 // what happened, including refusals.
 func (e *Engine) Run(ctx context.Context, r Request) (Outcome, error) {
-	key, err := e.key(ctx, r)
+	cfg, err := e.known(ctx)
 	if err != nil {
 		return e.failed(r, err)
 	}
+	if cfg != nil {
+		if g, ok := cfg.GroupOf(r.App); ok && r.Kind == Push && r.Group == "" {
+			return e.gather(ctx, r, cfg, g)
+		}
+		r = r.grouped(cfg)
+	}
+	key := e.key(r, cfg)
 	release, err := e.locks.Lock(ctx, key, e.lockWait)
 	if err != nil {
 		return e.failed(r, fmt.Errorf("wait for %s: %w", key, err))
@@ -200,36 +209,39 @@ func (e *Engine) learnConfig(cfg *config.Config) {
 	}
 }
 
-// key is the app/stage r writes to, from the last config read: the lock is
-// taken before the snapshot is read, and runLocked checks the guess.
-func (e *Engine) key(ctx context.Context, r Request) (string, error) {
+// known is the config last read, or the base branch's now when none was
+// read yet; nil when that is broken (Decide refuses, and nothing is
+// written).
+func (e *Engine) known(ctx context.Context) (*config.Config, error) {
+	if cfg := e.lastConfig.Load(); cfg != nil {
+		return cfg, nil
+	}
+	base, err := e.gh.Branch(ctx, e.base)
+	if err != nil {
+		return nil, fmt.Errorf("read branch %s: %w", e.base, err)
+	}
+	cfg, _, err := e.config(ctx, base)
+	return cfg, err
+}
+
+// key is the app/stage (or group/stage) r writes to, from the last config
+// read: the lock is taken before the snapshot is read, and runLocked
+// checks the guess.
+func (e *Engine) key(r Request, cfg *config.Config) string {
 	switch r.Kind {
 	case Promote, Rollback, Hold, Release, Reconsider:
 		if r.Stage != "" {
-			return Key(r.App, r.Stage), nil
+			return Key(r.App, r.Stage)
 		}
 	}
-	cfg := e.lastConfig.Load()
 	if cfg == nil {
-		base, err := e.gh.Branch(ctx, e.base)
-		if err != nil {
-			return "", fmt.Errorf("read branch %s: %w", e.base, err)
-		}
-		c, cerr, err := e.config(ctx, base)
-		if err != nil {
-			return "", err
-		}
-		if cerr != nil {
-			// Nothing will be written: any key will do.
-			return Key(r.App, ""), nil
-		}
-		cfg = c
+		return Key(r.App, "") // nothing will be written: any key will do
 	}
 	stage, ok := target(r, cfg)
 	if !ok {
-		return Key(r.App, ""), nil
+		return Key(r.App, "")
 	}
-	return Key(r.App, stage), nil
+	return Key(r.App, stage)
 }
 
 // Config reads .stagehand.yaml from the head of the base branch.

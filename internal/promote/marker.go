@@ -3,6 +3,7 @@ package promote
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -11,11 +12,11 @@ import (
 // request body as an HTML comment, so that later events (a merge, a check, a
 // comment) can recognise the promotion from the pull request alone.
 type Marker struct {
-	App    string `json:"app"`
+	App    string `json:"app,omitempty"`
 	Stage  string `json:"stage"`
-	Image  string `json:"image"`
-	Tag    string `json:"tag"`
-	Digest string `json:"digest"`
+	Image  string `json:"image,omitempty"`
+	Tag    string `json:"tag,omitempty"`
+	Digest string `json:"digest,omitempty"`
 	// From is the stage the image was promoted from; empty for a push.
 	From string `json:"from,omitempty"`
 	// Rollback marks a PR that restores an earlier image: a person merges
@@ -24,10 +25,37 @@ type Marker struct {
 	// PushedAt is when the registry said the image was pushed, for a push:
 	// a later push of another tag replaces it only if it is newer.
 	PushedAt time.Time `json:"pushed_at,omitzero"`
+	// Group marks a group's PR, which moves every app of Apps (App, Image,
+	// Tag and Digest are empty then).
+	Group string      `json:"group,omitempty"`
+	Apps  []MemberPin `json:"apps,omitempty"`
+}
+
+// MemberPin is what a group's PR proposes for one of its apps.
+type MemberPin struct {
+	App      string    `json:"app"`
+	Image    string    `json:"image"`
+	Tag      string    `json:"tag"`
+	Digest   string    `json:"digest"`
+	From     string    `json:"from,omitempty"`
+	PushedAt time.Time `json:"pushed_at,omitzero"`
+}
+
+// Name is what the PR is about: its group, or its app. Its branch is
+// Branch(Name, Stage).
+func (m Marker) Name() string {
+	if m.Group != "" {
+		return m.Group
+	}
+	return m.App
 }
 
 // want is what the marked PR proposes.
 func (m Marker) want() Want {
+	return Want{Image: m.Image, Tag: m.Tag, Digest: m.Digest, From: m.From, PushedAt: m.PushedAt}
+}
+
+func (m MemberPin) want() Want {
 	return Want{Image: m.Image, Tag: m.Tag, Digest: m.Digest, From: m.From, PushedAt: m.PushedAt}
 }
 
@@ -60,6 +88,12 @@ func ParseMarker(body string) (m Marker, ok bool, err error) {
 	if err := json.Unmarshal([]byte(rest[:j]), &m); err != nil {
 		return Marker{}, false, fmt.Errorf("stagehand marker: %w", err)
 	}
+	if m.Group != "" {
+		if m.Stage == "" || len(m.Apps) == 0 || slices.ContainsFunc(m.Apps, func(p MemberPin) bool { return p.App == "" || p.Digest == "" }) {
+			return Marker{}, false, fmt.Errorf("stagehand marker of group %s lacks its stage, or an app or digest", m.Group)
+		}
+		return m, true, nil
+	}
 	if m.App == "" || m.Stage == "" || m.Digest == "" {
 		return Marker{}, false, fmt.Errorf("stagehand marker lacks app, stage or digest")
 	}
@@ -80,13 +114,13 @@ func ParseBranch(b string) (app, stage string, ok bool) {
 	return app, stage, ok && app != "" && stage != "" && !strings.Contains(stage, "/")
 }
 
-// labelsOf are the labels of the PR on a stagehand branch.
-func labelsOf(branch string) []string {
-	app, stage, _ := ParseBranch(branch)
-	return Labels(app, stage)
-}
-
-// Labels are put on every stagehand pull request.
+// Labels are put on every stagehand pull request of an app.
 func Labels(app, stage string) []string {
 	return []string{"stagehand", "stage/" + stage, "app/" + app}
+}
+
+// GroupLabels are put on every pull request of a group: one label for the
+// group rather than one per app, since GitHub allows 100 labels a PR.
+func GroupLabels(group, stage string) []string {
+	return []string{"stagehand", "stage/" + stage, "group/" + group}
 }

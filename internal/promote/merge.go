@@ -64,6 +64,9 @@ func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullReque
 	}
 	out.Result, out.MergeSHA, out.Reason = Merged, sha, ""
 	log.Info("merged", "pr", pr.Number, "merge_sha", sha)
+	if out.Group != "" {
+		return out, e.MergedGroup(ctx, out.Group, e.groupMerges(out, pr.Number, sha))
+	}
 	return out, e.Merged(ctx, store.Merge{App: out.App, Stage: out.Stage, Image: out.To.Image, Tag: out.To.Tag, Digest: out.To.Digest,
 		PR: pr.Number, MergeSHA: sha, MergedBy: store.MergedByStagehand, At: e.now(), PushedAt: out.To.PushedAt})
 }
@@ -78,18 +81,38 @@ func (e *Engine) Merged(ctx context.Context, m store.Merge) error {
 	if _, err := e.records.RecordMerge(ctx, m); err != nil {
 		return err
 	}
-	if err := e.Closed(ctx, Branch(m.App, m.Stage)); err != nil {
+	return e.movedOn(ctx, m.App, m.Stage, m.PR)
+}
+
+// MergedGroup is Merged for a group's PR: ms are its apps' new states,
+// one each; the group's branch goes, and the group moves on together.
+func (e *Engine) MergedGroup(ctx context.Context, group string, ms []store.Merge) error {
+	if len(ms) == 0 {
+		return fmt.Errorf("promote: the merge of group %s's PR names no app", group)
+	}
+	for _, m := range ms {
+		m.Group = group
+		if _, err := e.records.RecordMerge(ctx, m); err != nil {
+			return err
+		}
+	}
+	return e.movedOn(ctx, group, ms[0].Stage, ms[0].PR)
+}
+
+// movedOn removes the merged PR's branch and asks for the chain.
+func (e *Engine) movedOn(ctx context.Context, name, stage string, pr int) error {
+	if err := e.Closed(ctx, Branch(name, stage)); err != nil {
 		return err
 	}
 	if e.sched == nil {
 		return nil
 	}
-	return e.sched.Schedule(ctx, ChainAfter(m.App, m.Stage, m.PR), time.Time{})
+	return e.sched.Schedule(ctx, ChainAfter(name, stage, pr), time.Time{})
 }
 
-// ChainAfter is the request that moves app on from stage after its PR pr
-// was merged; its id makes the request from stagehand's own merge and the
-// one from GitHub's news of it the same request, done once.
+// ChainAfter is the request that moves app (or group) on from stage after
+// its PR pr was merged; its id makes the request from stagehand's own
+// merge and the one from GitHub's news of it the same request, done once.
 func ChainAfter(app, stage string, pr int) Request {
 	return Request{ID: fmt.Sprintf("merged/%s/%s/%d", app, stage, pr), Kind: Chain, Source: FromMerge, App: app, From: stage, Issue: pr}
 }

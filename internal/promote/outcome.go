@@ -23,6 +23,7 @@ const (
 	HoldPlaced   Result = "held"          // the stage is held
 	HoldLifted   Result = "released"      // the stage is released
 	Failed       Result = "failed"        // GitHub or the registry failed; the work is retried
+	Gathered     Result = "gathered"      // a push waits for its group's other pushes, to move with them
 )
 
 // Outcome is what happened to a request, for people (replies, pages, the
@@ -53,6 +54,11 @@ type Outcome struct {
 	Then *Outcome
 	// Gates are the rules a person's promotion was checked against.
 	Gates []Gate
+	// Group is the group a group's request moved (App is its name then);
+	// Members are its apps' own outcomes: From, To, Path, Before and After
+	// are theirs, and those that moved have the group's result.
+	Group   string
+	Members []Outcome
 }
 
 // Done reports whether the stage now has, or is about to get, the image.
@@ -64,9 +70,70 @@ func (o Outcome) Done() bool {
 	return false
 }
 
-// outcome starts the outcome of a plan.
+// outcome starts the outcome of a plan. A group's members that are to
+// move have no result yet: apply gives them the group's (settleMembers).
 func (p Plan) outcome() Outcome {
-	return Outcome{Request: p.Request, App: p.Request.App, Stage: p.Stage.Name, Code: p.Code, Reason: p.Reason,
+	o := Outcome{Request: p.Request, App: p.Request.App, Stage: p.Stage.Name, Code: p.Code, Reason: p.Reason,
 		From: p.From, To: p.Want, Path: p.Path, Before: p.Before, After: p.After, Reformatted: p.Reformatted,
 		Until: p.Until, Gates: p.Gates}
+	if p.Group != nil {
+		o.Group = p.Group.Name
+		for _, m := range p.Members {
+			mo := m.outcome()
+			mo.Stage = p.Stage.Name
+			switch m.Verdict {
+			case Nothing:
+				mo.Result = AlreadyThere
+			case Ignore:
+				mo.Result = Ignored
+			case Refuse:
+				mo.Result = Refused
+			}
+			o.Members = append(o.Members, mo)
+		}
+	}
+	return o
+}
+
+// Planned is what a dry run shows of a plan: the outcome it would have,
+// Planned for a proposal, a group's apps included.
+func (p Plan) Planned() Outcome {
+	o := p.outcome()
+	switch p.Verdict {
+	case Propose:
+		o.Result = Planned
+	case Nothing:
+		o.Result = AlreadyThere
+	default:
+		o.Result = Refused
+	}
+	o.settleMembers()
+	return o
+}
+
+// settleMembers gives the group's result to the members that moved with
+// it, or would have: their outcome is the group's.
+func (o *Outcome) settleMembers() {
+	for i := range o.Members {
+		m := &o.Members[i]
+		if m.Result != "" {
+			continue
+		}
+		m.Result, m.PR, m.PRURL, m.HeadSHA, m.MergeSHA, m.Until = o.Result, o.PR, o.PRURL, o.HeadSHA, o.MergeSHA, o.Until
+		if m.Reason == "" {
+			m.Reason = o.Reason
+		}
+	}
+}
+
+// moving are the members whose change a group's proposal carries: those
+// the rules let write their file.
+func (o Outcome) moving() []Outcome {
+	var out []Outcome
+	for _, m := range o.Members {
+		if m.After != nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package promote
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
@@ -22,6 +23,7 @@ const (
 	TellManual Verdict = "manual"  // the next stage is manual: nothing moves until someone promotes
 	PlaceHold  Verdict = "hold"
 	LiftHold   Verdict = "release"
+	Gather     Verdict = "gather" // a group's window is still open: ask again at Until, when more of its pushes may have come
 )
 
 // Code tells refusals apart for those who show them (the link page picks
@@ -84,6 +86,14 @@ type Plan struct {
 	Open *githubapp.PullRequest
 	// Gates are the rules a person's promotion is checked against.
 	Gates []Gate
+
+	// Group is the group a group's request moves; Members are its apps'
+	// own plans, each decided by the rules above, and the group's verdict
+	// is made of theirs (group.go). Candidates are the pushes a group's
+	// push took from its window, to be forgotten once applied.
+	Group      *config.Group
+	Members    []Plan
+	Candidates []Candidate
 }
 
 // Key is the app/stage the plan writes to.
@@ -97,7 +107,21 @@ func Decide(r Request, s Snapshot) Plan {
 		return p.refuse(CodeConfig, "%s", s.ConfigErr.Error())
 	}
 	cfg := s.Config
+	if r = r.grouped(cfg); r.Group != "" {
+		p.Request = r
+		return decideGroup(p, s, cfg)
+	}
+	return decideApp(p, s, cfg)
+}
+
+// decideApp decides an app's request, on its own or as one of a group's
+// apps.
+func decideApp(p Plan, s Snapshot, cfg *config.Config) Plan {
+	r := p.Request
 	app, ok := cfg.App(r.App)
+	if g, isGroup := cfg.Group(r.App); !ok && isGroup {
+		return p.refuse(CodeUnknown, "%s is a group (apps: %s); a %s names one of its apps", g.Name, strings.Join(g.Apps, ", "), r.Kind)
+	}
 	if !ok {
 		return p.refuse(CodeUnknown, "there is no app %q in %s (apps: %s)", r.App, config.FileName, appNames(cfg))
 	}

@@ -97,7 +97,10 @@ func newWorld(t testing.TB) *world {
 }
 
 func (w *world) pin(appName, stage, tag, digest string) *world {
-	a := app(w.t, appName)
+	a, ok := w.snap.Config.App(appName)
+	if !ok {
+		w.t.Fatalf("no app %s", appName)
+	}
 	path := a.Path(stage)
 	data := kustomization(a.Image, tag, digest)
 	pinned, err := manifest.Current(path, data, a.Image)
@@ -281,15 +284,23 @@ func TestDecide(t *testing.T) {
 			if tt.w != nil {
 				tt.w(w)
 			}
-			p := Decide(tt.r, w.snap)
-			if p.Verdict != tt.verdict || p.Code != tt.code || !strings.Contains(p.Reason, tt.reason) {
-				t.Fatalf("Decide = %s %q %q\nwant     %s %q ~%q", p.Verdict, p.Code, p.Reason, tt.verdict, tt.code, tt.reason)
-			}
+			p := decided(t, w, tt.r, tt.verdict, tt.code, tt.reason)
 			if p.Verdict == Propose && (len(p.After) == 0 || string(p.After) == string(p.Before)) {
 				t.Fatalf("a proposal must change the file: before %q after %q", p.Before, p.After)
 			}
 		})
 	}
+}
+
+// decided is Decide(r) on w's snapshot, which must come to verdict and
+// code with a reason that holds reason.
+func decided(t *testing.T, w *world, r Request, verdict Verdict, code Code, reason string) Plan {
+	t.Helper()
+	p := Decide(r, w.snap)
+	if p.Verdict != verdict || p.Code != code || !strings.Contains(p.Reason, reason) {
+		t.Fatalf("Decide = %s %q %q\nwant     %s %q ~%q", p.Verdict, p.Code, p.Reason, verdict, code, reason)
+	}
+	return p
 }
 
 // TestDecideProposal checks what a proposal writes: exactly the image
@@ -425,10 +436,22 @@ func FuzzParseMarker(f *testing.F) {
 	f.Add(Marker{App: "web", Stage: "prod", Digest: d1}.String())
 	f.Add("<!-- stagehand:v1 {")
 	f.Add("<!-- stagehand:v1 {} -->")
+	f.Add(Marker{Group: "shop", Stage: "prod", Apps: []MemberPin{{App: "web", Digest: d1}}}.String())
 	f.Fuzz(func(t *testing.T, body string) {
 		m, ok, err := ParseMarker(body)
-		if ok && (err != nil || m.App == "" || m.Stage == "" || m.Digest == "") {
+		if !ok {
+			return
+		}
+		if err != nil || m.Stage == "" || m.Name() == "" {
 			t.Fatalf("ok with %+v, %v", m, err)
+		}
+		if m.Group == "" && m.Digest == "" {
+			t.Fatalf("an app's marker without a digest: %+v", m)
+		}
+		for _, a := range m.Apps {
+			if m.Group != "" && (a.App == "" || a.Digest == "") {
+				t.Fatalf("a group's marker with an app %+v", a)
+			}
 		}
 	})
 }

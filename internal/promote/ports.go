@@ -91,6 +91,9 @@ type Records interface {
 	UseLink(ctx context.Context, id string, at time.Time) (bool, error)
 	LinkUsed(ctx context.Context, id string) (bool, time.Time, error)
 	FinishRequest(ctx context.Context, r store.Request, at time.Time) error
+	OfferCandidate(ctx context.Context, c store.Candidate) error
+	Candidates(ctx context.Context, group string) ([]store.Candidate, error)
+	DropCandidate(ctx context.Context, c store.Candidate) error
 }
 
 // DigestResolver turns a pushed tag into the digest the registry serves.
@@ -98,7 +101,9 @@ type DigestResolver interface {
 	Resolve(ctx context.Context, image, tag string) (string, error)
 }
 
-// Scheduler asks for a request again later: when a soak time ends.
+// Scheduler asks for a request again later: when a soak time ends, or a
+// group's window closes. A request with an id is scheduled once while it
+// waits.
 type Scheduler interface {
 	Schedule(ctx context.Context, r Request, at time.Time) error
 }

@@ -40,7 +40,7 @@ func (e *Engine) publish(ctx context.Context, branch string, commit func(context
 		case err != nil:
 			return nil, "", fmt.Errorf("move branch %s: %w", branch, err)
 		default:
-			return e.update(ctx, branch, open, head, title, body)
+			return e.update(ctx, branch, open, head, labels, title, body)
 		}
 	}
 	head, err := commit(ctx)
@@ -63,7 +63,7 @@ func (e *Engine) publish(ctx context.Context, branch string, commit func(context
 			return nil, "", fmt.Errorf("move branch %s: %w", branch, err)
 		}
 		if open != nil {
-			return e.update(ctx, branch, open, head, title, body)
+			return e.update(ctx, branch, open, head, labels, title, body)
 		}
 	}
 	pr, err := e.gh.OpenPR(ctx, branch, e.base, title, body)
@@ -74,7 +74,7 @@ func (e *Engine) publish(ctx context.Context, branch string, commit func(context
 			if err := e.gh.AddLabels(ctx, open.Number, labels...); err != nil {
 				return nil, "", fmt.Errorf("label PR #%d: %w", open.Number, err)
 			}
-			return e.update(ctx, branch, open, head, title, body)
+			return e.update(ctx, branch, open, head, labels, title, body)
 		}
 	}
 	if err != nil {
@@ -89,7 +89,7 @@ func (e *Engine) publish(ctx context.Context, branch string, commit func(context
 	return pr, Opened, nil
 }
 
-func (e *Engine) update(ctx context.Context, branch string, open *githubapp.PullRequest, head, title, body string) (*githubapp.PullRequest, Result, error) {
+func (e *Engine) update(ctx context.Context, branch string, open *githubapp.PullRequest, head string, labels []string, title, body string) (*githubapp.PullRequest, Result, error) {
 	err := e.gh.UpdatePR(ctx, open.Number, title, body)
 	if errors.Is(err, githubapp.ErrClosed) {
 		// Merged or closed by a person a moment ago: the branch now points
@@ -100,7 +100,7 @@ func (e *Engine) update(ctx context.Context, branch string, open *githubapp.Pull
 			e.prs.forget(branch)
 			return nil, "", fmt.Errorf("open PR for %s: %w", branch, oerr)
 		}
-		if err := e.gh.AddLabels(ctx, pr.Number, labelsOf(branch)...); err != nil {
+		if err := e.gh.AddLabels(ctx, pr.Number, labels...); err != nil {
 			return nil, "", fmt.Errorf("label PR #%d: %w", pr.Number, err)
 		}
 		pr.HeadSHA, pr.Body, pr.Title = head, body, title
@@ -128,21 +128,34 @@ func (e *Engine) openPR(ctx context.Context, app, stage string) (*githubapp.Pull
 	return pr, nil
 }
 
+// livingPR is the open PR of branch: the one this process knows of, or,
+// when it knows none, GitHub's answer.
+func (e *Engine) livingPR(ctx context.Context, branch string) (*githubapp.PullRequest, error) {
+	if known, pr := e.prs.get(branch); known {
+		return pr, nil
+	}
+	pr, err := e.gh.FindOpenPR(ctx, branch, e.base)
+	if err != nil {
+		return nil, fmt.Errorf("find the open PR of %s: %w", branch, err)
+	}
+	e.prs.set(branch, pr)
+	return pr, nil
+}
+
 // closeStale closes the open PR of a stage that already runs what the PR
 // proposes, saying why, and removes its branch.
 func (e *Engine) closeStale(ctx context.Context, branch, stage string, current manifest.Pinned) error {
-	known, pr := e.prs.get(branch)
-	if !known {
-		var err error
-		if pr, err = e.gh.FindOpenPR(ctx, branch, e.base); err != nil {
-			return fmt.Errorf("find the open PR of %s: %w", branch, err)
-		}
-		e.prs.set(branch, pr)
+	pr, err := e.livingPR(ctx, branch)
+	if err != nil || !isStale(pr, current) {
+		return err
 	}
-	if !isStale(pr, current) {
-		return nil
-	}
-	if err := e.gh.Comment(ctx, pr.Number, staleComment(stage, current)); err != nil {
+	return e.closePR(ctx, branch, pr, staleComment(stage, current))
+}
+
+// closePR closes an open PR that has nothing left to do, saying why, and
+// removes its branch.
+func (e *Engine) closePR(ctx context.Context, branch string, pr *githubapp.PullRequest, why string) error {
+	if err := e.gh.Comment(ctx, pr.Number, why); err != nil {
 		return fmt.Errorf("comment on stale PR #%d: %w", pr.Number, err)
 	}
 	if err := e.gh.ClosePR(ctx, pr.Number); err != nil {

@@ -33,7 +33,13 @@ func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 		return s, nil
 	}
 	s.Config = cfg
-	r = r.resolve(cfg)
+	r = r.resolve(cfg).grouped(cfg)
+	if r.Group != "" {
+		if err := e.readGroup(ctx, r, cfg, &s); err != nil {
+			return Snapshot{}, err
+		}
+		return s, nil
+	}
 	app, ok := cfg.App(r.App)
 	if !ok {
 		return s, nil
@@ -74,11 +80,25 @@ func (e *Engine) readRecords(ctx context.Context, r Request, cfg *config.Config,
 	for _, h := range holds {
 		s.Holds[h.Stage] = gate.Hold{By: h.By, Reason: h.Reason, At: h.At, Rollback: h.Rollback}
 	}
-	// Soak times count from the merge into the stage an image comes from.
+	if s.Merged, err = e.lastMerge(ctx, r, r.App, cfg); err != nil {
+		return err
+	}
+	if r.LinkID != "" {
+		if s.LinkUsed, _, err = e.records.LinkUsed(ctx, r.LinkID); err != nil {
+			return err
+		}
+	}
+	return e.readPerson(ctx, r, cfg, s)
+}
+
+// lastMerge is, for app, the last merge r's rules read, by stage: soak
+// times count from the merge into the stage an image comes from, and a
+// push is checked against the first stage's (the pushed-before rule).
+func (e *Engine) lastMerge(ctx context.Context, r Request, app string, cfg *config.Config) (map[string]MergedAt, error) {
 	var from string
 	switch r.Kind {
 	case Push:
-		from = cfg.First().Name // for the pushed-before rule, not a soak
+		from = cfg.First().Name
 	case Promote:
 		if prev, ok := cfg.Prev(r.Stage); ok {
 			from = prev.Name
@@ -86,21 +106,23 @@ func (e *Engine) readRecords(ctx context.Context, r Request, cfg *config.Config,
 	case Chain:
 		from = r.From
 	}
-	s.Merged = map[string]MergedAt{}
-	if from != "" {
-		m, ok, err := e.records.LastMerge(ctx, r.App, from)
-		if err != nil {
-			return fmt.Errorf("read history: %w", err)
-		}
-		if ok {
-			s.Merged[from] = MergedAt{Digest: m.Digest, At: m.At, PushedAt: m.PushedAt}
-		}
+	out := map[string]MergedAt{}
+	if from == "" {
+		return out, nil
 	}
-	if r.LinkID != "" {
-		if s.LinkUsed, _, err = e.records.LinkUsed(ctx, r.LinkID); err != nil {
-			return err
-		}
+	m, ok, err := e.records.LastMerge(ctx, app, from)
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
 	}
+	if ok {
+		out[from] = MergedAt{Digest: m.Digest, At: m.At, PushedAt: m.PushedAt}
+	}
+	return out, nil
+}
+
+// readPerson adds the person who asks, as GitHub knows them, for the
+// target stage's approvers.
+func (e *Engine) readPerson(ctx context.Context, r Request, cfg *config.Config, s *Snapshot) error {
 	if r.Source.automatic() || r.Actor.Login == "" {
 		return nil
 	}

@@ -20,7 +20,9 @@ func (e *Engine) record(ctx context.Context, p Plan, o Outcome) {
 	if o.Result == Failed {
 		return // retried; the try that ends it is recorded
 	}
-	if worthRecording(r, o) {
+	if p.Group != nil {
+		e.recordGroup(ctx, p, o)
+	} else if worthRecording(r, o) {
 		a := store.Action{At: e.now(), Actor: r.Actor.Name(r.Source), Kind: string(r.Kind), App: r.App, Stage: o.Stage,
 			FromTag: o.From.Tag, FromDigest: o.From.Digest, ToTag: o.To.Tag, ToDigest: o.To.Digest,
 			PR: o.PR, Result: string(o.Result), Reason: o.Reason, Source: string(r.Source)}
@@ -53,7 +55,7 @@ func worthRecording(r Request, o Outcome) bool {
 		return false // kept and retried until the config is fixed; reported on the commit
 	}
 	switch o.Result {
-	case Ignored, AlreadyThere, Unchanged:
+	case Ignored, AlreadyThere, Unchanged, Gathered:
 		return false
 	}
 	return true
@@ -73,11 +75,16 @@ func (e *Engine) tell(ctx context.Context, p Plan, o Outcome) error {
 		return e.reportBroken(ctx, p.Base.SHA, o.Reason)
 	case r.Kind != Chain || r.Issue == 0:
 		return nil
+	case o.Result == Manual && p.Group != nil:
+		return e.gh.Comment(ctx, r.Issue, groupManualNote(p))
 	case o.Result == Manual:
 		// The job may run again; a repeated note is the lesser harm than none.
 		return e.gh.Comment(ctx, r.Issue, e.manualNote(p))
 	case o.Result == Refused && p.Held == nil:
 		return e.gh.Comment(ctx, r.Issue, fmt.Sprintf("stagehand did not move %s on to %s: %s.", r.App, o.Stage, o.Reason))
+	case o.Result == Waiting && p.Group != nil:
+		return e.gh.Comment(ctx, r.Issue, fmt.Sprintf("Group %s moves on to %s at %s, when its images have soaked in %s as long as %s requires.",
+			r.App, o.Stage, o.Until.UTC().Format("2006-01-02 15:04 MST"), r.From, o.Stage))
 	case o.Result == Waiting:
 		return e.gh.Comment(ctx, r.Issue, fmt.Sprintf("%s `%s` moves on to %s at %s, when it has soaked in %s as long as %s requires.",
 			r.App, o.To.Tag, o.Stage, o.Until.UTC().Format("2006-01-02 15:04 MST"), r.From, o.Stage))

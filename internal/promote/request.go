@@ -87,7 +87,13 @@ type Request struct {
 	Kind   Kind   `json:"kind"`
 	Source Source `json:"source"`
 	Actor  Actor  `json:"actor"`
-	App    string `json:"app"`
+	// App names the app, or the group, the request is about.
+	App string `json:"app"`
+	// Group is set on a group's request (App names the group then): one
+	// that moves the group's members together (group.go). A request that
+	// names a group, or promotes or chains a member, becomes one; a
+	// member's push joins its group's window first (gather.go).
+	Group string `json:"group,omitempty"`
 	// Stage is the stage acted on: the target of a promotion, rollback,
 	// hold or release. "" means the first stage for a push and the stage
 	// after From for a chain.

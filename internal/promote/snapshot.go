@@ -37,6 +37,44 @@ type Snapshot struct {
 	// Restore is where a rollback's walk through the stage's history ended.
 	Restore *Restore
 	Now     time.Time
+
+	// Members are, for a group's request, each app's own holds and merges,
+	// by app: what Holds and Merged are for an app's request.
+	Members map[string]AppRecords
+	// Candidates are, for a group's push, the pushes of its members that
+	// its window gathered; Open is then the group's open PR into the first
+	// stage, whose images a new push adds to rather than replaces.
+	Candidates []Candidate
+}
+
+// AppRecords are one app's records in a group's snapshot.
+type AppRecords struct {
+	Holds  map[string]gate.Hold
+	Merged map[string]MergedAt
+}
+
+// Candidate is a member's push waiting for its group: the push request,
+// and when it was offered (the window counts from the newest).
+type Candidate struct {
+	App     string
+	Request Request
+	At      time.Time
+	stored  []byte // as the store has it, so that only this one is dropped
+}
+
+// member is the snapshot an app of a group's request is decided on: the
+// same commit, files and person, the app's own records.
+func (s Snapshot) member(app string) Snapshot {
+	m := s
+	rec := s.Members[app]
+	m.Holds, m.Merged, m.Members, m.Candidates, m.Open = rec.Holds, rec.Merged, nil, nil, nil
+	if m.Holds == nil {
+		m.Holds = map[string]gate.Hold{}
+	}
+	if m.Merged == nil {
+		m.Merged = map[string]MergedAt{}
+	}
+	return m
 }
 
 // File is a stage's file as the base branch has it. Problem says why it

@@ -85,25 +85,32 @@ func (p proposal) nextLink(links func(app, from, to, digest string) string, sign
 // next_ says what merging this PR leads to; named so as not to clash with
 // the next field.
 func (p proposal) next_() string {
+	return whatNext(p.stage, p.next, p.base, p.required, fmt.Sprintf("%s `%s`", p.app.Name, p.want.Tag), "this same image (same digest) for %s")
+}
+
+// whatNext says what merging a PR into stage leads to: what deploys what
+// the PR moves; same, given the next stage's name, what stagehand then
+// proposes there.
+func whatNext(stage config.Stage, next *config.Stage, base string, required []string, what, same string) string {
 	var now string
-	switch p.stage.Mode {
+	switch stage.Mode {
 	case config.AutoMerge:
-		if len(p.required) == 0 {
-			now = fmt.Sprintf("%s is an auto-merge stage and %s requires no checks, so stagehand merges this PR at once.", p.stage.Name, p.base)
+		if len(required) == 0 {
+			now = fmt.Sprintf("%s is an auto-merge stage and %s requires no checks, so stagehand merges this PR at once.", stage.Name, base)
 		} else {
-			now = fmt.Sprintf("%s is an auto-merge stage: stagehand merges this PR as soon as %s's required checks (%s) pass on it, and never while one is missing or failing.", p.stage.Name, p.base, strings.Join(p.required, ", "))
+			now = fmt.Sprintf("%s is an auto-merge stage: stagehand merges this PR as soon as %s's required checks (%s) pass on it, and never while one is missing or failing.", stage.Name, base, strings.Join(required, ", "))
 		}
 	default:
-		now = fmt.Sprintf("merging this PR deploys %s `%s` to %s.", p.app.Name, p.want.Tag, p.stage.Name)
+		now = fmt.Sprintf("merging this PR deploys %s to %s.", what, stage.Name)
 	}
-	if p.next == nil {
-		return now + fmt.Sprintf(" %s is the last stage.", p.stage.Name)
+	if next == nil {
+		return now + fmt.Sprintf(" %s is the last stage.", stage.Name)
 	}
-	switch p.next.Mode {
+	switch next.Mode {
 	case config.Manual:
-		return now + fmt.Sprintf(" Then %s is next; it is a manual stage, so nothing moves there until someone promotes it, and stagehand says here how.", p.next.Name)
+		return now + fmt.Sprintf(" Then %s is next; it is a manual stage, so nothing moves there until someone promotes it, and stagehand says here how.", next.Name)
 	default:
-		return now + fmt.Sprintf(" Once it is merged, stagehand proposes this same image (same digest) for %s.", p.next.Name)
+		return now + " Once it is merged, stagehand proposes " + fmt.Sprintf(same, next.Name) + "."
 	}
 }
 

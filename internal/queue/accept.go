@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/stagehand-dev/stagehand/internal/db"
 )
@@ -373,6 +374,14 @@ func (q *Queue) SubmitTx(ctx context.Context, tx db.Tx, id, summary string, payl
 	if !at.IsZero() {
 		opts.ScheduledAt = at.UTC().Truncate(time.Millisecond)
 	}
-	_, err := q.client.insertTx(ctx, tx, []river.InsertManyParams{{Args: args, InsertOpts: opts}})
-	return err
+	res, err := q.client.insertTx(ctx, tx, []river.InsertManyParams{{Args: args, InsertOpts: opts}})
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		if r.Job != nil && !r.UniqueSkippedAsDuplicate && r.Job.State == rivertype.JobStateScheduled {
+			q.wakeAt(r.Job.ID, r.Job.ScheduledAt)
+		}
+	}
+	return nil
 }

@@ -98,6 +98,7 @@ type Queue struct {
 	client  riverClient
 	metrics *metrics
 	leases  *leases
+	due     dueTimers
 	group   acceptGroup
 	sqlite  *sqliteDriver // SQLite only: its listener wakes on Nudge (nudge.go)
 }
@@ -212,6 +213,7 @@ func (q *Queue) Start(ctx context.Context) error {
 // it cancels them, and they run again after the next Start.
 func (q *Queue) Stop(ctx context.Context) error {
 	defer q.leases.stop()
+	q.stopWakes()
 	err := q.client.Stop(ctx)
 	if err == nil || ctx.Err() == nil {
 		return err

@@ -20,6 +20,7 @@ type Action struct {
 	Result                               string // opened, merged, refused, failed, …
 	Reason                               string
 	Source                               string // push, reconcile, comment, link, cli, chain, soak, release
+	Group                                string // the group the app moved, or was refused, with; "" for none
 }
 
 // RecordAction appends a to the audit log and returns its id; a.ID is
@@ -36,10 +37,10 @@ func (s *Store) RecordAction(ctx context.Context, a Action) (id int64, err error
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO stagehand_actions
-			(id, acted_at, actor, kind, app, stage, from_tag, from_digest, to_tag, to_digest, pr, result, reason, source)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			(id, acted_at, actor, kind, app, stage, from_tag, from_digest, to_tag, to_digest, pr, result, reason, source, group_name)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, db.Nanos(a.At), a.Actor, a.Kind, a.App, a.Stage, a.FromTag, a.FromDigest, a.ToTag, a.ToDigest,
-			int64(a.PR), a.Result, a.Reason, a.Source)
+			int64(a.PR), a.Result, a.Reason, a.Source, a.Group)
 		return err
 	})
 	if err != nil {
@@ -52,7 +53,7 @@ func (s *Store) RecordAction(ctx context.Context, a Action) (id int64, err error
 // and, at equal times, the later record first. limit <= 0 means 20; at
 // most 1000 are returned.
 func (s *Store) Actions(ctx context.Context, app string, limit int) ([]Action, error) {
-	query := `SELECT id, acted_at, actor, kind, app, stage, from_tag, from_digest, to_tag, to_digest, pr, result, reason, source
+	query := `SELECT id, acted_at, actor, kind, app, stage, from_tag, from_digest, to_tag, to_digest, pr, result, reason, source, group_name
 		FROM stagehand_actions`
 	args := []any{}
 	if app != "" {
@@ -69,7 +70,7 @@ func (s *Store) Actions(ctx context.Context, app string, limit int) ([]Action, e
 			at, pr int64
 		)
 		if err := row.Scan(&a.ID, &at, &a.Actor, &a.Kind, &a.App, &a.Stage, &a.FromTag, &a.FromDigest,
-			&a.ToTag, &a.ToDigest, &pr, &a.Result, &a.Reason, &a.Source); err != nil {
+			&a.ToTag, &a.ToDigest, &pr, &a.Result, &a.Reason, &a.Source, &a.Group); err != nil {
 			return err
 		}
 		a.At, a.PR = db.Time(at), int(pr)

@@ -1,8 +1,8 @@
 // Package store keeps stagehand's records of the config repositories it
 // works on: holds, what each stage was merged with (the deployment
 // history), the audit log of actions and refusals, single-use links, the
-// promotions a hold stopped, and the outcome of requests made through the
-// queue. They are the project's domain records, not queue internals; the
+// promotions a hold stopped, the pushes of a group's members that wait for
+// the group's window, and the outcome of requests made through the queue. They are the project's domain records, not queue internals; the
 // public API's JSON types are defined apart from them (internal/api), so
 // storage can change without breaking clients.
 //

@@ -18,6 +18,9 @@ type Merge struct {
 	// PushedAt is when the registry said the image was pushed; zero when
 	// it did not say, or the image was promoted from another stage.
 	PushedAt time.Time
+	// Group is the group whose PR moved the app with its other members;
+	// "" for the app's own PR.
+	Group string
 }
 
 // RecordMerge records m; recording the same PR again changes nothing (jobs
@@ -25,10 +28,10 @@ type Merge struct {
 // added=false.
 func (s *Store) RecordMerge(ctx context.Context, m Merge) (added bool, err error) {
 	n, err := s.db.Exec(ctx, `INSERT INTO stagehand_stage_history
-		(app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (app, stage, pr) DO NOTHING`,
-		m.App, m.Stage, int64(m.PR), m.Image, m.Tag, m.Digest, m.MergeSHA, m.MergedBy, db.Nanos(m.At), db.Nanos(m.PushedAt))
+		m.App, m.Stage, int64(m.PR), m.Image, m.Tag, m.Digest, m.MergeSHA, m.MergedBy, db.Nanos(m.At), db.Nanos(m.PushedAt), m.Group)
 	if err != nil {
 		return false, fmt.Errorf("%w: record %s/%s merged (PR #%d): %w", db.ErrUnavailable, m.App, m.Stage, m.PR, err)
 	}
@@ -52,9 +55,9 @@ const MergedByStagehand = "stagehand"
 // there is none.
 func (s *Store) LastMerge(ctx context.Context, app, stage string) (m Merge, ok bool, err error) {
 	var pr, at, pushed int64
-	err = s.db.QueryRow(ctx, `SELECT pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at
+	err = s.db.QueryRow(ctx, `SELECT pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name
 		FROM stagehand_stage_history WHERE app = ? AND stage = ?
-		ORDER BY merged_at DESC, pr DESC LIMIT 1`, app, stage).Scan(&pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed)
+		ORDER BY merged_at DESC, pr DESC LIMIT 1`, app, stage).Scan(&pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed, &m.Group)
 	if db.IsNoRows(err) {
 		return Merge{}, false, nil
 	}
@@ -69,7 +72,7 @@ func (s *Store) LastMerge(ctx context.Context, app, stage string) (m Merge, ok b
 // newest first; at equal times the higher PR comes first. limit <= 0 means
 // 20; at most 1000 are returned.
 func (s *Store) Merges(ctx context.Context, app string, limit int) ([]Merge, error) {
-	query := `SELECT app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at
+	query := `SELECT app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name
 		FROM stagehand_stage_history`
 	args := []any{}
 	if app != "" {
@@ -84,7 +87,7 @@ func (s *Store) Merges(ctx context.Context, app string, limit int) ([]Merge, err
 			m              Merge
 			pr, at, pushed int64
 		)
-		if err := row.Scan(&m.App, &m.Stage, &pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed); err != nil {
+		if err := row.Scan(&m.App, &m.Stage, &pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed, &m.Group); err != nil {
 			return err
 		}
 		m.PR, m.At, m.PushedAt = int(pr), db.Time(at), db.Time(pushed)

@@ -84,14 +84,14 @@ func TestMerges(t *testing.T) {
 			}
 		}
 		later := m
-		later.Tag, later.Digest, later.PR, later.At, later.PushedAt = "1.1.0", "sha256:2", 4, at.Add(time.Hour), time.Time{}
+		later.Tag, later.Digest, later.PR, later.At, later.PushedAt, later.Group = "1.1.0", "sha256:2", 4, at.Add(time.Hour), time.Time{}, "shop"
 		_, _ = s.RecordMerge(ctx, later)
 		got, ok, err := s.LastMerge(ctx, "web", "staging")
-		if err != nil || !ok || got.PR != 4 || got.Digest != "sha256:2" || !got.PushedAt.IsZero() {
+		if err != nil || !ok || got.PR != 4 || got.Digest != "sha256:2" || !got.PushedAt.IsZero() || got.Group != "shop" {
 			t.Fatalf("LastMerge = %+v %v %v", got, ok, err)
 		}
 		list, err := s.Merges(ctx, "web", 0)
-		if err != nil || len(list) != 2 || list[0].PR != 4 || list[1].PR != 3 || !list[1].PushedAt.Equal(m.PushedAt) {
+		if err != nil || len(list) != 2 || list[0].PR != 4 || list[1].PR != 3 || !list[1].PushedAt.Equal(m.PushedAt) || list[0].Group != "shop" || list[1].Group != "" {
 			t.Fatalf("Merges = %+v %v", list, err)
 		}
 
@@ -118,7 +118,7 @@ func TestActions(t *testing.T) {
 		for i, a := range []Action{
 			{At: at, Actor: "stagehand", Kind: "push", App: "web", Stage: "staging", Result: "refused", Reason: "held", Source: "push"},
 			{At: at.Add(time.Second), Actor: "ann", Kind: "release", App: "web", Stage: "staging", Result: "released", Source: "comment", PR: 7},
-			{At: at.Add(time.Second), Actor: "cy", Kind: "hold", App: "api", Stage: "prod", Result: "held", Source: "comment"},
+			{At: at.Add(time.Second), Actor: "cy", Kind: "hold", App: "api", Stage: "prod", Result: "held", Source: "comment", Group: "shop"},
 		} {
 			id, err := s.RecordAction(ctx, a)
 			if err != nil || id != int64(i+1) {
@@ -130,8 +130,45 @@ func TestActions(t *testing.T) {
 			t.Fatalf("Actions(web) = %+v %v", web, err)
 		}
 		all, _ := s.Actions(ctx, "", 0)
-		if len(all) != 3 || all[0].ID != 3 {
+		if len(all) != 3 || all[0].ID != 3 || all[0].Group != "shop" || all[1].Group != "" {
 			t.Fatalf("Actions() = %+v", all)
+		}
+	})
+}
+
+// TestCandidates: the newest push of each member waits for its group; a
+// run drops what it used, and a push offered meanwhile stays.
+func TestCandidates(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		web := Candidate{Group: "shop", App: "web", Request: []byte(`{"tag":"1.0.0"}`), At: at}
+		api := Candidate{Group: "shop", App: "api", Request: []byte(`{"tag":"2.0.0"}`), At: at.Add(time.Second)}
+		other := Candidate{Group: "back", App: "billing", Request: []byte(`{}`), At: at}
+		for _, c := range []Candidate{web, api, other} {
+			if err := s.OfferCandidate(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Candidates(ctx, "shop")
+		if err != nil || len(got) != 2 || got[0].App != "api" || got[1].App != "web" || string(got[1].Request) != `{"tag":"1.0.0"}` || !got[1].At.Equal(at) {
+			t.Fatalf("Candidates = %+v %v", got, err)
+		}
+		// web is pushed again while a run works on the first push.
+		newer := Candidate{Group: "shop", App: "web", Request: []byte(`{"tag":"1.0.1"}`), At: at.Add(2 * time.Second)}
+		if err := s.OfferCandidate(ctx, newer); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range got {
+			if err := s.DropCandidate(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, _ = s.Candidates(ctx, "shop")
+		if len(got) != 1 || string(got[0].Request) != `{"tag":"1.0.1"}` {
+			t.Fatalf("after the run: %+v, want only the newer push of web", got)
+		}
+		if got, _ := s.Candidates(ctx, "back"); len(got) != 1 {
+			t.Fatalf("another group's push: %+v", got)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stagehand-dev/stagehand/internal/command"
 	"github.com/stagehand-dev/stagehand/internal/promote"
@@ -17,7 +18,7 @@ import (
 func (h *Handler) Comment(ctx context.Context, c queue.Comment) error {
 	cc := command.Context{Author: c.User, AuthorType: c.UserType, Action: c.Action}
 	if m, ok, err := promote.ParseMarker(c.IssueBody); c.IsPR && ok && err == nil {
-		cc.OnStagehandPR, cc.App, cc.Stage = true, m.App, m.Stage
+		cc.OnStagehandPR, cc.App, cc.Stage = true, m.Name(), m.Stage
 	}
 	res := command.Parse(c.Body, cc)
 	if res.Verdict == command.Ignore {
@@ -77,7 +78,11 @@ func reply(r promote.Request, o promote.Outcome) string {
 	}
 	switch o.Result {
 	case promote.Opened, promote.Updated, promote.Unchanged, promote.Merged:
-		msg := fmt.Sprintf("%s `%s` (`%s`) → %s: %s %s", r.App, o.To.Tag, o.To.Digest, o.Stage, o.Result, o.PRURL)
+		what := fmt.Sprintf("%s `%s` (`%s`)", r.App, o.To.Tag, o.To.Digest)
+		if o.Group != "" {
+			what = groupMoves(o)
+		}
+		msg := fmt.Sprintf("%s → %s: %s %s", what, o.Stage, o.Result, o.PRURL)
 		if o.Reason != "" {
 			msg += "\n\n" + o.Reason
 		}
@@ -86,6 +91,21 @@ func reply(r promote.Request, o promote.Outcome) string {
 		return fmt.Sprintf("nothing to promote: %s.", o.Reason)
 	}
 	return fmt.Sprintf("stagehand did not promote %s to %s: %s.", r.App, stageOf(r, o), o.Reason)
+}
+
+// groupMoves names a group and what it moved: each app's tag, the first
+// ten of them.
+func groupMoves(o promote.Outcome) string {
+	var moved []string
+	for _, m := range o.Members {
+		if m.Result == o.Result && m.To.Tag != "" {
+			moved = append(moved, fmt.Sprintf("%s `%s`", m.App, m.To.Tag))
+		}
+	}
+	if len(moved) > 10 {
+		moved = append(moved[:10], fmt.Sprintf("and %d more", len(moved)-10))
+	}
+	return fmt.Sprintf("group %s (%s)", o.Group, strings.Join(moved, ", "))
 }
 
 func holdReply(o promote.Outcome) string {

@@ -62,6 +62,9 @@ func summary(r promote.Request) string {
 	case promote.Chain:
 		return fmt.Sprintf("%s %s from %s (%s)", r.Kind, r.App, r.From, r.Source)
 	case promote.Push:
+		if r.Group != "" {
+			return fmt.Sprintf("%s of group %s (%s)", r.Kind, r.App, r.Source)
+		}
 		return fmt.Sprintf("%s %s:%s (%s)", r.Kind, r.App, r.Tag, r.Source)
 	}
 	return fmt.Sprintf("%s %s to %s (%s)", r.Kind, r.App, r.Stage, r.Source)

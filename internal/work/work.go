@@ -26,6 +26,7 @@ type Engine interface {
 	Reconcile(ctx context.Context, tags promote.TagLister) ([]promote.Outcome, error)
 	Closed(ctx context.Context, branch string) error
 	Merged(ctx context.Context, m store.Merge) error
+	MergedGroup(ctx context.Context, group string, ms []store.Merge) error
 	CheckConfig(ctx context.Context, sha string) error
 }
 
@@ -74,7 +75,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	h.promotions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "stagehand_promotions_total",
-		Help: "Requests for a stage by result: opened, updated, unchanged, already-there, merged, waiting, manual, held, released; refused (a rule said no), ignored (not for stagehand), failed (GitHub or the registry failed; retried).",
+		Help: "Requests for a stage by result: opened, updated, unchanged, already-there, merged, waiting, manual, held, released; gathered (a push waits for its group's other pushes); refused (a rule said no), ignored (not for stagehand), failed (GitHub or the registry failed; retried).",
 	}, []string{"stage", "result"})
 	if opts.Registry != nil {
 		if err := opts.Registry.Register(h.promotions); err != nil {
@@ -107,11 +108,11 @@ func (h *Handler) Pushes(ctx context.Context, image string, pushes []queue.Push)
 // finds it so); closed unmerged, only its branch goes.
 func (h *Handler) PRClosed(ctx context.Context, pr queue.PRClosed) error {
 	m, ok, err := promote.ParseMarker(pr.Body)
-	if err != nil || !ok || pr.HeadRef != promote.Branch(m.App, m.Stage) {
+	if err != nil || !ok || pr.HeadRef != promote.Branch(m.Name(), m.Stage) {
 		h.log.Info("closed PR is not stagehand's", "pr", pr.Number, "branch", pr.HeadRef)
 		return nil
 	}
-	log := h.log.With("pr", pr.Number, "app", m.App, "stage", m.Stage, "digest", m.Digest)
+	log := h.log.With("pr", pr.Number, "app", m.Name(), "stage", m.Stage)
 	if !pr.Merged {
 		log.Info("stagehand PR closed without merging")
 		return h.classify(h.opts.Engine.Closed(ctx, pr.HeadRef))
@@ -120,6 +121,17 @@ func (h *Handler) PRClosed(ctx context.Context, pr queue.PRClosed) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
+	if m.Group != "" {
+		// Every app the group's PR moved is merged with it.
+		ms := make([]store.Merge, len(m.Apps))
+		for i, a := range m.Apps {
+			ms[i] = store.Merge{App: a.App, Stage: m.Stage, Image: a.Image, Tag: a.Tag, Digest: a.Digest,
+				PR: pr.Number, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, At: at, PushedAt: a.PushedAt, Group: m.Group}
+		}
+		log.Info("stage merged", "group", m.Group, "apps", len(ms), "merged_by", pr.MergedBy)
+		return h.classify(h.opts.Engine.MergedGroup(ctx, m.Group, ms))
+	}
+	log = log.With("digest", m.Digest)
 	log.Info("stage merged", "tag", m.Tag, "merged_by", pr.MergedBy)
 	return h.classify(h.opts.Engine.Merged(ctx, store.Merge{App: m.App, Stage: m.Stage, Image: m.Image, Tag: m.Tag, Digest: m.Digest,
 		PR: pr.Number, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, At: at, PushedAt: m.PushedAt}))
@@ -176,6 +188,12 @@ func (h *Handler) report(log *slog.Logger, o promote.Outcome) {
 	}
 	h.promotions.WithLabelValues(o.Stage, string(o.Result)).Inc()
 	attrs := []any{"app", o.App, "stage", o.Stage, "result", o.Result}
+	if o.Group != "" {
+		attrs = append(attrs, "group", o.Group)
+		if len(o.Members) > 0 {
+			attrs = append(attrs, "apps", len(o.Members))
+		}
+	}
 	if o.To.Digest != "" {
 		attrs = append(attrs, "digest", o.To.Digest, "tag", o.To.Tag)
 	}

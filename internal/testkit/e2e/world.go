@@ -65,6 +65,11 @@ type Options struct {
 	// Insecure are registry hosts besides the world's own that serve may
 	// reach over plain HTTP: a registry a test starts for one of MoreApps.
 	Insecure []string
+
+	// Groups is the YAML of the config's groups: list, its items indented
+	// two spaces ("  - name: shop\n    apps: [generic, ghcr]\n"); "" for
+	// none.
+	Groups string
 }
 
 // MoreApp is an app of Options.MoreApps: Tags is the YAML under tags:, ""
@@ -135,7 +140,11 @@ func Start(t *testing.T, opts Options) *World {
 			tags[m.Name] = m.Tags
 		}
 	}
-	w.GitHub = githubfake.NewTest(t, githubfake.Options{SeedFiles: Seed(seeded, tags), AppKey: &appKey.PublicKey})
+	files := Seed(seeded, tags)
+	if opts.Groups != "" {
+		files[".stagehand.yaml"] = append(files[".stagehand.yaml"], "groups:\n"+opts.Groups...)
+	}
+	w.GitHub = githubfake.NewTest(t, githubfake.Options{SeedFiles: files, AppKey: &appKey.PublicKey})
 	w.GitHubURL = w.GitHub.URL()
 	if opts.GitHubVia != nil {
 		via := httptest.NewServer(opts.GitHubVia(w.GitHub))
