@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+	"modernc.org/sqlite"
 )
 
 // sqlitePragmas make the file safe to share with River: WAL lets readers run
@@ -17,10 +17,7 @@ import (
 const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 
 func openSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
-	sdb, err := sql.Open("sqlite", path+"?"+sqlitePragmas)
-	if err != nil {
-		return nil, fmt.Errorf("%w: sqlite %s: %w", ErrCannotOpen, path, err)
-	}
+	sdb := sql.OpenDB(stmtConnector{d: &sqlite.Driver{}, dsn: path + "?" + sqlitePragmas})
 	// One connection, as River's SQLite driver advises: SQLite allows one
 	// writer, and River's concurrent work otherwise meets SQLITE_BUSY. It is
 	// kept open for good so the pragmas and page cache persist.
