@@ -16,9 +16,15 @@ test: fmt-check vet
 demo:
 	$(GO) run ./cmd/stagehand-demo
 
-## bench: promotion cost (time and GitHub API calls) at 10 and 20,000 files, and more
+## bench: every benchmark $(BENCH_COUNT) times, then the table of figures (min/median/max of the runs)
+## against what is wanted; PostgreSQL's rows when it answers on 127.0.0.1:5432 (or STAGEHAND_TEST_DATABASE_URL)
+BENCH_COUNT ?= 3
+PG_URL      ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@url="$${STAGEHAND_TEST_DATABASE_URL:-}"; \
+	if [ -z "$$url" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then url='$(PG_URL)'; fi; \
+	STAGEHAND_TEST_DATABASE_URL="$$url" bash -o pipefail -c \
+	  '$(GO) test -run "^$$" -bench . -benchmem -count $(BENCH_COUNT) -timeout 120m ./... 2>&1 | $(GO) run ./internal/testkit/benchtable'
 
 ## build: a static binary in bin/
 build:

@@ -75,19 +75,35 @@ func burst(tb testing.TB, w *crashWorld, addr string, n int) {
 
 // BenchmarkBurst100Apps: 100 apps pushed at once, against a stand-in that
 // enforces GitHub's secondary limits with its minute made 100 ms, until
-// every app is merged into staging and proposed for preprod. Reported: the
-// time in scaled minutes, the PRs, the content-generating requests and the
-// secondary-limit answers met (GitHub's limits bound every design; zero is
-// the goal), with the product binary's memory idle and at its peak.
+// every app is merged into staging and proposed for preprod: each app on
+// its own, and the apps released together as one group of 100 and as four
+// of 25. Reported: the time in scaled minutes and in seconds, the PRs, the
+// content-generating requests and the secondary-limit answers met (GitHub's
+// limits bound every design; zero is the goal), with the product binary's
+// memory idle and at its peak.
 func BenchmarkBurst100Apps(b *testing.B) {
-	const minute = 100 * time.Millisecond
+	for _, groups := range []int{0, 1, 4} {
+		name := "ungrouped"
+		if groups > 0 {
+			name = fmt.Sprintf("groups=%d", groups)
+		}
+		b.Run(name, func(b *testing.B) { benchBurst(b, groups) })
+	}
+}
+
+func benchBurst(b *testing.B, groups int) {
+	const minute = scaleMinute
 	bin, err := productBinary()
 	if err != nil {
 		b.Fatal(err)
 	}
 	for range b.N {
-		w := newCrashWorldWith(b, 100, false, func(o *githubfake.Options) {
+		w := newCrashWorldWith(b, scaleApps, false, func(o *githubfake.Options) {
 			o.SecondaryLimits = &githubfake.SecondaryLimits{Window: minute}
+			if groups > 0 {
+				seed, _ := seedGroups(b, groups)
+				seed(o.Seed)
+			}
 		})
 		w.pace, w.bin = fmt.Sprintf("80/%s,500/%s", minute, 60*minute), bin
 		w.pushAll(b, 1)
@@ -108,15 +124,9 @@ func BenchmarkBurst100Apps(b *testing.B) {
 		took := time.Since(start)
 		peak := procMiB(b, c.cmd.Process.Pid, "VmHWM")
 
-		stats := w.gh.SecondaryStats()
-		limited, content := 0, 0
-		for _, n := range stats.Refused {
-			limited += n
-		}
-		for _, n := range stats.ContentAccepted {
-			content += n
-		}
+		limited, content, _ := scaleStats(w)
 		b.ReportMetric(float64(took)/float64(minute), "github-minutes")
+		b.ReportMetric(took.Seconds(), "seconds")
 		b.ReportMetric(float64(len(w.gh.PullRequests())), "PRs")
 		b.ReportMetric(float64(content), "content-requests")
 		b.ReportMetric(float64(limited), "secondary-limited")

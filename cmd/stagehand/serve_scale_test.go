@@ -42,26 +42,8 @@ func TestHundredAppBurstMeetsNoSecondaryLimit(t *testing.T) {
 func TestHundredAppBurstGrouped(t *testing.T) {
 	for _, groups := range []int{1, 4} {
 		t.Run(fmt.Sprintf("%d groups", groups), func(t *testing.T) {
-			members := map[string][]string{} // group → its apps
-			w, took := scaleBurst(t, func(seed string) {
-				var yaml strings.Builder
-				yaml.WriteString("groups:\n")
-				for g := range groups {
-					name := fmt.Sprintf("release%d", g)
-					for i := g; i < scaleApps; i += groups {
-						members[name] = append(members[name], fmt.Sprintf("app%d", i))
-					}
-					fmt.Fprintf(&yaml, "  - name: %s\n    apps: [%s]\n", name, strings.Join(members[name], ", "))
-				}
-				cfg := filepath.Join(seed, ".stagehand.yaml")
-				data, err := os.ReadFile(cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(cfg, append(data, yaml.String()...), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			})
+			seed, members := seedGroups(t, groups)
+			w, took := scaleBurst(t, seed)
 			refused, content, busiest := scaleStats(w)
 			prs := 0
 			for _, pr := range w.gh.PullRequests() {
@@ -83,6 +65,31 @@ func TestHundredAppBurstGrouped(t *testing.T) {
 			}
 		})
 	}
+}
+
+// seedGroups returns a seed that groups the scaleApps apps into n groups
+// (app i in group i mod n), and the groups' members.
+func seedGroups(tb testing.TB, n int) (seed func(dir string), members map[string][]string) {
+	members = map[string][]string{}
+	var yaml strings.Builder
+	yaml.WriteString("groups:\n")
+	for g := range n {
+		name := fmt.Sprintf("release%d", g)
+		for i := g; i < scaleApps; i += n {
+			members[name] = append(members[name], fmt.Sprintf("app%d", i))
+		}
+		fmt.Fprintf(&yaml, "  - name: %s\n    apps: [%s]\n", name, strings.Join(members[name], ", "))
+	}
+	return func(dir string) {
+		cfg := filepath.Join(dir, ".stagehand.yaml")
+		data, err := os.ReadFile(cfg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(cfg, append(data, yaml.String()...), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}, members
 }
 
 const (
