@@ -32,4 +32,3 @@ func main() {
 		fmt.Printf("\n%d figures miss what is wanted.\n", failed)
 	}
 }
-
