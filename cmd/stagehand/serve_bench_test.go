@@ -85,6 +85,46 @@ func BenchmarkWebhookAccept(b *testing.B) {
 	}
 }
 
+// BenchmarkPushCriticalPath counts the round trips to GitHub and the
+// registry a push waits for, one after another, on its way to a merged
+// staging PR: each answer of the stand-ins takes 10 ms longer, as over a
+// network, so that requests made side by side overlap and count once.
+// rounds/op is that critical path; requests/op all the requests.
+func BenchmarkPushCriticalPath(b *testing.B) {
+	w := newCrashWorld(b, 1, false)
+	app := w.apps[0]
+	addr := benchServe(b, w, filepath.Join(b.TempDir(), "queue.db"))
+	client := benchClient()
+	rounds, requests := 0, 0
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		tag := crashTag(i + 1)
+		digest, err := w.push(app, tag)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.busy.latency.Store(int64(10 * time.Millisecond))
+		b.StartTimer()
+		t0 := time.Now()
+		if err := crashDeliver(client, addr, crashGenericBody(crashImage(app), tag, digest)); err != nil {
+			b.Fatal(err)
+		}
+		benchWaitPR(b, w.gh, app, tag, true)
+		t1 := time.Now()
+		b.StopTimer()
+		w.busy.latency.Store(0)
+		// The branch is deleted after the merge; wait for it to count it.
+		time.Sleep(50 * time.Millisecond)
+		r, n := w.busy.rounds(t0, t1.Add(50*time.Millisecond))
+		rounds, requests = rounds+r, requests+n
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(rounds)/float64(b.N), "rounds/op")
+	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+}
+
 // BenchmarkPushToPR measures push-to-merge latency: from the registry's
 // delivery to stagehand until the staging PR for the pushed tag is merged
 // on GitHub. With required checks on, the benchmark plays CI: as soon as
@@ -285,14 +325,19 @@ func (t *benchTail) String() string {
 
 // busyClock keeps when the stand-ins (GitHub, the registry) were answering
 // a request, so that what is left of a push's time is stagehand's own.
+// With a latency, each answer takes that much longer, as over a network:
+// requests made side by side then overlap, and rounds counts the ones
+// that waited for each other.
 type busyClock struct {
-	mu    sync.Mutex
-	spans [][2]time.Time
+	mu      sync.Mutex
+	spans   [][2]time.Time
+	latency atomic.Int64 // nanoseconds added to every answer
 }
 
 func (c *busyClock) track(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		time.Sleep(time.Duration(c.latency.Load()))
 		h.ServeHTTP(w, r)
 		c.mu.Lock()
 		c.spans = append(c.spans, [2]time.Time{start, time.Now()})
@@ -317,6 +362,27 @@ func (c *busyClock) busy(from, to time.Time) time.Duration {
 		end = maxTime(end, s[1])
 	}
 	return total
+}
+
+// rounds counts the round trips between from and to that one waited for
+// another: the spans, with those that overlap counted as one.
+func (c *busyClock) rounds(from, to time.Time) (rounds, requests int) {
+	c.mu.Lock()
+	spans := slices.Clone(c.spans)
+	c.mu.Unlock()
+	slices.SortFunc(spans, func(a, b [2]time.Time) int { return a[0].Compare(b[0]) })
+	var end time.Time
+	for _, s := range spans {
+		if s[0].Before(from) || s[1].After(to) {
+			continue
+		}
+		requests++
+		if !s[0].Before(end) {
+			rounds++
+		}
+		end = maxTime(end, s[1])
+	}
+	return rounds, requests
 }
 
 func maxTime(ts ...time.Time) time.Time {

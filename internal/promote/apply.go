@@ -92,23 +92,36 @@ func (e *Engine) spendLink(ctx context.Context, p Plan, o Outcome) error {
 // auto-merges and checks allow.
 func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 	o := p.outcome()
-	var required []string
+	required := func(context.Context) ([]string, error) { return nil, nil }
 	if p.Merge {
-		// Read before the PR is written so that its body can name them; a
-		// failure here means no merge, so it is an error, not "none".
-		var err error
-		if required, err = e.gh.RequiredChecks(ctx, e.base); err != nil {
-			return o, fmt.Errorf("read required checks of %s: %w", e.base, err)
-		}
+		// The PR's body names the required checks and the merge needs
+		// them, but the commit does not: they are read beside it, one
+		// round trip fewer before the merge. A failure means no merge, so
+		// it is an error, not "none".
+		required = aside(ctx, func(ctx context.Context) ([]string, error) {
+			checks, err := e.gh.RequiredChecks(ctx, e.base)
+			if err != nil {
+				return nil, fmt.Errorf("read required checks of %s: %w", e.base, err)
+			}
+			return checks, nil
+		})
+		defer required(ctx) // not left running past the proposal
 	}
-	w := e.writeup(p, required)
+	w := e.writeup(p, nil)
 	branch := w.branch
 	commit := e.commitOnce(p.Base, w.message, w.files)
 	keep := func(open *livingPR) bool {
 		ok, _ := w.keep(open.pr)
 		return ok
 	}
-	open, res, err := e.publish(ctx, branch, commit, w.labels, w.title, w.body, keep)
+	body := func(ctx context.Context) (string, error) {
+		checks, err := required(ctx)
+		if err != nil {
+			return "", err
+		}
+		return e.writeup(p, checks).body, nil
+	}
+	open, res, err := e.publish(ctx, branch, commit, w.labels, w.title, body, keep)
 	if err != nil {
 		return o, err
 	}
@@ -128,6 +141,10 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 	if !p.Merge {
 		return o, nil
 	}
+	checks, err := required(ctx)
+	if err != nil {
+		return o, err
+	}
 	var rebuild func(context.Context) (string, error)
 	if res == Unchanged {
 		// The open PR may have been built on an older main that has since
@@ -145,7 +162,35 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 			return head, nil
 		}
 	}
-	return e.merge(ctx, o, open, required, rebuild, log)
+	return e.merge(ctx, o, open, checks, rebuild, log)
+}
+
+// aside starts read now and returns what waits for its answer (the same
+// answer every time it is asked).
+func aside[T any](ctx context.Context, read func(context.Context) (T, error)) func(context.Context) (T, error) {
+	var (
+		v    T
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		v, err = read(ctx)
+	}()
+	return func(wait context.Context) (T, error) {
+		select {
+		case <-done:
+			return v, err
+		case <-wait.Done():
+			var zero T
+			return zero, wait.Err()
+		}
+	}
+}
+
+// fixed is a body known beforehand.
+func fixed(body string) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) { return body, nil }
 }
 
 // writeup is what a proposal writes and says on GitHub, for an app or a
@@ -244,7 +289,7 @@ func (e *Engine) openRollback(ctx context.Context, p Plan, h store.Hold) (Outcom
 		m, ok, err := ParseMarker(open.pr.Body)
 		return err == nil && ok && m.Rollback && m.Digest == p.Want.Digest && m.Tag == p.Want.Tag
 	}
-	open, res, err := e.publish(ctx, Branch(p.App.Name, p.Stage.Name), commit, Labels(p.App.Name, p.Stage.Name), rb.title(), rb.body(), keep)
+	open, res, err := e.publish(ctx, Branch(p.App.Name, p.Stage.Name), commit, Labels(p.App.Name, p.Stage.Name), rb.title(), fixed(rb.body()), keep)
 	if err != nil {
 		return o, err
 	}

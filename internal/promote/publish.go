@@ -23,13 +23,20 @@ type livingPR struct{ pr *githubapp.PullRequest }
 // them when it starts, LearnOpenPRs), so that opening costs one ref
 // creation and updating one ref move, without first asking GitHub; what it
 // remembers is only a guess, and GitHub's answer corrects it.
-func (e *Engine) publish(ctx context.Context, branch string, commit func(context.Context) (string, error), labels []string, title, body string, keep func(*livingPR) bool) (*githubapp.PullRequest, Result, error) {
+//
+// body is asked for only when a PR is opened or updated: a proposal that
+// merges reads the required checks its body names beside the commit.
+func (e *Engine) publish(ctx context.Context, branch string, commit func(context.Context) (string, error), labels []string, title string, bodyOf func(context.Context) (string, error), keep func(*livingPR) bool) (*githubapp.PullRequest, Result, error) {
 	known, open := e.prs.get(branch)
 	if known && open != nil {
 		if keep(&livingPR{open}) {
 			return open, Unchanged, nil
 		}
 		head, err := commit(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		body, err := bodyOf(ctx)
 		if err != nil {
 			return nil, "", err
 		}
@@ -44,6 +51,10 @@ func (e *Engine) publish(ctx context.Context, branch string, commit func(context
 		}
 	}
 	head, err := commit(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	body, err := bodyOf(ctx)
 	if err != nil {
 		return nil, "", err
 	}

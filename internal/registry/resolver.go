@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -23,11 +24,26 @@ var retryStatusCodes = []int{
 }
 
 // Resolver turns image:tag into the digest to pin. It is safe for
-// concurrent use; each call authenticates afresh, so credentials changed
-// in the Docker config are picked up without a restart.
+// concurrent use.
+//
+// Calls share one puller, which keeps, per repository, the registry's
+// answer to its ping and the token it gave: a push then costs one request
+// (the manifest HEAD), not three (ping, token, HEAD) — the round trips a
+// push waits for before its PR. The puller is replaced every pullerMaxAge,
+// so credentials changed in the Docker config are picked up without a
+// restart, a few minutes later at most.
 type Resolver struct {
 	o *options // read-only after New
+
+	mu       sync.Mutex
+	shared   *remote.Puller
+	sharedAt time.Time
 }
+
+// pullerMaxAge bounds how long a puller, and the credentials it read, is
+// kept. Registries' tokens last about as long (Docker Hub's five minutes);
+// ggcr renews one that expires sooner.
+const pullerMaxAge = 5 * time.Minute
 
 // New builds a Resolver; see the With... options for the defaults.
 func New(opts ...Option) (*Resolver, error) {
@@ -52,8 +68,8 @@ func (r *Resolver) Resolve(ctx context.Context, image, tag string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	ct := r.callTransport()
-	p, err := remote.NewPuller(r.remoteOptions(ctx, ct)...)
+	ctx, ct := withNotes(ctx)
+	p, err := r.puller()
 	if err != nil {
 		return "", fmt.Errorf("resolve %s: %w", t.ref, err)
 	}
@@ -94,8 +110,12 @@ func (r *Resolver) Created(ctx context.Context, image, digest string) (time.Time
 		return time.Time{}, fmt.Errorf("%w: digest %q of %s is not sha256:<64 hex>", ErrInvalidReference, digest, image)
 	}
 	ref := t.repo.Digest(digest)
-	ct := r.callTransport()
-	desc, err := remote.Get(ref, r.remoteOptions(ctx, ct)...)
+	ctx, ct := withNotes(ctx)
+	p, err := r.puller()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read %s: %w", t.ref, err)
+	}
+	desc, err := p.Get(ctx, ref)
 	if err != nil {
 		return time.Time{}, r.fail(ctx, "read", t, ct, err)
 	}
@@ -150,8 +170,8 @@ func (r *Resolver) Tags(ctx context.Context, image string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	ct := r.callTransport()
-	p, err := remote.NewPuller(r.remoteOptions(ctx, ct)...)
+	ctx, ct := withNotes(ctx)
+	p, err := r.puller()
 	if err != nil {
 		return nil, fmt.Errorf("list tags %s: %w", t.ref, err)
 	}
@@ -162,22 +182,28 @@ func (r *Resolver) Tags(ctx context.Context, image string) ([]string, error) {
 	return tags, nil
 }
 
-func (r *Resolver) callTransport() *callTransport {
-	return &callTransport{inner: r.o.transport, insecure: r.o.insecure}
-}
-
-func (r *Resolver) remoteOptions(ctx context.Context, ct *callTransport) []remote.Option {
-	return []remote.Option{
-		remote.WithContext(ctx),
+// puller is the puller calls share, a new one once it is pullerMaxAge old.
+func (r *Resolver) puller() (*remote.Puller, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.shared != nil && time.Since(r.sharedAt) < pullerMaxAge {
+		return r.shared, nil
+	}
+	p, err := remote.NewPuller(
 		remote.WithAuthFromKeychain(r.o.keychain),
-		remote.WithTransport(ct),
+		remote.WithTransport(&guardTransport{inner: r.o.transport, insecure: r.o.insecure}),
 		remote.WithUserAgent(r.o.userAgent),
 		remote.WithRetryStatusCodes(retryStatusCodes...),
+	)
+	if err != nil {
+		return nil, err
 	}
+	r.shared, r.sharedAt = p, time.Now()
+	return p, nil
 }
 
 // fail classifies err once, here, so callers only branch on *Error.
-func (r *Resolver) fail(ctx context.Context, op string, t target, ct *callTransport, err error) error {
+func (r *Resolver) fail(ctx context.Context, op string, t target, ct *callNotes, err error) error {
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		// Keep errors.Is(err, context.Canceled) true whatever ggcr wrapped.
 		err = fmt.Errorf("%w: %w", cerr, err)

@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -255,5 +256,53 @@ func BenchmarkResolve(b *testing.B) {
 		if _, err := r.Resolve(ctx, f.host+"/acme/web", "1.2.0"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A registry that hands out tokens (as Docker Hub, GHCR and Harbor do) is
+// pinged and asked for a token once per repository: each later push costs
+// the manifest HEAD alone, one round trip before the PR instead of three.
+func TestResolveReusesTheRegistrysToken(t *testing.T) {
+	var tokens atomic.Int64
+	var f *fixture
+	f = newFixture(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/token" {
+				tokens.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, `{"token": "t0k3n", "expires_in": 300}`)
+				return
+			}
+			if r.Header.Get("Authorization") != "Bearer t0k3n" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="http://`+f.host+`/token",service="registry"`)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	f.pushImage(t, "acme/web", "1")
+	f.pushImage(t, "acme/web", "2")
+	f.pushImage(t, "acme/api", "1")
+	r := f.resolver(t, nil)
+	resolve := func(repo, tag string) []string {
+		t.Helper()
+		before := len(f.requests())
+		if _, err := r.Resolve(t.Context(), f.host+"/"+repo, tag); err != nil {
+			t.Fatal(err)
+		}
+		return f.requests()[before:]
+	}
+	if first := resolve("acme/web", "1"); len(first) < 3 {
+		t.Errorf("the first resolve made %v; want the ping, the token and the HEAD", first)
+	}
+	if again := resolve("acme/web", "2"); !slices.Equal(again, []string{"HEAD /v2/acme/web/manifests/2"}) {
+		t.Errorf("the second resolve of acme/web made %v, want the manifest HEAD alone", again)
+	}
+	if other := resolve("acme/api", "1"); !slices.Contains(other, "GET /token") {
+		t.Errorf("acme/api resolved with %v: another repository needs its own token", other)
+	}
+	if tokens.Load() != 2 {
+		t.Errorf("%d tokens asked for, want one per repository (2)", tokens.Load())
 	}
 }

@@ -1,27 +1,40 @@
 package registry
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 )
 
-// callTransport sits under go-containerregistry's auth and retry layers for
-// one call. It refuses plain HTTP to hosts off the allowlist before
-// anything is sent, and notes what ggcr's errors leave out: the Retry-After
-// of a 429, and whether a manifest HEAD was answered with 200.
-type callTransport struct {
+// guardTransport sits under go-containerregistry's auth and retry layers,
+// shared by every call. It refuses plain HTTP to hosts off the allowlist
+// before anything is sent, and notes, for the call whose request it is
+// (callNotes in the request's context), what ggcr's errors leave out.
+type guardTransport struct {
 	inner    http.RoundTripper
-	insecure map[string]bool // shared, read-only
+	insecure map[string]bool // read-only
+}
 
+// callNotes are what one call's requests told: the Retry-After of a 429,
+// and whether a manifest HEAD was answered with 200.
+type callNotes struct {
 	mu         sync.Mutex // ping tries https and http in parallel
 	retryAfter string
 	headOK     bool // a manifest HEAD got 200 (so a failure is the headers)
 	headMethod bool // a manifest HEAD got 405/501: the registry won't HEAD
 }
 
-func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+type notesKey struct{}
+
+// withNotes gives ctx's requests a fresh set of notes.
+func withNotes(ctx context.Context) (context.Context, *callNotes) {
+	n := &callNotes{}
+	return context.WithValue(ctx, notesKey{}, n), n
+}
+
+func (t *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && t.insecure[strings.ToLower(req.URL.Host)]) {
 		if req.Body != nil {
 			req.Body.Close()
@@ -32,17 +45,21 @@ func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, err
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	n, _ := req.Context().Value(notesKey{}).(*callNotes)
+	if n == nil { // a request of no call's (none are made so today)
+		return resp, nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	if resp.StatusCode == http.StatusTooManyRequests {
-		t.retryAfter = resp.Header.Get("Retry-After")
+		n.retryAfter = resp.Header.Get("Retry-After")
 	}
 	if req.Method == http.MethodHead && strings.Contains(req.URL.Path, "/manifests/") {
 		switch resp.StatusCode {
 		case http.StatusOK:
-			t.headOK = true
+			n.headOK = true
 		case http.StatusMethodNotAllowed, http.StatusNotImplemented:
-			t.headMethod = true
+			n.headMethod = true
 		}
 	}
 	return resp, nil
@@ -50,14 +67,14 @@ func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // headUnusable reports whether the manifest HEAD reached the registry but
 // gave no digest to use, so a GET of the manifest should be tried.
-func (t *callTransport) headUnusable() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.headOK || t.headMethod
+func (n *callNotes) headUnusable() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.headOK || n.headMethod
 }
 
-func (t *callTransport) retryAfterHeader() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.retryAfter
+func (n *callNotes) retryAfterHeader() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.retryAfter
 }
