@@ -209,6 +209,12 @@ var badFiles = []badFile{
 	{"image not a repository", edit("image: ghcr.io/acme/web", "image: ghcr.io/Acme/Web"), []string{
 		"c.yaml:8:12: image: \"ghcr.io/Acme/Web\" is not an image repository: repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: Acme/Web",
 	}},
+	{"image with an empty part", edit("image: ghcr.io/acme/web", "image: ghcr.io/acme//web"), []string{
+		`c.yaml:8:12: image: "ghcr.io/acme//web" is not an image repository: a part between slashes is empty`,
+	}},
+	{"image a slash", edit("image: ghcr.io/acme/web", `image: "/"`), []string{
+		`c.yaml:8:12: image: "/" is not an image repository: a part between slashes is empty`,
+	}},
 	{"path leaves the repo", edit("prod: apps/web/prod", "prod: apps/../../other/prod"), []string{
 		`c.yaml:13:13: prod: "../other/prod" leaves the repository; paths are relative to the repo root`,
 	}},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,6 +127,11 @@ func checkImage(s string) string {
 	}
 	if _, err := name.NewRepository(s); err != nil {
 		return fmt.Sprintf("%q is not an image repository: %v", s, err)
+	}
+	// go-containerregistry lets empty path components through ("/",
+	// "acme/"); no registry serves such a repository.
+	if slices.Contains(strings.Split(s, "/"), "") {
+		return fmt.Sprintf("%q is not an image repository: a part between slashes is empty", s)
 	}
 	return ""
 }
