@@ -1,6 +1,7 @@
 package scaffold
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -259,5 +260,30 @@ func TestProposeNothing(t *testing.T) {
 	var nothing *NothingFoundError
 	if !errors.As(err, &nothing) || !strings.Contains(err.Error(), "base/kustomization.yaml pins ghcr.io/acme/web") {
 		t.Fatalf("err = %v, want a NothingFoundError that names the base", err)
+	}
+}
+
+// TestSchemaURL: the modeline the proposal starts with names the schema
+// the repository publishes, as the README does.
+func TestSchemaURL(t *testing.T) {
+	data, err := os.ReadFile("../../schema/stagehand.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		ID string `json:"$id"`
+	}
+	if err := json.Unmarshal(data, &schema); err != nil {
+		t.Fatal(err)
+	}
+	if schema.ID != SchemaURL {
+		t.Errorf("SchemaURL %s, the schema's $id %s", SchemaURL, schema.ID)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "# yaml-language-server: $schema="+SchemaURL) {
+		t.Errorf("README.md does not show the modeline for %s", SchemaURL)
 	}
 }
