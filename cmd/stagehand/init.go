@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -70,7 +69,7 @@ func writeConfig(target string, data []byte, force bool) error {
 		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	}
 	f, err := os.OpenFile(target, flags, 0o644)
-	if errors.Is(err, fs.ErrExist) {
+	if errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("%s exists; init does not replace it without --force", target)
 	}
 	if err != nil {

@@ -231,12 +231,12 @@ func (s *scan) propose() *Proposal {
 	}
 	names := appNames(pairs)
 	for i, k := range keys {
-		fs := byApp[k]
+		finds := byApp[k]
 		// Written as the earliest stage writes it.
-		slices.SortStableFunc(fs, func(a, b found) int { return stageRank(a.stage, stageNames) - stageRank(b.stage, stageNames) })
-		app := App{Name: names[i], Image: fs[0].image, Paths: map[string]string{}}
+		slices.SortStableFunc(finds, func(a, b found) int { return stageRank(a.stage, stageNames) - stageRank(b.stage, stageNames) })
+		app := App{Name: names[i], Image: finds[0].image, Paths: map[string]string{}}
 		var tags []string
-		for _, f := range fs {
+		for _, f := range finds {
 			if other, dup := app.Paths[f.stage]; dup && other != f.dir {
 				s.notef("%s: %s is pinned in both %s and %s for stage %s; the proposal takes %s", app.Name, app.Image, other, f.dir, f.stage, other)
 				continue
