@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -20,6 +21,8 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 	"github.com/stagehand-dev/stagehand/internal/pgtest"
@@ -149,6 +152,17 @@ func decodeResources(t *testing.T, rm resmap.ResMap) rendered {
 	t.Helper()
 	var out rendered
 	for _, r := range rm.Resources() {
+		// A misspelt field is dropped by a lenient reader (and by the
+		// structs below) but refused by kubectl apply: check every field
+		// against the Kubernetes API description kustomize carries.
+		kind := yaml.TypeMeta{APIVersion: r.GetApiVersion(), Kind: r.GetKind()}
+		if rs := openapi.SchemaForResourceType(kind); rs == nil {
+			t.Errorf("%s: not a Kubernetes API type", r.CurId())
+		} else {
+			for _, f := range unknownFields(rs, &r.RNode, "") {
+				t.Errorf("%s: field %s is not in the Kubernetes API", r.CurId(), f)
+			}
+		}
 		data, err := r.MarshalJSON()
 		if err != nil {
 			t.Fatal(err)
@@ -158,6 +172,34 @@ func decodeResources(t *testing.T, rm resmap.ResMap) rendered {
 			t.Fatalf("%s: %v", r.CurId(), err)
 		}
 		out.objects = append(out.objects, o)
+	}
+	return out
+}
+
+// unknownFields returns the paths of the fields of n that schema rs does
+// not describe.
+func unknownFields(rs *openapi.ResourceSchema, n *yaml.RNode, at string) []string {
+	var out []string
+	switch n.YNode().Kind {
+	case yaml.MappingNode:
+		_ = n.VisitFields(func(f *yaml.MapNode) error {
+			name := f.Key.YNode().Value
+			sub := rs.Field(name)
+			if sub == nil {
+				out = append(out, at+"."+name)
+				return nil
+			}
+			out = append(out, unknownFields(sub, f.Value, at+"."+name)...)
+			return nil
+		})
+	case yaml.SequenceNode:
+		el := rs.Elements()
+		if el == nil {
+			return nil
+		}
+		for i, item := range n.Content() {
+			out = append(out, unknownFields(el, yaml.NewRNode(item), fmt.Sprintf("%s[%d]", at, i))...)
+		}
 	}
 	return out
 }
@@ -192,7 +234,7 @@ func (r rendered) named(kind, name string) (k8sObject, bool) {
 }
 
 // TestDeployOverlays renders deploy/overlays/{single,ha} with kustomize and
-// checks what an operator relies on: no root and a read-only root file
+// checks what an operator relies on: every field a Kubernetes API field, no root and a read-only root file
 // system, resources, probes that name the container's port, the Service,
 // PodDisruptionBudget and NetworkPolicy selecting the pods, each overlay's
 // database, and then that `stagehand serve`, given exactly the environment
