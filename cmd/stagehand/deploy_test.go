@@ -2,16 +2,19 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -632,6 +635,63 @@ func startLikeThePod(t *testing.T, r rendered, c container, secrets map[string]s
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("%s probe GET %s (port %d in the pod) = %d, want 200", name, pr.HTTPGet.Path, port, resp.StatusCode)
+		}
+	}
+}
+
+// TestDeployReadmeOverlay: the overlay deploy/README.md shows an operator
+// (a remote base, a namespace, a pinned image, settings merged into the
+// ConfigMap) renders, and its settings reach the container.
+func TestDeployReadmeOverlay(t *testing.T) {
+	readme, err := os.ReadFile("../../deploy/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n# my-stagehand/kustomization.yaml\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("deploy/README.md has no my-stagehand/kustomization.yaml example")
+	}
+	const remote = "github.com/stagehand-dev/stagehand/deploy/overlays/single?ref=main"
+	if !bytes.Contains(m[1], []byte(remote)) {
+		t.Fatalf("the example does not use %s:\n%s", remote, m[1])
+	}
+	mem := filesys.MakeFsInMemory()
+	err = filepath.WalkDir("../../deploy", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return mem.WriteFile(filepath.Join("/", strings.TrimPrefix(p, "../../")), data)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The remote base is this repository's deploy/: no network in tests.
+	if err := mem.WriteFile("/my-stagehand/kustomization.yaml", bytes.Replace(m[1], []byte(remote), []byte("../deploy/overlays/single"), 1)); err != nil {
+		t.Fatal(err)
+	}
+	rm, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(mem, "/my-stagehand")
+	if err != nil {
+		t.Fatalf("kustomize build of the README's overlay: %v", err)
+	}
+	r := decodeResources(t, rm)
+	var dep deploymentSpec
+	r.one(t, "Deployment", &dep)
+	c := stagehandContainer(t, dep.Template.Spec)
+	if c.Image != "ghcr.io/stagehand-dev/stagehand:v1.0.0" {
+		t.Errorf("image %s, want the README's v1.0.0", c.Image)
+	}
+	env := podEnv(t, r, c, nil)
+	for k, want := range map[string]string{
+		"STAGEHAND_CONFIG_REPO":  "acme/gitops",
+		"STAGEHAND_PUBLIC_URL":   "https://stagehand.example.com",
+		"STAGEHAND_DATABASE_URL": "/var/lib/stagehand/stagehand.db",
+	} {
+		if env[k] != want {
+			t.Errorf("%s = %q, want %q", k, env[k], want)
 		}
 	}
 }
