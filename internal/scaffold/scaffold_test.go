@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"testing/fstest"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -285,5 +287,55 @@ func TestSchemaURL(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), "# yaml-language-server: $schema="+SchemaURL) {
 		t.Errorf("README.md does not show the modeline for %s", SchemaURL)
+	}
+}
+
+// TestProposeTheEndToEndRepository: on the config repository the end to
+// end tests seed (an app per registry, each with a base and three
+// overlays), the proposal has the same stages and, per image, the same
+// folders; apps are named after their images.
+func TestProposeTheEndToEndRepository(t *testing.T) {
+	apps := []e2e.App{
+		{Name: "dockerhub", Image: "docker.io/acme/dockerhub-app"},
+		{Name: "harbor", Image: e2e.HarborHost + "/acme/harbor-app"},
+		{Name: "gar", Image: e2e.GARHost + "/acme-prod/images/gar-app"},
+		{Name: "artifactory", Image: e2e.JFrogHost + "/docker-local/acme/artifactory-app"},
+		{Name: "ghcr", Image: "ghcr.io/acme/ghcr-app"},
+	}
+	repo := fstest.MapFS{}
+	for name, data := range e2e.Seed(apps, map[string]string{"ghcr": `pattern: "^main-"`}) {
+		repo[name] = &fstest.MapFile{Data: data}
+	}
+	want, err := config.Parse(config.FileName, repo[config.FileName].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(repo, config.FileName)
+	p, err := Propose(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := parse(t, p)
+	if !slices.EqualFunc(got.Stages, want.Stages, func(a, b config.Stage) bool { return a.Name == b.Name && a.Mode == b.Mode }) {
+		t.Errorf("stages %+v, want %+v", got.Stages, want.Stages)
+	}
+	if len(got.Apps) != len(want.Apps) {
+		t.Fatalf("%d apps, want %d:\n%s", len(got.Apps), len(want.Apps), p.YAML())
+	}
+	for _, w := range want.Apps {
+		found := got.AppsForImage(w.Image)
+		if len(found) != 1 {
+			t.Errorf("%s: %d apps propose it", w.Image, len(found))
+			continue
+		}
+		g := found[0]
+		if want := path.Base(w.Image); g.Name != want {
+			t.Errorf("%s: app %s, want %s", w.Image, g.Name, want)
+		}
+		for _, st := range want.Stages {
+			if g.Path(st.Name) != w.Path(st.Name) {
+				t.Errorf("%s in %s: %s, want %s", g.Name, st.Name, g.Path(st.Name), w.Path(st.Name))
+			}
+		}
 	}
 }
