@@ -30,6 +30,7 @@ func commands() []command {
 	return []command{
 		{"serve", "serve GitHub App and registry webhooks", runServe},
 		{"validate", "check a config repository checkout", runValidate},
+		{"init", "propose a .stagehand.yaml from a config repository checkout", runInit},
 		{"promote", "promote an app's image into a stage through GitHub", runPromote},
 		{"history", "what an app's stages run, and what stagehand did", runHistory},
 		{"version", "print the version", runVersion},

@@ -36,6 +36,10 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		// An editor using the schema must never flag a file stagehand takes.
+		if err := schemaValidate(t, string(data)); err != nil {
+			t.Fatalf("Parse accepts it, the schema (schema/stagehand.schema.json) refuses it: %v", err)
+		}
 		if len(cfg.Stages) == 0 || cfg.First().Name != cfg.Stages[0].Name {
 			t.Fatalf("valid config without stages or base branch: %+v", cfg)
 		}
