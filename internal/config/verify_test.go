@@ -72,7 +72,9 @@ var badVerify = []badFile{
 	}},
 }
 
-func verifyEdit(add string) string { return edit("    mode: auto-merge\n", "    mode: auto-merge\n"+add) }
+func verifyEdit(add string) string {
+	return edit("    mode: auto-merge\n", "    mode: auto-merge\n"+add)
+}
 
 func TestParseBadVerify(t *testing.T) {
 	for _, tc := range badVerify {
