@@ -204,3 +204,42 @@ func vfStage(h api.History, stage string) api.Stage {
 	}
 	return api.Stage{}
 }
+
+// TestServeHealthGateGroup: a group's merge is gated app by app, each
+// with its own deployment; the group moves on together once every app's
+// gate is green.
+func TestServeHealthGateGroup(t *testing.T) {
+	t.Parallel()
+	w := e2e.Start(t, e2e.Options{Run: run, Groups: "  - name: shop\n    apps: [" + strings.Join(grShop, ", ") + "]\n",
+		StageKeys: map[string]string{"staging": "    verify:\n      - context: " + vfFlux + "\n"}})
+	deliveries := w.Deliveries(t)
+	for _, name := range grShop {
+		if code, answer := w.Send(t, deliveries[name]); code != http.StatusAccepted {
+			t.Fatalf("%s: %d %q", name, code, answer)
+		}
+	}
+	var staging githubfake.PullRequest
+	w.Eventually(t, "shop's staging PR merged", func() (bool, string) {
+		var ok bool
+		staging, ok = w.PR(promote.Branch("shop", "staging"))
+		return ok && staging.Merged, fmt.Sprintf("%+v", staging)
+	})
+	for _, name := range grShop {
+		vfDeployment(t, w, name, staging, "in_progress")
+	}
+	if pr, ok := w.PR(promote.Branch("shop", "preprod")); ok {
+		t.Fatalf("preprod got PR #%d before staging was verified", pr.Number)
+	}
+	w.GitHub.ReportStatus(staging.MergeSHA, vfFlux, "success", "Applied", vfURL)
+	w.Eventually(t, "shop's preprod PR", func() (bool, string) {
+		pr, ok := w.PR(promote.Branch("shop", "preprod"))
+		return ok && pr.State == "open", fmt.Sprintf("%d PRs", len(w.GitHub.PullRequests()))
+	})
+	want := map[string]string{}
+	for _, name := range grShop {
+		want[name] = e2e.Tag + "@" + w.Digests[name]
+		vfDeployment(t, w, name, staging, "in_progress", "success")
+	}
+	preprod := grOnly(t, w, "preprod")
+	grCheck(t, w, preprod, "preprod", preprod.HeadSHA, want)
+}
