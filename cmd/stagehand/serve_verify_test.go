@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/api"
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
@@ -31,6 +32,7 @@ func TestServeHealthGate(t *testing.T) {
 func vfHealthGate(t *testing.T, database string) {
 	w := e2e.Start(t, e2e.Options{Run: run, Database: database, StageKeys: map[string]string{
 		"staging": "    verify:\n      - context: " + vfFlux + "\n      - context: " + vfArgo + "\n    verify_timeout: 20m\n    on_failure: hold\n",
+		"preprod": "    soak: 5s\n",
 	}})
 	w.GitHub.SetPermission("writer", "write")
 	deliveries := w.Deliveries(t)
@@ -56,8 +58,15 @@ func vfHealthGate(t *testing.T, database string) {
 		t.Fatalf("preprod got PR #%d before every verify status was success", pr.Number)
 	}
 
-	// Argo CD says healthy too: preprod gets its PR, with the same digest.
+	// Argo CD says healthy too, more than preprod's soak of 5s after the
+	// merge: the soak counts from now, so the image waits, then preprod
+	// gets its PR, with the same digest.
+	time.Sleep(6 * time.Second)
 	w.GitHub.ReportStatus(staging.MergeSHA, vfArgo, "success", "healthy", "https://argocd.acme.test/applications/web-staging")
+	w.Eventually(t, "the soak note on generic's staging PR", func() (bool, string) {
+		note := w.LastComment(staging.Number)
+		return strings.Contains(note, "moves on to preprod at") && strings.Contains(note, "when it has soaked in staging"), note
+	})
 	w.Eventually(t, "generic's preprod PR", func() (bool, string) {
 		pr, ok := w.PR(promote.Branch("generic", "preprod"))
 		return ok && pr.State == "open", fmt.Sprintf("%d PRs", len(w.GitHub.PullRequests()))

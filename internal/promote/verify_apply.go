@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
@@ -45,7 +46,7 @@ func (e *Engine) deployed(ctx context.Context, ms []store.Merge) (verifying bool
 			// Statuses may be in already: look at once; the look schedules
 			// the timeout, and status events look again.
 			r := Request{ID: fmt.Sprintf("verify/%s/%s/%d", m.App, m.Stage, m.PR), Kind: Verify, Source: FromVerify, App: m.App, Stage: m.Stage, Issue: m.PR}
-			errs = append(errs, e.sched.Schedule(ctx, r, e.now()))
+			errs = append(errs, e.sched.Schedule(ctx, r, time.Time{}))
 		}
 	}
 	return verifying, errors.Join(errs...)
@@ -120,7 +121,7 @@ func (e *Engine) settleHealth(ctx context.Context, p Plan, o Outcome) (Outcome, 
 			return o, nil
 		}
 		r := Request{ID: fmt.Sprintf("verified/%s/%s/%d", d.App, d.Stage, d.PR), Kind: Chain, Source: FromVerify, App: d.App, From: d.Stage, Issue: d.PR}
-		return o, e.sched.Schedule(ctx, r, e.now())
+		return o, e.sched.Schedule(ctx, r, time.Time{})
 	}
 	o.Result = HealthFailed
 	log.Warn("health gate failed", "state", d.State, "context", d.Context)
