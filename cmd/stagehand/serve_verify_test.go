@@ -157,15 +157,16 @@ func vfMerged(t *testing.T, w *e2e.World, app string) githubfake.PullRequest {
 	return pr
 }
 
-// vfDeployment waits for app's deployment of pr's merge into staging to
-// have gone through states, and returns it; there is exactly one.
+// vfDeployment waits for app's (or group's) deployment of pr's merge into
+// staging to have gone through states, and returns it; there is exactly
+// one.
 func vfDeployment(t *testing.T, w *e2e.World, app string, pr githubfake.PullRequest, states ...string) githubfake.Deployment {
 	t.Helper()
 	var got githubfake.Deployment
 	w.Eventually(t, fmt.Sprintf("%s's staging deployment %v", app, states), func() (bool, string) {
 		var mine []githubfake.Deployment
 		for _, d := range w.GitHub.Deployments() {
-			if d.Environment == "staging" && d.Payload["app"] == app {
+			if d.Environment == "staging" && (d.Payload["app"] == app || d.Payload["group"] == app) {
 				mine = append(mine, d)
 			}
 		}
@@ -214,9 +215,9 @@ func vfStage(h api.History, stage string) api.Stage {
 	return api.Stage{}
 }
 
-// TestServeHealthGateGroup: a group's merge is gated app by app, each
-// with its own deployment; the group moves on together once every app's
-// gate is green.
+// TestServeHealthGateGroup: a group's merge is gated app by app, and is
+// one deployment listing its apps; the group moves on together once every
+// app's gate is green.
 func TestServeHealthGateGroup(t *testing.T) {
 	t.Parallel()
 	w := e2e.Start(t, e2e.Options{Run: run, Groups: "  - name: shop\n    apps: [" + strings.Join(grShop, ", ") + "]\n",
@@ -233,8 +234,9 @@ func TestServeHealthGateGroup(t *testing.T) {
 		staging, ok = w.PR(promote.Branch("shop", "staging"))
 		return ok && staging.Merged, fmt.Sprintf("%+v", staging)
 	})
-	for _, name := range grShop {
-		vfDeployment(t, w, name, staging, "in_progress")
+	dep := vfDeployment(t, w, "shop", staging, "in_progress")
+	if apps, _ := dep.Payload["apps"].([]any); len(apps) != len(grShop) || fmt.Sprint(dep.Payload["pr"]) != fmt.Sprint(staging.Number) {
+		t.Errorf("the group's deployment %+v; want its %d apps and PR #%d", dep, len(grShop), staging.Number)
 	}
 	if pr, ok := w.PR(promote.Branch("shop", "preprod")); ok {
 		t.Fatalf("preprod got PR #%d before staging was verified", pr.Number)
@@ -247,8 +249,8 @@ func TestServeHealthGateGroup(t *testing.T) {
 	want := map[string]string{}
 	for _, name := range grShop {
 		want[name] = e2e.Tag + "@" + w.Digests[name]
-		vfDeployment(t, w, name, staging, "in_progress", "success")
 	}
+	vfDeployment(t, w, "shop", staging, "in_progress", "success")
 	preprod := grOnly(t, w, "preprod")
 	grCheck(t, w, preprod, "preprod", preprod.HeadSHA, want)
 }

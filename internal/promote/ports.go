@@ -108,6 +108,7 @@ type Records interface {
 	SettleDeployment(ctx context.Context, d store.Deployment) (bool, error)
 	LastDeployment(ctx context.Context, app, stage string) (store.Deployment, bool, error)
 	Verifying(ctx context.Context) ([]store.Deployment, error)
+	GroupDeployments(ctx context.Context, group, stage string, pr int) ([]store.Deployment, error)
 }
 
 // DigestResolver turns a pushed tag into the digest the registry serves.

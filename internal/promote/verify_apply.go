@@ -34,14 +34,16 @@ func (e *Engine) deployed(ctx context.Context, ms []store.Merge) (verifying bool
 		stage, _ = cfg.Stage(ms[0].Stage)
 	}
 	verifying = len(stage.Verify) > 0
-	var errs []error
-	for _, m := range ms {
-		d := store.Deployment{App: m.App, Stage: m.Stage, PR: m.PR, Tag: m.Tag, Digest: m.Digest, MergeSHA: m.MergeSHA,
+	ds := make([]store.Deployment, len(ms))
+	for i, m := range ms {
+		ds[i] = store.Deployment{App: m.App, Stage: m.Stage, PR: m.PR, Tag: m.Tag, Digest: m.Digest, MergeSHA: m.MergeSHA,
 			Group: m.Group, State: store.DeployDone, MergedAt: m.At}
 		if verifying {
-			d.State, d.Deadline = store.DeployVerifying, m.At.Add(stage.VerifyTimeout)
+			ds[i].State, ds[i].Deadline = store.DeployVerifying, m.At.Add(stage.VerifyTimeout)
 		}
-		errs = append(errs, e.deploy(ctx, d))
+	}
+	errs := []error{e.deploy(ctx, ds)}
+	for _, m := range ms {
 		if verifying && e.sched != nil {
 			// Statuses may be in already: look at once; the look schedules
 			// the timeout, and status events look again.
@@ -52,37 +54,55 @@ func (e *Engine) deployed(ctx context.Context, ms []store.Merge) (verifying bool
 	return verifying, errors.Join(errs...)
 }
 
-// deploy records d and makes its GitHub deployment, once: stagehand hears
-// of its own merges twice, and a job may run again.
-func (e *Engine) deploy(ctx context.Context, d store.Deployment) error {
-	release, err := e.locks.Lock(ctx, "deploy/"+Key(d.App, d.Stage), e.lockWait)
+// deploy records the rollout of one merge (an app's, or a group's with
+// one record per app) and makes its one GitHub deployment, once:
+// stagehand hears of its own merges twice, and a job may run again. A
+// group's merge is one deployment (its payload lists the apps), not one
+// per app: a group of 200 would otherwise cost 400 writes, minutes of
+// GitHub's secondary limits.
+func (e *Engine) deploy(ctx context.Context, ds []store.Deployment) error {
+	first := ds[0]
+	name := first.App
+	if first.Group != "" {
+		name = first.Group
+	}
+	release, err := e.locks.Lock(ctx, "deploy/"+Key(name, first.Stage), e.lockWait)
 	if err != nil {
-		return fmt.Errorf("wait for the deployment of %s: %w", Key(d.App, d.Stage), err)
+		return fmt.Errorf("wait for the deployment of %s: %w", Key(name, first.Stage), err)
 	}
 	defer release()
-	if _, err := e.records.StartDeployment(ctx, d); err != nil {
+	for _, d := range ds {
+		if _, err := e.records.StartDeployment(ctx, d); err != nil {
+			return err
+		}
+	}
+	cur, ok, err := e.records.LastDeployment(ctx, first.App, first.Stage)
+	if err != nil || !ok || cur.PR != first.PR || cur.GitHubID != 0 || first.MergeSHA == "" {
 		return err
 	}
-	cur, ok, err := e.records.LastDeployment(ctx, d.App, d.Stage)
-	if err != nil || !ok || cur.PR != d.PR || cur.GitHubID != 0 || d.MergeSHA == "" {
-		return err
+	payload := map[string]any{"app": first.App, "tag": first.Tag, "digest": first.Digest, "pr": first.PR}
+	desc := fmt.Sprintf("%s %s (#%d)", first.App, first.Tag, first.PR)
+	if first.Group != "" {
+		apps := make([]map[string]any, len(ds))
+		for i, d := range ds {
+			apps[i] = map[string]any{"app": d.App, "tag": d.Tag, "digest": d.Digest}
+		}
+		payload = map[string]any{"group": first.Group, "apps": apps, "pr": first.PR}
+		desc = fmt.Sprintf("group %s: %d apps (#%d)", first.Group, len(ds), first.PR)
 	}
-	payload := map[string]any{"app": d.App, "tag": d.Tag, "digest": d.Digest, "pr": d.PR}
-	if d.Group != "" {
-		payload["group"] = d.Group
-	}
-	id, err := e.gh.CreateDeployment(ctx, githubapp.NewDeployment{Ref: d.MergeSHA, Environment: d.Stage, Payload: payload,
-		Description: fmt.Sprintf("%s %s (#%d)", d.App, d.Tag, d.PR)})
+	id, err := e.gh.CreateDeployment(ctx, githubapp.NewDeployment{Ref: first.MergeSHA, Environment: first.Stage, Payload: payload, Description: desc})
 	if err != nil {
 		return err
 	}
-	if err := e.records.SetGitHubDeployment(ctx, d.App, d.Stage, d.PR, id); err != nil {
-		return err
+	for _, d := range ds {
+		if err := e.records.SetGitHubDeployment(ctx, d.App, d.Stage, d.PR, id); err != nil {
+			return err
+		}
 	}
-	state, desc := "success", fmt.Sprintf("%s %s merged into %s", d.App, d.Tag, d.Stage)
+	state, desc := "success", fmt.Sprintf("%s merged into %s", desc, first.Stage)
 	switch cur.State {
 	case store.DeployVerifying:
-		state, desc = "in_progress", fmt.Sprintf("waiting for %s's verify statuses", d.Stage)
+		state, desc = "in_progress", fmt.Sprintf("waiting for %s's verify statuses", first.Stage)
 	case store.DeployFailed, store.DeployTimedOut:
 		state, desc = "failure", cur.Description
 	}
@@ -103,6 +123,16 @@ func (e *Engine) settleHealth(ctx context.Context, p Plan, o Outcome) (Outcome, 
 	} else if h.State == store.DeployTimedOut {
 		d.Context, d.Description = strings.Join(h.Waiting, ", "), "not success within verify_timeout"
 	}
+	if d.Group != "" {
+		// The group's apps share one GitHub deployment: settling and
+		// looking at the others take turns, so that exactly one of them
+		// moves it (groupSettled).
+		release, err := e.locks.Lock(ctx, "deploy/"+Key(d.Group, d.Stage), e.lockWait)
+		if err != nil {
+			return o, fmt.Errorf("wait for the deployment of %s: %w", Key(d.Group, d.Stage), err)
+		}
+		defer release()
+	}
 	settled, err := e.records.SettleDeployment(ctx, d)
 	if err != nil {
 		return o, err
@@ -116,7 +146,11 @@ func (e *Engine) settleHealth(ctx context.Context, p Plan, o Outcome) (Outcome, 
 	if p.Verdict == Healthy {
 		o.Result = HealthOK
 		log.Info("verified healthy", "sha", h.SHA)
-		e.deploymentStatus(ctx, d, "success", p.Reason, "")
+		if all, err := e.groupSettled(ctx, d, store.DeployHealthy); err != nil {
+			return o, err
+		} else if all {
+			e.deploymentStatus(ctx, d, "success", p.Reason, "")
+		}
 		if p.Next == nil || e.sched == nil {
 			return o, nil
 		}
@@ -125,7 +159,11 @@ func (e *Engine) settleHealth(ctx context.Context, p Plan, o Outcome) (Outcome, 
 	}
 	o.Result = HealthFailed
 	log.Warn("health gate failed", "state", d.State, "context", d.Context)
-	e.deploymentStatus(ctx, d, "failure", p.Reason, d.TargetURL)
+	if first, err := e.groupSettled(ctx, d, ""); err != nil {
+		return o, err
+	} else if first {
+		e.deploymentStatus(ctx, d, "failure", p.Reason, d.TargetURL)
+	}
 	body := fmt.Sprintf("stagehand stopped %s `%s` in %s: %s.\n\nLater stages take nothing from this image (`%s`).", d.App, d.Tag, d.Stage, p.Reason, d.Digest)
 	if p.Stage.OnFailure == config.HoldStage {
 		hold := store.Hold{App: d.App, Stage: d.Stage, By: "stagehand", Reason: "health gate failed: " + d.Context, At: e.now(), Issue: d.PR}
@@ -141,6 +179,30 @@ func (e *Engine) settleHealth(ctx context.Context, p Plan, o Outcome) (Outcome, 
 		log.Warn("could not tell of the failed health gate on the PR", "err", err)
 	}
 	return o, nil
+}
+
+// groupSettled says whether d's settling moves its GitHub deployment,
+// which a group's apps share: to success (want healthy) once every app of
+// the group's merge is healthy; to failure (want "") when no other app
+// failed before. An app's own deployment always moves.
+func (e *Engine) groupSettled(ctx context.Context, d store.Deployment, want string) (bool, error) {
+	if d.Group == "" {
+		return true, nil
+	}
+	all, err := e.records.GroupDeployments(ctx, d.Group, d.Stage, d.PR)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range all {
+		switch {
+		case o.App == d.App:
+		case want == store.DeployHealthy && o.State != store.DeployHealthy:
+			return false, nil
+		case want == "" && (o.State == store.DeployFailed || o.State == store.DeployTimedOut):
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // deploymentStatus moves d's GitHub deployment; a failure is logged, not

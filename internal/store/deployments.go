@@ -122,3 +122,20 @@ func (s *Store) Verifying(ctx context.Context) ([]Deployment, error) {
 	}
 	return out, nil
 }
+
+// GroupDeployments lists the deployments of group's PR pr into stage, one
+// per app it moved, by app.
+func (s *Store) GroupDeployments(ctx context.Context, group, stage string, pr int) ([]Deployment, error) {
+	var out []Deployment
+	err := s.db.Query(ctx, func(row db.Scanner) error {
+		d, err := scanDeployment(row)
+		if err == nil {
+			out = append(out, d)
+		}
+		return err
+	}, `SELECT `+deploymentColumns+` FROM stagehand_deployments WHERE group_name = ? AND stage = ? AND pr = ? ORDER BY app`, group, stage, int64(pr))
+	if err != nil {
+		return nil, fmt.Errorf("%w: list the deployments of group %s in %s (PR #%d): %w", db.ErrUnavailable, group, stage, pr, err)
+	}
+	return out, nil
+}

@@ -48,5 +48,14 @@ func TestDeployments(t *testing.T) {
 		if v, err := s.Verifying(ctx); err != nil || len(v) != 0 {
 			t.Fatalf("verifying after settling = %+v, %v", v, err)
 		}
+		for _, app := range []string{"web", "api"} {
+			if _, err := s.StartDeployment(ctx, Deployment{App: app, Stage: "staging", PR: 9, Group: "shop", State: DeployVerifying, MergedAt: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g, err := s.GroupDeployments(ctx, "shop", "staging", 9)
+		if err != nil || len(g) != 2 || g[0].App != "api" || g[1].App != "web" {
+			t.Fatalf("group's deployments = %+v, %v", g, err)
+		}
 	})
 }
