@@ -27,6 +27,15 @@ type Stage struct {
 	Mode      Mode
 	Soak      time.Duration // zero when unset
 	Approvers []string      // GitHub logins and @org/team slugs; nil when unset
+
+	// Verify are the commit status contexts (or check run names) that say
+	// a merge into the stage runs healthy; nil for none. With them, the
+	// image moves on (and a soak counts) only once each is success on the
+	// merge commit, or on a later commit of the base branch that still
+	// pins the image; a failure, an error or VerifyTimeout stops it.
+	Verify        []string
+	VerifyTimeout time.Duration // DefaultVerifyTimeout when verify is set and this is not; zero without verify
+	OnFailure     OnFailure     // Stop or HoldStage with verify; "" without
 }
 
 // App is one image and the kustomization that pins it in each stage.

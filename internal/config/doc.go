@@ -52,6 +52,20 @@
 //     bare number is refused because it has no unit.
 //   - approvers (optional list): GitHub logins (alice, without "@") or teams
 //     as @org/team-slug. Each may appear once, ignoring case.
+//   - verify (optional, non-empty list of `- context: NAME`): the commit
+//     statuses or check runs that say the stage runs healthy, as Flux's
+//     notification-controller (kustomization/apps-staging) or Argo CD's
+//     notifications post them on the config repository's commit they
+//     applied. After a merge into the stage, the image moves on to the next
+//     stage (and its soak starts) only once every context is success on the
+//     merge commit, or on a later commit of the base branch that still pins
+//     the image; a failure or an error stops it there.
+//   - verify_timeout (optional, only with verify): a Go duration above zero;
+//     default 30m. Contexts not all green by then stop the image as a
+//     failure does.
+//   - on_failure (optional, only with verify): stop (the default: the image
+//     goes no further) or hold (the stage is held too, with a /rollback
+//     suggestion).
 //
 // # An app
 //

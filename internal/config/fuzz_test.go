@@ -21,6 +21,9 @@ func FuzzParse(f *testing.F) {
 	for _, tc := range append(badFiles, badGroups...) {
 		f.Add([]byte(tc.src))
 	}
+	for _, tc := range badVerify {
+		f.Add([]byte(tc.src))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse("f.yaml", data)
 		if (cfg == nil) == (err == nil) {

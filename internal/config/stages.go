@@ -25,7 +25,7 @@ func (p *parser) stages(n *yaml.Node) (stages []Stage, complete bool) {
 			complete = false
 			continue
 		}
-		f := p.fields(item, what, "name!", "mode!", "soak", "approvers")
+		f := p.fields(item, what, "name!", "mode!", "soak", "approvers", "verify", "verify_timeout", "on_failure")
 		var st Stage
 		if v, ok := f.get("name"); !ok {
 			complete = false
@@ -57,6 +57,7 @@ func (p *parser) stages(n *yaml.Node) (stages []Stage, complete bool) {
 		if v, ok := f.get("approvers"); ok {
 			st.Approvers = p.approvers(v)
 		}
+		p.verify(f, &st)
 		if st.Name != "" {
 			stages = append(stages, st)
 		}

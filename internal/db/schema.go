@@ -174,6 +174,30 @@ var migrations = [][]string{
 		`ALTER TABLE stagehand_stage_history ADD COLUMN group_name TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE stagehand_actions ADD COLUMN group_name TEXT NOT NULL DEFAULT ''`,
 	},
+	{
+		// What each stagehand merge into a stage became: its GitHub
+		// deployment, and the stage's health gate (verify) from waiting
+		// to healthy, failed or timed out (store/deployments.go).
+		`CREATE TABLE stagehand_deployments (
+			app TEXT NOT NULL,
+			stage TEXT NOT NULL,
+			pr BIGINT NOT NULL,
+			tag TEXT NOT NULL,
+			digest TEXT NOT NULL,
+			merge_sha TEXT NOT NULL,
+			group_name TEXT NOT NULL,
+			state TEXT NOT NULL,
+			merged_at BIGINT NOT NULL,
+			deadline BIGINT NOT NULL,
+			done_at BIGINT NOT NULL,
+			context TEXT NOT NULL,
+			target_url TEXT NOT NULL,
+			description TEXT NOT NULL,
+			deployment_id BIGINT NOT NULL,
+			PRIMARY KEY (app, stage, pr)
+		)`,
+		`CREATE INDEX stagehand_deployments_state ON stagehand_deployments (state)`,
+	},
 }
 
 // migrate applies River's migrations and then stagehand's. On PostgreSQL,

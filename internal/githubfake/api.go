@@ -241,6 +241,21 @@ func (s *Server) SetStatus(sha, checkName, state string) {
 	s.addStatus(sha, state, checkName, "ci-bot", nil, nil)
 }
 
+// ReportStatus is a deployer reporting a commit status on sha (a SHA or
+// branch name) as Argo CD's notifications or Flux's notification-controller
+// do: its context name, state (success, pending, failure or error), a description
+// and where to look.
+func (s *Server) ReportStatus(sha, name, state, description, targetURL string) {
+	if err := s.lock(); err != nil {
+		return
+	}
+	defer s.mu.Unlock()
+	if full, err := s.resolveCommit(context.Background(), sha); err == nil {
+		sha = full
+	}
+	s.addStatus(sha, state, name, "flux-bot", &description, &targetURL)
+}
+
 // SetCheckRun is a CI App reporting a check run on sha: status queued,
 // in_progress or completed, with a conclusion (success, failure, neutral,
 // cancelled, skipped, timed_out, action_required) once completed.

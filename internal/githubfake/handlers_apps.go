@@ -17,6 +17,7 @@ var installationPermissions = map[string]any{
 	"issues":        "write",
 	"statuses":      "write",
 	"checks":        "write",
+	"deployments":   "write",
 	"metadata":      "read",
 }
 

@@ -54,6 +54,11 @@ var handlers = map[string]handler{
 	"repos/list-pull-requests-associated-with-commit": (*Server).listCommitPulls,
 	"repos/compare-commits-with-basehead":             (*Server).compareCommits,
 	"repos/create-commit-status":                      (*Server).createCommitStatus,
+
+	"repos/create-deployment":        (*Server).createDeployment,
+	"repos/list-deployments":         (*Server).listDeployments,
+	"repos/create-deployment-status": (*Server).createDeploymentStatus,
+	"repos/list-deployment-statuses": (*Server).listDeploymentStatuses,
 }
 
 // route is one operation of the description, matched against the escaped

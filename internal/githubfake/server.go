@@ -43,6 +43,7 @@ type Server struct {
 	teams         map[teamKey]string         // membership state: active, pending
 	statuses      map[string][]*commitStatus // by commit SHA, oldest first
 	checkRuns     map[string][]*checkRun     // by commit SHA, oldest first
+	deployments   []*deployment              // oldest first
 	protection    map[string]*protection     // by branch
 	tokens        map[string]time.Time       // installation token → expiry
 	tokenApps     map[string]int64           // installation token → App, when not Options' App

@@ -52,6 +52,11 @@ func (e *Engine) apply(ctx context.Context, p Plan) (Outcome, error) {
 			Reason: p.Request.Reason, At: e.now(), Issue: p.Request.Issue})
 	case LiftHold:
 		return e.release(ctx, p)
+	case Healthy, Unhealthy:
+		o, err = e.settleHealth(ctx, p, o)
+	case Verifying:
+		o.Result = HealthWaiting
+		err = e.scheduleVerify(ctx, p)
 	case Propose:
 		if p.Point != nil {
 			o, err = e.rollback(ctx, p)

@@ -248,6 +248,12 @@ var mergeOps = map[string]bool{
 	"pulls/merge":                        true,
 	"pulls/get":                          true,
 	"git/delete-ref":                     true,
+	// A merge becomes a GitHub deployment of the stage, with its status
+	// (success, or in_progress while the stage's health gate waits): two
+	// calls, counted with the merge. The merge+chain budget of 12 still
+	// holds (11 warm, 12 cold) and was not raised for them.
+	"repos/create-deployment":        true,
+	"repos/create-deployment-status": true,
 }
 
 // Operations of App authentication: an installation token is fetched once

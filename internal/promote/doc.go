@@ -12,4 +12,10 @@
 // (stagehand/<group>/<stage>, group_apply.go). The pushes of its apps wait
 // in the store for the group's window, and one request of the group's
 // takes them all (gather.go).
+//
+// A stage with verify: has a health gate (verify.go): its merge is
+// recorded as verifying and shown on GitHub as a deployment in progress;
+// a Verify request, decided like any other, settles the gate from the
+// merge commit's statuses, and only a green gate moves the image on
+// (verify_apply.go). Every merge is a GitHub deployment of its stage.
 package promote

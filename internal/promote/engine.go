@@ -229,7 +229,7 @@ func (e *Engine) known(ctx context.Context) (*config.Config, error) {
 // checks the guess.
 func (e *Engine) key(r Request, cfg *config.Config) string {
 	switch r.Kind {
-	case Promote, Rollback, Hold, Release, Reconsider:
+	case Promote, Rollback, Hold, Release, Reconsider, Verify:
 		if r.Stage != "" {
 			return Key(r.App, r.Stage)
 		}

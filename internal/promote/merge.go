@@ -81,6 +81,14 @@ func (e *Engine) Merged(ctx context.Context, m store.Merge) error {
 	if _, err := e.records.RecordMerge(ctx, m); err != nil {
 		return err
 	}
+	verifying, err := e.deployed(ctx, []store.Merge{m})
+	if err != nil {
+		return err
+	}
+	if verifying {
+		// The stage's health gate moves the image on once it is green.
+		return e.Closed(ctx, Branch(m.App, m.Stage))
+	}
 	return e.movedOn(ctx, m.App, m.Stage, m.PR)
 }
 
@@ -90,11 +98,20 @@ func (e *Engine) MergedGroup(ctx context.Context, group string, ms []store.Merge
 	if len(ms) == 0 {
 		return fmt.Errorf("promote: the merge of group %s's PR names no app", group)
 	}
-	for _, m := range ms {
-		m.Group = group
-		if _, err := e.records.RecordMerge(ctx, m); err != nil {
+	for i := range ms {
+		ms[i].Group = group
+		if _, err := e.records.RecordMerge(ctx, ms[i]); err != nil {
 			return err
 		}
+	}
+	verifying, err := e.deployed(ctx, ms)
+	if err != nil {
+		return err
+	}
+	if verifying {
+		// Each app's health gate moves the group on once it is green; the
+		// group moves when every app's is (the chain's health rule).
+		return e.Closed(ctx, Branch(group, ms[0].Stage))
 	}
 	return e.movedOn(ctx, group, ms[0].Stage, ms[0].PR)
 }

@@ -86,6 +86,8 @@ type Plan struct {
 	Open *githubapp.PullRequest
 	// Gates are the rules a person's promotion is checked against.
 	Gates []Gate
+	// Health is the stage's health gate a Verify settles (verify.go).
+	Health *Health
 
 	// Group is the group a group's request moves; Members are its apps'
 	// own plans, each decided by the rules above, and the group's verdict
@@ -139,6 +141,8 @@ func decideApp(p Plan, s Snapshot, cfg *config.Config) Plan {
 		return decideHold(p, s, cfg)
 	case Reconsider:
 		return decideReconsider(p, s, cfg)
+	case Verify:
+		return decideVerify(p, s, cfg)
 	}
 	return p.refuse(CodeUnknown, "stagehand does not know how to %s", r.Kind)
 }
@@ -198,6 +202,8 @@ func decidePromote(p Plan, s Snapshot, cfg *config.Config) Plan {
 	}
 	allowed, code := mayAct(r, s, target, "promote into "+target.Name)
 	p.Gates = []Gate{{Name: "Approvers", OK: allowed.OK, Text: allowed.Reason}, holdGate(p, s), soakGate(p, s, from)}
+	health, healthCode := healthGate(from, s.health(from.Name), p.Want.Digest, !r.Source.automatic())
+	p.Gates = append(p.Gates, health)
 
 	if r.LinkID != "" && s.LinkUsed {
 		return p.refuse(CodeUsed, "the link was already used; each link works once. See the stage's pull request, or comment `/promote %s to %s` on it", r.App, r.Stage)
@@ -233,6 +239,9 @@ func decidePromote(p Plan, s Snapshot, cfg *config.Config) Plan {
 		hold := h
 		p.Held = &hold
 		return p.refuse(CodeHeld, "%s", gate.NotHeld(p.App.Name, target.Name, &hold).Reason)
+	}
+	if !health.OK {
+		return p.refuse(healthCode, "%s %s: %s", r.App, want.Tag, health.Text)
 	}
 	if g := p.Gates[2]; !g.OK {
 		return p.refuse(CodeSoaking, "%s", g.Text)
@@ -278,15 +287,18 @@ func decideChain(p Plan, s Snapshot, cfg *config.Config) Plan {
 		p.From, p.Path, p.Before = dst.Pinned, dst.Path, dst.Data
 		return p.nothing()
 	}
+	from, _ := cfg.Stage(r.From)
+	if g, code := healthGate(from, s.health(from.Name), want.Digest, false); !g.OK {
+		return p.refuse(code, "%s %s: %s", r.App, want.Tag, g.Text)
+	}
 	if next.Soak > 0 {
-		from, _ := cfg.Stage(r.From)
 		if g := soakGate(p, s, from); !g.OK {
-			m := s.Merged[r.From]
-			if m.Digest != want.Digest || m.At.IsZero() {
+			since := ranSince(s, from, want.Digest)
+			if since.IsZero() {
 				return p.refuse(CodeSoaking, "%s", g.Text)
 			}
 			p.Verdict, p.Code, p.Reason = Wait, CodeSoaking, g.Text
-			p.Until = m.At.Add(next.Soak)
+			p.Until = since.Add(next.Soak)
 			return p
 		}
 	}
@@ -472,10 +484,9 @@ func soakGate(p Plan, s Snapshot, from config.Stage) Gate {
 	if to.Soak <= 0 {
 		return Gate{Name: "Soak", OK: true, Text: fmt.Sprintf("%s requires no soak time", to.Name)}
 	}
-	var at time.Time
-	if m := s.Merged[from.Name]; m.Digest == p.Want.Digest {
-		at = m.At
-	}
+	// Where the stage before verifies, the image runs there from when its
+	// health gate went green, not from the merge.
+	at := ranSince(s, from, p.Want.Digest)
 	if v := gate.Soaked(from.Name, to.Name, to.Soak, at, s.Now); !v.OK {
 		return Gate{Name: "Soak", Text: v.Reason}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/gate"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
+	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
 // The plan's table tests: every rule, through every way in where it
@@ -137,6 +138,43 @@ func (w *world) person(login string) *world {
 
 func (w *world) linkUsed() *world { w.snap.LinkUsed = true; return w }
 
+// verify gives stage a health gate: flux/staging (named so whatever the
+// stage), 20 minutes.
+func (w *world) verify(stage string) *world {
+	for i := range w.snap.Config.Stages {
+		if st := &w.snap.Config.Stages[i]; st.Name == stage {
+			st.Verify, st.VerifyTimeout, st.OnFailure = []string{"flux/staging"}, 20*time.Minute, config.Stop
+		}
+	}
+	return w
+}
+
+// health is web's merge of 1.1.0@digest into stage by PR #5, at now, as
+// its health gate stands: settled `ago` before now unless verifying.
+func (w *world) health(stage, digest, state string, ago time.Duration) *world {
+	if w.snap.Health == nil {
+		w.snap.Health = map[string]store.Deployment{}
+	}
+	d := store.Deployment{App: "web", Stage: stage, PR: 5, Tag: "1.1.0", Digest: digest, MergeSHA: "m3rge", State: state,
+		MergedAt: now.Add(-ago), Deadline: now.Add(20 * time.Minute)}
+	if state != store.DeployVerifying {
+		d.DoneAt = now.Add(-ago)
+	}
+	if state == store.DeployFailed {
+		d.Context, d.Description, d.TargetURL = "flux/staging", "Health check failed", "https://flux.example/staging"
+	}
+	w.snap.Health[stage] = d
+	return w
+}
+
+// statuses is one status on the merge commit (pins: it still pins the
+// image).
+func (w *world) statuses(pins bool, context, state string) *world {
+	w.snap.Statuses = append(w.snap.Statuses, CommitStatuses{SHA: "m3rge", Pins: pins, Statuses: []githubapp.Status{
+		{Context: context, State: state, TargetURL: "https://flux.example/staging", Description: "Health check failed"}}})
+	return w
+}
+
 func (w *world) broken() *world {
 	w.snap.Config, w.snap.ConfigErr = nil, &ConfigError{SHA: "b45e", Err: fmt.Errorf(".stagehand.yaml:3:11: mode \"auto-merj\" is not one of auto-merge, pull-request, manual")}
 	return w
@@ -180,6 +218,12 @@ func viaChecks(stage string) Request {
 	return Request{Kind: Reconsider, Source: FromChecks, App: "web", Stage: stage}
 }
 func viaRelease(r Request) Request { r.Source = FromRelease; return r }
+func viaVerified(from string) Request {
+	return Request{Kind: Chain, Source: FromVerify, App: "web", From: from, Issue: 5}
+}
+func viaVerify(stage string, pr int) Request {
+	return Request{Kind: Verify, Source: FromVerify, App: "web", Stage: stage, Issue: pr}
+}
 
 func marker(tag, digest string) string {
 	return Marker{App: "web", Stage: "staging", Image: "ghcr.io/acme/web", Tag: tag, Digest: digest}.String()
@@ -230,6 +274,71 @@ func TestDecide(t *testing.T) {
 			w.snap.Config.Stages[1].Soak = time.Hour
 			w.pin("web", "staging", "1.1.0", d2)
 		}, Refuse, CodeSoaking, "cannot tell when"},
+
+		// A stage's health gate (verify): the image moves on only once the
+		// stage runs it healthy; soak counts from then.
+		{"health: chain waits for verify", viaMerge("staging"), func(w *world) {
+			w.pin("web", "staging", "1.1.0", d2).verify("staging").health("staging", d2, store.DeployVerifying, 0)
+		}, Refuse, CodeVerifying, "staging has not reported it healthy yet (waiting for flux/staging"},
+		{"health: chain goes once healthy", viaVerified("staging"), func(w *world) {
+			w.pin("web", "staging", "1.1.0", d2).verify("staging").health("staging", d2, store.DeployHealthy, time.Minute)
+		}, Propose, "", ""},
+		{"health: failed stops the chain", viaVerified("staging"), func(w *world) {
+			w.pin("web", "staging", "1.1.0", d2).verify("staging").health("staging", d2, store.DeployFailed, time.Minute)
+		}, Refuse, CodeUnhealthy, "failed its health check in staging (status `flux/staging` Health check failed, https://flux.example/staging), so later stages take nothing from it"},
+		{"health: timed out stops the chain", viaMerge("staging"), func(w *world) {
+			w.pin("web", "staging", "1.1.0", d2).verify("staging").health("staging", d2, store.DeployTimedOut, time.Minute)
+		}, Refuse, CodeUnhealthy, "did not report it healthy within its verify_timeout"},
+		{"health: green for another digest", viaVerified("staging"), func(w *world) {
+			w.pin("web", "staging", "1.1.0", d2).verify("staging").health("staging", d1, store.DeployHealthy, time.Minute)
+		}, Refuse, CodeVerifying, "stagehand did not watch this image arrive in staging"},
+		{"health: no verify, no gate", viaMerge("staging"), func(w *world) {
+			w.pin("web", "staging", "1.1.0", d2).health("staging", d2, store.DeployFailed, time.Minute)
+		}, Propose, "", ""},
+		{"health: soak counts from green", viaVerified("staging"), func(w *world) {
+			w.snap.Config.Stages[1].Soak = time.Hour
+			w.pin("web", "staging", "1.1.0", d2).verify("staging").health("staging", d2, store.DeployHealthy, 20*time.Minute).merged("staging", d2, 3*time.Hour)
+		}, Wait, CodeSoaking, "40m0s is left"},
+		{"health: a person may not promote a failed image", viaComment("ann", "preprod"), func(w *world) {
+			w.pin("web", "staging", "1.1.0", d2).person("ann").verify("staging").health("staging", d2, store.DeployFailed, time.Minute)
+		}, Refuse, CodeUnhealthy, "web 1.1.0: it failed its health check in staging"},
+		{"health: nor one still verifying", viaCLI("", "preprod"), func(w *world) {
+			w.pin("web", "staging", "1.1.0", d2).verify("staging").health("staging", d2, store.DeployVerifying, 0)
+		}, Refuse, CodeVerifying, "has not reported it healthy yet"},
+		{"health: a person may promote an image stagehand did not watch", viaComment("ann", "preprod"), func(w *world) {
+			w.pin("web", "staging", "1.1.0", d2).person("ann").verify("staging")
+		}, Propose, "", ""},
+		{"verify: green", viaVerify("staging", 5), func(w *world) {
+			w.verify("staging").health("staging", d2, store.DeployVerifying, 0).statuses(true, "flux/staging", "success")
+		}, Healthy, "", "staging runs web `1.1.0` healthy: flux/staging success on"},
+		{"verify: failure names the status and where to look", viaVerify("staging", 5), func(w *world) {
+			w.verify("staging").health("staging", d2, store.DeployVerifying, 0).statuses(true, "flux/staging", "failure")
+		}, Unhealthy, CodeUnhealthy, "status `flux/staging` is failure on m3rge (Health check failed): https://flux.example/staging"},
+		{"verify: error fails too", viaVerify("staging", 5), func(w *world) {
+			w.verify("staging").health("staging", d2, store.DeployVerifying, 0).statuses(true, "flux/staging", "error")
+		}, Unhealthy, CodeUnhealthy, "is error"},
+		{"verify: pending waits until the timeout", viaVerify("staging", 5), func(w *world) {
+			w.verify("staging").health("staging", d2, store.DeployVerifying, 0).statuses(true, "flux/staging", "pending")
+		}, Verifying, CodeVerifying, "waiting for flux/staging in staging until 2026-12-05T12:20:00Z"},
+		{"verify: the timeout fails it", viaVerify("staging", 5), func(w *world) {
+			w.verify("staging").health("staging", d2, store.DeployVerifying, 0).statuses(true, "flux/staging", "pending")
+			w.snap.Now = now.Add(21 * time.Minute)
+		}, Unhealthy, CodeUnhealthy, "did not report web `1.1.0` healthy within 20m0s of the merge (verify_timeout): flux/staging not success"},
+		{"verify: a commit that no longer pins the image does not count", viaVerify("staging", 5), func(w *world) {
+			w.verify("staging").health("staging", d2, store.DeployVerifying, 0).statuses(false, "flux/staging", "success")
+		}, Verifying, CodeVerifying, "waiting for flux/staging"},
+		{"verify: other contexts do not count", viaVerify("staging", 5), func(w *world) {
+			w.verify("staging").health("staging", d2, store.DeployVerifying, 0).statuses(true, "ci", "failure")
+		}, Verifying, CodeVerifying, "waiting"},
+		{"verify: settled already", viaVerify("staging", 5), func(w *world) {
+			w.verify("staging").health("staging", d2, store.DeployFailed, time.Minute)
+		}, Ignore, "", "is settled: failed"},
+		{"verify: another merge", viaVerify("staging", 4), func(w *world) {
+			w.verify("staging").health("staging", d2, store.DeployVerifying, 0)
+		}, Ignore, "", "not PR #4"},
+		{"verify: verify removed from the config", viaVerify("staging", 5), func(w *world) {
+			w.health("staging", d2, store.DeployVerifying, 0)
+		}, Healthy, "", "no longer names statuses to verify"},
 
 		// A person promotes: a comment, a link, the CLI.
 		{"comment proposes", viaComment("ann", "preprod"), func(w *world) { w.pin("web", "staging", "1.1.0", d2).person("ann") }, Propose, "", ""},

@@ -67,6 +67,15 @@ type GitHub interface {
 	Merger
 	History
 	Access
+	Deployments
+}
+
+// Deployments shows on GitHub what runs where, and reads what says it runs
+// healthy: the commit statuses and check runs of a stage's health gate.
+type Deployments interface {
+	Statuses(ctx context.Context, sha string) ([]githubapp.Status, error)
+	CreateDeployment(ctx context.Context, d githubapp.NewDeployment) (int64, error)
+	SetDeploymentStatus(ctx context.Context, id int64, state, description, logURL string) error
 }
 
 // Access is what GitHub says about a person.
@@ -94,6 +103,12 @@ type Records interface {
 	OfferCandidate(ctx context.Context, c store.Candidate) error
 	Candidates(ctx context.Context, group string) ([]store.Candidate, error)
 	DropCandidate(ctx context.Context, c store.Candidate) error
+	StartDeployment(ctx context.Context, d store.Deployment) (bool, error)
+	SetGitHubDeployment(ctx context.Context, app, stage string, pr int, id int64) error
+	SettleDeployment(ctx context.Context, d store.Deployment) (bool, error)
+	LastDeployment(ctx context.Context, app, stage string) (store.Deployment, bool, error)
+	Verifying(ctx context.Context) ([]store.Deployment, error)
+	GroupDeployments(ctx context.Context, group, stage string, pr int) ([]store.Deployment, error)
 }
 
 // DigestResolver turns a pushed tag into the digest the registry serves.

@@ -60,6 +60,11 @@ func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 			return Snapshot{}, err
 		}
 	}
+	if r.Kind == Verify {
+		if err := e.readStatuses(ctx, r, app, &s); err != nil {
+			return Snapshot{}, err
+		}
+	}
 	if r.Kind == Rollback {
 		if f, ok := s.Files[app.Path(r.Stage)]; ok && f.Problem == "" {
 			if s.Restore, err = e.restorePoint(ctx, base, app, r.Stage, f.Pinned, r.Target); err != nil {
@@ -81,6 +86,9 @@ func (e *Engine) readRecords(ctx context.Context, r Request, cfg *config.Config,
 		s.Holds[h.Stage] = gate.Hold{By: h.By, Reason: h.Reason, At: h.At, Rollback: h.Rollback}
 	}
 	if s.Merged, err = e.lastMerge(ctx, r, r.App, cfg); err != nil {
+		return err
+	}
+	if s.Health, err = e.lastHealth(ctx, r, r.App, cfg); err != nil {
 		return err
 	}
 	if r.LinkID != "" {

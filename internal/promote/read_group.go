@@ -76,7 +76,11 @@ func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s
 		if err != nil {
 			return err
 		}
-		s.Members[name] = AppRecords{Holds: map[string]gate.Hold{}, Merged: merged}
+		health, err := e.lastHealth(ctx, r, name, cfg)
+		if err != nil {
+			return err
+		}
+		s.Members[name] = AppRecords{Holds: map[string]gate.Hold{}, Merged: merged, Health: health}
 	}
 	for _, h := range holds {
 		if rec, ok := s.Members[h.App]; ok {

@@ -55,7 +55,7 @@ func worthRecording(r Request, o Outcome) bool {
 		return false // kept and retried until the config is fixed; reported on the commit
 	}
 	switch o.Result {
-	case Ignored, AlreadyThere, Unchanged, Gathered:
+	case Ignored, AlreadyThere, Unchanged, Gathered, HealthWaiting:
 		return false
 	}
 	return true
@@ -80,6 +80,8 @@ func (e *Engine) tell(ctx context.Context, p Plan, o Outcome) error {
 	case o.Result == Manual:
 		// The job may run again; a repeated note is the lesser harm than none.
 		return e.gh.Comment(ctx, r.Issue, e.manualNote(p))
+	case o.Result == Refused && p.Code == CodeVerifying:
+		return nil // the health gate moves it on once green, and tells if it fails
 	case o.Result == Refused && p.Held == nil:
 		return e.gh.Comment(ctx, r.Issue, fmt.Sprintf("stagehand did not move %s on to %s: %s.", r.App, o.Stage, o.Reason))
 	case o.Result == Waiting && p.Group != nil:

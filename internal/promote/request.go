@@ -48,7 +48,7 @@ const (
 // a hold that stops them keeps them for its release.
 func (s Source) automatic() bool {
 	switch s {
-	case FromRegistry, FromReconcile, FromMerge, FromSoak, FromRelease, FromChecks:
+	case FromRegistry, FromReconcile, FromMerge, FromSoak, FromRelease, FromChecks, FromVerify:
 		return true
 	}
 	return false
@@ -118,6 +118,8 @@ type Request struct {
 	// LinkID is a one-click link's nonce: the link is spent when its
 	// promotion is applied or refused by a rule.
 	LinkID string `json:"link_id,omitempty"`
+	// SHA is, for a Verify, the commit whose statuses changed, if known.
+	SHA string `json:"sha,omitempty"`
 }
 
 // NewID is a fresh request id.

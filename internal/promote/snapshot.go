@@ -8,6 +8,7 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/gate"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
+	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
 // Snapshot is everything a request is decided on, read once: the base
@@ -37,6 +38,12 @@ type Snapshot struct {
 	// Restore is where a rollback's walk through the stage's history ended.
 	Restore *Restore
 	Now     time.Time
+	// Health is, by stage, the app's last merge there as it rolled out:
+	// the source stage's health gate for a chain or a promotion, the
+	// stage's own for a Verify; read only where the stage verifies.
+	Health map[string]store.Deployment
+	// Statuses are, for a Verify, the commits whose statuses count.
+	Statuses []CommitStatuses
 
 	// Members are, for a group's request, each app's own holds and merges,
 	// by app: what Holds and Merged are for an app's request.
@@ -51,6 +58,7 @@ type Snapshot struct {
 type AppRecords struct {
 	Holds  map[string]gate.Hold
 	Merged map[string]MergedAt
+	Health map[string]store.Deployment
 }
 
 // Candidate is a member's push waiting for its group: the push request,
@@ -68,6 +76,7 @@ func (s Snapshot) member(app string) Snapshot {
 	m := s
 	rec := s.Members[app]
 	m.Holds, m.Merged, m.Members, m.Candidates, m.Open = rec.Holds, rec.Merged, nil, nil, nil
+	m.Health = rec.Health
 	if m.Holds == nil {
 		m.Holds = map[string]gate.Hold{}
 	}
@@ -145,7 +154,7 @@ func paths(r Request, cfg *config.Config) []string {
 		if next, ok := cfg.Next(r.From); ok {
 			stages = append(stages, next.Name)
 		}
-	case Rollback, Reconsider:
+	case Rollback, Reconsider, Verify:
 		stages = []string{r.Stage}
 	}
 	var out []string
@@ -170,4 +179,12 @@ func target(r Request, cfg *config.Config) (string, bool) {
 	}
 	_, ok := cfg.Stage(r.Stage)
 	return r.Stage, ok
+}
+
+// health is stage's health record in the snapshot, if any.
+func (s Snapshot) health(stage string) *store.Deployment {
+	if h, ok := s.Health[stage]; ok {
+		return &h
+	}
+	return nil
 }

@@ -28,6 +28,7 @@ type Engine interface {
 	Merged(ctx context.Context, m store.Merge) error
 	MergedGroup(ctx context.Context, group string, ms []store.Merge) error
 	CheckConfig(ctx context.Context, sha string) error
+	Verifications(ctx context.Context, sha string, branches []string) ([]promote.Request, error)
 }
 
 // GitHub is what the workers do on GitHub themselves: answer comments.
@@ -150,7 +151,28 @@ func (h *Handler) Checks(ctx context.Context, c queue.Checks) error {
 		h.report(h.log.With("sha", c.SHA), o)
 		errs = append(errs, err)
 	}
+	// The statuses of a merge commit (or a later commit of the base
+	// branch) may settle a stage's health gate.
+	errs = append(errs, h.verify(ctx, c.SHA, c.Branches))
 	return h.classify(errors.Join(errs...))
+}
+
+// verify looks at the health gates still open that sha's statuses may
+// settle; every one for a reconcile (sha "").
+func (h *Handler) verify(ctx context.Context, sha string, branches []string) error {
+	rs, err := h.opts.Engine.Verifications(ctx, sha, branches)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range rs {
+		o, err := h.opts.Engine.Run(ctx, r)
+		if o.Result != promote.Ignored {
+			h.report(h.log.With("sha", sha), o)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // Request runs a request made through the queue: a link confirmation, the
@@ -179,7 +201,9 @@ func (h *Handler) Reconcile(ctx context.Context) error {
 			h.report(h.log.With("reconcile", true), o)
 		}
 	}
-	return h.classify(err)
+	// A status event that never came (stagehand was down, a delivery was
+	// lost) is read here: the health gates still open look again.
+	return h.classify(errors.Join(err, h.verify(ctx, "", nil)))
 }
 
 func (h *Handler) report(log *slog.Logger, o promote.Outcome) {

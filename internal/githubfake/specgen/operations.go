@@ -54,4 +54,9 @@ var operations = []operation{
 	{"/repos/{owner}/{repo}/check-runs", "post"},
 	{"/repos/{owner}/{repo}/check-runs/{check_run_id}", "patch"},
 	{"/repos/{owner}/{repo}/statuses/{sha}", "post"},
+
+	{"/repos/{owner}/{repo}/deployments", "post"},
+	{"/repos/{owner}/{repo}/deployments", "get"},
+	{"/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", "post"},
+	{"/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", "get"},
 }

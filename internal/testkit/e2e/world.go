@@ -70,6 +70,10 @@ type Options struct {
 	// two spaces ("  - name: shop\n    apps: [generic, ghcr]\n"); "" for
 	// none.
 	Groups string
+
+	// StageKeys are more keys of a stage in the config, by stage name, as
+	// YAML lines indented four spaces ("    verify:\n      - context: x\n").
+	StageKeys map[string]string
 }
 
 // MoreApp is an app of Options.MoreApps: Tags is the YAML under tags:, ""
@@ -143,6 +147,9 @@ func Start(t *testing.T, opts Options) *World {
 	files := Seed(seeded, tags)
 	if opts.Groups != "" {
 		files[".stagehand.yaml"] = append(files[".stagehand.yaml"], "groups:\n"+opts.Groups...)
+	}
+	for stage, keys := range opts.StageKeys {
+		files[".stagehand.yaml"] = stageKeys(t, files[".stagehand.yaml"], stage, keys)
 	}
 	w.GitHub = githubfake.NewTest(t, githubfake.Options{SeedFiles: files, AppKey: &appKey.PublicKey})
 	w.GitHubURL = w.GitHub.URL()
@@ -344,4 +351,16 @@ func OnEachDatabase(t *testing.T, test func(t *testing.T, database string)) {
 			test(t, d.url(t))
 		})
 	}
+}
+
+// stageKeys adds keys, YAML lines, after stage's mode: line in cfg.
+func stageKeys(t *testing.T, cfg []byte, stage, keys string) []byte {
+	t.Helper()
+	s := string(cfg)
+	i := strings.Index(s, "  - name: "+stage+"\n    mode: ")
+	if i < 0 {
+		t.Fatalf("e2e: no stage %s in the seeded config", stage)
+	}
+	end := i + strings.Index(s[i+len("  - name: "+stage+"\n"):], "\n") + len("  - name: "+stage+"\n") + 1
+	return []byte(s[:end] + keys + s[end:])
 }
