@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,9 +83,13 @@ type pacer struct {
 	stats  PaceStats
 }
 
-// stamp is when a request counts for GitHub: its admission, moved to its
-// answer once that comes, since GitHub counts it somewhere in between.
-type stamp struct{ at time.Time }
+// stamp is when a request counts for GitHub: somewhere between its
+// admission and its answer, so a write in flight counts as now, and once
+// answered counts as of its answer.
+type stamp struct {
+	at       time.Time // the answer, once done
+	answered bool
+}
 
 func newPacer(next http.RoundTripper, p Pace) *pacer {
 	if len(p.Writes) == 0 {
@@ -119,7 +124,7 @@ func (p *pacer) RoundTrip(req *http.Request) (*http.Response, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s != nil {
-		s.at = p.now()
+		s.at, s.answered = p.now(), true
 	}
 	if limited {
 		p.stats.Limited++
@@ -149,22 +154,15 @@ func (p *pacer) admit(ctx context.Context, write bool) (*stamp, error) {
 		until := p.paused
 		if write {
 			for i, r := range p.rates {
-				sent := p.sent[i]
-				for len(sent) > 0 && now.Sub(sent[0].at) >= r.Per {
-					sent = sent[1:]
-				}
-				p.sent[i] = sent
-				if len(sent) >= r.N {
-					if free := sent[len(sent)-r.N].at.Add(r.Per); free.After(until) {
-						until = free
-					}
+				if free := p.window(i, r, now); free.After(until) {
+					until = free
 				}
 			}
 		}
 		if !until.After(now) {
 			var s *stamp
 			if write {
-				s = &stamp{at: now}
+				s = &stamp{}
 				for i := range p.sent {
 					p.sent[i] = append(p.sent[i], s)
 				}
@@ -179,6 +177,39 @@ func (p *pacer) admit(ctx context.Context, write bool) (*stamp, error) {
 		}
 		waited += d
 	}
+}
+
+// inFlightPoll is how soon a write waiting for writes in flight (whose
+// time will be their answer's) looks again.
+const inFlightPoll = 10 * time.Millisecond
+
+// window drops rate i's writes that left its window by now and returns
+// when the next write fits in it: now when it does, else when enough
+// answered writes leave it (or, when writes in flight fill it, soon, to
+// look again once they are answered). Called with p.mu held.
+func (p *pacer) window(i int, r Rate, now time.Time) time.Time {
+	live := p.sent[i][:0]
+	var leave []time.Time // when each answered write leaves the window
+	for _, s := range p.sent[i] {
+		if s.answered && now.Sub(s.at) >= r.Per {
+			continue
+		}
+		live = append(live, s)
+		if s.answered {
+			leave = append(leave, s.at.Add(r.Per))
+		}
+	}
+	clear(p.sent[i][len(live):])
+	p.sent[i] = live
+	if len(live) < r.N {
+		return now
+	}
+	need := len(live) - r.N + 1 // writes that must leave first
+	if need > len(leave) {
+		return now.Add(inFlightPoll)
+	}
+	slices.SortFunc(leave, time.Time.Compare)
+	return leave[need-1]
 }
 
 // learn says until when the installation pauses after resp, if GitHub

@@ -77,6 +77,75 @@ func TestPacerKeepsWritesInEveryWindow(t *testing.T) {
 	}
 }
 
+// GitHub counts a write when it arrives, somewhere before its answer: a
+// write still in flight after a whole window counts as now, and once
+// answered, as of its answer. (Counted from its admission, a slow write
+// left the window while GitHub still had it to count, and the stand-in's
+// limits were met on a loaded machine.)
+func TestPacerCountsAWriteInFlight(t *testing.T) {
+	inside, release := make(chan struct{}), make(chan struct{})
+	slow := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("X-Slow") != "" {
+			close(inside)
+			<-release
+		}
+		return &http.Response{StatusCode: http.StatusCreated, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	})
+	p, c := pacedWith(slow, Pace{Writes: []Rate{{2, time.Second}}})
+	start := c.now()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequest(http.MethodPost, "https://api.github.test/repos/a/b/git/trees", nil)
+		req.Header.Set("X-Slow", "1")
+		if _, err := p.RoundTrip(req); err != nil {
+			t.Error(err)
+		}
+	}()
+	<-inside
+	c.mu.Lock()
+	c.t = c.t.Add(2 * time.Second) // the slow write is in flight for two windows
+	c.mu.Unlock()
+	send(t, p, http.MethodPost) // the second write of the window: at once
+	if len(c.slept) != 0 {
+		t.Fatalf("the second write waited %v", c.slept)
+	}
+	third := make(chan time.Time)
+	go func() {
+		send(t, p, http.MethodPost)
+		third <- c.now()
+	}()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		c.mu.Lock()
+		waiting := len(c.slept) > 0
+		c.mu.Unlock()
+		if waiting {
+			break
+		}
+		select {
+		case at := <-third:
+			close(release)
+			t.Fatalf("the third write went at once (+%s), with the slow one still in flight", at.Sub(start))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the third write neither went nor waited")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	<-done
+	at := <-third
+	// The second write (answered at start+2s) leaves the window first.
+	if want := start.Add(3 * time.Second); at.Before(want) {
+		t.Errorf("the third write went at +%s, while two writes were in the window until +3s", at.Sub(start))
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // A secondary-limit answer pauses every request of the installation for
 // its Retry-After, reads too; the primary limit spent pauses until reset.
 func TestPacerPausesTheInstallationWhenGitHubSaysWait(t *testing.T) {
