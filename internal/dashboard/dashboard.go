@@ -36,7 +36,7 @@ var assets embed.FS
 // Boards decides what a person could do in every app and stage;
 // *promote.Engine is one.
 type Boards interface {
-	Board(ctx context.Context, actor promote.Actor) (promote.Board, error)
+	Board(ctx context.Context, actor promote.Actor, permission string) (promote.Board, error)
 }
 
 // Records are what stagehand recorded; *store.Store is one.
@@ -219,7 +219,7 @@ func (h *Handler) app(w http.ResponseWriter, r *http.Request) {
 // read takes the board for the viewer and the recent actions (of app, or
 // of every app).
 func (h *Handler) read(ctx context.Context, v viewer, app string) (promote.Board, []store.Action, error) {
-	b, err := h.opts.Boards.Board(ctx, promote.Actor{Login: v.Login})
+	b, err := h.opts.Boards.Board(ctx, promote.Actor{Login: v.Login}, v.Permission)
 	if err != nil {
 		return promote.Board{}, nil, err
 	}

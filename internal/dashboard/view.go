@@ -166,14 +166,14 @@ func (h *Handler) rows(b promote.Board, recent []store.Action, reasons *reasonLi
 			if x, ok := newest[promote.Key(a.App.Name, c.Stage.Name)]; ok && (c.Merged == nil || x.At.After(c.Merged.At)) {
 				in.recent = &x
 			}
-			r.Cells = append(r.Cells, h.cell(a.App.Name, in, b.Now, reasons))
+			r.Cells = append(r.Cells, h.cell(a.App.Name, in, b.Now, reasons, only != ""))
 		}
 		out = append(out, r)
 	}
 	return out
 }
 
-func (h *Handler) cell(app string, in stateInput, now time.Time, reasons *reasonList) cell {
+func (h *Handler) cell(app string, in stateInput, now time.Time, reasons *reasonList, every bool) cell {
 	c := in.c
 	v := cell{Stage: c.Stage.Name, Mode: string(c.Stage.Mode), Tag: c.File.Pinned.Tag, Digest: c.File.Pinned.Digest, Short: shortDigest(c.File.Pinned.Digest), Problem: c.File.Problem,
 		Approvers: strings.Join(c.Stage.Approvers, ", ")}
@@ -210,7 +210,10 @@ func (h *Handler) cell(app string, in stateInput, now time.Time, reasons *reason
 		default:
 			a.Why = p.Reason
 		}
-		if !a.Enabled {
+		// A reason is numbered only where its button is shown: the
+		// matrix shows the promotion of a stage that is behind, an app's
+		// page every button.
+		if !a.Enabled && (every || a.Main && v.Behind) {
 			a.WhyN = reasons.number(a.Why)
 		}
 		v.Actions = append(v.Actions, a)
@@ -283,7 +286,7 @@ func (h *Handler) appPage(b promote.Board, recent []store.Action, merges []store
 		return pg, false
 	}
 	pg.Title, pg.App, pg.Home, pg.Reasons = app+" · stagehand", &rows[0], h.opts.BasePath+"/", reasons.list
-	pg.Paths = paths(b.Config, merges)
+	pg.Paths = h.paths(b.Config, merges)
 	pg.History = h.history(recent, merges)
 	return pg, true
 }
@@ -302,7 +305,7 @@ type step struct {
 }
 
 // paths are the newest images' paths through the stages, newest first.
-func paths(cfg *config.Config, merges []store.Merge) []digestPath {
+func (h *Handler) paths(cfg *config.Config, merges []store.Merge) []digestPath {
 	if cfg == nil {
 		return nil
 	}
@@ -326,7 +329,7 @@ func paths(cfg *config.Config, merges []store.Merge) []digestPath {
 		for _, st := range cfg.Stages {
 			s := step{Stage: st.Name}
 			if m, ok := byDigest[d][st.Name]; ok {
-				s.Reached, s.At, s.ISO, s.PR = true, m.At.UTC().Format("2006-01-02 15:04"), m.At.UTC().Format(time.RFC3339), m.PR
+				s.Reached, s.At, s.ISO, s.PR, s.PRURL = true, m.At.UTC().Format("2006-01-02 15:04"), m.At.UTC().Format(time.RFC3339), m.PR, h.prURL(m.PR)
 				p.Tag = m.Tag
 			}
 			p.Steps = append(p.Steps, s)

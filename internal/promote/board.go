@@ -71,8 +71,10 @@ type lastMerges interface {
 // come from the read cache of that commit's tree, so a board of an
 // unchanged branch costs one revalidated GitHub request), stagehand's
 // records, and actor as GitHub knows them, and decides what actor could
-// do in each stage.
-func (e *Engine) Board(ctx context.Context, actor Actor) (Board, error) {
+// do in each stage. permission is actor's permission on the config
+// repository when the caller knows it already ("" asks GitHub); team
+// memberships are asked where approvers name teams.
+func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Board, error) {
 	base, err := e.gh.Branch(ctx, e.base)
 	if err != nil {
 		return Board{}, fmt.Errorf("read branch %s: %w", e.base, err)
@@ -105,7 +107,13 @@ func (e *Engine) Board(ctx context.Context, actor Actor) (Board, error) {
 		if p, ok := persons[key]; ok {
 			return p, nil
 		}
-		p, err := e.person(ctx, actor.Login, st.Approvers)
+		var p gate.Person
+		var err error
+		if permission != "" {
+			p, err = e.personWith(ctx, actor.Login, permission, st.Approvers)
+		} else {
+			p, err = e.person(ctx, actor.Login, st.Approvers)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +137,7 @@ func (e *Engine) Board(ctx context.Context, actor Actor) (Board, error) {
 		if g, ok := cfg.GroupOf(app.Name); ok {
 			ba.Group = g.Name
 		}
-		s := Snapshot{BaseName: e.base, Base: base, Config: cfg, Now: b.Now, Files: map[string]File{}, Holds: byStage[app.Name], Merged: map[string]MergedAt{}}
+		s := Snapshot{BaseName: e.base, Base: base, Config: cfg, Now: b.Now, Files: map[string]File{}, Holds: byStage[app.Name], Merged: map[string]MergedAt{}, Preview: true}
 		if s.Holds == nil {
 			s.Holds = map[string]gate.Hold{}
 		}
