@@ -127,6 +127,14 @@ func start(tb testing.TB, apps int, validate bool) *world {
 	if err := wd.Store.PlaceHold(ctx, store.Hold{App: "app001", Stage: "prod", By: "octocat", Reason: "incident 42", At: time.Now()}); err != nil {
 		tb.Fatal(err)
 	}
+	// app000's preprod image was merged 20 minutes ago: prod takes it after
+	// an hour. A push of app000 into dev was refused since.
+	if _, err := wd.Store.RecordMerge(ctx, store.Merge{App: "app000", Stage: "preprod", Tag: "1.0.2", Digest: digest(0, 2), PR: 900, MergedBy: "octocat", At: time.Now().Add(-20 * time.Minute)}); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := wd.Store.RecordAction(ctx, store.Action{At: time.Now(), Actor: "stagehand", Kind: "push", App: "app000", Stage: "dev", ToTag: "1.0.9", Result: "refused", Reason: "dev is held", Source: "push"}); err != nil {
+		tb.Fatal(err)
+	}
 	q := &queue{}
 	h, err := dashboard.New(dashboard.Options{Boards: wd.Engine, Records: wd.Store, Requests: q, Access: wd.Client, SignIn: signIn{},
 		RepoURL: "https://github.com/acme/config", Wait: time.Second})
@@ -200,6 +208,8 @@ func TestDashboardAccess(t *testing.T) {
 		`value="promote app000 staging"`, // enabled: staging is behind dev
 		"held</span> <small>by @octocat: incident 42",
 		"https://github.com/acme/config/pull/1000",
+		"soaking</span> <small>40m left before prod",
+		"refused last push</span> <small>dev is held",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("writer's matrix lacks %q", want)
