@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -14,6 +15,10 @@ import (
 
 // maxForm bounds an action's form: a few short fields and a reason.
 const maxForm = 8 << 10
+
+// nameRE matches app and stage names, as internal/config requires them:
+// anything else is not a button of the dashboard's, and writes nothing.
+var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
 // kinds are the buttons, by the form value they post.
 var kinds = map[string]promote.Kind{
@@ -47,7 +52,7 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 	}
 	fields := strings.Fields(r.PostForm.Get("act"))
 	kind, known := promote.Kind(""), false
-	if len(fields) == 3 {
+	if len(fields) == 3 && nameRE.MatchString(fields[1]) && nameRE.MatchString(fields[2]) {
 		kind, known = kinds[fields[0]]
 	}
 	if !known {

@@ -234,6 +234,11 @@ func TestDashboardActions(t *testing.T) {
 	if rec.Code != http.StatusForbidden || len(w.queue.reqs) != 0 {
 		t.Fatalf("forged form: %d, %d submitted", rec.Code, len(w.queue.reqs))
 	}
+	for _, act := range []string{"", "promote app000", "deploy app000 staging", "promote ../x staging", "promote app000 staging extra", "hold App000 prod"} {
+		if rec := w.do(t, http.MethodPost, "/actions", "will", url.Values{"csrf": {"token"}, "act": {act}}, nil); rec.Code != http.StatusBadRequest || len(w.queue.reqs) != 0 {
+			t.Fatalf("act %q: %d, %d submitted; want 400 and nothing", act, rec.Code, len(w.queue.reqs))
+		}
+	}
 	rec = w.do(t, http.MethodPost, "/actions", "", url.Values{"csrf": {"token"}, "act": {"promote app000 staging"}}, nil)
 	if rec.Code != http.StatusUnauthorized || len(w.queue.reqs) != 0 {
 		t.Fatalf("signed out: %d, %d submitted", rec.Code, len(w.queue.reqs))
