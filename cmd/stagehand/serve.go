@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/stagehand-dev/stagehand/internal/api"
+	"github.com/stagehand-dev/stagehand/internal/dashboard"
 	"github.com/stagehand-dev/stagehand/internal/db"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/link"
@@ -255,17 +256,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	reqs.Queue = q
 	f.reg.GAR.Keys = webhook.NewJWKS(f.garJWKS, &http.Client{Timeout: 10 * time.Second})
 	var linkPages server.Routes
+	var signInPages dashboard.SignIn
 	if linksOn {
 		lo := link.Options{Signer: signer, Engine: engine, Requests: reqs, Logger: log}
 		if signIn {
 			lo.OAuth = &oauth
 		}
-		if linkPages, err = link.NewHandler(lo); err != nil {
+		lh, err := link.NewHandler(lo)
+		if err != nil {
 			return err
 		}
+		linkPages, signInPages = lh, lh
+	}
+	dash, err := f.dashboard(engine, st, reqs, client, signInPages, log)
+	if err != nil {
+		return err
 	}
 	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: f.github.repo, Installation: client.InstallationID(), BaseBranch: f.github.base, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
-		Concerns: engine.Concerns, API: apiRoutes{api.Reader{Status: engine, Records: st}, log}, Links: linkPages, Logger: log})
+		Concerns: engine.Concerns, API: apiRoutes{api.Reader{Status: engine, Records: st}, log}, Links: linkPages, Dashboard: dash, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -383,3 +391,19 @@ type apiRoutes struct {
 }
 
 func (a apiRoutes) Routes(r chi.Router) { a.r.Routes(r, a.log) }
+
+// dashboard is the web dashboard on /: it shows the config repository to
+// people who sign in with GitHub (the link pages' sign-in) and may read
+// it; without sign-in it says how to turn it on.
+func (f *serveFlags) dashboard(engine *promote.Engine, st *store.Store, reqs *work.Requests, client *githubapp.Client, signIn dashboard.SignIn, log *slog.Logger) (*dashboard.Handler, error) {
+	var basePath string
+	if u, err := url.Parse(f.publicURL); err == nil && f.publicURL != "" {
+		basePath = u.Path
+	}
+	repoURL := ""
+	if web, err := githubWebURL(f.github.apiURL, f.webURL); err == nil {
+		repoURL = web + "/" + f.github.repo
+	}
+	return dashboard.New(dashboard.Options{Boards: engine, Records: st, Requests: reqs, Access: client, SignIn: signIn,
+		RepoURL: repoURL, BasePath: basePath, Logger: log})
+}

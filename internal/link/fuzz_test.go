@@ -3,6 +3,7 @@ package link
 import (
 	"errors"
 	"math"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,26 @@ func FuzzSignVerify(f *testing.F) {
 		}
 		if got != c {
 			t.Fatalf("Verify = %+v, want %+v", got, c)
+		}
+	})
+}
+
+// FuzzLocalPath: a path sign-in accepts to come back to stays on
+// stagehand's public URL, whatever it holds.
+func FuzzLocalPath(f *testing.F) {
+	for _, s := range []string{"/", "/apps/web", "//evil.test", "/\\evil.test", "/%2F%2Fevil.test", "https://evil.test", "/a?b=c#d", "/.."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if !localPath(p) {
+			return
+		}
+		u, err := url.Parse("https://stagehand.acme.test" + p)
+		if err != nil {
+			return // the browser cannot follow it either
+		}
+		if u.Host != "stagehand.acme.test" || u.Scheme != "https" || u.User != nil {
+			t.Fatalf("localPath(%q) accepted; it leads to %s", p, u)
 		}
 	})
 }

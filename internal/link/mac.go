@@ -16,6 +16,7 @@ const (
 	purposeCSRF  = "stagehand/csrf"
 	purposeLogin = "stagehand/login"
 	purposeState = "stagehand/oauth-state"
+	purposeForm  = "stagehand/form" // CSRF tokens of stagehand's other pages (the dashboard)
 )
 
 // seal is payload, readable but tamper-proof:

@@ -78,7 +78,10 @@ func (h *Handler) oauthConfig() *oauth2.Config {
 // the browser the sign-in started in.
 type state struct {
 	Binding string `json:"b"`
-	Link    string `json:"l"`
+	Link    string `json:"l,omitempty"`
+	// Next is a page of stagehand's own (the dashboard) to return to,
+	// when the sign-in did not start from a link.
+	Next string `json:"n,omitempty"`
 }
 
 // oauthLogin starts a sign-in for a link: a fresh binding in a cookie only
@@ -87,7 +90,10 @@ type state struct {
 func (h *Handler) oauthLogin(w http.ResponseWriter, r *http.Request) {
 	signer := h.opts.Signer
 	token := r.URL.Query().Get("link")
-	if _, err := Verify(signer.key, token, time.Now()); err != nil && !errors.Is(err, ErrExpired) {
+	next := r.URL.Query().Get("next")
+	if token == "" && localPath(next) {
+		// Sign-in for another page of stagehand's (the dashboard).
+	} else if _, err := Verify(signer.key, token, time.Now()); err != nil && !errors.Is(err, ErrExpired) {
 		h.log.Warn("sign-in refused: not a stagehand link")
 		h.render(w, http.StatusBadRequest, page{Title: "This is not a valid stagehand link",
 			Message: "Sign-in starts from a link's page. Copy the whole link from the pull request again."})
@@ -96,7 +102,7 @@ func (h *Handler) oauthLogin(w http.ResponseWriter, r *http.Request) {
 	binding := rand.Text()
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: binding, Path: signer.prefix + "/oauth/", MaxAge: int(stateTTL / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: signer.secure})
-	st, _ := json.Marshal(state{Binding: binding, Link: token})
+	st, _ := json.Marshal(state{Binding: binding, Link: token, Next: next})
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, h.oauthConfig().AuthCodeURL(seal(signer.key, purposeState, st)), http.StatusFound)
@@ -148,7 +154,29 @@ func (h *Handler) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		MaxAge: int(loginTTL / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: signer.secure})
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, URL(signer.publicURL, st.Link), http.StatusSeeOther)
+	back := URL(signer.publicURL, st.Link)
+	if st.Link == "" && localPath(st.Next) {
+		back = strings.TrimRight(signer.publicURL, "/") + st.Next
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// localPath accepts a path of stagehand's own pages to return to after
+// signing in, and nothing that would leave for another site ("//host",
+// "/\host") or carry a scheme.
+func localPath(p string) bool {
+	if p == "" || p[0] != '/' || len(p) > 512 {
+		return false
+	}
+	if len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x21 || p[i] == 0x7f || p[i] == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func orDeclined(e string) string {

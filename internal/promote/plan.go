@@ -410,7 +410,11 @@ func (p Plan) write(s Snapshot, f File) Plan {
 		p.Held = &hold
 		return p.refuse(CodeHeld, "%s", gate.NotHeld(p.App.Name, p.Stage.Name, &hold).Reason)
 	}
-	p = p.rewrite(f)
+	if s.Preview {
+		p.Verdict = Propose
+	} else {
+		p = p.rewrite(f)
+	}
 	p.Merge = p.Verdict == Propose && p.Stage.Mode == config.AutoMerge
 	return p
 }

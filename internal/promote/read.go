@@ -154,6 +154,11 @@ func (e *Engine) person(ctx context.Context, login string, approvers []string) (
 	if err != nil {
 		return gate.Person{}, fmt.Errorf("read @%s's permission: %w", login, err)
 	}
+	return e.personWith(ctx, login, perm, approvers)
+}
+
+// personWith is person for a login whose permission is known.
+func (e *Engine) personWith(ctx context.Context, login, perm string, approvers []string) (gate.Person, error) {
 	teams := map[string]bool{}
 	for _, a := range approvers {
 		if strings.EqualFold(a, login) {
@@ -209,6 +214,20 @@ func (e *Engine) config(ctx context.Context, base githubapp.Branch) (cfg *config
 // stageFile reads an app's stage file at the base's head; what is wrong
 // with it is a Problem, not an error.
 func (e *Engine) stageFile(ctx context.Context, base githubapp.Branch, path, image string) (File, error) {
+	// What a tree's file pins never changes either: parsed once, kept with
+	// the file (a board reads every app's every stage on each view).
+	key := treeKey(base) + "\x00" + path + "\x00" + image
+	if f, ok := e.reads.stage(key); ok {
+		return f, nil
+	}
+	f, err := e.readStageFile(ctx, base, path, image)
+	if err == nil {
+		e.reads.putStage(key, f)
+	}
+	return f, err
+}
+
+func (e *Engine) readStageFile(ctx context.Context, base githubapp.Branch, path, image string) (File, error) {
 	f := File{Path: path}
 	data, err := e.file(ctx, path, base)
 	if errors.Is(err, githubapp.ErrNotFound) {
@@ -269,6 +288,27 @@ type readCache struct {
 	max     int
 	files   map[string]map[string][]byte // tree key → path → content
 	configs map[string]parsedConfig      // tree key → config
+	stages  map[string]File              // tree key, path, image → the file and what it pins
+}
+
+// maxStages bounds the parsed stage files kept: a board of 500 apps in 8
+// stages twice over.
+const maxStages = 8192
+
+func (c *readCache) stage(key string) (File, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.stages[key]
+	return f, ok
+}
+
+func (c *readCache) putStage(key string, f File) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.stages) >= maxStages {
+		clear(c.stages)
+	}
+	c.stages[key] = f
 }
 
 type parsedConfig struct {
@@ -277,7 +317,7 @@ type parsedConfig struct {
 }
 
 func newReadCache(max int) *readCache {
-	return &readCache{max: max, files: map[string]map[string][]byte{}, configs: map[string]parsedConfig{}}
+	return &readCache{max: max, files: map[string]map[string][]byte{}, configs: map[string]parsedConfig{}, stages: map[string]File{}}
 }
 
 func (c *readCache) file(key, path string) ([]byte, bool) {

@@ -41,6 +41,7 @@ const (
 	FromComment   Source = "comment"   // a comment command on GitHub
 	FromLink      Source = "link"      // a one-click link
 	FromCLI       Source = "cli"       // stagehand promote
+	FromDashboard Source = "dashboard" // a button on the dashboard, by a person signed in with GitHub
 )
 
 // automatic reports whether stagehand makes requests of this source on its
@@ -73,6 +74,8 @@ func (a Actor) Name(s Source) string {
 		return "link"
 	case s == FromCLI:
 		return "cli"
+	case s == FromDashboard:
+		return "dashboard"
 	}
 	return "stagehand"
 }

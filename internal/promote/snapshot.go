@@ -44,6 +44,10 @@ type Snapshot struct {
 	Health map[string]store.Deployment
 	// Statuses are, for a Verify, the commits whose statuses count.
 	Statuses []CommitStatuses
+	// Preview decides without rewriting the stage file: a proposal's
+	// verdict without its new content, for a page that shows what could
+	// be done (the board). The request itself, when made, rewrites.
+	Preview bool
 
 	// Members are, for a group's request, each app's own holds and merges,
 	// by app: what Holds and Merged are for an app's request.

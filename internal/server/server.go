@@ -66,8 +66,10 @@ type Options struct {
 	API Routes
 	// Links, when set, serves one-click promotion links on /promote/{token}
 	// and their GitHub sign-in.
-	Links  Routes
-	Logger *slog.Logger
+	Links Routes
+	// Dashboard, when set, serves the web dashboard on / and its pages.
+	Dashboard Routes
+	Logger    *slog.Logger
 }
 
 // Server holds the routes.
@@ -122,6 +124,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Links != nil {
 		opts.Links.Routes(r)
+	}
+	if opts.Dashboard != nil {
+		opts.Dashboard.Routes(r)
 	}
 	r.Handle("/metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusNotFound, "not found") })

@@ -99,3 +99,28 @@ func (s *Store) Merges(ctx context.Context, app string, limit int) ([]Merge, err
 	}
 	return out, nil
 }
+
+// LastMerges lists the newest merge of every app in every stage, in one
+// query: what the dashboard shows as "since when, and by which PR".
+func (s *Store) LastMerges(ctx context.Context) ([]Merge, error) {
+	out := []Merge{}
+	err := s.db.Query(ctx, func(row db.Scanner) error {
+		var (
+			m              Merge
+			pr, at, pushed int64
+		)
+		if err := row.Scan(&m.App, &m.Stage, &pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed, &m.Group); err != nil {
+			return err
+		}
+		m.PR, m.At, m.PushedAt = int(pr), db.Time(at), db.Time(pushed)
+		out = append(out, m)
+		return nil
+	}, `SELECT app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name FROM (
+		SELECT app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name,
+			ROW_NUMBER() OVER (PARTITION BY app, stage ORDER BY merged_at DESC, pr DESC) AS n
+		FROM stagehand_stage_history) newest WHERE n = 1 ORDER BY app, stage`)
+	if err != nil {
+		return nil, fmt.Errorf("%w: list the last merges: %w", db.ErrUnavailable, err)
+	}
+	return out, nil
+}

@@ -109,6 +109,22 @@ func TestMerges(t *testing.T) {
 		if got, _, _ := s.LastMerge(ctx, "api", "prod"); got.MergedBy != "acme-stagehand[bot]" {
 			t.Fatalf("own merge recorded as merged by %q, want the login GitHub named first", got.MergedBy)
 		}
+
+		// The newest merge per app and stage, in one query, agrees with
+		// LastMerge for each.
+		last, err := s.LastMerges(ctx)
+		if err != nil || len(last) != 2 {
+			t.Fatalf("LastMerges = %+v %v, want one for api/prod and one for web/staging", last, err)
+		}
+		for _, l := range last {
+			one, _, _ := s.LastMerge(ctx, l.App, l.Stage)
+			if l != one {
+				t.Errorf("LastMerges has %+v for %s/%s, LastMerge %+v", l, l.App, l.Stage, one)
+			}
+		}
+		if last[1].App != "web" || last[1].PR != 4 {
+			t.Errorf("LastMerges for web/staging = %+v, want PR 4", last[1])
+		}
 	})
 }
 
