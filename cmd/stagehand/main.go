@@ -28,6 +28,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"setup", "register stagehand's GitHub App from a manifest", runSetup},
 		{"serve", "serve GitHub App and registry webhooks", runServe},
 		{"validate", "check a config repository checkout", runValidate},
 		{"promote", "promote an app's image into a stage through GitHub", runPromote},
