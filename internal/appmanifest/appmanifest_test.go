@@ -25,7 +25,7 @@ func TestREADMEListsThePermissions(t *testing.T) {
 	var permsPara, eventsPara string
 	for _, para := range strings.Split(section, "\n\n") {
 		switch {
-		case strings.Contains(para, "Repository permissions"):
+		case strings.Contains(strings.ToLower(para), "repository permissions"):
 			permsPara = para
 		case strings.HasPrefix(para, "Webhook events:"):
 			eventsPara = para
