@@ -36,9 +36,9 @@ func TestREADMEListsThePermissions(t *testing.T) {
 	}
 
 	readme := map[string]string{}
-	for _, m := range regexp.MustCompile(`\*\*([^*]+)\*\*\s+(read & write|read)`).FindAllStringSubmatch(permsPara, -1) {
+	for _, m := range regexp.MustCompile(`\*\*([^*]+)\*\*\s+(read\s+&\s+write|read)`).FindAllStringSubmatch(permsPara, -1) {
 		access := "read"
-		if m[2] == "read & write" {
+		if m[2] != "read" {
 			access = "write"
 		}
 		readme[strings.Join(strings.Fields(m[1]), " ")] = access
