@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	jwt "github.com/golang-jwt/jwt/v4"
 	ggcrname "github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -505,5 +506,67 @@ func TestUnescapeKey(t *testing.T) {
 		if got := unescapeKey(in); got != want {
 			t.Errorf("unescapeKey(%q) = %q", in, got)
 		}
+	}
+}
+
+// TestSetupPrints: without --out, a personal App's settings are printed on
+// stdout, nothing else is, and the key as printed is the App's key.
+func TestSetupPrints(t *testing.T) {
+	t.Parallel()
+	appKey, err := e2e.AppKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubfake.NewTest(t, githubfake.Options{AppKey: &appKey.PublicKey})
+	gh.SetOAuthUser("octo")
+	web := strings.TrimSuffix(gh.URL(), "/")
+	var stdout, stderr e2e.Buffer
+	exited := make(chan int, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), e2e.Deadline)
+	defer cancel()
+	go func() {
+		// The stand-in's own App is named stagehand already.
+		exited <- run(ctx, []string{"setup", "--github-url", web, "--public-url", "https://stagehand.acme.test/", "--name", "stagehand-octo"}, &stdout, &stderr)
+	}()
+	var page string
+	setupEventually(t, "the setup page", func() bool {
+		m := regexp.MustCompile(`Open (http://\S+/) in a browser`).FindStringSubmatch(stderr.String())
+		if m != nil {
+			page = m[1]
+		}
+		return m != nil
+	})
+	form := findForm(t, setupGet(t, http.DefaultClient, page))
+	if form.action != web+"/settings/apps/new?state="+form.state() {
+		t.Errorf("a personal App's form goes to %s", form.action)
+	}
+	resp, err := http.PostForm(form.action, form.fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("after GitHub: %d %s", resp.StatusCode, body)
+	}
+	if code := <-exited; code != 0 {
+		t.Fatalf("setup: exit %d: %s", code, stderr.String())
+	}
+	settings := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			settings[k] = v
+		} else if !strings.HasPrefix(line, "#") {
+			t.Errorf("stdout line %q is not KEY=value", line)
+		}
+	}
+	if settings["STAGEHAND_PUBLIC_URL"] != "https://stagehand.acme.test" || settings["STAGEHAND_GITHUB_APP_ID"] == "" || len(settings["STAGEHAND_API_TOKEN"]) != 64 {
+		t.Errorf("settings %v", slices.Sorted(maps.Keys(settings)))
+	}
+	if _, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(unescapeKey(settings["STAGEHAND_GITHUB_PRIVATE_KEY"]))); err != nil {
+		t.Errorf("the printed key does not parse: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "/apps/stagehand-octo/installations/new") || strings.Contains(stderr.String(), settings["STAGEHAND_GITHUB_WEBHOOK_SECRET"]) {
+		t.Errorf("stderr: %s", stderr.String())
 	}
 }
