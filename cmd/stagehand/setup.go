@@ -120,7 +120,7 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("the setup page: %w", err)
 	}
-	local := "http://" + ln.Addr().String()
+	local := "http://" + browserAddr(ln.Addr().(*net.TCPAddr))
 	public := strings.TrimRight(f.publicURL, "/")
 	s := &setupFlow{
 		f:     f,
@@ -362,6 +362,15 @@ func writeSecretFile(path string, data []byte, force bool) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// browserAddr is the address a browser on this machine uses for a
+// listener: an unspecified address (":8181") is reached as localhost.
+func browserAddr(a *net.TCPAddr) string {
+	if a.IP == nil || a.IP.IsUnspecified() {
+		return net.JoinHostPort("localhost", strconv.Itoa(a.Port))
+	}
+	return a.String()
 }
 
 // installURL is the App's page for installing it.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -568,5 +569,21 @@ func TestSetupPrints(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "/apps/stagehand-octo/installations/new") || strings.Contains(stderr.String(), settings["STAGEHAND_GITHUB_WEBHOOK_SECRET"]) {
 		t.Errorf("stderr: %s", stderr.String())
+	}
+}
+
+func TestBrowserAddr(t *testing.T) {
+	for _, tt := range []struct {
+		addr *net.TCPAddr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8181}, "127.0.0.1:8181"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 8181}, "localhost:8181"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8181}, "localhost:8181"},
+		{&net.TCPAddr{Port: 8181}, "localhost:8181"},
+	} {
+		if got := browserAddr(tt.addr); got != tt.want {
+			t.Errorf("browserAddr(%v) = %q, want %q", tt.addr, got, tt.want)
+		}
 	}
 }
