@@ -383,6 +383,7 @@ func startLikeThePod(t *testing.T, r rendered, c container, secrets map[string]s
 	}
 	t.Setenv("STAGEHAND_GITHUB_API_URL", gh.URL())
 	t.Setenv("STAGEHAND_ADDR", "127.0.0.1:0")
+	t.Setenv("STAGEHAND_METRICS_ADDR", "127.0.0.1:0") // the pod's :9090 may be taken here
 
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()

@@ -26,7 +26,7 @@ func (g *githubFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.apiURL, "github-api-url", env("STAGEHAND_GITHUB_API_URL", ""), "GitHub API URL; empty for github.com, https://HOST/api/v3 for GitHub Enterprise Server (STAGEHAND_GITHUB_API_URL)")
 	fs.StringVar(&g.appID, "github-app-id", env("STAGEHAND_GITHUB_APP_ID", ""), "GitHub App ID (STAGEHAND_GITHUB_APP_ID)")
 	fs.StringVar(&g.keyFile, "github-private-key-file", env("STAGEHAND_GITHUB_PRIVATE_KEY_FILE", ""), "path of the App's PEM private key (STAGEHAND_GITHUB_PRIVATE_KEY_FILE)")
-	fs.StringVar(&g.key, "github-private-key", env("STAGEHAND_GITHUB_PRIVATE_KEY", ""), "the App's PEM private key itself (STAGEHAND_GITHUB_PRIVATE_KEY)")
+	fs.StringVar(&g.key, "github-private-key", env("STAGEHAND_GITHUB_PRIVATE_KEY", ""), "the App's PEM private key itself, its newlines as they are or written \\n (STAGEHAND_GITHUB_PRIVATE_KEY)")
 	fs.StringVar(&g.repo, "config-repo", env("STAGEHAND_CONFIG_REPO", ""), "config repository as owner/name (STAGEHAND_CONFIG_REPO)")
 	fs.StringVar(&g.base, "base-branch", env("STAGEHAND_BASE_BRANCH", "main"), "branch Argo CD or Flux deploys from (STAGEHAND_BASE_BRANCH)")
 	fs.StringVar(&g.insecure, "insecure-registries", env("STAGEHAND_INSECURE_REGISTRIES", ""), "comma-separated registry hosts allowed over plain HTTP (STAGEHAND_INSECURE_REGISTRIES)")
@@ -42,7 +42,7 @@ func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
 	} else if err != nil || id <= 0 {
 		errs = append(errs, fmt.Errorf("the GitHub App ID %q is not a positive number", g.appID))
 	}
-	key := []byte(g.key)
+	key := []byte(unescapeKey(g.key))
 	switch {
 	case g.key != "" && g.keyFile != "":
 		errs = append(errs, errors.New("set the App's private key once: --github-private-key-file or --github-private-key, not both"))
@@ -78,6 +78,16 @@ func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
 		UserAgent:  "stagehand/" + versionString(),
 		Pace:       githubapp.Pace{Writes: writes},
 	})
+}
+
+// unescapeKey reads a PEM key given on one line with its newlines written
+// as \n, as stagehand setup writes it (an env file holds one line per
+// variable); a key with real newlines is left as it is.
+func unescapeKey(k string) string {
+	if strings.Contains(k, "\n") || !strings.Contains(k, `\n`) {
+		return k
+	}
+	return strings.ReplaceAll(k, `\n`, "\n")
 }
 
 func (g *githubFlags) resolver(extra ...registry.Option) (*registry.Resolver, error) {

@@ -19,6 +19,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	server := fs.String("server", env("STAGEHAND_PUBLIC_URL", "http://localhost:8080"), "the stagehand server (STAGEHAND_PUBLIC_URL)")
 	limit := fs.Int("limit", 20, "how many merges and actions to show")
 	raw := fs.Bool("json", false, "print the API's JSON")
+	token := fs.String("api-token", env("STAGEHAND_API_TOKEN", ""), "the server's API token, sent as a bearer token (STAGEHAND_API_TOKEN)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -31,6 +32,9 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
+	}
+	if *token != "" {
+		req.Header.Set("Authorization", "Bearer "+*token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

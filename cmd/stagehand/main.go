@@ -28,6 +28,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"setup", "register stagehand's GitHub App from a manifest", runSetup},
 		{"serve", "serve GitHub App and registry webhooks", runServe},
 		{"validate", "check a config repository checkout", runValidate},
 		{"init", "propose a .stagehand.yaml from a config repository checkout", runInit},

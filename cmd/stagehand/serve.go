@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -38,13 +39,24 @@ import (
 type serveFlags struct {
 	github                            githubFlags
 	addr, secret, database, publicURL string
+	metricsAddr, apiToken             string
+	apiOpen                           bool
 	linkSecret                        string
 	oauthID, oauthSecret, webURL      string
 	mirrors, logLevel                 string
 	reconcile                         time.Duration
 	reg                               webhook.Config
 	garJWKS                           string
+	apiOpenErr                        bool
 }
+
+// defaultMetricsAddr keeps metrics on the machine (or pod) unless asked:
+// they name images and count calls, and Prometheus practice is a port of
+// their own.
+const defaultMetricsAddr = "127.0.0.1:9090"
+
+// minAPIToken is the shortest API token accepted.
+const minAPIToken = 16
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.github.register(fs)
@@ -52,6 +64,13 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 		fs.StringVar(p, name, env(envName, def), usage+" ("+envName+")")
 	}
 	str(&f.addr, "addr", "STAGEHAND_ADDR", ":8080", "address to listen on")
+	str(&f.metricsAddr, "metrics-addr", "STAGEHAND_METRICS_ADDR", defaultMetricsAddr, "address /metrics is served on, apart from --addr; empty turns metrics off (e.g. :9090 for a Prometheus in the cluster)")
+	str(&f.apiToken, "api-token", "STAGEHAND_API_TOKEN", "", fmt.Sprintf("bearer token (at least %d bytes) that /api/v1 requires; without it (or --api-open) the API refuses everyone", minAPIToken))
+	open, err := strconv.ParseBool(env("STAGEHAND_API_OPEN", "false"))
+	if err != nil {
+		f.apiOpenErr = true
+	}
+	fs.BoolVar(&f.apiOpen, "api-open", open, "let anyone who reaches --addr read /api/v1 (images, digests, actors), without a token (STAGEHAND_API_OPEN)")
 	str(&f.secret, "github-webhook-secret", "STAGEHAND_GITHUB_WEBHOOK_SECRET", "", "the GitHub App's webhook secret (required)")
 	str(&f.database, "database-url", "STAGEHAND_DATABASE_URL", "", "database: empty for SQLite in ./"+db.DefaultSQLitePath+", a file path, or postgres://… for several replicas")
 	str(&f.publicURL, "public-url", "STAGEHAND_PUBLIC_URL", "", "the URL people and registries reach stagehand at; with --link-secret, PRs carry one-click promotion links under it")
@@ -95,6 +114,15 @@ func (f *serveFlags) check() []error {
 	}
 	if f.reconcile < 0 {
 		errs = append(errs, errors.New("STAGEHAND_RECONCILE_INTERVAL is not a duration such as 10m (0 turns it off)"))
+	}
+	if f.apiOpenErr {
+		errs = append(errs, errors.New("STAGEHAND_API_OPEN is not true or false"))
+	}
+	switch {
+	case f.apiOpen && f.apiToken != "":
+		errs = append(errs, errors.New("STAGEHAND_API_TOKEN and --api-open (STAGEHAND_API_OPEN) are both set: the API either needs the token or is open to anyone; choose one"))
+	case f.apiToken != "" && len(f.apiToken) < minAPIToken:
+		errs = append(errs, fmt.Errorf("STAGEHAND_API_TOKEN is %d bytes; it must be at least %d (openssl rand -hex 32)", len(f.apiToken), minAPIToken))
 	}
 	if _, err := parseMirrors(f.mirrors); err != nil {
 		errs = append(errs, err)
@@ -273,7 +301,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: f.github.repo, Installation: client.InstallationID(), BaseBranch: f.github.base, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
-		Concerns: engine.Concerns, API: apiRoutes{api.Reader{Status: engine, Records: st}, log}, Links: linkPages, Dashboard: dash, Logger: log})
+		Concerns: engine.Concerns, API: apiRoutes{api.Reader{Status: engine, Records: st}, log}, APIToken: f.apiToken, APIOpen: f.apiOpen,
+		Links: linkPages, Dashboard: dash, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -295,16 +324,43 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("cannot start: %w", err)
 	}
+	var metricsLn net.Listener
+	if f.metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", f.metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("cannot start: metrics (STAGEHAND_METRICS_ADDR): %w", err)
+		}
+	}
 	// Jobs must outlive ctx: a stop signal cancels ctx, and Stop below lets
 	// running jobs finish; cancelling their context would cut them short.
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 		ln.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
 		return fmt.Errorf("cannot start the queue: %w", err)
 	}
-	log.Info("stagehand serving", "addr", ln.Addr().String(), "config_repo", f.github.repo, "database", d.Driver(), "version", versionString())
+	metricsDone := make(chan error, 1)
+	// The metrics stop with the main server, whichever way it ends.
+	metricsCtx, stopMetrics := context.WithCancel(ctx)
+	defer stopMetrics()
+	if metricsLn != nil {
+		log.Info("stagehand serving metrics", "addr", metricsLn.Addr().String())
+		fmt.Fprintf(stdout, "stagehand metrics on %s\n", metricsLn.Addr())
+		go func() {
+			metricsDone <- server.Serve(metricsCtx, metricsLn, srv.MetricsHandler(), server.DefaultTimeouts, 5*time.Second, log)
+		}()
+	} else {
+		metricsDone <- nil
+	}
+	log.Info("stagehand serving", "addr", ln.Addr().String(), "config_repo", f.github.repo, "database", d.Driver(), "api", apiAccess(f), "version", versionString())
 	fmt.Fprintf(stdout, "stagehand listening on %s\n", ln.Addr())
 
 	serveErr := server.Serve(ctx, ln, srv.Handler(), server.DefaultTimeouts, 10*time.Second, log)
+	stopMetrics()
+	if err := <-metricsDone; err != nil && serveErr == nil {
+		serveErr = fmt.Errorf("metrics: %w", err)
+	}
 	// The server has stopped accepting; let running jobs finish, or release
 	// them to be retried by the next process.
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -314,6 +370,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("stagehand stopped")
 	return serveErr
+}
+
+// apiAccess says, for the log, who may read the API.
+func apiAccess(f serveFlags) string {
+	switch {
+	case f.apiOpen:
+		return "open"
+	case f.apiToken != "":
+		return "token"
+	}
+	return "closed"
 }
 
 func reconcileInterval(d time.Duration) time.Duration {

@@ -145,7 +145,7 @@ func crashScenario(t *testing.T, db string, pg *pgx.Conn) {
 	// without a new delivery to nudge it; on SQLite that includes the held
 	// job, run again for a push whose merge already happened.
 	crashEventually(t, 60*time.Second, "the queue to drain and every app to pin its newest tag accepted before the kill", func() string {
-		return crashSettled(client, second.addr, w, newest, orphans)
+		return crashSettled(client, second.metrics, w, newest, orphans)
 	})
 
 	for i := 0; accepted < len(w.apps)*crashTags; i++ {
@@ -154,7 +154,7 @@ func crashScenario(t *testing.T, db string, pg *pgx.Conn) {
 		}
 	}
 	crashEventually(t, 60*time.Second, "the queue to drain and every app to pin 1.0.50", func() string {
-		return crashSettled(client, second.addr, w, newest, orphans)
+		return crashSettled(client, second.metrics, w, newest, orphans)
 	})
 	crashCheckHistory(t, w, crashTags)
 
@@ -172,7 +172,7 @@ func crashScenario(t *testing.T, db string, pg *pgx.Conn) {
 // crashSettled says what is still wrong until every app's staging overlay
 // on main pins its newest accepted tag, with the registry's digest, and the
 // queue holds nothing but the given orphans.
-func crashSettled(client *http.Client, addr string, w *crashWorld, newest map[string]int, orphans int) string {
+func crashSettled(client *http.Client, metricsAddr string, w *crashWorld, newest map[string]int, orphans int) string {
 	for _, app := range w.apps {
 		data, err := w.gh.FileAt("main", crashOverlay(app))
 		if err != nil {
@@ -183,7 +183,7 @@ func crashSettled(client *http.Client, addr string, w *crashWorld, newest map[st
 			return fmt.Sprintf("%s pins %s@%s (%v), want %s", app, got.Tag, got.Digest, err, want)
 		}
 	}
-	if depth, err := crashDepth(client, addr); err != nil || depth != orphans {
+	if depth, err := crashDepth(client, metricsAddr); err != nil || depth != orphans {
 		return fmt.Sprintf("queue depth %d (%v), want %d", depth, err, orphans)
 	}
 	return ""
@@ -433,6 +433,7 @@ func (w *crashWorld) pinned(tb testing.TB, app string) manifest.Pinned {
 func (w *crashWorld) serveArgs(db string) []string {
 	return []string{"serve",
 		"--addr", "127.0.0.1:0",
+		"--metrics-addr", "127.0.0.1:0",
 		"--github-api-url", w.apiURL,
 		"--github-app-id", "1",
 		"--github-private-key-file", w.keyFile,
@@ -517,9 +518,10 @@ func crashMarkerOf(gh *githubfake.Server, number int) (app, tag string) {
 // crashChild is a `stagehand serve` process: the test binary run again with
 // crashRunMainEnv set (see TestMain).
 type crashChild struct {
-	cmd  *exec.Cmd
-	addr string
-	done chan struct{} // closed once the process has exited
+	cmd     *exec.Cmd
+	addr    string
+	metrics string        // the metrics listener's address
+	done    chan struct{} // closed once the process has exited
 }
 
 func crashStart(t testing.TB, w *crashWorld, db string, logFile *os.File) *crashChild {
@@ -545,18 +547,21 @@ func crashStart(t testing.TB, w *crashWorld, db string, logFile *os.File) *crash
 	}()
 	t.Cleanup(c.kill)
 
-	addr := make(chan string, 1)
+	addr := make(chan [2]string, 1)
 	go func() {
 		defer outR.Close()
 		lines := bufio.NewScanner(outR)
+		var seen strings.Builder
 		for lines.Scan() {
-			if a, ok := strings.CutPrefix(lines.Text(), "stagehand listening on "); ok {
-				addr <- a
+			seen.WriteString(lines.Text() + "\n")
+			if a, m, ok := e2e.Listening(seen.String()); ok {
+				addr <- [2]string{a, m}
 			}
 		}
 	}()
 	select {
-	case c.addr = <-addr:
+	case a := <-addr:
+		c.addr, c.metrics = a[0], a[1]
 		return c
 	case <-c.done:
 		t.Fatalf("stagehand serve exited before listening: %s", cmd.ProcessState)
@@ -625,7 +630,8 @@ func crashPost(client *http.Client, addr string, d e2e.Delivery) error {
 	return nil
 }
 
-// crashDepth reads stagehand_queue_depth from /metrics.
+// crashDepth reads stagehand_queue_depth from /metrics on the metrics
+// listener at addr.
 func crashDepth(client *http.Client, addr string) (int, error) {
 	resp, err := client.Get("http://" + addr + "/metrics")
 	if err != nil {

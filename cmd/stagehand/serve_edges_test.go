@@ -590,7 +590,7 @@ func TestServeOtherRepositoriesIgnored(t *testing.T) {
 		unchanged()
 		time.Sleep(25 * time.Millisecond)
 	}
-	resp, err := w.Client.Get(w.Base + "/api/v1/apps/" + a.Name + "/history")
+	resp, err := w.GetAPI("/api/v1/apps/" + a.Name + "/history")
 	if err != nil {
 		t.Fatal(err)
 	}

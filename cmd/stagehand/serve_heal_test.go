@@ -53,7 +53,7 @@ func hlPush(t *testing.T, w *e2e.World, a e2e.App, tag string, pushedAt time.Tim
 // hlHistory is what GET /api/v1/apps/{app}/history answers.
 func hlHistory(t *testing.T, w *e2e.World, app string) api.History {
 	t.Helper()
-	resp, err := w.Client.Get(w.Base + "/api/v1/apps/" + app + "/history")
+	resp, err := w.GetAPI("/api/v1/apps/" + app + "/history")
 	if err != nil {
 		t.Fatal(err)
 	}

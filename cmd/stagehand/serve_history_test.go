@@ -37,7 +37,7 @@ func TestServeHistory(t *testing.T) {
 		t.Fatalf("/hold: %d %q", code, reply)
 	}
 
-	resp, err := w.Client.Get(w.Base + "/api/v1/apps/" + a.Name + "/history")
+	resp, err := w.GetAPI("/api/v1/apps/" + a.Name + "/history")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestServeHistory(t *testing.T) {
 	}
 
 	var out, errOut e2e.Buffer
-	if code := run(context.Background(), []string{"history", "--app", a.Name, "--server", w.Base}, &out, &errOut); code != 0 {
+	if code := run(context.Background(), []string{"history", "--app", a.Name, "--server", w.Base, "--api-token", e2e.APIToken}, &out, &errOut); code != 0 {
 		t.Fatalf("history: exit %d: %s", code, errOut.String())
 	}
 	for _, want := range []string{"staging    1.0.0@" + w.Digests[a.Name], "[held by @writer: change freeze]", "PR #", "@writer hold prod: held"} {
@@ -70,7 +70,31 @@ func TestServeHistory(t *testing.T) {
 			t.Errorf("history output lacks %q:\n%s", want, out.String())
 		}
 	}
-	if code := run(context.Background(), []string{"history", "--app", "nope", "--server", w.Base}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "unknown app") {
+	if code := run(context.Background(), []string{"history", "--app", "nope", "--server", w.Base, "--api-token", e2e.APIToken}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "unknown app") {
 		t.Errorf("unknown app: exit %d: %s", code, errOut.String())
+	}
+
+	// Who may read: the server has a token, so the API refuses a missing
+	// or wrong one, and says why; the metrics are not on the main address.
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "401 Unauthorized: the API needs a token"},
+		{[]string{"--api-token", "not-the-api-token"}, "401 Unauthorized: the API token is wrong"},
+	} {
+		var errOut e2e.Buffer
+		args := append([]string{"history", "--app", a.Name, "--server", w.Base}, tt.args...)
+		if code := run(context.Background(), args, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), tt.want) {
+			t.Errorf("history %v: exit %d: %s; want exit 1 and %q", tt.args, code, errOut.String(), tt.want)
+		}
+	}
+	resp, err = w.Client.Get(w.Base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics on the main address: %d, want 404 (metrics are on --metrics-addr)", resp.StatusCode)
 	}
 }

@@ -178,7 +178,7 @@ func TestServeLinksWithGitHubSignIn(t *testing.T) {
 	}
 
 	var h api.History
-	resp, err := w.Client.Get(w.Base + "/api/v1/apps/" + a.Name + "/history")
+	resp, err := w.GetAPI("/api/v1/apps/" + a.Name + "/history")
 	if err != nil {
 		t.Fatal(err)
 	}

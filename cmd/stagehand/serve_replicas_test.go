@@ -91,7 +91,7 @@ func TestTwoReplicasShareTheWorkAndSurviveEachOther(t *testing.T) {
 
 	burst(1, perBurst, nil)
 	crashEventually(t, 60*time.Second, "every app on 1.0.5", func() string {
-		return crashSettled(client, replicas[0].addr, w, newest(perBurst), 0)
+		return crashSettled(client, replicas[0].metrics, w, newest(perBurst), 0)
 	})
 	var killed time.Time
 	burst(perBurst+1, 2*perBurst, func() {
@@ -99,7 +99,7 @@ func TestTwoReplicasShareTheWorkAndSurviveEachOther(t *testing.T) {
 		killed = time.Now()
 	})
 	crashEventually(t, 60*time.Second, "every app on 1.0.10, with the survivor alone", func() string {
-		return crashSettled(client, replicas[1].addr, w, newest(2*perBurst), 0)
+		return crashSettled(client, replicas[1].metrics, w, newest(2*perBurst), 0)
 	})
 	took := time.Since(killed)
 	t.Logf("the survivor finished %s after the kill", took.Round(100*time.Millisecond))

@@ -119,7 +119,7 @@ func benchBurst(b *testing.B, groups int) {
 		}
 		client := &http.Client{Timeout: 10 * time.Second}
 		crashEventually(b, 5*time.Minute, "every app merged into staging", func() string {
-			return crashSettled(client, c.addr, w, newest, 0)
+			return crashSettled(client, c.metrics, w, newest, 0)
 		})
 		took := time.Since(start)
 		peak := procMiB(b, c.cmd.Process.Pid, "VmHWM")
@@ -156,7 +156,7 @@ func BenchmarkOneImage50PushesIn1s(b *testing.B) {
 			time.Sleep(time.Until(start.Add(time.Duration(n) * 20 * time.Millisecond)))
 		}
 		crashEventually(b, time.Minute, "the app on 1.0.50", func() string {
-			return crashSettled(client, c.addr, w, map[string]int{app: 50}, 0)
+			return crashSettled(client, c.metrics, w, map[string]int{app: 50}, 0)
 		})
 		data, err := w.gh.FileAt("main", crashOverlay(app))
 		if err != nil {

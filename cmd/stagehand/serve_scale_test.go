@@ -130,7 +130,7 @@ func scaleBurst(t *testing.T, seed func(dir string)) (*crashWorld, time.Duration
 		newest[app] = 1
 	}
 	crashEventually(t, 3*time.Minute, "every app merged into staging", func() string {
-		return crashSettled(client, c.addr, w, newest, 0)
+		return crashSettled(client, c.metrics, w, newest, 0)
 	})
 	return w, time.Since(start)
 }

@@ -1,6 +1,8 @@
 package githubfake
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -13,6 +15,7 @@ import (
 	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +27,7 @@ import (
 type app struct {
 	ID            int64
 	Slug, Name    string
+	Owner         string // login; "" for the repository's owner
 	Description   string
 	ExternalURL   string
 	key           *rsa.PublicKey
@@ -32,7 +36,8 @@ type app struct {
 	WebhookSecret string
 	Permissions   map[string]any
 	Events        []string
-	Installation  int64 // 0: not installed
+	Installation  int64   // 0: not installed
+	hook          Webhook // from the manifest; zero for none
 	Created       time.Time
 }
 
@@ -84,7 +89,7 @@ func (s *Server) appJSON(a *app) map[string]any {
 		"slug":         a.Slug,
 		"node_id":      nodeID("Integration", a.ID),
 		"client_id":    a.ClientID,
-		"owner":        s.user(s.opts.Owner),
+		"owner":        s.user(cmp.Or(a.Owner, s.opts.Owner)),
 		"name":         a.Name,
 		"description":  nullString(a.Description),
 		"external_url": a.ExternalURL,
@@ -100,10 +105,12 @@ func (s *Server) appJSON(a *app) map[string]any {
 // converted once, within an hour.
 type manifestCode struct {
 	manifest appManifest
+	owner    string // who the App is registered for
 	expires  time.Time
 }
 
-// appManifest is what the manifest flow reads of a GitHub App manifest.
+// appManifest is a GitHub App manifest: every parameter GitHub documents
+// for the manifest flow, and no other (a typo is refused, as GitHub does).
 type appManifest struct {
 	Name           string `json:"name"`
 	URL            string `json:"url"`
@@ -112,9 +119,73 @@ type appManifest struct {
 		URL    string `json:"url"`
 		Active *bool  `json:"active"`
 	} `json:"hook_attributes"`
-	RedirectURL        string            `json:"redirect_url"`
-	DefaultEvents      []string          `json:"default_events"`
-	DefaultPermissions map[string]string `json:"default_permissions"`
+	RedirectURL           string            `json:"redirect_url"`
+	CallbackURLs          []string          `json:"callback_urls"`
+	SetupURL              string            `json:"setup_url"`
+	Public                bool              `json:"public"`
+	DefaultEvents         []string          `json:"default_events"`
+	DefaultPermissions    map[string]string `json:"default_permissions"`
+	RequestOAuthOnInstall bool              `json:"request_oauth_on_install"`
+	SetupOnUpdate         bool              `json:"setup_on_update"`
+}
+
+// hookActive is whether the manifest's webhook receives deliveries
+// (GitHub's default: yes, when it has a URL).
+func (m appManifest) hookActive() bool {
+	h := m.HookAttributes
+	return h != nil && h.URL != "" && (h.Active == nil || *h.Active)
+}
+
+// eventPermissions are the permissions that allow an App to subscribe to
+// each event, as GitHub's settings page offers them: an event whose
+// permission the manifest does not ask for is refused.
+var eventPermissions = map[string][]string{
+	"check_run": {"checks"}, "check_suite": {"checks"},
+	"issue_comment": {"issues", "pull_requests"}, "issues": {"issues"},
+	"pull_request": {"pull_requests"}, "pull_request_review": {"pull_requests"},
+	"pull_request_review_comment": {"pull_requests"}, "pull_request_review_thread": {"pull_requests"},
+	"push": {"contents"}, "create": {"contents"}, "delete": {"contents"}, "release": {"contents"},
+	"status": {"statuses"}, "package": {"packages"}, "registry_package": {"packages"},
+	"member": {"members"}, "membership": {"members"}, "team": {"members"}, "organization": {"members"},
+}
+
+// parseManifest reads a manifest as GitHub's manifest flow does, refusing
+// what GitHub refuses: unknown parameters, a missing name or url, a
+// webhook without a URL, access other than read, write or admin, and
+// events the permissions do not allow.
+func parseManifest(data []byte) (appManifest, error) {
+	var m appManifest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return m, fmt.Errorf("githubfake: manifest: %w", err)
+	}
+	var errs []error
+	if strings.TrimSpace(m.Name) == "" || m.URL == "" {
+		errs = append(errs, errors.New("name and url are required"))
+	}
+	if m.HookAttributes != nil && m.HookAttributes.URL == "" {
+		errs = append(errs, errors.New("hook_attributes needs a url"))
+	}
+	for k, v := range m.DefaultPermissions {
+		if v != "read" && v != "write" && v != "admin" {
+			errs = append(errs, fmt.Errorf("default_permissions: %s: %q is not read, write or admin", k, v))
+		}
+	}
+	for _, e := range m.DefaultEvents {
+		perms, known := eventPermissions[e]
+		if !known {
+			errs = append(errs, fmt.Errorf("default_events: the stand-in does not know the event %q", e))
+			continue
+		}
+		if !slices.ContainsFunc(perms, func(p string) bool { return m.DefaultPermissions[p] != "" }) {
+			errs = append(errs, fmt.Errorf("default_events: %q needs the permission %s", e, strings.Join(perms, " or ")))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return m, fmt.Errorf("githubfake: manifest: %w", err)
+	}
+	return m, nil
 }
 
 var slugJunk = regexp.MustCompile(`[^a-z0-9]+`)
@@ -124,17 +195,19 @@ var slugJunk = regexp.MustCompile(`[^a-z0-9]+`)
 // returns the code GitHub would send to the manifest's redirect_url, for
 // POST /app-manifests/{code}/conversions. The name must be free.
 func (s *Server) NewManifestCode(manifest []byte) (string, error) {
-	var m appManifest
-	if err := json.Unmarshal(manifest, &m); err != nil {
-		return "", fmt.Errorf("githubfake: manifest: %w", err)
-	}
-	if strings.TrimSpace(m.Name) == "" || m.URL == "" {
-		return "", errors.New("githubfake: manifest: name and url are required")
+	m, err := parseManifest(manifest)
+	if err != nil {
+		return "", err
 	}
 	if err := s.lock(); err != nil {
 		return "", err
 	}
 	defer s.mu.Unlock()
+	return s.newManifestCode(m, s.opts.Owner)
+}
+
+// newManifestCode registers a pending App for owner. Callers hold mu.
+func (s *Server) newManifestCode(m appManifest, owner string) (string, error) {
 	slug := strings.Trim(slugJunk.ReplaceAllString(strings.ToLower(m.Name), "-"), "-")
 	for _, a := range s.apps {
 		if a.Slug == slug {
@@ -147,7 +220,7 @@ func (s *Server) NewManifestCode(manifest []byte) (string, error) {
 		}
 	}
 	code := randomHex(20)
-	s.manifestCodes[code] = manifestCode{manifest: m, expires: time.Now().Add(time.Hour)}
+	s.manifestCodes[code] = manifestCode{manifest: m, owner: owner, expires: time.Now().Add(time.Hour)}
 	return code, nil
 }
 
@@ -194,7 +267,7 @@ func (s *Server) createFromManifest(ctx context.Context, c *call) reply {
 		perms[k] = v
 	}
 	a := &app{
-		ID: s.newID(), Name: m.Name, Description: m.Description, ExternalURL: m.URL,
+		ID: s.newID(), Name: m.Name, Description: m.Description, ExternalURL: m.URL, Owner: mc.owner,
 		Slug:         strings.Trim(slugJunk.ReplaceAllString(strings.ToLower(m.Name), "-"), "-"),
 		key:          &key.PublicKey,
 		ClientID:     "Iv23li" + randomHex(7),
@@ -207,6 +280,7 @@ func (s *Server) createFromManifest(ctx context.Context, c *call) reply {
 	if m.HookAttributes != nil && m.HookAttributes.URL != "" {
 		a.WebhookSecret = randomHex(20)
 		webhookSecret = a.WebhookSecret
+		a.hook = Webhook{URL: m.HookAttributes.URL, Secret: a.WebhookSecret, Active: m.hookActive()}
 	}
 	s.apps[a.ID] = a
 	out := s.appJSON(a)

@@ -80,5 +80,13 @@
 // /app-manifests/{code}/conversions make Apps through GitHub's manifest
 // flow; the fake then accepts JWTs signed with the key the conversion
 // returned, and InstallApp gives such an App an installation, whose tokens
-// act as its own bot.
+// act as its own bot. The manifest flow's web pages are there too: a form
+// posting a manifest to /settings/apps/new (for the person SetOAuthUser
+// signed in) or /organizations/{owner}/settings/apps/new registers the App
+// and redirects to the manifest's redirect_url with the code and the
+// state; manifests are read strictly (unknown parameters, events without
+// their permission are refused). GET /apps/{slug}/installations/new
+// installs the App, and the repository's events then go to its webhook,
+// signed with its secret, naming its installation, and only those events
+// it subscribed to (one App's webhook at a time).
 package githubfake

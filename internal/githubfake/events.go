@@ -17,6 +17,9 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 // hookEnvelope is what every delivery carries besides its own fields.
 func (s *Server) hookEnvelope(sender string) map[string]any {
 	id := s.opts.InstallationID
+	if a := s.apps[s.hookApp]; s.hookApp != 0 && a != nil {
+		id = a.Installation
+	}
 	return map[string]any{
 		"repository":   s.repository(),
 		"organization": s.hookOrganization(),

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -110,6 +111,14 @@ func (s *Server) WaitDeliveries(ctx context.Context) error {
 // enqueue queues a delivery of payload (an object, encoded now: it is
 // the state at the event). Callers hold mu.
 func (s *Server) enqueue(event, action string, payload map[string]any) {
+	appID := s.opts.AppID
+	if a := s.apps[s.hookApp]; s.hookApp != 0 && a != nil {
+		// An App made from a manifest gets only the events it subscribed to.
+		if !slices.Contains(a.Events, event) {
+			return
+		}
+		appID = a.ID
+	}
 	data, err := encodeBody(payload)
 	if err != nil {
 		s.violations = append(s.violations, fmt.Sprintf("webhook %s: encode: %v", hookName(event, action), err))
@@ -127,7 +136,7 @@ func (s *Server) enqueue(event, action string, payload map[string]any) {
 	h.Set("X-GitHub-Event", event)
 	h.Set("X-GitHub-Hook-ID", strconv.FormatInt(q.hookID, 10))
 	h.Set("X-GitHub-Hook-Installation-Target-Type", "integration")
-	h.Set("X-GitHub-Hook-Installation-Target-ID", strconv.FormatInt(s.opts.AppID, 10))
+	h.Set("X-GitHub-Hook-Installation-Target-ID", strconv.FormatInt(appID, 10))
 	if cfg.Secret != "" {
 		h.Set("X-Hub-Signature", "sha1="+sign(sha1.New, cfg.Secret, data))
 		h.Set("X-Hub-Signature-256", "sha256="+sign(sha256.New, cfg.Secret, data))

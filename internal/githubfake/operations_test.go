@@ -198,7 +198,7 @@ func TestManifestConversion(t *testing.T) {
 	ctx := context.Background()
 	s := NewTest(t, seededOptions(t))
 	code, err := s.NewManifestCode([]byte(`{"name": "Stagehand Prod", "url": "https://stagehand.example", "hook_attributes": {"url": "https://stagehand.example/webhook"},
-		"redirect_url": "https://stagehand.example/setup", "default_events": ["push", "pull_request"], "default_permissions": {"contents": "write", "checks": "write"}}`))
+		"redirect_url": "https://stagehand.example/setup", "default_events": ["push", "pull_request"], "default_permissions": {"contents": "write", "pull_requests": "write", "checks": "write"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}

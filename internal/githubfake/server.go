@@ -48,6 +48,7 @@ type Server struct {
 	tokens        map[string]time.Time       // installation token → expiry
 	tokenApps     map[string]int64           // installation token → App, when not Options' App
 	apps          map[int64]*app             // by id: Options' App and those made from manifests
+	hookApp       int64                      // the App whose webhook gets the deliveries; 0 for Options' App
 	manifestCodes map[string]manifestCode    // manifest flow codes not yet converted
 	oauthUser     string                     // who signs in at /login/oauth/authorize
 	oauthCodes    map[string]oauthCode       // web flow codes not yet exchanged
@@ -197,8 +198,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
 	h.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
 
-	// The OAuth web flow lives on the web host, beside the API.
-	if status, ok := s.serveOAuth(w, r); ok {
+	// The OAuth web flow and the App manifest flow's pages live on the
+	// web host, beside the API.
+	status, ok := s.serveOAuth(w, r)
+	if !ok {
+		status, ok = s.serveAppsWeb(w, r)
+	}
+	if ok {
 		if s.opts.Logf != nil {
 			s.opts.Logf("githubfake: %s %s → %d (%s, %s)", r.Method, r.URL.Path, status, time.Since(start).Round(time.Microsecond), reqID)
 		}
@@ -211,7 +217,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if escaped == "" {
 		escaped = "/"
 	}
-	status := s.serve(w, r, escaped)
+	status = s.serve(w, r, escaped)
 	if s.opts.Logf != nil {
 		s.opts.Logf("githubfake: %s %s → %d (%s, %s)", r.Method, r.URL.RequestURI(), status, time.Since(start).Round(time.Microsecond), reqID)
 	}

@@ -84,6 +84,10 @@ func NewHandler(opts Options) (*Handler, error) {
 	return h, nil
 }
 
+// CallbackPath is where GitHub sends people back after signing in: the
+// App's callback URL is the public URL and this.
+const CallbackPath = "/oauth/callback"
+
 // Routes serves the pages on r.
 func (h *Handler) Routes(r chi.Router) {
 	r.Get("/promote/{token}", h.page)
@@ -91,7 +95,7 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/promote/{token}/requests/{id}", h.status)
 	if h.opts.OAuth != nil {
 		r.Get("/oauth/login", h.oauthLogin)
-		r.Get("/oauth/callback", h.oauthCallback)
+		r.Get(CallbackPath, h.oauthCallback)
 	}
 }
 

@@ -55,7 +55,7 @@ func (s Signer) signInURL(token string) string {
 	return strings.TrimRight(s.publicURL, "/") + "/oauth/login?" + url.Values{"link": {token}}.Encode()
 }
 
-func (s Signer) callbackURL() string { return strings.TrimRight(s.publicURL, "/") + "/oauth/callback" }
+func (s Signer) callbackURL() string { return strings.TrimRight(s.publicURL, "/") + CallbackPath }
 
 func (s Signer) requestURL(token, id string) string {
 	return URL(s.publicURL, token) + "/requests/" + url.PathEscape(id)

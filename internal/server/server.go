@@ -59,11 +59,17 @@ type Options struct {
 	Queue    Acceptor
 	// Ready reports whether the database is reachable and migrated.
 	Ready func(ctx context.Context) error
-	// Registry gathers metrics; the server registers its own in it and
-	// serves it on /metrics. Default: a new registry.
+	// Registry gathers metrics; the server registers its own in it.
+	// MetricsHandler serves it on /metrics, apart from Handler, so that
+	// call counts and names are not shown to whoever reaches the webhooks.
+	// Default: a new registry.
 	Registry *prometheus.Registry
-	// API, when set, serves the read-only history API.
-	API Routes
+	// API, when set, serves the read-only history API, to the holders of
+	// APIToken, or to anyone with APIOpen; with neither it refuses
+	// everyone (the safe default: it shows images, digests and actors).
+	API      Routes
+	APIToken string
+	APIOpen  bool
 	// Links, when set, serves one-click promotion links on /promote/{token}
 	// and their GitHub sign-in.
 	Links Routes
@@ -95,6 +101,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Ready == nil {
 		errs = append(errs, errors.New("server: a readiness check is required"))
 	}
+	if opts.APIOpen && opts.APIToken != "" {
+		errs = append(errs, errors.New("STAGEHAND_API_TOKEN and STAGEHAND_API_OPEN are both set: the API either needs the token or is open to anyone; choose one"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -114,13 +123,16 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: opts.Logger, metrics: m}
 	r := chi.NewRouter()
 	r.Use(s.recoverer)
-	r.Post("/webhooks/github", s.github)
+	r.Post(GitHubWebhookPath, s.github)
 	r.Post("/webhooks/registry/{vendor}", s.registry)
 	r.Post("/webhooks/registry/{vendor}/{token}", s.registry)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusOK, "ok") })
 	r.Get("/readyz", s.ready)
 	if opts.API != nil {
-		opts.API.Routes(r)
+		r.Group(func(r chi.Router) {
+			r.Use(s.apiAccess)
+			opts.API.Routes(r)
+		})
 	}
 	if opts.Links != nil {
 		opts.Links.Routes(r)
@@ -128,7 +140,6 @@ func New(opts Options) (*Server, error) {
 	if opts.Dashboard != nil {
 		opts.Dashboard.Routes(r)
 	}
-	r.Handle("/metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusNotFound, "not found") })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		text(w, http.StatusMethodNotAllowed, "method not allowed")
@@ -137,8 +148,22 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Handler is the server's http.Handler.
+// GitHubWebhookPath is where GitHub delivers the App's events: the
+// webhook URL an App is registered with is the public URL and this.
+const GitHubWebhookPath = "/webhooks/github"
+
+// Handler is the server's http.Handler: webhooks, health, the API and the
+// link pages. Metrics are not among them (see MetricsHandler).
 func (s *Server) Handler() http.Handler { return s.router }
+
+// MetricsHandler serves the metrics on /metrics, for a listener of their
+// own: Prometheus scrapes a port that the world does not reach.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{Registry: s.opts.Registry}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusNotFound, "not found") })
+	return mux
+}
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -28,6 +28,8 @@ const (
 	JFrogToken    = "jfrog-token-SECRET-e2e"
 	NexusSecret   = "nexus-SECRET-e2e"
 	GenericSecret = "generic-SECRET-e2e"
+	// APIToken opens /api/v1 (see World.GetAPI).
+	APIToken = "api-token-SECRET-e2e"
 
 	GARAudience = "https://stagehand.acme.test/webhooks/registry/gar"
 	GARAccount  = "pubsub-push@acme-prod.iam.gserviceaccount.com"
@@ -37,7 +39,7 @@ const (
 // Secrets are the secret parts of the credentials: what no answer and no
 // log line may contain.
 var Secrets = []string{GitHubSecret, HubToken, QuayToken, "dist-SECRET-e2e", "harbor-SECRET-e2e",
-	ECRKey, ACRValue, JFrogToken, NexusSecret, GenericSecret}
+	ECRKey, ACRValue, JFrogToken, NexusSecret, GenericSecret, APIToken}
 
 // Registry hosts the apps' images are named with. The world's one registry
 // stands in for all of them through --registry-mirrors, except for the

@@ -65,7 +65,7 @@ func (w *World) JobsDone(t *testing.T, kind string, n int) func() (bool, string)
 // labels sorted; see Series) to value.
 func (w *World) Metrics(t *testing.T) map[string]float64 {
 	t.Helper()
-	resp, err := w.Client.Get(w.Base + "/metrics")
+	resp, err := w.Client.Get(w.MetricsBase + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +87,17 @@ func (w *World) Metrics(t *testing.T) map[string]float64 {
 		out[line[:i]] = v
 	}
 	return out
+}
+
+// GetAPI is GET of serve's API at path (/api/v1/…), with the world's
+// token, as an operator's client sends it.
+func (w *World) GetAPI(path string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, w.Base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+APIToken)
+	return w.Client.Do(req)
 }
 
 // Series names a series the way /metrics prints it; labels are name,

@@ -89,8 +89,11 @@ type World struct {
 	GitHubURL string             // where serve reaches GitHub
 	Registry  string             // host:port of the OCI registry
 	Base      string             // serve's URL
-	Database  string             // serve's database URL
-	Apps      []App              // one per sender; MoreApps are not among them
+	// MetricsBase is the URL of serve's metrics listener, which is apart
+	// from Base (--metrics-addr).
+	MetricsBase string
+	Database    string // serve's database URL
+	Apps        []App  // one per sender; MoreApps are not among them
 	// Digests maps each of Apps to the digest of its image pushed as Tag;
 	// a test that pushes again may update it.
 	Digests map[string]string
@@ -179,6 +182,8 @@ func Start(t *testing.T, opts Options) *World {
 	}
 	args := append([]string{"serve",
 		"--addr", "127.0.0.1:0",
+		"--metrics-addr", "127.0.0.1:0",
+		"--api-token", APIToken,
 		"--github-webhook-secret", GitHubSecret,
 		"--database-url", w.Database,
 		"--registry-mirrors", strings.Join(mirrors, ","),
@@ -210,8 +215,9 @@ func Start(t *testing.T, opts Options) *World {
 
 	deadline := time.Now().Add(Deadline)
 	for {
-		if addr, ok := strings.CutPrefix(strings.TrimSpace(stdout.String()), "stagehand listening on "); ok {
+		if addr, metrics, ok := Listening(stdout.String()); ok {
 			w.Base = "http://" + addr
+			w.MetricsBase = "http://" + metrics
 			w.checkReady(t)
 			// GitHub tells the App what happens in the repository: merges,
 			// comments, statuses, pushes, the App's own acts included.
@@ -228,6 +234,21 @@ func Start(t *testing.T, opts Options) *World {
 			t.Fatalf("stagehand serve did not start listening:\n%s", w.Stderr)
 		}
 	}
+}
+
+// Listening reads, from what `stagehand serve` printed on stdout, the
+// address it listens on and that of its metrics ("" when off); ok is
+// false until it listens.
+func Listening(stdout string) (addr, metrics string, ok bool) {
+	for _, line := range strings.Split(stdout, "\n") {
+		if a, found := strings.CutPrefix(line, "stagehand metrics on "); found {
+			metrics = a
+		}
+		if a, found := strings.CutPrefix(line, "stagehand listening on "); found {
+			addr, ok = a, true
+		}
+	}
+	return addr, metrics, ok
 }
 
 // checkReady asks what a load balancer and Kubernetes ask.
