@@ -73,6 +73,7 @@ var schemaObjects = map[string]string{
 	"apps":   "definitions/app",
 	"tags":   "definitions/app/properties/tags",
 	"groups": "definitions/group",
+	"verifyContexts": "definitions/stage/properties/verify/items",
 }
 
 // parserKeys reads this package's source for every p.fields call and
