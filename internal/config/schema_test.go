@@ -68,11 +68,11 @@ func schemaValidate(t testing.TB, src string) error {
 // schemaObjects maps each parser function that reads a mapping with fixed
 // keys (p.fields) to the schema object describing that mapping.
 var schemaObjects = map[string]string{
-	"config": "",
-	"stages": "definitions/stage",
-	"apps":   "definitions/app",
-	"tags":   "definitions/app/properties/tags",
-	"groups": "definitions/group",
+	"config":         "",
+	"stages":         "definitions/stage",
+	"apps":           "definitions/app",
+	"tags":           "definitions/app/properties/tags",
+	"groups":         "definitions/group",
 	"verifyContexts": "definitions/stage/properties/verify/items",
 }
 
