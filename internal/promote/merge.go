@@ -78,8 +78,12 @@ func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullReque
 // that a lost delivery loses nothing; the second time finds it done (the
 // record exists, the branch is gone, the chain request is the same one).
 func (e *Engine) Merged(ctx context.Context, m store.Merge) error {
-	if _, err := e.records.RecordMerge(ctx, m); err != nil {
+	added, err := e.records.RecordMerge(ctx, m)
+	if err != nil {
 		return err
+	}
+	if added {
+		e.announce(ctx, mergedEvent(m))
 	}
 	return e.movedOn(ctx, m.App, m.Stage, m.PR)
 }
@@ -92,8 +96,12 @@ func (e *Engine) MergedGroup(ctx context.Context, group string, ms []store.Merge
 	}
 	for _, m := range ms {
 		m.Group = group
-		if _, err := e.records.RecordMerge(ctx, m); err != nil {
+		added, err := e.records.RecordMerge(ctx, m)
+		if err != nil {
 			return err
+		}
+		if added {
+			e.announce(ctx, mergedEvent(m))
 		}
 	}
 	return e.movedOn(ctx, group, ms[0].Stage, ms[0].PR)

@@ -33,6 +33,7 @@ func (e *Engine) record(ctx context.Context, p Plan, o Outcome) {
 			log.Error("could not record the action", "err", err)
 		}
 	}
+	e.announce(ctx, events(p, o, e.now())...)
 	if r.ID != "" {
 		done := store.Request{ID: r.ID, Result: string(o.Result), Code: string(o.Code), Reason: o.Reason, PR: o.PR, PRURL: o.PRURL}
 		if err := e.records.FinishRequest(ctx, done, e.now()); err != nil {
