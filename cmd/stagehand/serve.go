@@ -43,10 +43,12 @@ type serveFlags struct {
 	reconcile                         time.Duration
 	reg                               webhook.Config
 	garJWKS                           string
+	notify                            notifyFlags
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.github.register(fs)
+	f.notify.register(fs)
 	str := func(p *string, name, envName, def, usage string) {
 		fs.StringVar(p, name, env(envName, def), usage+" ("+envName+")")
 	}
@@ -99,6 +101,9 @@ func (f *serveFlags) check() []error {
 		errs = append(errs, err)
 	}
 	if _, err := parseLevel(f.logLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := f.notify.server(); err != nil {
 		errs = append(errs, err)
 	}
 	_, linksOn, err := f.linkSigner()
@@ -239,8 +244,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}()
 	}
-	engine, err := promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: reqs, Reporter: client, Resolver: resolver,
-		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Logger: log})
+	var engine *promote.Engine
+	notifyQ := &laterQueue{}
+	notifier, err := f.notifier(func() *promote.Engine { return engine }, notifyQ, reg, log)
+	if err != nil {
+		return err
+	}
+	engine, err = promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: reqs, Reporter: client, Resolver: resolver,
+		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Notifier: notifier, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -248,11 +259,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	q, err := queue.New(d, handler, queue.Options{ReconcileInterval: reconcileInterval(f.reconcile), Prune: prune(st), Registerer: reg, Logger: log})
+	q, err := queue.New(d, handler, queue.Options{ReconcileInterval: reconcileInterval(f.reconcile), Prune: prune(st), Deliver: notifier.Deliver, Registerer: reg, Logger: log})
 	if err != nil {
 		return err
 	}
 	reqs.Queue = q
+	notifyQ.q.Store(q)
 	f.reg.GAR.Keys = webhook.NewJWKS(f.garJWKS, &http.Client{Timeout: 10 * time.Second})
 	var linkPages server.Routes
 	if linksOn {

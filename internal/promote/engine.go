@@ -195,6 +195,10 @@ func (e *Engine) Concerns(image string) (uses, known bool) {
 	return len(cfg.AppsForImage(image)) > 0, true
 }
 
+// LastConfig is the config last read from the base branch; nil until one
+// was read and valid.
+func (e *Engine) LastConfig() *config.Config { return e.lastConfig.Load() }
+
 // learnConfig makes cfg the config last read and announces the images it
 // uses that the one before did not.
 func (e *Engine) learnConfig(cfg *config.Config) {

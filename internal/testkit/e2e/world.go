@@ -70,6 +70,10 @@ type Options struct {
 	// two spaces ("  - name: shop\n    apps: [generic, ghcr]\n"); "" for
 	// none.
 	Groups string
+
+	// Notify is the YAML of the config's notify: list, its items indented
+	// two spaces ("  - url: …\n    format: json\n"); "" for none.
+	Notify string
 }
 
 // MoreApp is an app of Options.MoreApps: Tags is the YAML under tags:, ""
@@ -143,6 +147,9 @@ func Start(t *testing.T, opts Options) *World {
 	files := Seed(seeded, tags)
 	if opts.Groups != "" {
 		files[".stagehand.yaml"] = append(files[".stagehand.yaml"], "groups:\n"+opts.Groups...)
+	}
+	if opts.Notify != "" {
+		files[".stagehand.yaml"] = append(files[".stagehand.yaml"], "notify:\n"+opts.Notify...)
 	}
 	w.GitHub = githubfake.NewTest(t, githubfake.Options{SeedFiles: files, AppKey: &appKey.PublicKey})
 	w.GitHubURL = w.GitHub.URL()
