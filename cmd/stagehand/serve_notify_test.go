@@ -270,3 +270,25 @@ func countString(s []string, x string) int {
 	}
 	return n
 }
+
+// TestServeRefusesBadNotifySettings: a server-wide receiver's settings
+// are checked with the others, before anything starts, and the URL (a
+// Slack URL is a secret) is never repeated.
+func TestServeRefusesBadNotifySettings(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr e2e.Buffer
+	code := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--github-webhook-secret", e2e.GitHubSecret,
+		"--github-app-id", "1", "--github-private-key", "x", "--config-repo", "acme/config", "--database-url", t.TempDir() + "/s.db",
+		"--notify-url", "https://hooks.slack.com/services/T0/B0/SLACK-TOKEN-e2e", "--notify-format", "json", "--notify-events", "merged,deployed"}, &stdout, &stderr)
+	if code != exitUsage || stdout.String() != "" {
+		t.Errorf("exit %d, stdout %q; want %d", code, stdout.String(), exitUsage)
+	}
+	for _, want := range []string{"STAGEHAND_NOTIFY_SECRET is empty", `STAGEHAND_NOTIFY_EVENTS: "deployed" is not an event`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if strings.Contains(stderr.String(), "SLACK-TOKEN-e2e") {
+		t.Errorf("stderr repeats the receiver's URL:\n%s", stderr.String())
+	}
+}
