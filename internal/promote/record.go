@@ -10,10 +10,11 @@ import (
 )
 
 // record puts what a request did where people look: the audit log (the
-// history the API and `stagehand history` show), the request's own outcome
-// for whoever waits for it, and, for refusals nobody asked to hear of, the
-// place on GitHub where the person who can fix it looks. Failures to record
-// are logged: the work they record is done.
+// history the API and `stagehand history` show), the outgoing webhooks
+// (events.go), the request's own outcome for whoever waits for it, and,
+// for refusals nobody asked to hear of, the place on GitHub where the
+// person who can fix it looks. Failures to record are logged: the work
+// they record is done.
 func (e *Engine) record(ctx context.Context, p Plan, o Outcome) {
 	r := p.Request
 	log := e.log.With("app", r.App, "stage", o.Stage, "kind", r.Kind, "source", r.Source)
