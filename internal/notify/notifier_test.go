@@ -138,7 +138,7 @@ func TestNotifyAndDeliver(t *testing.T) {
 		t.Fatalf("queued %d, want 4: %+v", len(q.got), q.got)
 	}
 	for _, x := range q.got {
-		if strings.Contains(string(x.Payload), "SECRETTOKEN") || strings.Contains(string(x.Payload), "secret\"") {
+		if p := string(x.Payload); strings.Contains(p, "SECRETTOKEN") || strings.Contains(p, "repo-secret") || strings.Contains(p, "server-secret") || strings.Contains(p, serverSrv.URL) {
 			t.Errorf("a secret is queued: %s", x.Payload)
 		}
 	}
