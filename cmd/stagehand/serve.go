@@ -48,6 +48,7 @@ type serveFlags struct {
 	reg                               webhook.Config
 	garJWKS                           string
 	apiOpenErr                        bool
+	notify                            notifyFlags
 }
 
 // defaultMetricsAddr keeps metrics on the machine (or pod) unless asked:
@@ -60,6 +61,7 @@ const minAPIToken = 16
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.github.register(fs)
+	f.notify.register(fs)
 	str := func(p *string, name, envName, def, usage string) {
 		fs.StringVar(p, name, env(envName, def), usage+" ("+envName+")")
 	}
@@ -128,6 +130,9 @@ func (f *serveFlags) check() []error {
 		errs = append(errs, err)
 	}
 	if _, err := parseLevel(f.logLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := f.notify.server(); err != nil {
 		errs = append(errs, err)
 	}
 	_, linksOn, err := f.linkSigner()
@@ -268,8 +273,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}()
 	}
-	engine, err := promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: reqs, Reporter: client, Resolver: resolver,
-		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Logger: log})
+	var engine *promote.Engine
+	notifyQ := &laterQueue{}
+	notifier, err := f.notifier(func() *promote.Engine { return engine }, notifyQ, reg, log)
+	if err != nil {
+		return err
+	}
+	engine, err = promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: reqs, Reporter: client, Resolver: resolver,
+		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Notifier: notifier, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -277,11 +288,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	q, err := queue.New(d, handler, queue.Options{ReconcileInterval: reconcileInterval(f.reconcile), Prune: prune(st), Registerer: reg, Logger: log})
+	q, err := queue.New(d, handler, queue.Options{ReconcileInterval: reconcileInterval(f.reconcile), Prune: prune(st), Deliver: notifier.Deliver, Registerer: reg, Logger: log})
 	if err != nil {
 		return err
 	}
 	reqs.Queue = q
+	notifyQ.q.Store(q)
 	f.reg.GAR.Keys = webhook.NewJWKS(f.garJWKS, &http.Client{Timeout: 10 * time.Second})
 	var linkPages server.Routes
 	var signInPages dashboard.SignIn

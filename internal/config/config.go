@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/stagehand-dev/stagehand/internal/notify"
 	"github.com/stagehand-dev/stagehand/internal/registry"
 )
 
@@ -55,6 +56,9 @@ type Config struct {
 	Stages []Stage // promotion order, first to last; never empty after Parse
 	Apps   []App
 	Groups []Group // apps that release together; each app is in one at most
+	// Notify are the receivers of the repository's events (outgoing
+	// webhooks); nil for none.
+	Notify []notify.Target
 }
 
 // Stage returns the stage called name.

@@ -38,6 +38,7 @@
 //   - apps (required list; `apps: []` for none yet): the images to promote.
 //   - groups (optional list): apps that release together, such as the images
 //     one CI run or one monorepo builds.
+//   - notify (optional list, at most 10): receivers of outgoing webhooks.
 //
 // # A stage
 //
@@ -106,6 +107,30 @@
 //     2s. stagehand waits this long after a member's push for the others;
 //     every push within the window extends it, for at most ten windows in
 //     all, so that a steady stream of pushes still moves.
+//
+// # A receiver (notify:)
+//
+// stagehand posts an event to each receiver when a promotion PR is opened
+// or updated, merged, refused, a stage is held or released, or rolled back
+// (internal/notify; the README's Notifications section has the schema).
+// No secret belongs in the file: URLs that are secrets and signing keys
+// are named as environment variables of the stagehand server.
+//
+//   - url, or url_env (exactly one): the receiver's http:// or https:// URL,
+//     or the name of the server's environment variable that holds it. A
+//     Slack webhook URL is a secret and is refused as url.
+//   - format (required): json (the versioned event, signed) or slack (a
+//     Slack incoming webhook's body).
+//   - secret_env (required for json): the server's environment variable
+//     holding the key each body is signed with (HMAC-SHA256, header
+//     X-Stagehand-Signature-256).
+//   - events (optional, non-empty list): opened, merged, refused, held,
+//     released, rolled-back, verify-failed; every event when left out.
+//
+// The variables a receiver names must start with STAGEHAND_NOTIFY_ and may
+// not be the server-wide receiver's own (STAGEHAND_NOTIFY_URL, _FORMAT,
+// _SECRET, _EVENTS): whoever can change the file cannot have stagehand send
+// or sign with the server's other secrets.
 //
 // String values must be strings: `semver: 1` is refused (quote it) rather
 // than read as a number. YAML aliases, merge keys and a second document

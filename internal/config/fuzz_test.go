@@ -4,8 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stagehand-dev/stagehand/internal/notify"
 )
 
 // FuzzParse checks that Parse never panics, returns a Config exactly when
@@ -18,7 +21,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(sample)
 	f.Add([]byte(validBase + secondApp))
 	f.Add([]byte(groupsBase))
-	for _, tc := range append(badFiles, badGroups...) {
+	f.Add([]byte(notifyBase))
+	for _, tc := range slices.Concat(badFiles, badGroups, badNotify) {
 		f.Add([]byte(tc.src))
 	}
 	for _, tc := range badVerify {
@@ -55,6 +59,15 @@ func FuzzParse(f *testing.F) {
 			}
 			if len(cfg.AppsForImage(app.Image)) == 0 {
 				t.Fatalf("AppsForImage(%q) does not find app %s", app.Image, app.Name)
+			}
+		}
+		if len(cfg.Notify) > MaxReceivers {
+			t.Fatalf("%d receivers", len(cfg.Notify))
+		}
+		for _, r := range cfg.Notify {
+			if (r.URL == "") == (r.URLEnv == "") || (r.Format != notify.FormatJSON && r.Format != notify.FormatSlack) ||
+				(r.Format == notify.FormatJSON && r.SecretEnv == "") || (r.URL != "" && notify.CheckURL(r.URL) != "") {
+				t.Fatalf("receiver %+v", r)
 			}
 		}
 		for _, g := range cfg.Groups {

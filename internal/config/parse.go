@@ -75,7 +75,7 @@ func (p *parser) syntax(err error) {
 }
 
 func (p *parser) config(root *yaml.Node) *Config {
-	f := p.fields(root, "the file", "stages!", "apps!", "groups")
+	f := p.fields(root, "the file", "stages!", "apps!", "groups", "notify")
 	cfg := &Config{}
 	var complete bool
 	if n, ok := f.get("stages"); ok {
@@ -99,6 +99,9 @@ func (p *parser) config(root *yaml.Node) *Config {
 	}
 	if n, ok := f.get("groups"); ok {
 		cfg.Groups = p.groups(n, cfg.Apps, appsOK)
+	}
+	if n, ok := f.get("notify"); ok {
+		cfg.Notify = p.receivers(n)
 	}
 	return cfg
 }

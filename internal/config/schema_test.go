@@ -74,6 +74,7 @@ var schemaObjects = map[string]string{
 	"tags":           "definitions/app/properties/tags",
 	"groups":         "definitions/group",
 	"verifyContexts": "definitions/stage/properties/verify/items",
+	"receivers":      "definitions/receiver",
 }
 
 // parserKeys reads this package's source for every p.fields call and

@@ -130,7 +130,7 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 	if err != nil {
 		return o, err
 	}
-	o.Result, o.PR, o.PRURL, o.HeadSHA = res, open.Number, open.URL, open.HeadSHA
+	o.Result, o.Published, o.PR, o.PRURL, o.HeadSHA = res, res, open.Number, open.URL, open.HeadSHA
 	if res == Unchanged {
 		if _, why := w.keep(open); why != "" {
 			o.Reason = why
@@ -298,7 +298,7 @@ func (e *Engine) openRollback(ctx context.Context, p Plan, h store.Hold) (Outcom
 	if err != nil {
 		return o, err
 	}
-	o.Result, o.PR, o.PRURL, o.HeadSHA = res, open.Number, open.URL, open.HeadSHA
+	o.Result, o.Published, o.PR, o.PRURL, o.HeadSHA = res, res, open.Number, open.URL, open.HeadSHA
 	e.log.Info("rollback proposed", "app", p.App.Name, "stage", p.Stage.Name, "digest", p.Want.Digest, "result", res, "pr", open.Number, "restores", p.Point.Commit.SHA)
 	return o, nil
 }

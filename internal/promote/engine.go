@@ -22,6 +22,7 @@ type Engine struct {
 	locks     Locker
 	sched     Scheduler
 	reporter  Reporter
+	notifier  Notifier
 	resolver  DigestResolver
 	links     func(app, from, to, digest string) string
 	signIn    bool
@@ -51,6 +52,9 @@ type Options struct {
 	Scheduler Scheduler
 	// Reporter shows a broken config on the commit that broke it.
 	Reporter Reporter
+	// Notifier, when set, hears of the events outcomes make, for the
+	// outgoing webhooks.
+	Notifier Notifier
 	// Resolver resolves pushed tags (Pushed); optional otherwise.
 	Resolver DigestResolver
 	// BaseBranch is the config repository's branch that Argo CD or Flux
@@ -92,7 +96,7 @@ func New(opts Options) (*Engine, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	e := &Engine{gh: opts.GitHub, records: opts.Records, locks: opts.Locks, sched: opts.Scheduler, reporter: opts.Reporter,
+	e := &Engine{gh: opts.GitHub, records: opts.Records, locks: opts.Locks, sched: opts.Scheduler, reporter: opts.Reporter, notifier: opts.Notifier,
 		resolver: opts.Resolver, links: opts.Links, signIn: opts.LinksSignIn, base: opts.BaseBranch, newImages: opts.NewImages,
 		lockWait: opts.LockWait, now: opts.Now, log: opts.Logger, reads: newReadCache(512)}
 	if e.base == "" {
@@ -190,6 +194,10 @@ func (e *Engine) Concerns(image string) (uses, known bool) {
 	}
 	return len(cfg.AppsForImage(image)) > 0, true
 }
+
+// LastConfig is the config last read from the base branch; nil until one
+// was read and valid.
+func (e *Engine) LastConfig() *config.Config { return e.lastConfig.Load() }
 
 // learnConfig makes cfg the config last read and announces the images it
 // uses that the one before did not.

@@ -78,8 +78,12 @@ func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullReque
 // that a lost delivery loses nothing; the second time finds it done (the
 // record exists, the branch is gone, the chain request is the same one).
 func (e *Engine) Merged(ctx context.Context, m store.Merge) error {
-	if _, err := e.records.RecordMerge(ctx, m); err != nil {
+	added, err := e.records.RecordMerge(ctx, m)
+	if err != nil {
 		return err
+	}
+	if added {
+		e.announce(ctx, mergedEvent(m))
 	}
 	verifying, err := e.deployed(ctx, []store.Merge{m})
 	if err != nil {
@@ -100,8 +104,12 @@ func (e *Engine) MergedGroup(ctx context.Context, group string, ms []store.Merge
 	}
 	for i := range ms {
 		ms[i].Group = group
-		if _, err := e.records.RecordMerge(ctx, ms[i]); err != nil {
+		added, err := e.records.RecordMerge(ctx, ms[i])
+		if err != nil {
 			return err
+		}
+		if added {
+			e.announce(ctx, mergedEvent(ms[i]))
 		}
 	}
 	verifying, err := e.deployed(ctx, ms)

@@ -52,6 +52,9 @@ type Outcome struct {
 	// Then is what releasing a stage went on to do with the promotion its
 	// hold had stopped.
 	Then *Outcome
+	// Published is what publishing the PR did (Opened, Updated or
+	// Unchanged), also when it was then merged.
+	Published Result
 	// Gates are the rules a person's promotion was checked against.
 	Gates []Gate
 	// Group is the group a group's request moved (App is its name then);

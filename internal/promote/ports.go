@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
+	"github.com/stagehand-dev/stagehand/internal/notify"
 	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
@@ -135,4 +136,11 @@ type Reporter interface {
 	// where known) on commit sha; ConfigFixed says sha is fine again.
 	ConfigBroken(ctx context.Context, sha string, problems []string) error
 	ConfigFixed(ctx context.Context, sha string) error
+}
+
+// Notifier hears of the events outcomes make (a PR opened, a merge, a
+// refusal, a hold, a release, a rollback) for the outgoing webhooks. It
+// queues them and returns: it must neither block nor fail a promotion.
+type Notifier interface {
+	Notify(ctx context.Context, events []notify.Event)
 }

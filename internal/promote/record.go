@@ -10,10 +10,11 @@ import (
 )
 
 // record puts what a request did where people look: the audit log (the
-// history the API and `stagehand history` show), the request's own outcome
-// for whoever waits for it, and, for refusals nobody asked to hear of, the
-// place on GitHub where the person who can fix it looks. Failures to record
-// are logged: the work they record is done.
+// history the API and `stagehand history` show), the outgoing webhooks
+// (events.go), the request's own outcome for whoever waits for it, and,
+// for refusals nobody asked to hear of, the place on GitHub where the
+// person who can fix it looks. Failures to record are logged: the work
+// they record is done.
 func (e *Engine) record(ctx context.Context, p Plan, o Outcome) {
 	r := p.Request
 	log := e.log.With("app", r.App, "stage", o.Stage, "kind", r.Kind, "source", r.Source)
@@ -33,6 +34,7 @@ func (e *Engine) record(ctx context.Context, p Plan, o Outcome) {
 			log.Error("could not record the action", "err", err)
 		}
 	}
+	e.announce(ctx, events(p, o, e.now())...)
 	if r.ID != "" {
 		done := store.Request{ID: r.ID, Result: string(o.Result), Code: string(o.Code), Reason: o.Reason, PR: o.PR, PRURL: o.PRURL}
 		if err := e.records.FinishRequest(ctx, done, e.now()); err != nil {

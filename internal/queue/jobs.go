@@ -187,6 +187,8 @@ func summarize(row *rivertype.JobRow) string {
 		s = &reconcileArgs{}
 	case KindPrune:
 		s = &pruneArgs{}
+	case KindNotify:
+		s = &notifyArgs{}
 	default:
 		return string(row.EncodedArgs)
 	}

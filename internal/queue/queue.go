@@ -40,6 +40,8 @@ type Options struct {
 	// Prune, when set, runs with the hourly prune: forget what is older
 	// than before (the store's used links and request outcomes).
 	Prune func(ctx context.Context, before time.Time) error
+	// Deliver, when set, delivers the notifications queued with Notify.
+	Deliver Deliverer
 	// Registerer, when set, receives the queue's metrics.
 	Registerer prometheus.Registerer
 	// Logger defaults to the database's.
@@ -144,6 +146,10 @@ func newQueue(d *db.DB, h Handler, opts Options) (*Queue, error) {
 	river.AddWorker(workers, &worker[configArgs]{q: q, work: q.workConfig})
 	river.AddWorker(workers, &worker[reconcileArgs]{q: q, work: q.workReconcile})
 	river.AddWorker(workers, &worker[pruneArgs]{q: q, work: q.workPrune})
+	river.AddWorker(workers, &notifyWorker{q: q})
+	// Notifications have workers of their own, so that a slow receiver
+	// never holds up a promotion.
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}, notifyQueue: {MaxWorkers: NotifyWorkers}}
 
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(pruneInterval),
@@ -160,7 +166,7 @@ func newQueue(d *db.DB, h Handler, opts Options) (*Queue, error) {
 		Logger:            db.RiverLogger(opts.Logger),
 		Workers:           workers,
 		PeriodicJobs:      periodic,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}},
+		Queues:            queues,
 		MaxAttempts:       opts.MaxAttempts,
 		FetchPollInterval: opts.PollInterval,
 		FetchCooldown:     fetchCooldown,

@@ -74,6 +74,10 @@ type Options struct {
 	// StageKeys are more keys of a stage in the config, by stage name, as
 	// YAML lines indented four spaces ("    verify:\n      - context: x\n").
 	StageKeys map[string]string
+
+	// Notify is the YAML of the config's notify: list, its items indented
+	// two spaces ("  - url: …\n    format: json\n"); "" for none.
+	Notify string
 }
 
 // MoreApp is an app of Options.MoreApps: Tags is the YAML under tags:, ""
@@ -153,6 +157,9 @@ func Start(t *testing.T, opts Options) *World {
 	}
 	for stage, keys := range opts.StageKeys {
 		files[".stagehand.yaml"] = stageKeys(t, files[".stagehand.yaml"], stage, keys)
+	}
+	if opts.Notify != "" {
+		files[".stagehand.yaml"] = append(files[".stagehand.yaml"], "notify:\n"+opts.Notify...)
 	}
 	w.GitHub = githubfake.NewTest(t, githubfake.Options{SeedFiles: files, AppKey: &appKey.PublicKey})
 	w.GitHubURL = w.GitHub.URL()
