@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/registry"
+	"github.com/stagehand-dev/stagehand/internal/window"
 )
 
 // FileName is the config file stagehand reads at the root of a config repo.
@@ -27,6 +28,9 @@ type Stage struct {
 	Mode      Mode
 	Soak      time.Duration // zero when unset
 	Approvers []string      // GitHub logins and @org/team slugs; nil when unset
+	// Windows are the times promotions into the stage are frozen; nil
+	// when unset.
+	Windows window.Set
 }
 
 // App is one image and the kustomization that pins it in each stage.

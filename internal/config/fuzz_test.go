@@ -18,7 +18,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(sample)
 	f.Add([]byte(validBase + secondApp))
 	f.Add([]byte(groupsBase))
-	for _, tc := range append(badFiles, badGroups...) {
+	for _, tc := range append(append(badFiles, badGroups...), badWindows...) {
 		f.Add([]byte(tc.src))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -38,6 +38,16 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(cfg.Stages) == 0 || cfg.First().Name != cfg.Stages[0].Name {
 			t.Fatalf("valid config without stages or base branch: %+v", cfg)
+		}
+		for _, st := range cfg.Stages {
+			if len(st.Windows) > MaxWindows || st.Windows.Forever() {
+				t.Fatalf("stage %s: windows %v", st.Name, st.Windows)
+			}
+			for _, w := range st.Windows {
+				if w.Loc == nil {
+					t.Fatalf("stage %s: window %s has no zone", st.Name, w.Spec)
+				}
+			}
 		}
 		for _, app := range cfg.Apps {
 			for _, st := range cfg.Stages {

@@ -25,7 +25,7 @@ func (p *parser) stages(n *yaml.Node) (stages []Stage, complete bool) {
 			complete = false
 			continue
 		}
-		f := p.fields(item, what, "name!", "mode!", "soak", "approvers")
+		f := p.fields(item, what, "name!", "mode!", "soak", "approvers", "windows")
 		var st Stage
 		if v, ok := f.get("name"); !ok {
 			complete = false
@@ -56,6 +56,9 @@ func (p *parser) stages(n *yaml.Node) (stages []Stage, complete bool) {
 		}
 		if v, ok := f.get("approvers"); ok {
 			st.Approvers = p.approvers(v)
+		}
+		if v, ok := f.get("windows"); ok {
+			st.Windows = p.windows(v)
 		}
 		if st.Name != "" {
 			stages = append(stages, st)
