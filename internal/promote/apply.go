@@ -372,12 +372,18 @@ func heldNote(p Plan) string {
 		by, p.Stage.Name, p.App.Name, p.Want.Image, p.Want.Tag, p.Want.Digest, p.App.Name, p.Stage.Name, p.Stage.Name)
 }
 
-// scheduleSoak asks for the chain again when the soak time is over.
+// scheduleSoak asks for the request again when the soak time is over, or
+// when the freeze window it met opens. A frozen request keeps its source
+// (a push stays a push); a soaked chain comes back as the soak's.
 func (e *Engine) scheduleSoak(ctx context.Context, p Plan) error {
 	if e.sched == nil {
 		return nil
 	}
 	r := p.Request
+	if p.Code == CodeFrozen {
+		e.log.Info("promotion waits for the freeze window to open", "app", p.Request.App, "stage", p.Stage.Name, "at", p.Until)
+		return e.sched.Schedule(ctx, r, p.Until)
+	}
 	r.Source = FromSoak
 	e.log.Info("promotion waits for the soak time", "app", p.App.Name, "stage", p.Stage.Name, "at", p.Until)
 	return e.sched.Schedule(ctx, r, p.Until)

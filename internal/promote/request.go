@@ -118,6 +118,10 @@ type Request struct {
 	// LinkID is a one-click link's nonce: the link is spent when its
 	// promotion is applied or refused by a rule.
 	LinkID string `json:"link_id,omitempty"`
+	// Force is a person's `/promote --force`: promote inside the target
+	// stage's freeze window. Those who may promote into the stage (its
+	// approvers, where it names them) may force; it is recorded as forced.
+	Force bool `json:"force,omitempty"`
 }
 
 // NewID is a fresh request id.
