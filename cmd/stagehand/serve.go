@@ -239,8 +239,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}()
 	}
-	engine, err := promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: reqs, Reporter: client, Resolver: resolver,
-		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Logger: log})
+	now := clockOf(ctx)
+	engine, err := promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: onClock{reqs, now}, Reporter: client, Resolver: resolver,
+		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Now: now, Logger: log})
 	if err != nil {
 		return err
 	}
