@@ -26,7 +26,8 @@ var retryStatusCodes = []int{
 // concurrent use; each call authenticates afresh, so credentials changed
 // in the Docker config are picked up without a restart.
 type Resolver struct {
-	o *options // read-only after New
+	o       *options // read-only after New
+	origins *originCache
 }
 
 // New builds a Resolver; see the With... options for the defaults.
@@ -40,7 +41,7 @@ func New(opts ...Option) (*Resolver, error) {
 	if err := o.validate(); err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	return &Resolver{o: o}, nil
+	return &Resolver{o: o, origins: &originCache{}}, nil
 }
 
 // Resolve returns the digest ("sha256:<64 hex>") that image:tag points at
