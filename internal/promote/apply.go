@@ -101,7 +101,7 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 			return o, fmt.Errorf("read required checks of %s: %w", e.base, err)
 		}
 	}
-	w := e.writeup(p, required)
+	w := e.writeup(p, required, e.ships(ctx, p))
 	branch := w.branch
 	commit := e.commitOnce(p.Base, w.message, w.files)
 	keep := func(open *livingPR) bool {
@@ -159,11 +159,11 @@ type writeup struct {
 	keep                 func(*githubapp.PullRequest) (bool, string)
 }
 
-func (e *Engine) writeup(p Plan, required []string) writeup {
+func (e *Engine) writeup(p Plan, required []string, sh ships) writeup {
 	if p.Group != nil {
 		return e.groupWriteup(p, required)
 	}
-	pr := proposal{app: p.App, stage: p.Stage, next: p.Next, base: e.base, path: p.Path, from: p.From, want: p.Want, reformat: p.Reformatted, required: required}
+	pr := proposal{app: p.App, stage: p.Stage, next: p.Next, base: e.base, path: p.Path, from: p.From, want: p.Want, reformat: p.Reformatted, required: required, ships: sh}
 	pr.link = pr.nextLink(e.links, e.signIn)
 	return writeup{
 		branch: Branch(p.App.Name, p.Stage.Name), labels: Labels(p.App.Name, p.Stage.Name),
