@@ -381,6 +381,14 @@ func (e *Engine) scheduleSoak(ctx context.Context, p Plan) error {
 	}
 	r := p.Request
 	if p.Code == CodeFrozen {
+		if r.Group != "" && r.Kind == Push {
+			// The group's push of its gathered pushes, asked for once
+			// when the window opens however many bursts it stopped.
+			r = groupPush(r.Group, r.Source, p.Until)
+			if r.ID == p.Request.ID {
+				r.ID += "/" + NewID()
+			}
+		}
 		e.log.Info("promotion waits for the freeze window to open", "app", p.Request.App, "stage", p.Stage.Name, "at", p.Until)
 		return e.sched.Schedule(ctx, r, p.Until)
 	}
