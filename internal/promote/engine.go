@@ -25,6 +25,7 @@ type Engine struct {
 	resolver  DigestResolver
 	origins   Origins
 	compare   Comparer
+	compared  comparisons
 	links     func(app, from, to, digest string) string
 	signIn    bool
 	newImages func(images []string)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
@@ -62,7 +63,10 @@ func (e *Engine) ships(ctx context.Context, p Plan) ships {
 	if e.compare == nil {
 		return s
 	}
-	c, err := e.compare.CompareCommits(ctx, owner, repo, s.from.Revision, to.Revision, maxShipCommits)
+	key := strings.ToLower(owner+"/"+repo) + " " + s.from.Revision + "..." + to.Revision
+	c, err := e.compared.get(key, func() (githubapp.Comparison, error) {
+		return e.compare.CompareCommits(ctx, owner, repo, s.from.Revision, to.Revision, maxShipCommits)
+	})
 	if err != nil {
 		// Not installed there (404), not allowed (403), or gone: the link
 		// still works for whoever may read the repository.
@@ -71,6 +75,37 @@ func (e *Engine) ships(ctx context.Context, p Plan) ships {
 	}
 	s.commits, s.total, s.read = c.Commits, c.Total, true
 	return s
+}
+
+// comparisons keeps the commits between two revisions once read: a PR's
+// every update (its checks change often) asks again, and between two
+// commits the answer does not change. Failures are not kept. When full it
+// starts over.
+type comparisons struct {
+	mu sync.Mutex
+	m  map[string]githubapp.Comparison
+}
+
+const maxComparisons = 256
+
+func (c *comparisons) get(key string, read func() (githubapp.Comparison, error)) (githubapp.Comparison, error) {
+	c.mu.Lock()
+	got, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return got, nil
+	}
+	got, err := read()
+	if err != nil {
+		return got, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxComparisons {
+		c.m = map[string]githubapp.Comparison{}
+	}
+	c.m[key] = got
+	return got, nil
 }
 
 // text is the PR body's account of what ships, "" when the image says
