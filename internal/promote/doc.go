@@ -12,4 +12,11 @@
 // (stagehand/<group>/<stage>, group_apply.go). The pushes of its apps wait
 // in the store for the group's window, and one request of the group's
 // takes them all (gather.go).
+//
+// A stage's freeze windows are one rule of the plan (write in plan.go, the
+// end every proposal shares): an automatic request waits and is scheduled
+// for when the windows open, as a soak is; a person's is refused with that
+// time unless they --force it. What a PR ships (the images' source
+// revisions and the commits between them) is read in apply and rendered in
+// its body (ships.go).
 package promote
