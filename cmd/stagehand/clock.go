@@ -17,12 +17,14 @@ func withClock(ctx context.Context, now func() time.Time) context.Context {
 	return context.WithValue(ctx, clockKey{}, now)
 }
 
-// clockOf is serve's clock: time.Now unless ctx carries another.
-func clockOf(ctx context.Context) func() time.Time {
+// clockOf is serve's clock: time.Now unless ctx carries another, and the
+// scheduler to use with it: sched itself on time.Now, so that the product
+// schedules exactly as it always has.
+func clockOf(ctx context.Context, sched promote.Scheduler) (func() time.Time, promote.Scheduler) {
 	if now, ok := ctx.Value(clockKey{}).(func() time.Time); ok && now != nil {
-		return now
+		return now, onClock{sched, now}
 	}
-	return time.Now
+	return time.Now, sched
 }
 
 // onClock schedules by the engine's clock: a request the engine wants

@@ -239,8 +239,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}()
 	}
-	now := clockOf(ctx)
-	engine, err := promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: onClock{reqs, now}, Reporter: client, Resolver: resolver, Origins: resolver, Compare: client,
+	now, sched := clockOf(ctx, reqs)
+	engine, err := promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: sched, Reporter: client, Resolver: resolver, Origins: resolver, Compare: client,
 		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Now: now, Logger: log})
 	if err != nil {
 		return err

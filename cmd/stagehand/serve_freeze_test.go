@@ -21,7 +21,7 @@ import (
 )
 
 // TestServeFreezeWindows: staging is frozen over the weekend (Berlin) and
-// preprod all of Monday 2026-12-07. A push at 07:59:52 on Monday waits,
+// preprod all of Monday 2026-12-07. A push at 07:59:45 on Monday waits,
 // and staging's PR is opened (and merged) once the weekend's window opens
 // at 08:00; the merge's chain into preprod waits for Tuesday, and says so
 // on the merged PR. An approver's `/promote` into preprod is refused with
@@ -66,32 +66,29 @@ func TestServeFreezeWindows(t *testing.T) {
 		t.Fatal(err)
 	}
 	opens := time.Date(2026, 12, 7, 8, 0, 0, 0, berlin)
-	// Serve's clock reads 8 s before the weekend's window opens: time
-	// enough for the push to be decided inside it.
-	offset.Store(int64(time.Until(opens.Add(-8 * time.Second))))
+	// Serve's clock reads 15 s before the weekend's window opens: time
+	// enough for the push to be decided inside it, on a busy machine too.
+	// The history's times are serve's clock, so they show the order.
+	offset.Store(int64(time.Until(opens.Add(-15 * time.Second))))
 
 	d := w.Push(t, a, "1.2.0")
 	if code, answer := w.Send(t, e2e.Generic(fmt.Appendf(nil, `{"image":%q,"tag":"1.2.0","digest":%q}`, a.Image, d))); code != http.StatusAccepted {
 		t.Fatalf("push: %d %q", code, answer)
 	}
-	w.Eventually(t, "the push was decided", w.JobsDone(t, "push", 1))
 	staging := promote.Branch(a.Name, "staging")
-	if pr, ok := w.PR(staging); ok {
-		t.Fatalf("a push inside the window opened PR #%d (serve's clock %s)", pr.Number, clock().In(berlin))
-	}
-	waited := fwAction(t, w, func(act api.Action) bool { return act.Kind == "push" && act.Result == "waiting" })
-	if want := "staging is inside its freeze window Fri 16:00 - Mon 08:00 (Europe/Berlin): nothing moves into it until it opens at Mon 2026-12-07 07:00 UTC (Mon 08:00 CET)"; waited.Reason != want || waited.ToDigest != d {
-		t.Fatalf("the waiting push is recorded as %+v, want reason %q", waited, want)
-	}
-
 	// At 08:00 the queue runs the push again, and staging (auto-merge)
 	// takes it.
 	w.Eventually(t, "staging's PR opened and merged when the window opened", func() (bool, string) {
 		pr, ok := w.PR(staging)
 		return ok && pr.Merged, fmt.Sprintf("%+v", pr)
 	})
-	if now := clock(); now.Before(opens) {
-		t.Fatalf("staging moved at %s, before its window opened", now)
+	waited := fwAction(t, w, func(act api.Action) bool { return act.Kind == "push" && act.Result == "waiting" })
+	if want := "staging is inside its freeze window Fri 16:00 - Mon 08:00 (Europe/Berlin): nothing moves into it until it opens at Mon 2026-12-07 07:00 UTC (Mon 08:00 CET)"; waited.Reason != want || waited.ToDigest != d || !waited.At.Before(opens) {
+		t.Fatalf("the waiting push is recorded as %+v, want reason %q before %s", waited, want, opens)
+	}
+	merged := fwAction(t, w, func(act api.Action) bool { return act.Kind == "push" && act.Result == "merged" })
+	if merged.At.Before(opens) || merged.ToDigest != d || merged.Source != "push" {
+		t.Fatalf("staging took the push as %+v, want it at %s or later", merged, opens)
 	}
 	pr, _ := w.PR(staging)
 
