@@ -12,6 +12,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// Freeze windows name IANA time zones; a minimal image (distroless,
+	// scratch) has no zone database, so the binary carries its own.
+	_ "time/tzdata"
 )
 
 // Exit codes: 0 done, 1 failed or refused, 2 usage.

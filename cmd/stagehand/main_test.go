@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 )
 
@@ -100,6 +102,17 @@ func TestValidate(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "apps/web/staging/kustomization.yaml:") {
 		t.Fatalf("broken kustomization: exit %d\n%s", code, stderr)
 	}
+	write("apps/web/staging/kustomization.yaml", "images:\n  - name: ghcr.io/acme/web\n    newTag: 1.0.0\n")
+	write(".stagehand.yaml", "stages:\n  - name: staging\n    mode: auto-merge\n    windows:\n      - deny: \"1999-12-24 - 1999-12-26\"\n        timezone: Europe/Berlin\napps:\n  - name: web\n    image: ghcr.io/acme/web\n    tags: {semver: \">=1.0.0\"}\n    stages:\n      staging: apps/web/staging\n")
+	code, stdout, stderr = stagehand(t, "validate", dir)
+	if code != 0 || !strings.Contains(stdout, "note: nothing moves into staging during 1999-12-24 - 1999-12-26 (Europe/Berlin); it is open now") {
+		t.Fatalf("windows: exit %d\n%s%s", code, stdout, stderr)
+	}
+	write(".stagehand.yaml", "stages:\n  - name: staging\n    mode: auto-merge\n    windows:\n      - deny: \"Fri 16:00 - Mon 8:00\"\n        timezone: Europe/Berln\napps: []\n")
+	code, _, stderr = stagehand(t, "validate", dir)
+	if code != 1 || !strings.Contains(stderr, ".stagehand.yaml:5:15: deny: \"8:00\" is not a time of day") || !strings.Contains(stderr, ".stagehand.yaml:6:19: timezone: \"Europe/Berln\" is not a time zone") {
+		t.Fatalf("bad windows: exit %d\n%s", code, stderr)
+	}
 	write(".stagehand.yaml", "stages:\n  - name: staging\n    mode: automerge\n")
 	code, _, stderr = stagehand(t, "validate", dir)
 	if code != 1 || !strings.Contains(stderr, ".stagehand.yaml:3:11: mode: \"automerge\" is not a mode") || !strings.Contains(stderr, "apps") {
@@ -156,5 +169,16 @@ func TestPromoteAgainstGitHub(t *testing.T) {
 	code, stdout, stderr = stagehand(t, "promote", "--app", "web", "--to", "preprod")
 	if code != 1 || !strings.Contains(stderr, "no stagehand serve works the queue") || len(gh.PullRequests()) != 0 {
 		t.Fatalf("promote with no serve: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+func TestWindowsNote(t *testing.T) {
+	cfg, err := config.Parse("c.yaml", []byte("stages:\n  - name: prod\n    mode: manual\n    windows:\n      - deny: \"Fri 16:00 - Mon 08:00\"\n        timezone: Europe/Berlin\napps: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := windowsNote(cfg.Stages[0], time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC))
+	if want := "nothing moves into prod during Fri 16:00 - Mon 08:00 (Europe/Berlin); it is frozen now, until Mon 2026-12-07 07:00 UTC"; got != want {
+		t.Errorf("note %q, want %q", got, want)
 	}
 }

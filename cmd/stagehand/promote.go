@@ -18,11 +18,12 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/work"
 )
 
-const promoteSynopsis = `promote --app NAME --to STAGE [--dry-run]
+const promoteSynopsis = `promote --app NAME --to STAGE [--force] [--dry-run]
 
 Promotes, in the config repository on GitHub, the image that the stage before STAGE pins,
 exactly as it is pinned there (same tag, same digest), by the same rules as a /promote
-comment: a held stage refuses, a soak time must have passed, and a stage that names
+comment: a held stage refuses, a soak time must have passed, a stage inside a freeze window
+refuses unless --force is given (recorded as forced), and a stage that names
 approvers takes the promotion only from one of them. NAME may name a group of
 .stagehand.yaml, whose apps move together in one pull request; an app of a group moves
 its whole group. Who you are comes from GITHUB_TOKEN
@@ -40,6 +41,7 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	app := fs.String("app", "", "app or group to promote, as named in .stagehand.yaml")
 	to := fs.String("to", "", "stage to promote into")
 	dry := fs.Bool("dry-run", false, "read and decide, print the change, write nothing")
+	force := fs.Bool("force", false, "promote inside the stage's freeze window (those who may promote there only; recorded as forced)")
 	database := fs.String("database-url", env("STAGEHAND_DATABASE_URL", ""), "the database stagehand serve uses (STAGEHAND_DATABASE_URL): holds and soak times are there, and the promotion is queued there")
 	wait := fs.Duration("wait", 2*time.Minute, "how long to wait for the promotion's outcome")
 	token := fs.String("github-token", env("GITHUB_TOKEN", ""), "your own GitHub token, to say who you are (GITHUB_TOKEN)")
@@ -68,7 +70,7 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	r := promote.Request{Kind: promote.Promote, Source: promote.FromCLI, App: *app, Stage: *to}
+	r := promote.Request{Kind: promote.Promote, Source: promote.FromCLI, App: *app, Stage: *to, Force: *force}
 	if *token != "" {
 		if r.Actor.Login, err = whoAmI(ctx, gh.apiURL, *token); err != nil {
 			return err

@@ -273,14 +273,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}()
 	}
+	now, sched := clockOf(ctx, reqs)
 	var engine *promote.Engine
 	notifyQ := &laterQueue{}
 	notifier, err := f.notifier(func() *promote.Engine { return engine }, notifyQ, reg, log)
 	if err != nil {
 		return err
 	}
-	engine, err = promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: reqs, Reporter: client, Resolver: resolver,
-		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Notifier: notifier, Logger: log})
+	engine, err = promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: sched, Reporter: client, Resolver: resolver, Origins: resolver, Compare: client,
+		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Notifier: notifier, Now: now, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
+	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 )
 
@@ -37,6 +40,25 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if problems > 0 {
 		return fmt.Errorf("%d problem(s) in %s", problems, dir)
 	}
+	for _, st := range cfg.Stages {
+		if len(st.Windows) > 0 {
+			fmt.Fprintln(stdout, "note:", windowsNote(st, time.Now()))
+		}
+	}
 	fmt.Fprintf(stdout, "ok: %d app(s) across %d stage(s)\n", len(cfg.Apps), len(cfg.Stages))
 	return nil
+}
+
+// windowsNote says when nothing moves into a stage, and whether that is
+// now, so that a window written in the wrong zone shows at once.
+func windowsNote(st config.Stage, now time.Time) string {
+	ws := make([]string, len(st.Windows))
+	for i, w := range st.Windows {
+		ws[i] = w.String()
+	}
+	msg := fmt.Sprintf("nothing moves into %s during %s", st.Name, strings.Join(ws, ", "))
+	if _, opens, denied := st.Windows.Denied(now); denied {
+		return msg + fmt.Sprintf("; it is frozen now, until %s", opens.UTC().Format("Mon 2006-01-02 15:04 MST"))
+	}
+	return msg + "; it is open now"
 }

@@ -27,6 +27,9 @@ type Command struct {
 	Target string
 	// Reason is /hold's free text: the rest of the first line, trimmed.
 	Reason string
+	// Force is /promote's --force: promote inside a freeze window. The
+	// plan decides who may.
+	Force bool
 }
 
 // Mutates reports whether running c changes a stage or its state, so the

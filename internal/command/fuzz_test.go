@@ -14,7 +14,7 @@ func FuzzParse(f *testing.F) {
 	seeds := []string{
 		"", "\n", "LGTM", "> /promote web", "`/promote`", "/promoted",
 		"/promote", "/promote web", "/promote to prod", "/promote web to prod", "/promote api",
-		"/promote web to", "/promote web prod", "/promote --force", "/promote Web to prod",
+		"/promote web to", "/promote web prod", "/promote --force", "/promote web to prod --force", "/promote --force --force", "/promote Web to prod",
 		"/rollback web prod", "/rollback web prod to 1.4.2", "/rollback web prod to " + digest,
 		"/rollback web prod to sha256:abc", "/rollback web prod to 0a1b2c3",
 		"/hold web prod waiting for QA", "/hold web", "/release web prod", "/release web prod now",
@@ -88,6 +88,9 @@ func checkRun(t *testing.T, body string, c Context, r Result) {
 	}
 	if !config.ValidName(cmd.Stage) || cmd.FromStage != "" {
 		t.Fatalf("Parse(%q) runs with stage %q, from %q", body, cmd.Stage, cmd.FromStage)
+	}
+	if cmd.Force && (cmd.Kind != KindPromote || !strings.Contains(body, "--force")) {
+		t.Fatalf("Parse(%q) forces %+v", body, cmd)
 	}
 	if cmd.Target != "" && (cmd.Kind != KindRollback || checkTarget(cmd.Target) != "") {
 		t.Fatalf("Parse(%q) runs with target %q", body, cmd.Target)

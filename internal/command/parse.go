@@ -91,14 +91,41 @@ func unexpected(w, want string) string {
 	return fmt.Sprintf("unexpected %s; expected %s", code(w), want)
 }
 
-// parsePromote reads "[<app>] [to <stage>]". On a stagehand pull request
-// the missing parts come from the pull request's marker.
+// parsePromote reads "[<app>] [to <stage>] [--force]". On a stagehand
+// pull request the missing parts come from the pull request's marker.
 func parsePromote(rest string, c Context) Result {
 	cmd := Command{Kind: KindPromote}
-	w := words(rest)
-	if p := flagIn(w); p != "" {
+	w, force, p := cutForce(words(rest))
+	if p != "" {
 		return reply(cmd, p)
 	}
+	r := parsePromoteWords(w, c)
+	if r.Verdict == Run {
+		r.Command.Force = force
+	}
+	return r
+}
+
+// cutForce takes /promote's one flag, --force, out of its words, wherever
+// it stands; any other flag, or --force twice, is a problem.
+func cutForce(ws []string) (rest []string, force bool, problem string) {
+	for _, w := range ws {
+		switch {
+		case w == "--force" && force:
+			return nil, false, "`--force` is given twice"
+		case w == "--force":
+			force = true
+		case isFlag(w):
+			return nil, false, fmt.Sprintf("unknown flag %s; the only flag is `--force`", code(w))
+		default:
+			rest = append(rest, w)
+		}
+	}
+	return rest, force, ""
+}
+
+func parsePromoteWords(w []string, c Context) Result {
+	cmd := Command{Kind: KindPromote}
 	var app, stage string
 	switch {
 	case len(w) > 3:

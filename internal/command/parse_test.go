@@ -14,7 +14,7 @@ var (
 
 // The usage blocks replies end with, written out so a change to them shows.
 const (
-	usagePromote  = "Usage: `/promote [<app>] [to <stage>]`: move an app's image on to a stage; <app> may name a group, whose apps move together (so does a group's app); on a stagehand pull request app and stage may be left out, and `/promote` alone moves on to the next stage.\nExample: `/promote web to prod`"
+	usagePromote  = "Usage: `/promote [<app>] [to <stage>] [--force]`: move an app's image on to a stage; <app> may name a group, whose apps move together (so does a group's app); on a stagehand pull request app and stage may be left out, and `/promote` alone moves on to the next stage; `--force` promotes inside the stage's freeze window (its approvers only).\nExample: `/promote web to prod`"
 	usageRollback = "Usage: `/rollback <app> <stage> [to <tag|digest|commit>]`: put a stage back on an earlier image, by default the one it ran before.\nExample: `/rollback web prod to 1.4.2`"
 	usageHold     = "Usage: `/hold <app> <stage> [reason…]`: stop promotions into a stage until it is released; the rest of the line is the reason.\nExample: `/hold web prod waiting for the schema migration`"
 	usageRelease  = "Usage: `/release <app> <stage>`: lift a hold so promotions into the stage resume.\nExample: `/release web prod`"
@@ -75,6 +75,9 @@ func TestParseRuns(t *testing.T) {
 		want Command
 	}{
 		{"promote in full", "/promote web to prod", onIssue, Command{Kind: KindPromote, App: "web", Stage: "prod"}},
+		{"force at the end", "/promote web to prod --force", onIssue, Command{Kind: KindPromote, App: "web", Stage: "prod", Force: true}},
+		{"force first", "/promote --force web to prod", onIssue, Command{Kind: KindPromote, App: "web", Stage: "prod", Force: true}},
+		{"force alone on a PR", "/promote --force", onPR, Command{Kind: KindPromote, App: "web", FromStage: "staging", Force: true}},
 		{"promote in full on a PR, even for another app", "/promote api to prod", onPR, Command{Kind: KindPromote, App: "api", Stage: "prod"}},
 		{"bare promote on a PR moves to the next stage", "/promote", onPR, Command{Kind: KindPromote, App: "web", FromStage: "staging"}},
 		{"promote naming the PR's app", "/promote web", onPR, Command{Kind: KindPromote, App: "web", FromStage: "staging"}},
@@ -140,10 +143,20 @@ func TestParseReplies(t *testing.T) {
 			"`/promote`: unexpected `into`; expected `to`.", usagePromote},
 		{"too many words", "/promote web to prod now", onIssue, KindPromote,
 			"`/promote`: too many words; it takes at most an app and `to <stage>`.", usagePromote},
-		{"unknown long flag", "/promote web to prod --force", onIssue, KindPromote,
-			"`/promote`: unknown flag `--force`; it takes no flags.", usagePromote},
+		{"unknown long flag", "/promote web to prod --now", onIssue, KindPromote,
+			"`/promote`: unknown flag `--now`; the only flag is `--force`.", usagePromote},
 		{"unknown short flag", "/promote -f", onPR, KindPromote,
-			"`/promote`: unknown flag `-f`; it takes no flags.", usagePromote},
+			"`/promote`: unknown flag `-f`; the only flag is `--force`.", usagePromote},
+		{"force with a value", "/promote web to prod --force=true", onIssue, KindPromote,
+			"`/promote`: unknown flag `--force=true`; the only flag is `--force`.", usagePromote},
+		{"force in capitals", "/promote web to prod --FORCE", onIssue, KindPromote,
+			"`/promote`: unknown flag `--FORCE`; the only flag is `--force`.", usagePromote},
+		{"force twice", "/promote web to prod --force --force", onIssue, KindPromote,
+			"`/promote`: `--force` is given twice.", usagePromote},
+		{"force leaves a bad command bad", "/promote web prod --force", onIssue, KindPromote,
+			"`/promote`: unexpected `prod`; put `to` before the stage.", usagePromote},
+		{"rollback takes no force", "/rollback web prod --force", onIssue, KindRollback,
+			"`/rollback`: unknown flag `--force`; it takes no flags.", usageRollback},
 		{"bad app name with a fix", "/promote Web_App to prod", onIssue, KindPromote,
 			"`/promote`: `Web_App` is not a valid app name: use lower-case letters, digits and inner dashes (try `web-app`).", usagePromote},
 		{"bad stage name", "/promote web to prod-", onIssue, KindPromote,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stagehand-dev/stagehand/internal/notify"
 	"github.com/stagehand-dev/stagehand/internal/registry"
+	"github.com/stagehand-dev/stagehand/internal/window"
 )
 
 // FileName is the config file stagehand reads at the root of a config repo.
@@ -37,6 +38,9 @@ type Stage struct {
 	Verify        []string
 	VerifyTimeout time.Duration // DefaultVerifyTimeout when verify is set and this is not; zero without verify
 	OnFailure     OnFailure     // Stop or HoldStage with verify; "" without
+	// Windows are the times promotions into the stage are frozen; nil
+	// when unset.
+	Windows window.Set
 }
 
 // App is one image and the kustomization that pins it in each stage.

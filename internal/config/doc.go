@@ -17,6 +17,10 @@
 //	  - name: prod
 //	    mode: manual
 //	    approvers: [alice, "@acme/platform"]
+//	    windows:                   # when nothing moves into prod
+//	      - deny: "Fri 16:00 - Mon 08:00"
+//	        timezone: Europe/Berlin
+//	      - deny: "2026-12-20 - 2027-01-04"
 //	apps:
 //	  - name: web
 //	    image: ghcr.io/acme/web
@@ -67,6 +71,16 @@
 //   - on_failure (optional, only with verify): stop (the default: the image
 //     goes no further) or hold (the stage is held too, with a /rollback
 //     suggestion).
+//   - windows (optional list, at most 50): freeze windows, each a mapping
+//     with deny (required) and timezone (optional, an IANA name such as
+//     Europe/Berlin; default UTC; "Local" is refused). deny is either a
+//     weekly range of day and 24-hour time, "Fri 16:00 - Mon 08:00", which
+//     may wrap the week and ends just before its last minute, or a range of
+//     dates, "2026-12-20 - 2027-01-04", each whole day included (the dash
+//     stands between spaces). Days are Mon … Sun. Times follow the zone's
+//     daylight saving. Only deny windows exist: the times outside an
+//     "allowed" range are a deny range too. Windows that together deny the
+//     whole week are refused. See internal/window.
 //
 // # An app
 //

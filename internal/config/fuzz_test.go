@@ -22,7 +22,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(validBase + secondApp))
 	f.Add([]byte(groupsBase))
 	f.Add([]byte(notifyBase))
-	for _, tc := range slices.Concat(badFiles, badGroups, badNotify) {
+	for _, tc := range slices.Concat(badFiles, badGroups, badNotify, badWindows) {
 		f.Add([]byte(tc.src))
 	}
 	for _, tc := range badVerify {
@@ -49,6 +49,16 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(cfg.Stages) == 0 || cfg.First().Name != cfg.Stages[0].Name {
 			t.Fatalf("valid config without stages or base branch: %+v", cfg)
+		}
+		for _, st := range cfg.Stages {
+			if len(st.Windows) > MaxWindows || st.Windows.Forever() {
+				t.Fatalf("stage %s: windows %v", st.Name, st.Windows)
+			}
+			for _, w := range st.Windows {
+				if w.Loc == nil {
+					t.Fatalf("stage %s: window %s has no zone", st.Name, w.Spec)
+				}
+			}
 		}
 		for _, app := range cfg.Apps {
 			for _, st := range cfg.Stages {

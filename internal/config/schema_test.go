@@ -75,6 +75,7 @@ var schemaObjects = map[string]string{
 	"groups":         "definitions/group",
 	"verifyContexts": "definitions/stage/properties/verify/items",
 	"receivers":      "definitions/receiver",
+	"windows":        "definitions/stage/properties/windows/items",
 }
 
 // parserKeys reads this package's source for every p.fields call and

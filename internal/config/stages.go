@@ -25,7 +25,7 @@ func (p *parser) stages(n *yaml.Node) (stages []Stage, complete bool) {
 			complete = false
 			continue
 		}
-		f := p.fields(item, what, "name!", "mode!", "soak", "approvers", "verify", "verify_timeout", "on_failure")
+		f := p.fields(item, what, "name!", "mode!", "soak", "approvers", "verify", "verify_timeout", "on_failure", "windows")
 		var st Stage
 		if v, ok := f.get("name"); !ok {
 			complete = false
@@ -58,6 +58,9 @@ func (p *parser) stages(n *yaml.Node) (stages []Stage, complete bool) {
 			st.Approvers = p.approvers(v)
 		}
 		p.verify(f, &st)
+		if v, ok := f.get("windows"); ok {
+			st.Windows = p.windows(v)
+		}
 		if st.Name != "" {
 			stages = append(stages, st)
 		}

@@ -112,7 +112,11 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 		})
 		defer required(ctx) // not left running past the proposal
 	}
-	w := e.writeup(p, nil)
+	// What the PR ships (registry and compare reads) is for its body too,
+	// and read beside the commit as well.
+	shipsOf := aside(ctx, func(ctx context.Context) (ships, error) { return e.ships(ctx, p), nil })
+	defer shipsOf(ctx)
+	w := e.writeup(p, nil, ships{})
 	branch := w.branch
 	commit := e.commitOnce(p.Base, w.message, w.files)
 	keep := func(open *livingPR) bool {
@@ -124,7 +128,11 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 		if err != nil {
 			return "", err
 		}
-		return e.writeup(p, checks).body, nil
+		sh, err := shipsOf(ctx)
+		if err != nil {
+			return "", err
+		}
+		return e.writeup(p, checks, sh).body, nil
 	}
 	open, res, err := e.publish(ctx, branch, commit, w.labels, w.title, body, keep)
 	if err != nil {
@@ -209,11 +217,11 @@ type writeup struct {
 	keep                 func(*githubapp.PullRequest) (bool, string)
 }
 
-func (e *Engine) writeup(p Plan, required []string) writeup {
+func (e *Engine) writeup(p Plan, required []string, sh ships) writeup {
 	if p.Group != nil {
 		return e.groupWriteup(p, required)
 	}
-	pr := proposal{app: p.App, stage: p.Stage, next: p.Next, base: e.base, path: p.Path, from: p.From, want: p.Want, reformat: p.Reformatted, required: required}
+	pr := proposal{app: p.App, stage: p.Stage, next: p.Next, base: e.base, path: p.Path, from: p.From, want: p.Want, reformat: p.Reformatted, required: required, ships: sh}
 	pr.link = pr.nextLink(e.links, e.signIn)
 	return writeup{
 		branch: Branch(p.App.Name, p.Stage.Name), labels: Labels(p.App.Name, p.Stage.Name),
@@ -422,12 +430,26 @@ func heldNote(p Plan) string {
 		by, p.Stage.Name, p.App.Name, p.Want.Image, p.Want.Tag, p.Want.Digest, p.App.Name, p.Stage.Name, p.Stage.Name)
 }
 
-// scheduleSoak asks for the chain again when the soak time is over.
+// scheduleSoak asks for the request again when the soak time is over, or
+// when the freeze window it met opens. A frozen request keeps its source
+// (a push stays a push); a soaked chain comes back as the soak's.
 func (e *Engine) scheduleSoak(ctx context.Context, p Plan) error {
 	if e.sched == nil {
 		return nil
 	}
 	r := p.Request
+	if p.Code == CodeFrozen {
+		if r.Group != "" && r.Kind == Push {
+			// The group's push of its gathered pushes, asked for once
+			// when the window opens however many bursts it stopped.
+			r = groupPush(r.Group, r.Source, p.Until)
+			if r.ID == p.Request.ID {
+				r.ID += "/" + NewID()
+			}
+		}
+		e.log.Info("promotion waits for the freeze window to open", "app", p.Request.App, "stage", p.Stage.Name, "at", p.Until)
+		return e.sched.Schedule(ctx, r, p.Until)
+	}
 	r.Source = FromSoak
 	e.log.Info("promotion waits for the soak time", "app", p.App.Name, "stage", p.Stage.Name, "at", p.Until)
 	return e.sched.Schedule(ctx, r, p.Until)

@@ -18,4 +18,11 @@
 // a Verify request, decided like any other, settles the gate from the
 // merge commit's statuses, and only a green gate moves the image on
 // (verify_apply.go). Every merge is a GitHub deployment of its stage.
+//
+// A stage's freeze windows are one rule of the plan (write in plan.go, the
+// end every proposal shares): an automatic request waits and is scheduled
+// for when the windows open, as a soak is; a person's is refused with that
+// time unless they --force it. What a PR ships (the images' source
+// revisions and the commits between them) is read in apply and rendered in
+// its body (ships.go).
 package promote

@@ -24,6 +24,9 @@ type Engine struct {
 	reporter  Reporter
 	notifier  Notifier
 	resolver  DigestResolver
+	origins   Origins
+	compare   Comparer
+	compared  comparisons
 	links     func(app, from, to, digest string) string
 	signIn    bool
 	newImages func(images []string)
@@ -57,6 +60,12 @@ type Options struct {
 	Notifier Notifier
 	// Resolver resolves pushed tags (Pushed); optional otherwise.
 	Resolver DigestResolver
+	// Origins, when set, reads what an image was built from, and Compare
+	// the commits between two builds: a PR body then shows the source
+	// repository and revision, and what changed since the image the stage
+	// runs. Both optional.
+	Origins Origins
+	Compare Comparer
 	// BaseBranch is the config repository's branch that Argo CD or Flux
 	// deploy from; default "main".
 	BaseBranch string
@@ -97,7 +106,7 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{gh: opts.GitHub, records: opts.Records, locks: opts.Locks, sched: opts.Scheduler, reporter: opts.Reporter, notifier: opts.Notifier,
-		resolver: opts.Resolver, links: opts.Links, signIn: opts.LinksSignIn, base: opts.BaseBranch, newImages: opts.NewImages,
+		resolver: opts.Resolver, origins: opts.Origins, compare: opts.Compare, links: opts.Links, signIn: opts.LinksSignIn, base: opts.BaseBranch, newImages: opts.NewImages,
 		lockWait: opts.LockWait, now: opts.Now, log: opts.Logger, reads: newReadCache(512)}
 	if e.base == "" {
 		e.base = "main"

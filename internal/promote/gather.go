@@ -86,11 +86,12 @@ func (e *Engine) scheduleGather(ctx context.Context, p Plan) error {
 
 // settleCandidates forgets the pushes a group's push used, once applied:
 // proposed, found there already, or refused. Pushes a hold refused stay
-// for its release, and the window's pushes for the window. A push of an
+// for its release, the window's pushes for the window, and those a freeze
+// window stopped for the group's push when it opens. A push of an
 // app that left the group is its own push again; a push that came while
 // the request ran is asked for again, so that none is stranded.
 func (e *Engine) settleCandidates(ctx context.Context, p Plan) error {
-	if p.Group == nil || p.Request.Kind != Push || p.Verdict == Gather || p.Verdict == Refuse && p.Held != nil {
+	if p.Group == nil || p.Request.Kind != Push || p.Verdict == Gather || p.Verdict == Wait || p.Verdict == Refuse && p.Held != nil {
 		return nil
 	}
 	used := map[string]time.Time{}

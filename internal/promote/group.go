@@ -283,6 +283,9 @@ func (p Plan) combine() Plan {
 		p.Merge = p.Stage.Mode == config.AutoMerge
 		for _, m := range by[Propose] {
 			p.Reformatted = p.Reformatted || m.Reformatted
+			if p.Forced == "" {
+				p.Forced = m.Forced // the window is the stage's, the same for every app
+			}
 		}
 	case len(by[Nothing]) > 0:
 		p.Verdict = Nothing

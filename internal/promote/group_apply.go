@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
@@ -119,6 +120,9 @@ func (e *Engine) recordGroup(ctx context.Context, p Plan, o Outcome) {
 			PR: o.PR, Result: string(m.Result), Reason: m.Reason, Source: string(r.Source), Group: o.Group}
 		if a.PR == 0 && r.Issue != 0 && !r.Source.automatic() {
 			a.PR = r.Issue
+		}
+		if m.Forced != "" && m.Result == o.Result {
+			a.Reason = strings.TrimSuffix(m.Forced+"; "+a.Reason, "; ")
 		}
 		if _, err := e.records.RecordAction(ctx, a); err != nil {
 			e.log.Error("could not record the action", "app", m.App, "group", o.Group, "err", err)

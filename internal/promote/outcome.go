@@ -19,7 +19,7 @@ const (
 	Ignored      Result = "ignored"       // not for stagehand (tag not accepted, an older tag)
 	Planned      Result = "planned"       // a dry run: this is what would be proposed
 	Manual       Result = "manual"        // the next stage is manual: Reason says how to promote
-	Waiting      Result = "waiting"       // the next stage's soak time is not over; it is asked again at Until
+	Waiting      Result = "waiting"       // a soak time is not over, or a freeze window not open; it is asked again at Until
 	HoldPlaced   Result = "held"          // the stage is held
 	HoldLifted   Result = "released"      // the stage is released
 	Failed       Result = "failed"        // GitHub or the registry failed; the work is retried
@@ -49,6 +49,8 @@ type Outcome struct {
 	HeadSHA     string
 	MergeSHA    string
 	Until       time.Time
+	// Forced says which freeze window a person's --force went through.
+	Forced string
 	// Then is what releasing a stage went on to do with the promotion its
 	// hold had stopped.
 	Then *Outcome
@@ -78,7 +80,7 @@ func (o Outcome) Done() bool {
 func (p Plan) outcome() Outcome {
 	o := Outcome{Request: p.Request, App: p.Request.App, Stage: p.Stage.Name, Code: p.Code, Reason: p.Reason,
 		From: p.From, To: p.Want, Path: p.Path, Before: p.Before, After: p.After, Reformatted: p.Reformatted,
-		Until: p.Until, Gates: p.Gates}
+		Until: p.Until, Gates: p.Gates, Forced: p.Forced}
 	if p.Group != nil {
 		o.Group = p.Group.Name
 		for _, m := range p.Members {

@@ -19,7 +19,7 @@ const (
 	Nothing    Verdict = "nothing" // the stage runs the image already
 	Refuse     Verdict = "refuse"  // a rule says no; Reason says which and what to do
 	Ignore     Verdict = "ignore"  // not for stagehand (a tag the policy rejects, an older tag)
-	Wait       Verdict = "wait"    // a soak time is not over: ask again at Until
+	Wait       Verdict = "wait"    // a soak time is not over, or a freeze window not open: ask again at Until
 	TellManual Verdict = "manual"  // the next stage is manual: nothing moves until someone promotes
 	PlaceHold  Verdict = "hold"
 	LiftHold   Verdict = "release"
@@ -45,11 +45,12 @@ const (
 	CodeNotHeld    Code = "not-held"    // a release of a stage that is not held
 	CodeRollback   Code = "rolled-back" // the source stage was rolled back and is held
 	CodeRewrite    Code = "rewrite"     // the stage file cannot take the image
+	CodeFrozen     Code = "frozen"      // the stage is inside a freeze window
 )
 
 // Gate is one rule as it stands for a request, for pages that list them.
 type Gate struct {
-	Name string // Approvers, Hold, Soak
+	Name string // Approvers, Hold, Soak, Window
 	OK   bool
 	Text string
 }
@@ -79,6 +80,9 @@ type Plan struct {
 	Point *restorePoint
 	// Until is when a Wait asks again.
 	Until time.Time
+	// Forced says which freeze window a person's --force promotes
+	// through; "" when none was in the way.
+	Forced string
 	// Held is the hold that refused; an automatic request it stopped is
 	// kept and proposed when the stage is released.
 	Held *gate.Hold
@@ -203,7 +207,7 @@ func decidePromote(p Plan, s Snapshot, cfg *config.Config) Plan {
 	allowed, code := mayAct(r, s, target, "promote into "+target.Name)
 	p.Gates = []Gate{{Name: "Approvers", OK: allowed.OK, Text: allowed.Reason}, holdGate(p, s), soakGate(p, s, from)}
 	health, healthCode := healthGate(from, s.health(from.Name), p.Want.Digest, !r.Source.automatic())
-	p.Gates = append(p.Gates, health)
+	p.Gates = append(p.Gates, health, windowGate(p, s))
 
 	if r.LinkID != "" && s.LinkUsed {
 		return p.refuse(CodeUsed, "the link was already used; each link works once. See the stage's pull request, or comment `/promote %s to %s` on it", r.App, r.Stage)
@@ -399,7 +403,11 @@ func decideReconsider(p Plan, s Snapshot, cfg *config.Config) Plan {
 }
 
 // write is the end every proposal shares: nothing when the stage runs the
-// image, a refusal when it is held, else the rewritten file.
+// image, a refusal when it is held, a wait or a refusal inside a freeze
+// window, else the rewritten file. Every way in that writes a stage (a
+// push, a chain, a soak's end, reconcile, a release, a PR's checks, a
+// comment, a link, the CLI) comes through here, so the window is checked
+// once for all of them.
 func (p Plan) write(s Snapshot, f File) Plan {
 	p.From, p.Path, p.Before = f.Pinned, f.Path, f.Data
 	if alreadyRuns(f.Pinned, p.Want) {
@@ -409,6 +417,21 @@ func (p Plan) write(s Snapshot, f File) Plan {
 		hold := h
 		p.Held = &hold
 		return p.refuse(CodeHeld, "%s", gate.NotHeld(p.App.Name, p.Stage.Name, &hold).Reason)
+	}
+	if fz := frozen(p.Stage, s.Now); fz.denied {
+		r := p.Request
+		switch {
+		case fz.opens.IsZero():
+			return p.refuse(CodeFrozen, "%s", fz.text())
+		case r.Source.automatic():
+			// Waits, and is asked again when the window opens.
+			p.Verdict, p.Code, p.Reason, p.Until = Wait, CodeFrozen, fz.text(), fz.opens
+			return p
+		case !r.Force:
+			return p.refuse(CodeFrozen, "%s. Those who may promote into %s may override it with `/promote %s to %s --force`", fz.text(), p.Stage.Name, r.App, p.Stage.Name)
+		}
+		// Who may promote was checked before (mayAct): they may force.
+		p.Forced = fmt.Sprintf("forced by %s inside %s's freeze window %s, which opens %s", r.Actor.Name(r.Source), p.Stage.Name, fz.window, when(fz.opens))
 	}
 	if s.Preview {
 		p.Verdict = Propose
@@ -469,6 +492,17 @@ func (p Plan) refuse(code Code, format string, args ...any) Plan {
 func (p Plan) ignore(reason string) Plan {
 	p.Verdict, p.Reason = Ignore, reason
 	return p
+}
+
+// windowGate is the target stage's freeze windows as a page lists them.
+func windowGate(p Plan, s Snapshot) Gate {
+	if len(p.Stage.Windows) == 0 {
+		return Gate{Name: "Window", OK: true, Text: fmt.Sprintf("%s has no freeze windows", p.Stage.Name)}
+	}
+	if fz := frozen(p.Stage, s.Now); fz.denied {
+		return Gate{Name: "Window", Text: fz.text()}
+	}
+	return Gate{Name: "Window", OK: true, Text: fmt.Sprintf("%s is outside its freeze windows now", p.Stage.Name)}
 }
 
 // holdGate is the target stage's hold as a page lists it.

@@ -11,6 +11,7 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"github.com/stagehand-dev/stagehand/internal/store"
+	"github.com/stagehand-dev/stagehand/internal/window"
 )
 
 // The plan's table tests: every rule, through every way in where it
@@ -435,6 +436,94 @@ func TestDecideProposal(t *testing.T) {
 	p = Decide(viaPush("1.1.0", d2), newWorld(t).held("staging", false).snap)
 	if p.Held == nil || p.Held.By != "ann" {
 		t.Fatalf("a held push must carry its hold, for the note and the release: %+v", p.Held)
+	}
+}
+
+// frozen gives stage a freeze window; now (Saturday noon UTC) is inside
+// "Fri 16:00 - Mon 08:00" UTC, which opens Monday 2026-12-07 08:00 UTC.
+func (w *world) frozen(stage, spec string) *world {
+	win, err := window.Parse(spec, time.UTC)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for i := range w.snap.Config.Stages {
+		if st := &w.snap.Config.Stages[i]; st.Name == stage {
+			st.Windows = append(st.Windows, win)
+		}
+	}
+	return w
+}
+
+func forced(r Request) Request { r.Force = true; return r }
+
+// TestDecideFrozen is the freeze window's rule through every way in: an
+// automatic request waits until the window opens, a person's is refused
+// with when it opens, and --force by those who may promote goes through,
+// marked forced.
+func TestDecideFrozen(t *testing.T) {
+	const weekend = "Fri 16:00 - Mon 08:00"
+	opens := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	bearer := Actor{Bearer: true}
+	moved := func(w *world) { w.pin("web", "staging", "1.1.0", d2) }
+	tests := []struct {
+		name    string
+		r       Request
+		w       func(*world)
+		verdict Verdict
+		code    Code
+		reason  string
+		until   time.Time
+	}{
+		{"push waits", viaPush("1.1.0", d2), func(w *world) { w.frozen("staging", weekend) }, Wait, CodeFrozen, "staging is inside its freeze window Fri 16:00 - Mon 08:00 (UTC): nothing moves into it until it opens at Mon 2026-12-07 08:00 UTC", opens},
+		{"reconcile waits", viaReconcile("1.1.0", d2), func(w *world) { w.frozen("staging", weekend) }, Wait, CodeFrozen, "freeze window", opens},
+		{"release of a kept push waits", viaRelease(viaPush("1.1.0", d2)), func(w *world) { w.frozen("staging", weekend) }, Wait, CodeFrozen, "freeze window", opens},
+		{"chain waits", viaMerge("staging"), func(w *world) { moved(w); w.frozen("preprod", weekend) }, Wait, CodeFrozen, "preprod is inside", opens},
+		{"soak's end waits", viaSoak("staging"), func(w *world) { moved(w); w.frozen("preprod", weekend) }, Wait, CodeFrozen, "preprod is inside", opens},
+		{"checks wait", viaChecks("staging"), func(w *world) { w.open(marker("1.1.0", d2)).frozen("staging", weekend) }, Wait, CodeFrozen, "staging is inside", opens},
+		{"dates wait to the day after", viaPush("1.1.0", d2), func(w *world) { w.frozen("staging", "2026-12-01 - 2026-12-24") }, Wait, CodeFrozen, "opens at Fri 2026-12-25 00:00 UTC", time.Date(2026, 12, 25, 0, 0, 0, 0, time.UTC)},
+		{"windows that meet wait for the last", viaPush("1.1.0", d2), func(w *world) { w.frozen("staging", weekend).frozen("staging", "2026-12-07 - 2026-12-08") }, Wait, CodeFrozen, "opens at Wed 2026-12-09 00:00 UTC", time.Date(2026, 12, 9, 0, 0, 0, 0, time.UTC)},
+		{"another stage's window is not in the way", viaPush("1.1.0", d2), func(w *world) { w.frozen("preprod", weekend) }, Propose, "", "", time.Time{}},
+		{"outside the window", viaPush("1.1.0", d2), func(w *world) { w.frozen("staging", "Mon 08:00 - Fri 16:00") }, Propose, "", "", time.Time{}},
+		{"already there beats the window", viaPush("1.0.0", d1), func(w *world) { w.frozen("staging", weekend) }, Nothing, "", "already runs", time.Time{}},
+		{"a hold is said first", viaPush("1.1.0", d2), func(w *world) { w.frozen("staging", weekend).held("staging", false) }, Refuse, CodeHeld, "held in staging", time.Time{}},
+
+		{"comment refused with the opening", viaComment("ann", "preprod"), func(w *world) { moved(w); w.person("ann").frozen("preprod", weekend) }, Refuse, CodeFrozen,
+			"preprod is inside its freeze window Fri 16:00 - Mon 08:00 (UTC): nothing moves into it until it opens at Mon 2026-12-07 08:00 UTC. Those who may promote into preprod may override it with `/promote web to preprod --force`", time.Time{}},
+		{"comment --force goes through", forced(viaComment("ann", "preprod")), func(w *world) { moved(w); w.person("ann").frozen("preprod", weekend) }, Propose, "", "", time.Time{}},
+		{"approver's --force into prod", forced(viaComment("octocat", "prod")), func(w *world) { w.person("octocat").merged("preprod", d1, time.Hour).frozen("prod", weekend) }, Propose, "", "", time.Time{}},
+		{"--force is no approver", forced(viaComment("ann", "prod")), func(w *world) { w.person("ann").merged("preprod", d1, time.Hour).frozen("prod", weekend) }, Refuse, CodeNotAllowed, "only octocat, @acme/release may", time.Time{}},
+		{"--force of a reader", forced(viaComment("bob", "preprod")), func(w *world) { moved(w); w.person("bob").frozen("preprod", weekend) }, Refuse, CodeNotAllowed, "@bob may not promote", time.Time{}},
+		{"--force does not pass a soak", forced(viaComment("octocat", "prod")), func(w *world) { w.person("octocat").merged("preprod", d1, time.Minute).frozen("prod", weekend) }, Refuse, CodeSoaking, "is left", time.Time{}},
+		{"link refused", viaLink("staging", "preprod", d2, bearer), func(w *world) { moved(w); w.frozen("preprod", weekend) }, Refuse, CodeFrozen, "opens at Mon 2026-12-07 08:00 UTC", time.Time{}},
+		{"signed-in approver's link refused", viaLink("preprod", "prod", d1, Actor{Login: "octocat"}), func(w *world) { w.person("octocat").merged("preprod", d1, time.Hour).frozen("prod", weekend) }, Refuse, CodeFrozen, "freeze window", time.Time{}},
+		{"cli refused", viaCLI("", "preprod"), func(w *world) { moved(w); w.frozen("preprod", weekend) }, Refuse, CodeFrozen, "freeze window", time.Time{}},
+		{"cli --force", forced(viaCLI("", "preprod")), func(w *world) { moved(w); w.frozen("preprod", weekend) }, Propose, "", "", time.Time{}},
+		{"rollback is not frozen", Request{Kind: Rollback, Source: FromComment, App: "web", Stage: "preprod", Actor: Actor{Login: "ann"}}, func(w *world) {
+			w.person("ann").frozen("preprod", weekend).restore(restorePoint{Commit: githubapp.Commit{SHA: "c0ffee0000"}, Pin: manifest.Pinned{Found: true, Tag: "0.9.0", Digest: d2}}, yes())
+		}, Propose, "", "restores", time.Time{}},
+		{"--force on a push changes nothing", forced(viaPush("1.1.0", d2)), func(w *world) { w.frozen("staging", weekend) }, Wait, CodeFrozen, "freeze window", opens},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			tt.w(w)
+			p := decided(t, w, tt.r, tt.verdict, tt.code, tt.reason)
+			if !p.Until.Equal(tt.until) {
+				t.Errorf("Until = %s, want %s", p.Until, tt.until)
+			}
+			wantForced := tt.r.Force && p.Verdict == Propose && p.Point == nil
+			if (p.Forced != "") != wantForced {
+				t.Errorf("Forced = %q, want forced %v", p.Forced, wantForced)
+			}
+			if wantForced && !strings.Contains(p.Forced, "inside "+p.Stage.Name+"'s freeze window Fri 16:00 - Mon 08:00 (UTC), which opens at Mon 2026-12-07 08:00 UTC") {
+				t.Errorf("Forced = %q", p.Forced)
+			}
+		})
+	}
+	// A page lists the window among a promotion's gates.
+	p := Decide(viaComment("ann", "preprod"), func() *world { w := newWorld(t).person("ann").frozen("preprod", weekend); moved(w); return w }().snap)
+	if g := p.Gates[len(p.Gates)-1]; g.Name != "Window" || g.OK || !strings.Contains(g.Text, "opens at Mon 2026-12-07 08:00 UTC") {
+		t.Errorf("window gate %+v", g)
 	}
 }
 

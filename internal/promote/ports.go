@@ -6,6 +6,7 @@ import (
 
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/notify"
+	"github.com/stagehand-dev/stagehand/internal/registry"
 	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
@@ -122,6 +123,18 @@ type DigestResolver interface {
 // waits.
 type Scheduler interface {
 	Schedule(ctx context.Context, r Request, at time.Time) error
+}
+
+// Origins says what an image was built from: its OCI source and revision
+// annotations, or labels.
+type Origins interface {
+	Origin(ctx context.Context, image, digest string) (registry.Origin, error)
+}
+
+// Comparer lists the commits between two revisions of a GitHub repository,
+// through the App's installation.
+type Comparer interface {
+	CompareCommits(ctx context.Context, owner, repo, base, head string, limit int) (githubapp.Comparison, error)
 }
 
 // Locker serialises the writers of one app and stage, across replicas.

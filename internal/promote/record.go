@@ -30,6 +30,9 @@ func (e *Engine) record(ctx context.Context, p Plan, o Outcome) {
 		if a.PR == 0 && r.Issue != 0 && !r.Source.automatic() {
 			a.PR = r.Issue
 		}
+		if o.Forced != "" {
+			a.Reason = strings.TrimSuffix(o.Forced+"; "+a.Reason, "; ")
+		}
 		if _, err := e.records.RecordAction(ctx, a); err != nil {
 			log.Error("could not record the action", "err", err)
 		}
@@ -86,6 +89,9 @@ func (e *Engine) tell(ctx context.Context, p Plan, o Outcome) error {
 		return nil // the health gate moves it on once green, and tells if it fails
 	case o.Result == Refused && p.Held == nil:
 		return e.gh.Comment(ctx, r.Issue, fmt.Sprintf("stagehand did not move %s on to %s: %s.", r.App, o.Stage, o.Reason))
+	case o.Result == Waiting && o.Code == CodeFrozen:
+		return e.gh.Comment(ctx, r.Issue, fmt.Sprintf("stagehand moves %s on to %s %s, when the freeze window opens: %s.",
+			r.App, o.Stage, when(o.Until), o.Reason))
 	case o.Result == Waiting && p.Group != nil:
 		return e.gh.Comment(ctx, r.Issue, fmt.Sprintf("Group %s moves on to %s at %s, when its images have soaked in %s as long as %s requires.",
 			r.App, o.Stage, o.Until.UTC().Format("2006-01-02 15:04 MST"), r.From, o.Stage))

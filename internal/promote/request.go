@@ -123,6 +123,10 @@ type Request struct {
 	LinkID string `json:"link_id,omitempty"`
 	// SHA is, for a Verify, the commit whose statuses changed, if known.
 	SHA string `json:"sha,omitempty"`
+	// Force is a person's `/promote --force`: promote inside the target
+	// stage's freeze window. Those who may promote into the stage (its
+	// approvers, where it names them) may force; it is recorded as forced.
+	Force bool `json:"force,omitempty"`
 }
 
 // NewID is a fresh request id.

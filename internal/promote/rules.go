@@ -10,6 +10,7 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/gate"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
+	"github.com/stagehand-dev/stagehand/internal/window"
 )
 
 // The rules: each is pure, takes plain values and says yes or why not, in
@@ -79,6 +80,38 @@ func notPushedBefore(app config.App, stage string, r Request, current manifest.P
 			merged.PushedAt.UTC().Format(time.RFC3339), r.Tag, r.PushedAt.UTC().Format(time.RFC3339))
 	}
 	return yes()
+}
+
+// freeze is a stage's freeze windows at one time: whether one denies it,
+// which, and when they all open (zero: never).
+type freeze struct {
+	denied bool
+	window window.Window
+	opens  time.Time
+	stage  string
+}
+
+// frozen says whether stage is inside one of its freeze windows at now.
+func frozen(stage config.Stage, now time.Time) freeze {
+	w, opens, denied := stage.Windows.Denied(now)
+	return freeze{denied: denied, window: w, opens: opens, stage: stage.Name}
+}
+
+func (f freeze) text() string {
+	if f.opens.IsZero() {
+		return fmt.Sprintf("%s is inside its freeze window %s, and its windows never open", f.stage, f.window)
+	}
+	return fmt.Sprintf("%s is inside its freeze window %s: nothing moves into it until it opens %s", f.stage, f.window, when(f.opens))
+}
+
+// when names a time for people in two zones: UTC, which everyone can
+// compare, and the window's own, which its author thinks in.
+func when(t time.Time) string {
+	utc := t.UTC().Format("Mon 2006-01-02 15:04 MST")
+	if t.Location() == time.UTC {
+		return "at " + utc
+	}
+	return fmt.Sprintf("at %s (%s)", utc, t.Format("Mon 15:04 MST"))
 }
 
 // sourceStage finds the stage a promotion into `to` takes its image from:

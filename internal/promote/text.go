@@ -20,6 +20,7 @@ type proposal struct {
 	required []string // the base branch's required checks, for auto-merge stages
 	reformat bool
 	link     string // one-click promotion of this image to next; "" for none
+	ships    ships  // what the image was built from, and what changed
 }
 
 func (p proposal) title() string {
@@ -60,6 +61,7 @@ func (p proposal) body() string {
 	if p.reformat {
 		b.WriteString("- **Note:** kyaml could not keep this file's formatting exactly; please review the whole diff.\n")
 	}
+	b.WriteString(p.ships.text())
 	fmt.Fprintf(&b, "\n**What happens next:** %s\n", p.next_())
 	if p.link != "" {
 		fmt.Fprintf(&b, "\n**Promote to %s after merging:** %s\n", p.next.Name, p.link)

@@ -1,10 +1,14 @@
 package promote
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/githubapp"
+	"github.com/stagehand-dev/stagehand/internal/manifest"
+	"github.com/stagehand-dev/stagehand/internal/registry"
 )
 
 // A PR body links the promotion of its image to the next stage, says the
@@ -64,6 +68,67 @@ func TestBodyLinksTheNextStage(t *testing.T) {
 			m, ok, err := ParseMarker(body)
 			if err != nil || !ok || m.Digest != digest || m.Stage != tt.stage.Name {
 				t.Errorf("marker %+v, %v, %v after the link", m, ok, err)
+			}
+		})
+	}
+}
+
+// A PR body says what ships when the images say where they were built:
+// the source and revision, and between two revisions of one GitHub
+// repository the compare link and the commits (bounded, made harmless);
+// the link alone when the commits could not be read; nothing without
+// annotations.
+func TestBodyShips(t *testing.T) {
+	const (
+		r1 = "1111111111111111111111111111111111111111"
+		r2 = "2222222222222222222222222222222222222222"
+	)
+	src := "https://github.com/acme/web"
+	var many []githubapp.Commit
+	for i := range maxShipCommits {
+		many = append(many, githubapp.Commit{SHA: fmt.Sprintf("%02x%038d", i+1, 0), Message: fmt.Sprintf("change %d", i+1)})
+	}
+	tests := []struct {
+		name string
+		s    ships
+		want string // the body's lines between File and What happens next
+	}{
+		{"no annotations", ships{}, ""},
+		{"source only", ships{to: registry.Origin{Source: "https://gitlab.com/acme/web"}}, "- **Built from:** https://gitlab.com/acme/web\n"},
+		{"first image with a revision", ships{to: registry.Origin{Source: src, Revision: r2}}, "- **Built from:** https://github.com/acme/web at `" + r2 + "`\n"},
+		{"link only", ships{to: registry.Origin{Source: src, Revision: r2}, from: registry.Origin{Source: src + ".git", Revision: r1}, owner: "acme", repo: "web",
+			compare: src + "/compare/" + r1 + "..." + r2},
+			"- **Built from:** https://github.com/acme/web at `" + r2 + "` (now `" + r1 + "` from https://github.com/acme/web.git)\n\n" +
+				"**What ships:** the changes in acme/web [1111111...2222222](https://github.com/acme/web/compare/" + r1 + "..." + r2 + ").\n"},
+		{"commits", ships{to: registry.Origin{Source: src, Revision: "v1.2.0"}, from: registry.Origin{Source: src, Revision: "v1.1.0"}, owner: "acme", repo: "web",
+			compare: src + "/compare/v1.1.0...v1.2.0", read: true, total: 2, commits: []githubapp.Commit{
+				{SHA: r1, Message: "Fix #12 for @alice <b>now</b>"}, {SHA: r2, Message: "Bump"}}},
+			"- **Built from:** https://github.com/acme/web at `v1.2.0` (now `v1.1.0`)\n\n" +
+				"**What ships:** 2 commits of acme/web, [v1.1.0...v1.2.0](https://github.com/acme/web/compare/v1.1.0...v1.2.0):\n\n" +
+				"- [`1111111`](https://github.com/acme/web/commit/" + r1 + ") Fix #\u200b12 for @\u200balice &lt;b&gt;now&lt;/b&gt;\n" +
+				"- [`2222222`](https://github.com/acme/web/commit/" + r2 + ") Bump\n"},
+		{"and more", ships{to: registry.Origin{Source: src, Revision: r2}, from: registry.Origin{Source: src, Revision: r1}, owner: "acme", repo: "web",
+			compare: "https://github.com/acme/web/compare/x", read: true, total: 57, commits: many}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := proposal{app: config.App{Name: "web", Image: "ghcr.io/acme/web"}, stage: config.Stage{Name: "prod", Mode: config.Manual}, base: "main",
+				path: "apps/web/prod/kustomization.yaml", from: manifest.Pinned{Found: true, Tag: "1.1.0", Digest: d1},
+				want: Want{Image: "ghcr.io/acme/web", Tag: "1.2.0", Digest: d2, From: "preprod"}, ships: tt.s}
+			body := p.body()
+			_, after, _ := strings.Cut(body, "- **File:** `apps/web/prod/kustomization.yaml`\n")
+			got, _, _ := strings.Cut(after, "\n**What happens next:**")
+			if tt.name == "and more" {
+				if !strings.Contains(got, "**What ships:** 57 commits of acme/web") || strings.Count(got, "\n- [`") != maxShipCommits || !strings.HasSuffix(got, "- [`1400000`](https://github.com/acme/web/commit/"+many[19].SHA+") change 20\n- and 37 more\n") {
+					t.Fatalf("body:\n%s", got)
+				}
+				return
+			}
+			if want := tt.want; got != want && got != want+"\n" {
+				t.Fatalf("body between File and What happens next:\n%q\nwant\n%q", got, want)
+			}
+			if m, ok, err := ParseMarker(body); err != nil || !ok || m.Digest != d2 {
+				t.Fatalf("marker %+v %v %v", m, ok, err)
 			}
 		})
 	}

@@ -33,7 +33,8 @@ var retryStatusCodes = []int{
 // so credentials changed in the Docker config are picked up without a
 // restart, a few minutes later at most.
 type Resolver struct {
-	o *options // read-only after New
+	o       *options // read-only after New
+	origins *originCache
 
 	mu       sync.Mutex
 	shared   *remote.Puller
@@ -56,7 +57,7 @@ func New(opts ...Option) (*Resolver, error) {
 	if err := o.validate(); err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	return &Resolver{o: o}, nil
+	return &Resolver{o: o, origins: &originCache{}}, nil
 }
 
 // Resolve returns the digest ("sha256:<64 hex>") that image:tag points at

@@ -50,7 +50,7 @@ func request(c queue.Comment, cmd command.Command) promote.Request {
 	r := promote.Request{Source: promote.FromComment, Actor: promote.Actor{Login: c.User}, App: cmd.App, Stage: cmd.Stage, Issue: c.IssueNumber}
 	switch cmd.Kind {
 	case command.KindPromote:
-		r.Kind = promote.Promote
+		r.Kind, r.Force = promote.Promote, cmd.Force
 		if r.Stage == "" {
 			// A bare /promote on a stagehand PR: the stage after the PR's.
 			r.Kind, r.Stage, r.From = promote.Promote, "", cmd.FromStage
@@ -83,6 +83,9 @@ func reply(r promote.Request, o promote.Outcome) string {
 			what = groupMoves(o)
 		}
 		msg := fmt.Sprintf("%s → %s: %s %s", what, o.Stage, o.Result, o.PRURL)
+		if o.Forced != "" {
+			msg += "\n\nThis promotion was " + o.Forced + "."
+		}
 		if o.Reason != "" {
 			msg += "\n\n" + o.Reason
 		}
