@@ -141,7 +141,7 @@ func TestServeFreezeWindows(t *testing.T) {
 // the one.
 func fwAction(t *testing.T, w *e2e.World, match func(api.Action) bool) api.Action {
 	t.Helper()
-	resp, err := w.Client.Get(w.Base + "/api/v1/apps/generic/history")
+	resp, err := w.GetAPI("/api/v1/apps/generic/history")
 	if err != nil {
 		t.Fatal(err)
 	}
