@@ -83,14 +83,10 @@ func (s *Store) Merges(ctx context.Context, app string, limit int) ([]Merge, err
 	args = append(args, listLimit(limit))
 	out := []Merge{}
 	err := s.db.Query(ctx, func(row db.Scanner) error {
-		var (
-			m              Merge
-			pr, at, pushed int64
-		)
-		if err := row.Scan(&m.App, &m.Stage, &pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed, &m.Group); err != nil {
+		m, err := scanMerge(row)
+		if err != nil {
 			return err
 		}
-		m.PR, m.At, m.PushedAt = int(pr), db.Time(at), db.Time(pushed)
 		out = append(out, m)
 		return nil
 	}, query, args...)
@@ -100,19 +96,27 @@ func (s *Store) Merges(ctx context.Context, app string, limit int) ([]Merge, err
 	return out, nil
 }
 
+// scanMerge reads a row of app, stage, pr, image, tag, digest, merge_sha,
+// merged_by, merged_at, pushed_at and group_name.
+func scanMerge(row db.Scanner) (Merge, error) {
+	var (
+		m              Merge
+		pr, at, pushed int64
+	)
+	err := row.Scan(&m.App, &m.Stage, &pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed, &m.Group)
+	m.PR, m.At, m.PushedAt = int(pr), db.Time(at), db.Time(pushed)
+	return m, err
+}
+
 // LastMerges lists the newest merge of every app in every stage, in one
 // query: what the dashboard shows as "since when, and by which PR".
 func (s *Store) LastMerges(ctx context.Context) ([]Merge, error) {
 	out := []Merge{}
 	err := s.db.Query(ctx, func(row db.Scanner) error {
-		var (
-			m              Merge
-			pr, at, pushed int64
-		)
-		if err := row.Scan(&m.App, &m.Stage, &pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed, &m.Group); err != nil {
+		m, err := scanMerge(row)
+		if err != nil {
 			return err
 		}
-		m.PR, m.At, m.PushedAt = int(pr), db.Time(at), db.Time(pushed)
 		out = append(out, m)
 		return nil
 	}, `SELECT app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name FROM (
