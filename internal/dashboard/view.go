@@ -94,6 +94,7 @@ type stateInput struct {
 // adding one (verified, frozen, …) is one line here.
 var states = []func(stateInput) (state, bool){
 	held,
+	frozen,
 	soaking,
 	prOpen,
 	refused,
@@ -113,6 +114,18 @@ func held(in stateInput) (state, bool) {
 		s.Detail += ": " + h.Reason
 	}
 	return s, true
+}
+
+func frozen(in stateInput) (state, bool) {
+	w, opens, denied := in.c.Stage.Windows.Denied(in.now)
+	if !denied {
+		return state{}, false
+	}
+	detail := fmt.Sprintf("%s; opens %s", w, opens.UTC().Format("Mon 2006-01-02 15:04 UTC"))
+	if opens.IsZero() {
+		detail = fmt.Sprintf("%s; its windows never open", w)
+	}
+	return state{Class: "frozen", Label: "frozen", Detail: detail}, true
 }
 
 func soaking(in stateInput) (state, bool) {
