@@ -41,12 +41,38 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("%d problem(s) in %s", problems, dir)
 	}
 	for _, st := range cfg.Stages {
+		if len(st.Verify) > 0 {
+			fmt.Fprintln(stdout, "note:", verifyNote(st))
+		}
 		if len(st.Windows) > 0 {
 			fmt.Fprintln(stdout, "note:", windowsNote(st, time.Now()))
 		}
 	}
 	fmt.Fprintf(stdout, "ok: %d app(s) across %d stage(s)\n", len(cfg.Apps), len(cfg.Stages))
 	return nil
+}
+
+// verifyNote says what a stage's health gate waits for, so that a context
+// named differently from what Flux or Argo CD post shows before it blocks.
+func verifyNote(st config.Stage) string {
+	then := "the image stops there"
+	if st.OnFailure == config.HoldStage {
+		then = "the image stops there and " + st.Name + " is held"
+	}
+	return fmt.Sprintf("after a merge into %s, the next stage takes the image only once %s %s success on the merge commit, within %s; otherwise %s",
+		st.Name, strings.Join(st.Verify, " and "), map[bool]string{true: "is", false: "are all"}[len(st.Verify) == 1], shortDuration(st.VerifyTimeout), then)
+}
+
+// shortDuration writes d as people write it: 20m, not 20m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // windowsNote says when nothing moves into a stage, and whether that is
