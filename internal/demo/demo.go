@@ -44,6 +44,10 @@ type Options struct {
 	// Engine, when set, adjusts the engine's options before it is built
 	// (a scheduler, links, a clock).
 	Engine func(*promote.Options)
+	// Pace is the GitHub client's pace; the default is github.com's
+	// (githubapp.DefaultWrites). A benchmark of the engine's own cost sets
+	// it high, so that it measures the engine and not the pacer.
+	Pace githubapp.Pace
 }
 
 // Result is what a run ends with, for tests to check.
@@ -102,6 +106,7 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 		AppID:      1,
 		PrivateKey: pemKey(key),
 		Repo:       wd.GitHub.Owner() + "/" + wd.GitHub.Repo(),
+		Pace:       opts.Pace,
 	})
 	if err != nil {
 		wd.Close()

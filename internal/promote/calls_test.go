@@ -134,7 +134,7 @@ func newCallWorld(tb testing.TB, stagingMode string, validate bool) *callWorld {
 		tb.Fatal(err)
 	}
 	cw := &callWorld{chains: &chainQueue{}}
-	wd, err := demo.Start(context.Background(), demo.Options{Seed: dir, Validate: validate, Engine: func(o *promote.Options) {
+	wd, err := demo.Start(context.Background(), demo.Options{Seed: dir, Validate: validate, Pace: unpaced, Engine: func(o *promote.Options) {
 		o.Scheduler = cw.chains
 		cw.opts = *o
 	}})
