@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -18,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -385,41 +381,8 @@ func startLikeThePod(t *testing.T, r rendered, c container, secrets map[string]s
 	t.Setenv("STAGEHAND_ADDR", "127.0.0.1:0")
 	t.Setenv("STAGEHAND_METRICS_ADDR", "127.0.0.1:0") // the pod's :9090 may be taken here
 
-	ctx, cancel := context.WithCancel(context.Background())
-	outR, outW := io.Pipe()
 	var logs e2e.Buffer
-	exited := make(chan int, 1)
-	go func() {
-		code := run(ctx, []string{"serve"}, outW, &logs)
-		outW.Close()
-		exited <- code
-	}()
-	addr := make(chan string, 1)
-	go func() {
-		lines := bufio.NewScanner(outR)
-		for lines.Scan() {
-			if a, ok := strings.CutPrefix(lines.Text(), "stagehand listening on "); ok {
-				addr <- a
-			}
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case code := <-exited:
-		cancel()
-		t.Fatalf("stagehand serve with the pod's environment exited %d:\n%s", code, logs.String())
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatalf("stagehand serve did not listen within 30s:\n%s", logs.String())
-	}
-	defer func() {
-		cancel()
-		if code := <-exited; code != 0 {
-			t.Errorf("stagehand serve exited %d:\n%s", code, logs.String())
-		}
-	}()
+	base := "http://" + serveInProcess(t, []string{"serve"}, &logs)
 	for name, pr := range map[string]*probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
 		resp, err := http.Get(base + pr.HTTPGet.Path)
 		if err != nil {

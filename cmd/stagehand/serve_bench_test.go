@@ -187,12 +187,22 @@ func BenchmarkPushToPR(b *testing.B) {
 // ends and returns the address it listens on.
 func benchServe(b *testing.B, w *crashWorld, db string) string {
 	b.Helper()
+	return serveInProcess(b, w.serveArgs(db), &benchTail{})
+}
+
+// serveInProcess runs `stagehand <args>` in this process until the test
+// ends (a non-zero exit then fails it) and returns the address it listens
+// on; logs keeps what it logged, for the failure messages.
+func serveInProcess(tb testing.TB, args []string, logs interface {
+	io.Writer
+	fmt.Stringer
+}) string {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
-	logs := &benchTail{}
 	exited := make(chan int, 1)
 	go func() {
-		code := run(ctx, w.serveArgs(db), outW, logs)
+		code := run(ctx, args, outW, logs)
 		outW.Close()
 		exited <- code
 	}()
@@ -207,19 +217,19 @@ func benchServe(b *testing.B, w *crashWorld, db string) string {
 	}()
 	select {
 	case a := <-addr:
-		b.Cleanup(func() {
+		tb.Cleanup(func() {
 			cancel()
 			if code := <-exited; code != 0 {
-				b.Errorf("stagehand serve exited %d:\n%s", code, logs)
+				tb.Errorf("stagehand serve exited %d:\n%s", code, logs)
 			}
 		})
 		return a
 	case code := <-exited:
 		cancel()
-		b.Fatalf("stagehand serve exited %d before listening:\n%s", code, logs)
+		tb.Fatalf("stagehand serve exited %d before listening:\n%s", code, logs)
 	case <-time.After(30 * time.Second):
 		cancel()
-		b.Fatalf("stagehand serve did not listen within 30s:\n%s", logs)
+		tb.Fatalf("stagehand serve did not listen within 30s:\n%s", logs)
 	}
 	return ""
 }
