@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"github.com/stagehand-dev/stagehand/internal/notify"
 	"github.com/stagehand-dev/stagehand/internal/registry"
 	"github.com/stagehand-dev/stagehand/internal/window"
@@ -43,17 +44,22 @@ type Stage struct {
 	Windows window.Set
 }
 
-// App is one image and the kustomization that pins it in each stage.
+// App is one image and where it is pinned in each stage.
 type App struct {
 	Name  string
 	Image string // as written in the file
 	Tags  registry.TagPolicy
-	paths map[string]string // stage name → kustomization file path
+	paths map[string]manifest.Target // stage name → target
 }
 
-// Path returns the kustomization file, relative to the repo root, that pins
-// the app's image in stage, or "" for a stage the config does not have.
-func (a App) Path(stage string) string { return a.paths[stage] }
+// Path returns the file, relative to the repo root, that pins the app's
+// image in stage, or "" for a stage the config does not have.
+func (a App) Path(stage string) string { return a.paths[stage].File }
+
+// Target returns where the app's image is pinned in stage: a
+// kustomization's images:, or paths in a YAML file. Its File is "" for a
+// stage the config does not have.
+func (a App) Target(stage string) manifest.Target { return a.paths[stage] }
 
 // Config is a parsed, valid .stagehand.yaml.
 type Config struct {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -43,10 +44,10 @@ func TestParseSample(t *testing.T) {
 			Name:  "web",
 			Image: "ghcr.io/acme/web",
 			Tags:  semver,
-			paths: map[string]string{
-				"staging": "apps/web/overlays/staging/kustomization.yaml",
-				"preprod": "apps/web/overlays/preprod/kustomization.yaml",
-				"prod":    "apps/web/overlays/prod/kustomization.yaml",
+			paths: map[string]manifest.Target{
+				"staging": manifest.Kustomization("apps/web/overlays/staging/kustomization.yaml"),
+				"preprod": manifest.Kustomization("apps/web/overlays/preprod/kustomization.yaml"),
+				"prod":    manifest.Kustomization("apps/web/overlays/prod/kustomization.yaml"),
 			},
 		}},
 	}

@@ -97,7 +97,13 @@
 //     folder means its kustomization.yaml; a name ending in .yaml or .yml, or
 //     exactly "Kustomization", is the file itself. Paths are cleaned, must not
 //     start with "/" or leave the repo with "..", and two stages of one app
-//     may not share a file.
+//     may not share a file. Instead of a kustomization, a stage may name a
+//     mapping: file (required, a .yaml or .yml file) and exactly one of tag
+//     (a Helm values path, such as image.tag, written "1.2.3@sha256:…") or
+//     image (a path to a full reference, such as
+//     spec.template.spec.containers[name=web].image); digest (with tag
+//     only) is the path the digest goes to, and tag then gets the tag alone.
+//     Paths are dotted keys, [n] indexes and [key=value] selectors.
 //
 // # A group
 //

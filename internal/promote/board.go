@@ -142,7 +142,7 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 			s.Holds = map[string]gate.Hold{}
 		}
 		for _, st := range cfg.Stages {
-			f, err := e.stageFile(ctx, base, app.Path(st.Name), app.Image)
+			f, err := e.stageFile(ctx, base, app.Target(st.Name), app.Image)
 			if err != nil {
 				return Board{}, err
 			}

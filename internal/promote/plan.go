@@ -443,7 +443,11 @@ func (p Plan) write(s Snapshot, f File) Plan {
 }
 
 func (p Plan) rewrite(f File) Plan {
-	rw, err := manifest.Rewrite(f.Path, f.Data, manifest.Image{Name: p.App.Image, Tag: p.Want.Tag, Digest: p.Want.Digest})
+	t := f.Target
+	if t.File == "" {
+		t = manifest.Kustomization(f.Path)
+	}
+	rw, err := t.Rewrite(f.Data, manifest.Image{Name: p.App.Image, Tag: p.Want.Tag, Digest: p.Want.Digest})
 	if err != nil {
 		return p.refuse(CodeRewrite, "cannot set %s's image in %s: %v", p.App.Name, f.Path, err)
 	}

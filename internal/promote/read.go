@@ -45,12 +45,12 @@ func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 		return s, nil
 	}
 	s.Files = map[string]File{}
-	for _, path := range paths(r, cfg) {
-		f, err := e.stageFile(ctx, base, path, app.Image)
+	for _, t := range targets(r, cfg) {
+		f, err := e.stageFile(ctx, base, t, app.Image)
 		if err != nil {
 			return Snapshot{}, err
 		}
-		s.Files[path] = f
+		s.Files[t.File] = f
 	}
 	if err := e.readRecords(ctx, r, cfg, &s); err != nil {
 		return Snapshot{}, err
@@ -213,22 +213,23 @@ func (e *Engine) config(ctx context.Context, base githubapp.Branch) (cfg *config
 
 // stageFile reads an app's stage file at the base's head; what is wrong
 // with it is a Problem, not an error.
-func (e *Engine) stageFile(ctx context.Context, base githubapp.Branch, path, image string) (File, error) {
+func (e *Engine) stageFile(ctx context.Context, base githubapp.Branch, t manifest.Target, image string) (File, error) {
 	// What a tree's file pins never changes either: parsed once, kept with
 	// the file (a board reads every app's every stage on each view).
-	key := treeKey(base) + "\x00" + path + "\x00" + image
+	key := treeKey(base) + "\x00" + t.String() + "\x00" + image
 	if f, ok := e.reads.stage(key); ok {
 		return f, nil
 	}
-	f, err := e.readStageFile(ctx, base, path, image)
+	f, err := e.readStageFile(ctx, base, t, image)
 	if err == nil {
 		e.reads.putStage(key, f)
 	}
 	return f, err
 }
 
-func (e *Engine) readStageFile(ctx context.Context, base githubapp.Branch, path, image string) (File, error) {
-	f := File{Path: path}
+func (e *Engine) readStageFile(ctx context.Context, base githubapp.Branch, t manifest.Target, image string) (File, error) {
+	path := t.File
+	f := File{Path: path, Target: t}
 	data, err := e.file(ctx, path, base)
 	if errors.Is(err, githubapp.ErrNotFound) {
 		f.Problem = fmt.Sprintf("%s does not exist on %s; create it, or fix the path in %s", path, e.base, config.FileName)
@@ -238,7 +239,7 @@ func (e *Engine) readStageFile(ctx context.Context, base githubapp.Branch, path,
 		return File{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	f.Data = data
-	if f.Pinned, err = manifest.Current(path, data, image); err != nil {
+	if f.Pinned, err = t.Current(data, image); err != nil {
 		f.Problem = fmt.Sprintf("cannot read %s from %s: %v", image, path, err)
 	}
 	return f, nil

@@ -93,7 +93,10 @@ func (s Snapshot) member(app string) Snapshot {
 // File is a stage's file as the base branch has it. Problem says why it
 // cannot be used (missing, unreadable); Pinned is what it pins otherwise.
 type File struct {
-	Path    string
+	Path string
+	// Target is where in the file the app's image is pinned; the zero
+	// Target is the kustomization at Path.
+	Target  manifest.Target
 	Data    []byte
 	Pinned  manifest.Pinned
 	Problem string
@@ -136,9 +139,9 @@ func (r Request) resolve(cfg *config.Config) Request {
 	return r
 }
 
-// paths lists the stage files Decide reads for r, given the config: the
+// targets lists the stage files Decide reads for r, given the config: the
 // reader reads exactly these.
-func paths(r Request, cfg *config.Config) []string {
+func targets(r Request, cfg *config.Config) []manifest.Target {
 	r = r.resolve(cfg)
 	app, ok := cfg.App(r.App)
 	if !ok {
@@ -161,10 +164,10 @@ func paths(r Request, cfg *config.Config) []string {
 	case Rollback, Reconsider, Verify:
 		stages = []string{r.Stage}
 	}
-	var out []string
+	var out []manifest.Target
 	for _, s := range stages {
-		if p := app.Path(s); p != "" {
-			out = append(out, p)
+		if t := app.Target(s); t.File != "" {
+			out = append(out, t)
 		}
 	}
 	return out
