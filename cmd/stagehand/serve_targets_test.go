@@ -5,11 +5,15 @@ package main
 // image reference, each promoted staging → prod, one rolled back.
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stagehand-dev/stagehand/internal/api"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
@@ -204,6 +208,9 @@ func TestServeTargets(t *testing.T) {
 		t.Fatalf("web's prod pins %s, want 1.0.0@%s", got, dWeb)
 	}
 	w.file(t, "charts/web/values-prod.yaml", "tag: 0.9.0 #", "tag: 1.0.0@"+dWeb+" #")
+	if pr, _ := w.PR(promote.Branch("web", "prod")); !strings.Contains(pr.Body, "**File:** `charts/web/values-prod.yaml` (at `image.tag`)") {
+		t.Errorf("web's prod PR does not say where it writes:\n%s", pr.Body)
+	}
 
 	ref := w.api.Image + ":0.9.0"
 	d100 := w.push(t, w.api, "1.0.0", 2)
@@ -230,5 +237,34 @@ func TestServeTargets(t *testing.T) {
 		if got := w.pinned(t, app, stage); got != want {
 			t.Errorf("%s pins %s, want %s", key, got, want)
 		}
+	}
+
+	// The API reads the pins through the same targets, and the history
+	// has every merge into prod, the rollback's too.
+	resp, err := w.GetAPI("/api/v1/apps/api/history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h api.History
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("history: %d %v", resp.StatusCode, err)
+	}
+	now := map[string]string{}
+	for _, st := range h.Stages {
+		now[st.Stage] = st.Tag + "@" + st.Digest + st.Problem
+	}
+	if want := map[string]string{"staging": "1.1.0@" + d110, "prod": "1.0.0@" + d100}; !maps.Equal(now, want) {
+		t.Errorf("the API says api runs %v, want %v", now, want)
+	}
+	var prod []string
+	for _, m := range h.Merges {
+		if m.Stage == "prod" {
+			prod = append(prod, m.Tag)
+		}
+	}
+	// 1.0.0, 1.1.0, then the rollback's 1.0.0: the same newest first.
+	if want := []string{"1.0.0", "1.1.0", "1.0.0"}; !slices.Equal(prod, want) {
+		t.Errorf("prod merges %v, want %v", prod, want)
 	}
 }

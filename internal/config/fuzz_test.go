@@ -22,7 +22,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(validBase + secondApp))
 	f.Add([]byte(groupsBase))
 	f.Add([]byte(notifyBase))
-	for _, tc := range slices.Concat(badFiles, badGroups, badNotify, badWindows) {
+	for _, tc := range slices.Concat(badFiles, badGroups, badNotify, badWindows, badTargets) {
 		f.Add([]byte(tc.src))
 	}
 	for _, tc := range badVerify {
@@ -66,6 +66,7 @@ func FuzzParse(f *testing.F) {
 				if p == "" || strings.HasPrefix(p, "/") || p == ".." || strings.HasPrefix(p, "../") {
 					t.Fatalf("app %s stage %s: path %q", app.Name, st.Name, p)
 				}
+				checkTarget(t, app.Target(st.Name))
 			}
 			if len(cfg.AppsForImage(app.Image)) == 0 {
 				t.Fatalf("AppsForImage(%q) does not find app %s", app.Image, app.Name)

@@ -11,6 +11,27 @@ func targetStages(s string) string {
 	return edit("      staging: apps/web/staging\n      prod: apps/web/prod\n", s)
 }
 
+// checkTarget holds a parsed target to its promises: a kustomization, or
+// a file with a tag path (and maybe a digest path) or an image path, each
+// one that parses.
+func checkTarget(t *testing.T, tg manifest.Target) {
+	t.Helper()
+	if tg.IsKustomization() {
+		if tg.Digest != "" {
+			t.Fatalf("target %+v: a digest path without a tag path", tg)
+		}
+		return
+	}
+	if (tg.Tag == "") == (tg.Image == "") || (tg.Image != "" && tg.Digest != "") || (tg.Digest != "" && tg.Digest == tg.Tag) {
+		t.Fatalf("target %+v", tg)
+	}
+	for _, p := range []string{tg.Tag, tg.Digest, tg.Image} {
+		if _, err := manifest.ParsePath(p); p != "" && err != nil {
+			t.Fatalf("target %+v: %v", tg, err)
+		}
+	}
+}
+
 func TestParseTargets(t *testing.T) {
 	src := targetStages(`      staging:
         file: charts/web/values-staging.yaml
@@ -41,49 +62,52 @@ func TestParseTargets(t *testing.T) {
 	}
 }
 
+// badTargets has one file per rule of a stage's target (FuzzParse seeds).
+var badTargets = []badFile{
+	{"no file", targetStages("      staging:\n        tag: image.tag\n      prod: apps/web/prod\n"), []string{
+		"c.yaml:13:9: staging lacks file:",
+	}},
+	{"tag and image", targetStages("      staging:\n        file: v.yaml\n        tag: image.tag\n        image: a.image\n      prod: apps/web/prod\n"), []string{
+		"c.yaml:13:9: staging: give tag: (a Helm values path) or image: (a path to a full image reference), not both",
+	}},
+	{"neither tag nor image", targetStages("      staging:\n        file: v.yaml\n      prod: apps/web/prod\n"), []string{
+		"c.yaml:13:9: staging: give tag: (a Helm values path such as image.tag) or image: (a path to a full image reference such as spec.template.spec.containers[name=web].image)",
+	}},
+	{"digest with image", targetStages("      staging:\n        file: d.yaml\n        image: a.image\n        digest: a.digest\n      prod: apps/web/prod\n"), []string{
+		"c.yaml:15:17: digest: goes with tag:; an image: reference holds its digest",
+	}},
+	{"digest same as tag", targetStages("      staging:\n        file: v.yaml\n        tag: image.tag\n        digest: image.tag\n      prod: apps/web/prod\n"), []string{
+		"c.yaml:15:17: digest: is the same path as tag:",
+	}},
+	{"bad path", targetStages("      staging:\n        file: v.yaml\n        tag: image..tag\n      prod: apps/web/prod\n"), []string{
+		`c.yaml:14:14: tag: "image..tag": at character 7: an empty key; write a path such as image.tag or spec.template.spec.containers[name=web].image`,
+	}},
+	{"bad selector", targetStages("      staging:\n        file: d.yaml\n        image: spec.containers[name].image\n      prod: apps/web/prod\n"), []string{
+		`c.yaml:14:16: image: "spec.containers[name].image": at character 16: "[name]" is neither an index such as [0] nor a selector such as [name=web]; write a path such as image.tag or spec.template.spec.containers[name=web].image`,
+	}},
+	{"file is a folder", targetStages("      staging:\n        file: charts/web\n        tag: image.tag\n      prod: apps/web/prod\n"), []string{
+		`c.yaml:13:15: file: "charts/web": name the YAML file, ending in .yaml or .yml`,
+	}},
+	{"file leaves the repo", targetStages("      staging:\n        file: ../v.yaml\n        tag: image.tag\n      prod: apps/web/prod\n"), []string{
+		`c.yaml:13:15: file: "../v.yaml" leaves the repository; paths are relative to the repo root`,
+	}},
+	{"unknown key", targetStages("      staging:\n        file: v.yaml\n        tags: image.tag\n      prod: apps/web/prod\n"), []string{
+		`c.yaml:13:9: staging: give tag: (a Helm values path such as image.tag) or image: (a path to a full image reference such as spec.template.spec.containers[name=web].image)`,
+		`c.yaml:14:9: unknown key "tags" in staging; did you mean tag? allowed keys are file, tag, digest, image`,
+	}},
+	{"a list", targetStages("      staging: [v.yaml]\n      prod: apps/web/prod\n"), []string{
+		`c.yaml:12:16: staging: want a kustomization folder or file, or a mapping with file: and tag: or image:, found a list`,
+	}},
+	{"two stages share a values file", targetStages("      staging: {file: v.yaml, tag: a.tag}\n      prod: {file: v.yaml, tag: b.tag}\n"), []string{
+		`c.yaml:13:13: prod: v.yaml is also the file of stage staging; each stage needs its own`,
+	}},
+	{"path not a string", targetStages("      staging: {file: v.yaml, tag: 1}\n      prod: apps/web/prod\n"), []string{
+		`c.yaml:12:36: tag: want a string, found the number 1; quote it: "1"`,
+	}},
+}
+
 func TestParseBadTargets(t *testing.T) {
-	for _, tc := range []badFile{
-		{"no file", targetStages("      staging:\n        tag: image.tag\n      prod: apps/web/prod\n"), []string{
-			"c.yaml:13:9: staging lacks file:",
-		}},
-		{"tag and image", targetStages("      staging:\n        file: v.yaml\n        tag: image.tag\n        image: a.image\n      prod: apps/web/prod\n"), []string{
-			"c.yaml:13:9: staging: give tag: (a Helm values path) or image: (a path to a full image reference), not both",
-		}},
-		{"neither tag nor image", targetStages("      staging:\n        file: v.yaml\n      prod: apps/web/prod\n"), []string{
-			"c.yaml:13:9: staging: give tag: (a Helm values path such as image.tag) or image: (a path to a full image reference such as spec.template.spec.containers[name=web].image)",
-		}},
-		{"digest with image", targetStages("      staging:\n        file: d.yaml\n        image: a.image\n        digest: a.digest\n      prod: apps/web/prod\n"), []string{
-			"c.yaml:15:17: digest: goes with tag:; an image: reference holds its digest",
-		}},
-		{"digest same as tag", targetStages("      staging:\n        file: v.yaml\n        tag: image.tag\n        digest: image.tag\n      prod: apps/web/prod\n"), []string{
-			"c.yaml:15:17: digest: is the same path as tag:",
-		}},
-		{"bad path", targetStages("      staging:\n        file: v.yaml\n        tag: image..tag\n      prod: apps/web/prod\n"), []string{
-			`c.yaml:14:14: tag: "image..tag": at character 7: an empty key; write a path such as image.tag or spec.template.spec.containers[name=web].image`,
-		}},
-		{"bad selector", targetStages("      staging:\n        file: d.yaml\n        image: spec.containers[name].image\n      prod: apps/web/prod\n"), []string{
-			`c.yaml:14:16: image: "spec.containers[name].image": at character 16: "[name]" is neither an index such as [0] nor a selector such as [name=web]; write a path such as image.tag or spec.template.spec.containers[name=web].image`,
-		}},
-		{"file is a folder", targetStages("      staging:\n        file: charts/web\n        tag: image.tag\n      prod: apps/web/prod\n"), []string{
-			`c.yaml:13:15: file: "charts/web": name the YAML file, ending in .yaml or .yml`,
-		}},
-		{"file leaves the repo", targetStages("      staging:\n        file: ../v.yaml\n        tag: image.tag\n      prod: apps/web/prod\n"), []string{
-			`c.yaml:13:15: file: "../v.yaml" leaves the repository; paths are relative to the repo root`,
-		}},
-		{"unknown key", targetStages("      staging:\n        file: v.yaml\n        tags: image.tag\n      prod: apps/web/prod\n"), []string{
-			`c.yaml:13:9: staging: give tag: (a Helm values path such as image.tag) or image: (a path to a full image reference such as spec.template.spec.containers[name=web].image)`,
-			`c.yaml:14:9: unknown key "tags" in staging; did you mean tag? allowed keys are file, tag, digest, image`,
-		}},
-		{"a list", targetStages("      staging: [v.yaml]\n      prod: apps/web/prod\n"), []string{
-			`c.yaml:12:16: staging: want a kustomization folder or file, or a mapping with file: and tag: or image:, found a list`,
-		}},
-		{"two stages share a values file", targetStages("      staging: {file: v.yaml, tag: a.tag}\n      prod: {file: v.yaml, tag: b.tag}\n"), []string{
-			`c.yaml:13:13: prod: v.yaml is also the file of stage staging; each stage needs its own`,
-		}},
-		{"path not a string", targetStages("      staging: {file: v.yaml, tag: 1}\n      prod: apps/web/prod\n"), []string{
-			`c.yaml:12:36: tag: want a string, found the number 1; quote it: "1"`,
-		}},
-	} {
+	for _, tc := range badTargets {
 		t.Run(tc.name, func(t *testing.T) {
 			checkProblems(t, tc.src, tc.want)
 		})

@@ -132,7 +132,9 @@ func sourceStage(cfg *config.Config, to string) (config.Stage, config.Stage, ver
 // it. A source pinned by tag alone is refused: promoting it would mean
 // re-resolving the tag, and a tag can point at another image by now.
 func takeSource(app config.App, from string, path string, src manifest.Pinned) (Want, verdict) {
-	if !src.Found {
+	if t := app.Target(from); !src.Found && !t.IsKustomization() {
+		return Want{}, no("%s pins nothing at %s in %s, so there is nothing to promote from %s", from, t.Tag+t.Image, path, from)
+	} else if !src.Found {
 		return Want{}, no("%s has no images: entry for %s in %s, so there is nothing to promote from %s", from, app.Image, path, from)
 	}
 	if src.Digest == "" {

@@ -54,7 +54,9 @@ func (p proposal) body() string {
 	fmt.Fprintf(&b, "- **Image:** `%s`\n", p.want.Image)
 	fmt.Fprintf(&b, "- **Source:** %s\n", p.source())
 	fmt.Fprintf(&b, "- **File:** `%s`", p.path)
-	if !p.from.Found {
+	if t := p.app.Target(p.stage.Name); !t.IsKustomization() {
+		fmt.Fprintf(&b, " (at `%s`)", t.Tag+t.Image)
+	} else if !p.from.Found {
 		fmt.Fprintf(&b, " (adds an `images:` entry for `%s`)", p.want.Image)
 	}
 	b.WriteString("\n")
