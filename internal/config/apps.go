@@ -94,8 +94,9 @@ func (p *parser) tags(n *yaml.Node) registry.TagPolicy {
 	return pol
 }
 
-// paths reads an app's stage → target mapping. known holds the stage names that are valid; complete says it holds every
-// stage, so that a name missing from it is the app's mistake.
+// paths reads an app's stage → target mapping. known holds the stage
+// names that are valid; complete says it holds every stage, so that a name
+// missing from it is the app's mistake.
 func (p *parser) paths(kv field, known []string, complete bool) map[string]manifest.Target {
 	n := kv.value
 	if !p.mapping(n, "stages") {
@@ -154,25 +155,10 @@ func (p *parser) target(n *yaml.Node, what string) (manifest.Target, bool) {
 	}
 	f := p.fields(n, what, "file!", "tag", "digest", "image")
 	var t manifest.Target
-	ok := len(f) > 0
 	if v, has := f.get("file"); has {
-		if s, good := p.str(v, "file"); good {
-			file, why := kustomizationPath(s)
-			// A folder means its kustomization.yaml, which is no values file.
-			if base := path.Base(file); why == "" && (base == "Kustomization" || base == "kustomization.yaml" && path.Base(path.Clean(s)) != base) {
-				why = fmt.Sprintf("%q: name the YAML file, ending in .yaml or .yml", s)
-			}
-			if why != "" {
-				p.addf(v, "file: %s", why)
-				ok = false
-			}
-			t.File = file
-		} else {
-			ok = false
-		}
-	} else {
-		ok = false
+		t.File = p.yamlFile(v)
 	}
+	ok := t.File != ""
 	yamlPath := func(key string, dst *string) {
 		v, has := f.get(key)
 		if !has {
@@ -214,6 +200,25 @@ func (p *parser) target(n *yaml.Node, what string) (manifest.Target, bool) {
 		}
 	}
 	return t, ok
+}
+
+// yamlFile reads a target's file:, "" when it is no YAML file in the repo.
+func (p *parser) yamlFile(v *yaml.Node) string {
+	s, ok := p.str(v, "file")
+	if !ok {
+		return ""
+	}
+	file, why := kustomizationPath(s)
+	// A folder means its kustomization.yaml to kustomizationPath; here it
+	// is a mistake.
+	if base := path.Base(file); why == "" && (base == "Kustomization" || base == "kustomization.yaml" && path.Base(path.Clean(s)) != base) {
+		why = fmt.Sprintf("%q: name the YAML file, ending in .yaml or .yml", s)
+	}
+	if why != "" {
+		p.addf(v, "file: %s", why)
+		return ""
+	}
+	return file
 }
 
 func fileWord(t manifest.Target) string {
