@@ -40,6 +40,9 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if problems > 0 {
 		return fmt.Errorf("%d problem(s) in %s", problems, dir)
 	}
+	for _, line := range cfg.Outline() {
+		fmt.Fprintln(stdout, line)
+	}
 	for _, st := range cfg.Stages {
 		if len(st.Verify) > 0 {
 			fmt.Fprintln(stdout, "note:", verifyNote(st))

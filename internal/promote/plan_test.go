@@ -427,7 +427,7 @@ func TestDecideProposal(t *testing.T) {
 		t.Fatalf("proposed file pins %+v (%v)", got, err)
 	}
 	p = Decide(viaPush("1.1.0", d2), newWorld(t).snap)
-	if !p.Merge || p.Next == nil || p.Next.Name != "preprod" {
+	if !p.Merge || len(p.Next) != 1 || p.Next[0].Name != "preprod" {
 		t.Fatalf("push into auto-merge staging: merge %v next %v", p.Merge, p.Next)
 	}
 	if p.Held != nil {
