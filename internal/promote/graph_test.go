@@ -116,9 +116,9 @@ func TestDecideGraph(t *testing.T) {
 		{"fan-in: a person's promotion once both run it", viaComment("ann", "global"), func(w *world) {
 			inPreprod(w).pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "1.1.0", d2).person("ann")
 		}, Propose, "", ""},
-		{"fan-in: neither runs a digest", viaMergeTo("prod-eu", "global"), func(w *world) {
+		{"fan-in: the other pins nothing", viaMergeTo("prod-eu", "global"), func(w *world) {
 			inPreprod(w).pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "", "")
-		}, Refuse, CodeFanIn, "prod-us (pins no digest) does not run"},
+		}, Refuse, CodeFanIn, "prod-us (pins nothing) does not run"},
 
 		{"a bare /promote on preprod asks which", Request{Kind: Promote, Source: FromComment, App: "web", From: "preprod", Actor: Actor{Login: "ann"}}, func(w *world) { inPreprod(w).person("ann") },
 			Refuse, CodeOrder, "preprod is followed by prod-eu, prod-us: say which, with `/promote web to prod-eu`, or `/promote web to all` for each of them"},

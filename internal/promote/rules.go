@@ -149,8 +149,8 @@ func fanIn(p Plan, s Snapshot, sources []config.Stage, from string, want Want) v
 		switch {
 		case !ok || f.Problem != "":
 			behind = append(behind, st.Name+" (its file could not be read)")
-		case !f.Pinned.Found || f.Pinned.Digest == "":
-			behind = append(behind, st.Name+" (pins no digest)")
+		case !f.Pinned.Found:
+			behind = append(behind, st.Name+" (pins nothing)")
 		case f.Pinned.Digest != want.Digest:
 			behind = append(behind, fmt.Sprintf("%s (runs `%s`)", st.Name, f.Pinned.Tag))
 		}
