@@ -2,10 +2,12 @@ package promote
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/gate"
 )
 
 // graphConfig is the issue's pipeline: staging → preprod → {prod-eu,
@@ -183,4 +185,57 @@ func TestSplit(t *testing.T) {
 			t.Errorf("split request %+v still says all, or lost its source", r)
 		}
 	}
+}
+
+// graphGroupWorld is the graph pipeline with a group shop of api and cart,
+// both at 1.1.0@d2 in preprod and 1.0.0@d1 everywhere else.
+func graphGroupWorld(t *testing.T) *world {
+	w := newWorld(t)
+	src := strings.Replace(graphConfig, "apps:\n", "groups:\n  - name: shop\n    apps: [api, cart]\napps:\n", 1)
+	for _, a := range []string{"api", "cart"} {
+		src += "  - name: " + a + "\n    image: ghcr.io/acme/" + a + "\n    tags: {semver: \">=1.0.0\"}\n    stages:\n"
+		for _, st := range []string{"staging", "preprod", "prod-eu", "prod-us", "global"} {
+			src += "      " + st + ": apps/" + a + "/" + st + "\n"
+		}
+	}
+	cfg, err := config.Parse(config.FileName, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.snap.Config = cfg
+	w.snap.Members = map[string]AppRecords{}
+	for _, a := range []string{"api", "cart"} {
+		for _, st := range cfg.Stages {
+			w.pin(a, st.Name, "1.0.0", d1)
+		}
+		w.pin(a, "preprod", "1.1.0", d2)
+		w.snap.Members[a] = AppRecords{Holds: map[string]gate.Hold{}, Merged: map[string]MergedAt{}}
+	}
+	return w
+}
+
+// TestDecideGraphGroup: a group fans out and in as its apps do.
+func TestDecideGraphGroup(t *testing.T) {
+	merge := ChainAfter("shop", "preprod", 12)
+	rs := merge.Split(graphGroupWorld(t).snap.Config)
+	if len(rs) != 2 {
+		t.Fatalf("a group's merge in preprod splits into %d requests", len(rs))
+	}
+	for _, r := range rs {
+		p := decided(t, graphGroupWorld(t), r, Propose, "", "")
+		if p.Group == nil || p.Stage.Name != r.Stage || len(p.Members) != 2 {
+			t.Errorf("group chain to %s: group %v stage %s, %d members", r.Stage, p.Group, p.Stage.Name, len(p.Members))
+		}
+	}
+	w := graphGroupWorld(t)
+	w.pin("api", "prod-eu", "1.1.0", d2).pin("cart", "prod-eu", "1.1.0", d2)
+	decided(t, w, viaGroupMergeTo("prod-eu", "global"), Refuse, CodeFanIn, "prod-us (runs `1.0.0`) does not run api `1.1.0` yet")
+	w.pin("api", "prod-us", "1.1.0", d2).pin("cart", "prod-us", "1.1.0", d2)
+	decided(t, w, viaGroupMergeTo("prod-us", "global"), Propose, "", "")
+}
+
+func viaGroupMergeTo(from, to string) Request {
+	r := groupMerge("shop", from)
+	r.Stage = to
+	return r
 }
