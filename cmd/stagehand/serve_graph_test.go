@@ -6,6 +6,7 @@ package main
 // the config is a failing config check on the commit that made it.
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -70,8 +71,18 @@ func grGraph(t *testing.T, w *e2e.World) {
 	if _, err := w.GitHub.Commit("main", "prod becomes prod-eu and prod-us, then global", files); err != nil {
 		t.Fatal(err)
 	}
-	if problems := hlValidate(t, w, "main"); len(problems) > 0 {
-		t.Fatalf("the graph config does not validate: %v", problems)
+	dir := t.TempDir()
+	if err := w.GitHub.Checkout("main", dir); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, errOut e2e.Buffer
+	if code := run(context.Background(), []string{"validate", dir}, &stdout, &errOut); code != 0 {
+		t.Fatalf("the graph config does not validate: %s", errOut.String())
+	}
+	for _, line := range []string{"stages: preprod → prod-eu, prod-us\n", "stages: global takes an image only once prod-eu, prod-us all run it\n"} {
+		if !strings.Contains(stdout.String(), line) {
+			t.Errorf("validate does not print %q:\n%s", line, stdout.String())
+		}
 	}
 }
 
