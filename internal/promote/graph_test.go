@@ -63,78 +63,15 @@ func (w *world) soak(stage string, d time.Duration) *world {
 	return w
 }
 
+// inPreprod is the graph pipeline with web 1.1.0@d2 merged into preprod.
+func (w *world) inPreprod() *world { return w.graph().pin("web", "preprod", "1.1.0", d2) }
+
 // viaMergeTo is the chain a merge into from becomes for one of the stages
 // after it (Split).
 func viaMergeTo(from, to string) Request {
 	r := viaMerge(from)
 	r.Stage = to
 	return r
-}
-
-// TestDecideGraph: where stages fan out, a merge moves the image on to
-// each stage after it, each by its own rules (holds and soak times of one
-// branch do not hold up the other); where they fan in, a stage takes an
-// image only once every stage it follows runs it.
-func TestDecideGraph(t *testing.T) {
-	bearer := Actor{Bearer: true}
-	inPreprod := func(w *world) *world { return w.graph().pin("web", "preprod", "1.1.0", d2) }
-	tests := []struct {
-		name    string
-		r       Request
-		w       func(*world)
-		verdict Verdict
-		code    Code
-		reason  string
-	}{
-		{"fan-out: to prod-eu", viaMergeTo("preprod", "prod-eu"), func(w *world) { inPreprod(w) }, Propose, "", ""},
-		{"fan-out: to prod-us", viaMergeTo("preprod", "prod-us"), func(w *world) { inPreprod(w) }, Propose, "", ""},
-		{"fan-out: a chain naming no stage is split first", viaMerge("preprod"), func(w *world) { inPreprod(w) }, Refuse, CodeOrder, "preprod is followed by prod-eu, prod-us"},
-		{"fan-out: a straight part is as before", viaMerge("staging"), func(w *world) { w.graph().pin("web", "staging", "1.1.0", d2) }, Propose, "", ""},
-		{"fan-out: a hold in prod-eu holds prod-eu", viaMergeTo("preprod", "prod-eu"), func(w *world) { inPreprod(w).held("prod-eu", false) }, Refuse, CodeHeld, "held in prod-eu"},
-		{"fan-out: and not prod-us", viaMergeTo("preprod", "prod-us"), func(w *world) { inPreprod(w).held("prod-eu", false) }, Propose, "", ""},
-		{"fan-out: soak in one branch waits", viaMergeTo("preprod", "prod-eu"), func(w *world) {
-			inPreprod(w).soak("prod-eu", time.Hour).merged("preprod", d2, 20*time.Minute)
-		}, Wait, CodeSoaking, "40m0s is left"},
-		{"fan-out: the other branch goes", viaMergeTo("preprod", "prod-us"), func(w *world) {
-			inPreprod(w).soak("prod-eu", time.Hour).merged("preprod", d2, 20*time.Minute)
-		}, Propose, "", ""},
-		{"fan-out: a stage that no longer follows", viaMergeTo("staging", "prod-eu"), func(w *world) { inPreprod(w) }, Ignore, "", "prod-eu no longer follows staging"},
-
-		{"fan-in: waits for the other prod", viaMergeTo("prod-eu", "global"), func(w *world) { inPreprod(w).pin("web", "prod-eu", "1.1.0", d2) }, Refuse, CodeFanIn,
-			"global takes an image only once prod-eu, prod-us all run it, and prod-us (runs `1.0.0`) does not run web `1.1.0` yet; it moves on to global when that stage runs it too"},
-		{"fan-in: goes once both run it", viaMergeTo("prod-us", "global"), func(w *world) {
-			inPreprod(w).pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "1.1.0", d2)
-		}, Propose, "", ""},
-		{"fan-in: a chain that finds it there", viaMergeTo("prod-eu", "global"), func(w *world) {
-			inPreprod(w).pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "1.1.0", d2).pin("web", "global", "1.1.0", d2)
-		}, Nothing, "", "global already runs"},
-		{"fan-in: soak counts in each", viaMergeTo("prod-us", "global"), func(w *world) {
-			inPreprod(w).pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "1.1.0", d2).soak("global", time.Hour).
-				merged("prod-eu", d2, 2*time.Hour).merged("prod-us", d2, 10*time.Minute)
-		}, Wait, CodeSoaking, "50m0s is left"},
-		{"fan-in: a person's promotion too", viaComment("ann", "global"), func(w *world) {
-			inPreprod(w).pin("web", "prod-eu", "1.1.0", d2).person("ann")
-		}, Refuse, CodeFanIn, "prod-us (runs `1.0.0`) does not run web `1.1.0` yet"},
-		{"fan-in: a person's promotion once both run it", viaComment("ann", "global"), func(w *world) {
-			inPreprod(w).pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "1.1.0", d2).person("ann")
-		}, Propose, "", ""},
-		{"fan-in: the other pins nothing", viaMergeTo("prod-eu", "global"), func(w *world) {
-			inPreprod(w).pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "", "")
-		}, Refuse, CodeFanIn, "prod-us (pins nothing) does not run"},
-
-		{"a bare /promote on preprod asks which", Request{Kind: Promote, Source: FromComment, App: "web", From: "preprod", Actor: Actor{Login: "ann"}}, func(w *world) { inPreprod(w).person("ann") },
-			Refuse, CodeOrder, "preprod is followed by prod-eu, prod-us: say which, with `/promote web to prod-eu`, or `/promote web to all` for each of them"},
-		{"a /promote naming one goes", viaComment("ann", "prod-us"), func(w *world) { inPreprod(w).person("ann") }, Propose, "", ""},
-		{"a link to one of them", viaLink("preprod", "prod-us", d2, bearer), func(w *world) { inPreprod(w) }, Propose, "", ""},
-		{"a link from a stage the target does not follow", viaLink("staging", "prod-us", d1, bearer), func(w *world) { inPreprod(w) }, Refuse, CodeOrder, "prod-us no longer comes right after staging"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t)
-			tt.w(w)
-			decided(t, w, tt.r, tt.verdict, tt.code, tt.reason)
-		})
-	}
 }
 
 // TestDecideGraphSoakUntil: a stage after several waits until the image
@@ -238,4 +175,18 @@ func viaGroupMergeTo(from, to string) Request {
 	r := groupMerge("shop", from)
 	r.Stage = to
 	return r
+}
+
+// A PR into a stage several follow says what its merge leads to in each.
+func TestWhatNextFansOut(t *testing.T) {
+	preprod := config.Stage{Name: "preprod", Mode: config.PullRequest}
+	eu := config.Stage{Name: "prod-eu", Mode: config.AutoMerge}
+	us := config.Stage{Name: "prod-us", Mode: config.PullRequest}
+	dr := config.Stage{Name: "dr", Mode: config.Manual}
+	got := whatNext(preprod, []config.Stage{eu, us, dr}, "main", nil, "web `1.2.3`", "this same image (same digest) for %s")
+	want := "merging this PR deploys web `1.2.3` to preprod. Once it is merged, stagehand proposes this same image (same digest) for prod-eu and prod-us. " +
+		"dr is next too, manual: nothing moves there until someone promotes it, and stagehand says here how."
+	if got != want {
+		t.Errorf("whatNext =\n%s\nwant\n%s", got, want)
+	}
 }
