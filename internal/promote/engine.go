@@ -189,6 +189,11 @@ func (e *Engine) runLocked(ctx context.Context, r Request, key string) (Outcome,
 	if err != nil {
 		return e.failed(r, err)
 	}
+	if s.Config != nil && len(r.Split(s.Config)) > 1 {
+		// The config read now has several stages after r.From where the
+		// one Run split by had one: run again, split by this one.
+		return e.failed(r, fmt.Errorf("%s is followed by several stages now: %w", r.From, ErrMoved))
+	}
 	p := Decide(r, s)
 	if key != "" && p.Stage.Name != "" && p.Key() != key && p.Verdict != Ignore && p.Verdict != Refuse {
 		return e.failed(r, fmt.Errorf("%s, not %s: %w", p.Key(), key, ErrMoved))
