@@ -41,6 +41,9 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if problems > 0 {
 		return fmt.Errorf("%d problem(s) in %s", problems, dir)
 	}
+	for _, line := range cfg.Outline() {
+		fmt.Fprintln(stdout, line)
+	}
 	for _, app := range cfg.Apps {
 		for _, st := range cfg.Stages {
 			if t := app.Target(st.Name); !t.IsKustomization() {

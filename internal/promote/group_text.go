@@ -12,7 +12,7 @@ import (
 type groupProposal struct {
 	group    config.Group
 	stage    config.Stage
-	next     *config.Stage // nil for the last stage
+	next     []config.Stage // none for the last stage
 	base     string
 	from     string // the stage the images come from; "" for pushes
 	apps     []Plan // the apps that move, each with its file, its pin now and its image

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -103,29 +104,43 @@ func (e *Engine) readRecords(ctx context.Context, r Request, cfg *config.Config,
 // times count from the merge into the stage an image comes from, and a
 // push is checked against the first stage's (the pushed-before rule).
 func (e *Engine) lastMerge(ctx context.Context, r Request, app string, cfg *config.Config) (map[string]MergedAt, error) {
-	var from string
-	switch r.Kind {
-	case Push:
-		from = cfg.First().Name
-	case Promote:
-		if prev, ok := cfg.Prev(r.Stage); ok {
-			from = prev.Name
-		}
-	case Chain:
-		from = r.From
+	var from []string
+	if r.Kind == Push {
+		from = []string{cfg.First().Name}
+	} else {
+		from = sourceNames(r, cfg)
 	}
 	out := map[string]MergedAt{}
-	if from == "" {
-		return out, nil
-	}
-	m, ok, err := e.records.LastMerge(ctx, app, from)
-	if err != nil {
-		return nil, fmt.Errorf("read history: %w", err)
-	}
-	if ok {
-		out[from] = MergedAt{Digest: m.Digest, At: m.At, PushedAt: m.PushedAt}
+	for _, stage := range from {
+		m, ok, err := e.records.LastMerge(ctx, app, stage)
+		if err != nil {
+			return nil, fmt.Errorf("read history: %w", err)
+		}
+		if ok {
+			out[stage] = MergedAt{Digest: m.Digest, At: m.At, PushedAt: m.PushedAt}
+		}
 	}
 	return out, nil
+}
+
+// sourceNames are the stages a promotion or a chain takes its image from:
+// every stage its target follows (a soak time counts in each, and each
+// must be healthy), and a chain's From.
+func sourceNames(r Request, cfg *config.Config) []string {
+	var out []string
+	switch r.Kind {
+	case Chain:
+		out = append(out, r.From)
+	case Promote:
+	default:
+		return nil
+	}
+	for _, st := range cfg.Prev(r.resolve(cfg).Stage) {
+		if !slices.Contains(out, st.Name) {
+			out = append(out, st.Name)
+		}
+	}
+	return out
 }
 
 // readPerson adds the person who asks, as GitHub knows them, for the
