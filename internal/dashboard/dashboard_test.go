@@ -76,6 +76,8 @@ func (signIn) CheckForm(r *http.Request, scope, token string) bool {
 	return token == "token" && scope == "dashboard\x00"+r.Header.Get("X-Login")
 }
 
+func (signIn) SignOut(w http.ResponseWriter) { w.Header().Set("X-Signed-Out", "yes") }
+
 // queue records what was submitted and answers that it is done.
 type queue struct {
 	mu   sync.Mutex
@@ -265,6 +267,26 @@ func TestDashboardActions(t *testing.T) {
 	loc := rec.Header().Get("Location")
 	if page := w.do(t, http.MethodGet, loc, "will", nil, nil).Body.String(); !strings.Contains(page, "promote app000 to staging: opened") {
 		t.Errorf("after the promotion, %s says:\n%s", loc, page)
+	}
+}
+
+// TestDashboardSignOut: the page offers to sign out; signing out takes
+// the form's token, so another site cannot sign a viewer out.
+func TestDashboardSignOut(t *testing.T) {
+	t.Parallel()
+	w := start(t, 1, false)
+	if body := w.do(t, http.MethodGet, "/", "rita", nil, nil).Body.String(); !strings.Contains(body, `action="/signout"`) || !strings.Contains(body, "Sign out") {
+		t.Errorf("the matrix offers no sign-out:\n%s", body)
+	}
+	for _, c := range []struct{ login, csrf string }{{"rita", "forged"}, {"rita", ""}, {"", "token"}} {
+		rec := w.do(t, http.MethodPost, "/signout", c.login, url.Values{"csrf": {c.csrf}}, nil)
+		if rec.Code != http.StatusForbidden || rec.Header().Get("X-Signed-Out") != "" {
+			t.Errorf("sign-out by %q with token %q: %d, signed out %q; want 403 and still signed in", c.login, c.csrf, rec.Code, rec.Header().Get("X-Signed-Out"))
+		}
+	}
+	rec := w.do(t, http.MethodPost, "/signout", "rita", url.Values{"csrf": {"token"}}, nil)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" || rec.Header().Get("X-Signed-Out") != "yes" {
+		t.Errorf("sign-out: %d to %q, signed out %q; want 303 to / and signed out", rec.Code, rec.Header().Get("Location"), rec.Header().Get("X-Signed-Out"))
 	}
 }
 
