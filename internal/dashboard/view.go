@@ -64,6 +64,7 @@ type cell struct {
 	Soak                    string
 	Behind                  bool
 	Moves, MovesShort, From string // what would move from the stage before
+	MovesTag, MovesDigest   string
 }
 
 // state is one thing to know about a cell, shown as a badge with its
@@ -211,6 +212,7 @@ func (h *Handler) cell(app string, in stateInput, now time.Time, reasons *reason
 		if p := in.prev.File.Pinned; p.Digest != "" && p.Digest != c.File.Pinned.Digest {
 			v.Behind, v.From = true, in.prev.Stage.Name
 			v.Moves, v.MovesShort = p.Tag+"@"+p.Digest, p.Tag+" "+shortDigest(p.Digest)
+			v.MovesTag, v.MovesDigest = p.Tag, p.Digest
 		}
 	}
 	add := func(act, label string, p promote.Plan, hold bool) {
