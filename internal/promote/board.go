@@ -167,6 +167,9 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 					c.Open = pr
 				}
 			}
+			if c.Open != nil && c.Merged != nil && c.Merged.PR == c.Open.Number {
+				c.Open = nil // merged just now; the process has not forgotten it yet
+			}
 			if next, ok := cfg.Next(st.Name); ok && next.Soak > 0 && c.Merged != nil && c.Merged.Digest == c.File.Pinned.Digest && c.File.Pinned.Digest != "" {
 				if left := c.Merged.At.Add(next.Soak).Sub(b.Now); left > 0 {
 					c.SoakLeft, c.SoakNext = left, next.Name
