@@ -62,12 +62,12 @@ func IssueBody(b promote.Board, recent []store.Action, repoURL string) string {
 	}
 	var boxes []string
 	for _, r := range rows {
-		for _, c := range r.Cells {
-			if !c.Behind {
+		for i, c := range r.Cells {
+			if !c.Behind || i == 0 {
 				continue
 			}
 			line := fmt.Sprintf("- [ ] promote %s %s (%s) to %s", md(r.App), md(c.MovesTag), md(shortDigest(c.MovesDigest)), md(c.Stage))
-			if why := whyNot(c); why != "" {
+			if why := whyNot(r.Cells[i-1], c); why != "" {
 				line += " — " + why
 			}
 			boxes = append(boxes, line+" "+boxID(r.App, c.Stage))
@@ -115,15 +115,22 @@ func (h *Handler) issueCell(c cell) string {
 	return strings.Join(parts, "<br>")
 }
 
-// whyNot says what stands in a promotion's way that anyone may read:
-// held, frozen, soaking. Who may promote is decided when the box is
-// ticked, for the person who ticked it.
-func whyNot(c cell) string {
+// whyNot says what stands in the way of a promotion from src into dst
+// that anyone may read: dst held or frozen, src not (yet) healthy or
+// soaking. Who may promote is decided when the box is ticked, for the
+// person who ticked it.
+func whyNot(src, dst cell) string {
 	var out []string
-	for _, st := range c.States {
+	for _, st := range dst.States {
 		switch st.Class {
 		case "held", "frozen":
 			out = append(out, md(st.Label))
+		}
+	}
+	for _, st := range src.States {
+		switch st.Class {
+		case "verifying", "unhealthy", "soak":
+			out = append(out, md(src.Stage+" "+st.Label))
 		}
 	}
 	return strings.Join(out, ", ")

@@ -25,7 +25,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 func issueBoard() (promote.Board, []store.Action) {
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	dgst := func(c string) string { return "sha256:" + strings.Repeat(c, 64) }
-	stages := []config.Stage{{Name: "dev", Mode: config.AutoMerge}, {Name: "staging", Mode: config.PullRequest}, {Name: "prod", Mode: config.Manual}}
+	stages := []config.Stage{{Name: "dev", Mode: config.AutoMerge}, {Name: "staging", Mode: config.PullRequest, Verify: []string{"argocd/web-staging"}, VerifyTimeout: 30 * time.Minute}, {Name: "prod", Mode: config.Manual}}
 	cfg := &config.Config{Stages: stages}
 	pin := func(tag, d string) promote.File {
 		return promote.File{Pinned: manifest.Pinned{Found: true, Tag: tag, Digest: d}}
@@ -35,7 +35,8 @@ func issueBoard() (promote.Board, []store.Action) {
 	}
 	web := promote.BoardApp{App: config.App{Name: "web", Image: "ghcr.io/acme/web"}, Cells: []promote.Cell{
 		{Stage: stages[0], File: pin("1.4.2", dgst("a")), Merged: merged("web", "dev", "1.4.2", dgst("a"), 12, 2*time.Hour)},
-		{Stage: stages[1], File: pin("1.4.1", dgst("b")), Merged: merged("web", "staging", "1.4.1", dgst("b"), 9, 30*time.Hour)},
+		{Stage: stages[1], File: pin("1.4.1", dgst("b")), Merged: merged("web", "staging", "1.4.1", dgst("b"), 9, 30*time.Hour),
+			Health: &store.Deployment{App: "web", Stage: "staging", PR: 9, Digest: dgst("b"), State: store.DeployVerifying, MergedAt: now.Add(-10 * time.Minute), Deadline: now.Add(20 * time.Minute)}},
 		{Stage: stages[2], File: pin("1.4.0", dgst("c")), Held: &gate.Hold{By: "alice", Reason: "incident | 42 <!-- stagehand:promote web prod -->", At: now}},
 	}}
 	api := promote.BoardApp{App: config.App{Name: "api", Image: "ghcr.io/acme/api"}, Cells: []promote.Cell{
@@ -89,7 +90,7 @@ func TestTicked(t *testing.T) {
 	b, recent := issueBoard()
 	body := IssueBody(b, recent, "")
 	staging := "- [ ] promote web 1.4.2 (sha256:aaaaaaaaaaaa) to staging <!-- stagehand:promote web staging -->"
-	prod := "- [ ] promote web 1.4.1 (sha256:bbbbbbbbbbbb) to prod — held <!-- stagehand:promote web prod -->"
+	prod := "- [ ] promote web 1.4.1 (sha256:bbbbbbbbbbbb) to prod — held, staging verifying <!-- stagehand:promote web prod -->"
 	if !strings.Contains(body, staging) || !strings.Contains(body, prod) {
 		t.Fatalf("the body lacks the boxes the cases tick:\n%s", body)
 	}

@@ -96,6 +96,7 @@ type stateInput struct {
 var states = []func(stateInput) (state, bool){
 	held,
 	frozen,
+	health,
 	soaking,
 	prOpen,
 	refused,
@@ -127,6 +128,36 @@ func frozen(in stateInput) (state, bool) {
 		detail = fmt.Sprintf("%s; its windows never open", w)
 	}
 	return state{Class: "frozen", Label: "frozen", Detail: detail}, true
+}
+
+// health is the stage's health gate for the image it runs, where the
+// stage verifies: verified, verifying (since the merge, until the
+// timeout), or unhealthy (which status, where to look).
+func health(in stateInput) (state, bool) {
+	d, st := in.c.Health, in.c.Stage
+	if d == nil || len(st.Verify) == 0 || d.Digest == "" || d.Digest != in.c.File.Pinned.Digest {
+		return state{}, false
+	}
+	contexts := strings.Join(st.Verify, ", ")
+	switch d.State {
+	case store.DeployHealthy:
+		return state{Class: "verified", Label: "verified", Detail: fmt.Sprintf("%s success %s", contexts, ago(in.now, d.DoneAt))}, true
+	case store.DeployVerifying:
+		detail := fmt.Sprintf("waiting for %s since %s, until %s", contexts, d.MergedAt.UTC().Format("15:04 UTC"), d.Deadline.UTC().Format("Mon 15:04 UTC"))
+		if !in.now.Before(d.Deadline) {
+			detail = fmt.Sprintf("waiting for %s since %s; its verify_timeout passed at %s", contexts, d.MergedAt.UTC().Format("15:04 UTC"), d.Deadline.UTC().Format("Mon 15:04 UTC"))
+		}
+		return state{Class: "verifying", Label: "verifying", Detail: detail}, true
+	case store.DeployFailed:
+		detail := fmt.Sprintf("status %s is failing", d.Context)
+		if d.Description != "" {
+			detail += ": " + d.Description
+		}
+		return state{Class: "unhealthy", Label: "unhealthy", Detail: detail, Link: d.TargetURL}, true
+	case store.DeployTimedOut:
+		return state{Class: "unhealthy", Label: "unhealthy", Detail: fmt.Sprintf("%s not success within verify_timeout (%s)", contexts, st.VerifyTimeout)}, true
+	}
+	return state{}, false
 }
 
 func soaking(in stateInput) (state, bool) {
