@@ -15,22 +15,31 @@ type Issue struct {
 	State  string // "open" or "closed"
 }
 
+// findPages bounds FindIssue's search: issues are listed oldest first, so
+// an issue stagehand opened is on an early page.
+const findPages = 10
+
 // FindIssue returns the oldest plain issue carrying every one of labels
 // whose body starts with marker, open or closed; ok is false when there is
 // none. Pull requests, which GitHub lists as issues too, are skipped. One
-// call for up to 100 issues so labelled.
+// call per 100 issues so labelled, for at most 1,000.
 func (c *Client) FindIssue(ctx context.Context, labels []string, marker string) (is Issue, ok bool, err error) {
-	list, _, err := c.gh.Issues.ListByRepo(ctx, c.owner, c.name, &github.IssueListByRepoOptions{
-		State: "all", Labels: labels, Sort: "created", Direction: "asc", ListOptions: github.ListOptions{PerPage: 100},
-	})
-	if err != nil {
-		return Issue{}, false, wrap(fmt.Sprintf("list issues labelled %s", strings.Join(labels, ", ")), err, nil)
-	}
-	for _, it := range list {
-		if it.IsPullRequest() || !strings.HasPrefix(it.GetBody(), marker) {
-			continue
+	opts := &github.IssueListByRepoOptions{State: "all", Labels: labels, Sort: "created", Direction: "asc", ListOptions: github.ListOptions{PerPage: 100}}
+	for range findPages {
+		list, resp, err := c.gh.Issues.ListByRepo(ctx, c.owner, c.name, opts)
+		if err != nil {
+			return Issue{}, false, wrap(fmt.Sprintf("list issues labelled %s", strings.Join(labels, ", ")), err, nil)
 		}
-		return Issue{Number: it.GetNumber(), Body: it.GetBody(), State: it.GetState()}, true, nil
+		for _, it := range list {
+			if it.IsPullRequest() || !strings.HasPrefix(it.GetBody(), marker) {
+				continue
+			}
+			return Issue{Number: it.GetNumber(), Body: it.GetBody(), State: it.GetState()}, true, nil
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
 	}
 	return Issue{}, false, nil
 }

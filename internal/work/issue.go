@@ -33,6 +33,7 @@ type IssueBoards interface {
 // IssueRepo is the issue on GitHub; *githubapp.Client is one.
 type IssueRepo interface {
 	FindIssue(ctx context.Context, labels []string, marker string) (githubapp.Issue, bool, error)
+	AddLabels(ctx context.Context, number int, labels ...string) error
 	CreateIssue(ctx context.Context, title, body string, labels []string) (int, error)
 	EditIssueBody(ctx context.Context, number int, body string) error
 }
@@ -101,6 +102,19 @@ func (h *Handler) keepIssue(ctx context.Context) (int, error) {
 	is, found, err := o.Repo.FindIssue(ctx, IssueLabels, dashboard.IssueMarker)
 	if err != nil {
 		return 0, err
+	}
+	if !found {
+		// Someone may have taken a label off: look among everything
+		// labelled stagehand (its PRs too) before opening a second issue,
+		// and label it again so that the next look costs one call.
+		if is, found, err = o.Repo.FindIssue(ctx, IssueLabels[:1], dashboard.IssueMarker); err != nil {
+			return 0, err
+		}
+		if found {
+			if err := o.Repo.AddLabels(ctx, is.Number, IssueLabels...); err != nil {
+				return 0, err
+			}
+		}
 	}
 	if !found {
 		n, err := o.Repo.CreateIssue(ctx, dashboard.IssueTitle, body, IssueLabels)
