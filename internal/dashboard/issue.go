@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"strings"
@@ -83,7 +84,8 @@ func IssueBody(b promote.Board, recent []store.Action, repoURL string) string {
 }
 
 // issueCell is a cell of the matrix in Markdown: tag and short digest,
-// since when and by which PR, and its states.
+// since when and by which PR, and its states, in absolute times: the issue
+// is edited when the board changes, not as time passes.
 func (h *Handler) issueCell(c cell) string {
 	if c.Problem != "" {
 		return "⚠ " + md(c.Problem)
@@ -104,8 +106,8 @@ func (h *Handler) issueCell(c cell) string {
 	}
 	for _, st := range c.States {
 		s := "**" + md(st.Label) + "**"
-		if st.Detail != "" {
-			s += " " + md(noMention(st.Detail))
+		if d := cmp.Or(st.Fixed, st.Detail); d != "" {
+			s += " " + md(noMention(d))
 		}
 		if st.Link != "" {
 			s = "[" + s + "](" + st.Link + ")"

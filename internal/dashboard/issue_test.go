@@ -41,7 +41,7 @@ func issueBoard() (promote.Board, []store.Action) {
 	}}
 	api := promote.BoardApp{App: config.App{Name: "api", Image: "ghcr.io/acme/api"}, Cells: []promote.Cell{
 		{Stage: stages[0], File: pin("2.0.0", dgst("d"))},
-		{Stage: stages[1], File: pin("2.0.0", dgst("d"))},
+		{Stage: stages[1], File: pin("2.0.0", dgst("d")), SoakLeft: 40 * time.Minute, SoakNext: "prod"},
 		{Stage: stages[2], File: pin("2.0.0", dgst("d")), Open: &githubapp.PullRequest{Number: 15, URL: "https://github.com/acme/config/pull/15"}},
 	}}
 	b := promote.Board{BaseName: "main", Base: githubapp.Branch{Name: "main", SHA: strings.Repeat("f", 40)}, Config: cfg, Apps: []promote.BoardApp{web, api}, Now: now}

@@ -71,6 +71,9 @@ type cell struct {
 // detail; Link, when set, is where to read more.
 type state struct {
 	Class, Label, Detail, Link string
+	// Fixed is Detail in absolute times, for text that is not refreshed
+	// as time passes (the promotions issue); "" when Detail is.
+	Fixed string
 }
 
 // action is a button; a disabled one says why (Why, numbered in Reasons).
@@ -141,7 +144,8 @@ func health(in stateInput) (state, bool) {
 	contexts := strings.Join(st.Verify, ", ")
 	switch d.State {
 	case store.DeployHealthy:
-		return state{Class: "verified", Label: "verified", Detail: fmt.Sprintf("%s success %s", contexts, ago(in.now, d.DoneAt))}, true
+		return state{Class: "verified", Label: "verified", Detail: fmt.Sprintf("%s success %s", contexts, ago(in.now, d.DoneAt)),
+			Fixed: fmt.Sprintf("%s success at %s", contexts, d.DoneAt.UTC().Format("2006-01-02 15:04 UTC"))}, true
 	case store.DeployVerifying:
 		detail := fmt.Sprintf("waiting for %s since %s, until %s", contexts, d.MergedAt.UTC().Format("15:04 UTC"), d.Deadline.UTC().Format("Mon 15:04 UTC"))
 		if !in.now.Before(d.Deadline) {
@@ -164,7 +168,8 @@ func soaking(in stateInput) (state, bool) {
 	if in.c.SoakLeft <= 0 {
 		return state{}, false
 	}
-	return state{Class: "soak", Label: "soaking", Detail: fmt.Sprintf("%s left before %s", roundUp(in.c.SoakLeft), in.c.SoakNext)}, true
+	return state{Class: "soak", Label: "soaking", Detail: fmt.Sprintf("%s left before %s", roundUp(in.c.SoakLeft), in.c.SoakNext),
+		Fixed: fmt.Sprintf("until %s before %s", in.now.Add(in.c.SoakLeft).UTC().Format("Mon 15:04 UTC"), in.c.SoakNext)}, true
 }
 
 func prOpen(in stateInput) (state, bool) {

@@ -49,7 +49,7 @@ func TestCellHealth(t *testing.T) {
 		want state
 	}{
 		{"verified", in(staging, store.Deployment{State: store.DeployHealthy, DoneAt: now.Add(-2 * time.Hour)}),
-			state{Class: "verified", Label: "verified", Detail: "kustomization/apps-staging, argocd/web-staging success 2h ago"}},
+			state{Class: "verified", Label: "verified", Detail: "kustomization/apps-staging, argocd/web-staging success 2h ago", Fixed: "kustomization/apps-staging, argocd/web-staging success at 2026-12-05 10:00 UTC"}},
 		{"verifying", in(staging, store.Deployment{State: store.DeployVerifying, MergedAt: merged, Deadline: deadline}),
 			state{Class: "verifying", Label: "verifying", Detail: "waiting for kustomization/apps-staging, argocd/web-staging since 11:50 UTC, until Sat 12:20 UTC"}},
 		{"verifying past its timeout", in(staging, store.Deployment{State: store.DeployVerifying, MergedAt: merged.Add(-time.Hour), Deadline: now.Add(-time.Minute)}),
