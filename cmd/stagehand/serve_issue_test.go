@@ -6,8 +6,10 @@ package main
 // issues edited events GitHub sends.
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -170,5 +172,27 @@ func TestServePromotionsIssue(t *testing.T) {
 	})
 	if n := len(w.GitHub.Issues("")); n != 1 {
 		t.Errorf("%d issues, want the one", n)
+	}
+
+	// Another process, remembering nothing (a database of its own), finds
+	// the issue again by its labels and marker: it rewrites it with the
+	// board it knows (no merges recorded), and opens no second one.
+	w.Stop(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &e2e.Buffer{}, &e2e.Buffer{}
+	done := make(chan int, 1)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--github-webhook-secret", e2e.GitHubSecret, "--reconcile-interval", "0",
+		"--database-url", filepath.Join(t.TempDir(), "again.db")}, w.GitHubFlags()...)
+	go func() { done <- run(ctx, args, stdout, stderr) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	w.Eventually(t, "the second process rewrote the issue", func() (bool, string) {
+		list := w.GitHub.Issues("")
+		return len(list) == 1 && !strings.Contains(list[0].Body, fmt.Sprintf("([#%d](", prod.Number)), fmt.Sprintf("%d issues; log:\n%s", len(list), stderr)
+	})
+	if n := len(w.GitHub.Issues("")); n != 1 {
+		t.Errorf("%d issues after a restart, want the one", n)
 	}
 }
