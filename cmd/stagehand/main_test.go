@@ -111,10 +111,13 @@ func TestValidate(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "note: nothing moves into staging during 1999-12-24 - 1999-12-26 (Europe/Berlin); it is open now") {
 		t.Fatalf("windows: exit %d\n%s%s", code, stdout, stderr)
 	}
-	write(".stagehand.yaml", "stages:\n  - name: staging\n    mode: auto-merge\n    verify:\n      - context: kustomization/apps-staging\n      - context: argocd/web-staging\n    verify_timeout: 2h\n    on_failure: hold\napps:\n  - name: web\n    image: ghcr.io/acme/web\n    tags: {semver: \">=1.0.0\"}\n    stages:\n      staging: apps/web/staging\n")
+	write(".stagehand.yaml", "stages:\n  - name: staging\n    mode: auto-merge\n    verify:\n      - context: kustomization/apps-staging\n      - context: argocd/web-staging\n    verify_timeout: 2h\n    on_failure: hold\ndashboard: issue\napps:\n  - name: web\n    image: ghcr.io/acme/web\n    tags: {semver: \">=1.0.0\"}\n    stages:\n      staging: apps/web/staging\n")
 	code, stdout, stderr = stagehand(t, "validate", dir)
 	if want := "note: after a merge into staging, the next stage takes the image only once kustomization/apps-staging and argocd/web-staging are all success on the merge commit, within 2h; otherwise the image stops there and staging is held"; code != 0 || !strings.Contains(stdout, want) {
 		t.Fatalf("verify: exit %d, want %q\n%s%s", code, want, stdout, stderr)
+	}
+	if want := "note: stagehand keeps one issue labelled stagehand"; !strings.Contains(stdout, want) {
+		t.Errorf("dashboard: issue: want %q\n%s", want, stdout)
 	}
 	write(".stagehand.yaml", "stages:\n  - name: staging\n    mode: auto-merge\n    windows:\n      - deny: \"Fri 16:00 - Mon 8:00\"\n        timezone: Europe/Berln\napps: []\n")
 	code, _, stderr = stagehand(t, "validate", dir)

@@ -280,12 +280,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	issues := issueRefresher{next: notifier, engine: func() *promote.Engine { return engine }, q: notifyQ, log: log}
 	engine, err = promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: sched, Reporter: client, Resolver: resolver, Origins: resolver, Compare: client,
-		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Notifier: notifier, Now: now, Logger: log})
+		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Now: now, Logger: log,
+		Notifier: issues})
 	if err != nil {
 		return err
 	}
-	handler, err := work.New(work.Options{Engine: engine, GitHub: client, Tags: resolver, Registry: reg, Logger: log})
+	handler, err := work.New(work.Options{Engine: engine, GitHub: client, Tags: resolver, Registry: reg, Logger: log,
+		Issue: f.issueOptions(engine, client, st, d, issues.refresh)})
 	if err != nil {
 		return err
 	}
@@ -332,6 +335,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := engine.LearnOpenPRs(ctx); err != nil {
 		log.Warn("could not list the open stagehand PRs; the first update of each looks it up", "err", err)
 	}
+	issues.refresh(ctx) // opens the promotions issue, or finds it again
 
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {

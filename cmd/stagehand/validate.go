@@ -59,6 +59,9 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintln(stdout, "note:", windowsNote(st, time.Now()))
 		}
 	}
+	if cfg.Dashboard == config.DashboardIssue {
+		fmt.Fprintln(stdout, "note: stagehand keeps one issue labelled stagehand in this repository with every app in every stage; ticking a promotion's box there is a /promote by whoever ticks it, and other edits of its body are undone")
+	}
 	fmt.Fprintf(stdout, "ok: %d app(s) across %d stage(s)\n", len(cfg.Apps), len(cfg.Stages))
 	return nil
 }

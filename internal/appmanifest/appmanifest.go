@@ -31,7 +31,7 @@ type Event struct {
 var permissions = []Permission{
 	{"contents", "write", "Contents", "commits and branches of the config repository"},
 	{"pull_requests", "write", "Pull requests", "open, update and merge the promotion PRs"},
-	{"issues", "write", "Issues", "labels, comments and reactions"},
+	{"issues", "write", "Issues", "labels, comments and reactions, the promotions issue"},
 	{"statuses", "read", "Commit statuses", "read the checks a PR's head must pass before an auto-merge, and the health gates' verify statuses"},
 	{"deployments", "write", "Deployments", "a GitHub deployment per stage and merge, moved as its health gate moves"},
 	{"checks", "write", "Checks", "the stagehand/config check run; read check runs before an auto-merge"},
@@ -49,6 +49,7 @@ var events = []Event{
 	{"status", "Status"},
 	{"pull_request_review", "Pull request review"},
 	{"issue_comment", "Issue comment"},
+	{"issues", "Issues"},
 	{"push", "Push"},
 	{"registry_package", "Registry package"},
 	{"package", "Package"},

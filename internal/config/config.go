@@ -77,6 +77,9 @@ type Config struct {
 	// Notify are the receivers of the repository's events (outgoing
 	// webhooks); nil for none.
 	Notify []notify.Target
+	// Dashboard is where stagehand shows the matrix in the repository
+	// itself: DashboardIssue, or "" for nowhere.
+	Dashboard Dashboard
 }
 
 // Stage returns the stage called name.

@@ -43,6 +43,9 @@
 //   - groups (optional list): apps that release together, such as the images
 //     one CI run or one monorepo builds.
 //   - notify (optional list, at most 10): receivers of outgoing webhooks.
+//   - dashboard (optional): issue, to keep one promotions issue in the
+//     repository (every app in every stage, a checkbox per possible
+//     promotion).
 //
 // # A stage
 //

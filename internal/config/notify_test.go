@@ -57,7 +57,7 @@ func TestParseNotify(t *testing.T) {
 var badNotify = []badFile{
 	{"not a list", notifyEdit("notify:\n  - url: https://hooks.example.com/stagehand\n    format: json\n    secret_env: STAGEHAND_NOTIFY_HOOK_SECRET\n", "notify: https://hooks.example.com\nx:\n"), []string{
 		`c.yaml:14:9: notify: want a list (- item lines), found the string "https://hooks.example.com"`,
-		`c.yaml:15:1: unknown key "x" in the file; allowed keys are stages, apps, groups, notify`,
+		`c.yaml:15:1: unknown key "x" in the file; allowed keys are stages, apps, groups, notify, dashboard`,
 	}},
 	{"unknown key", notifyEdit("    format: slack\n", "    fromat: slack\n"), []string{
 		`c.yaml:18:5: receiver 2 lacks format:`,

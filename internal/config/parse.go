@@ -75,7 +75,7 @@ func (p *parser) syntax(err error) {
 }
 
 func (p *parser) config(root *yaml.Node) *Config {
-	f := p.fields(root, "the file", "stages!", "apps!", "groups", "notify")
+	f := p.fields(root, "the file", "stages!", "apps!", "groups", "notify", "dashboard")
 	cfg := &Config{}
 	var complete bool
 	if n, ok := f.get("stages"); ok {
@@ -102,6 +102,9 @@ func (p *parser) config(root *yaml.Node) *Config {
 	}
 	if n, ok := f.get("notify"); ok {
 		cfg.Notify = p.receivers(n)
+	}
+	if n, ok := f.get("dashboard"); ok {
+		cfg.Dashboard = p.dashboard(n)
 	}
 	return cfg
 }

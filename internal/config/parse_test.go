@@ -94,7 +94,7 @@ var badFiles = []badFile{
 	// Keys.
 	{"unknown top-level key", edit("apps:\n", "app:\n"), []string{
 		"c.yaml:1:1: the file lacks apps:",
-		`c.yaml:6:1: unknown key "app" in the file; did you mean apps? allowed keys are stages, apps, groups, notify`,
+		`c.yaml:6:1: unknown key "app" in the file; did you mean apps? allowed keys are stages, apps, groups, notify, dashboard`,
 	}},
 	{"unknown stage key", edit("    mode: manual\n", "    mdoe: manual\n"), []string{
 		`c.yaml:4:5: stage "prod" lacks mode:`,

@@ -264,6 +264,7 @@ func TestSchemaValidatesConfigs(t *testing.T) {
 		"groups":       groupsBase,
 		"no apps yet":  "stages:\n  - name: prod\n    mode: manual\napps: []\n",
 		"all optional": edit("    mode: manual\n", "    mode: manual\n    soak: 1h30m\n    approvers: [alice, \"@acme/platform-team\", Bob-2]\n"),
+		"dashboard":    validBase + "dashboard: issue\n",
 		"file paths":   edit("staging: apps/web/staging", "staging: apps/web/staging/kustomization.yml"),
 	}
 	// The README's example is right in shape; its group names apps the
@@ -282,6 +283,7 @@ func TestSchemaValidatesConfigs(t *testing.T) {
 
 	bad := []struct{ name, src, want string }{
 		{"no stages", "apps: []\n", "stages"},
+		{"dashboard misspelt", validBase + "dashboard: issues\n", "dashboard"},
 		{"unknown top-level key", validBase + "base: main\n", "base"},
 		{"stages not a list", "stages: {name: prod}\napps: []\n", "stages"},
 		{"empty stages", "stages: []\napps: []\n", "stages"},

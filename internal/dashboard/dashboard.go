@@ -64,6 +64,7 @@ type SignIn interface {
 	SignInURL(next string) string
 	FormToken(w http.ResponseWriter, r *http.Request, scope string) string
 	CheckForm(r *http.Request, scope, token string) bool
+	SignOut(w http.ResponseWriter)
 }
 
 // Options serve the dashboard. Boards, Records, Requests and Access are
@@ -125,6 +126,7 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/", h.matrix)
 	r.Get("/apps/{app}", h.app)
 	r.Post("/actions", h.act)
+	r.Post("/signout", h.signOut)
 	r.Get("/dashboard/assets/{name}", h.asset)
 }
 
@@ -164,6 +166,26 @@ func (h *Handler) who(w http.ResponseWriter, r *http.Request, next string) (v vi
 		return viewer{}, false
 	}
 	return viewer{Login: login, Permission: perm}, true
+}
+
+// signOut forgets the browser's sign-in, when the form came from one of
+// the dashboard's pages in this browser: another site cannot sign its
+// visitors out.
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
+	if h.opts.SignIn == nil || !h.opts.SignIn.SignInOn() {
+		http.Redirect(w, r, h.opts.BasePath+"/", http.StatusSeeOther)
+		return
+	}
+	login := h.opts.SignIn.SignedIn(r)
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if login == "" || r.ParseForm() != nil || !h.opts.SignIn.CheckForm(r, formScope(login), r.PostForm.Get("csrf")) {
+		h.render(w, http.StatusForbidden, "message", page{Title: "Not signed out", Home: h.opts.BasePath + "/",
+			Message: "This sign-out did not come from the dashboard in this browser, or the page is out of date. Reload the dashboard and try again."})
+		return
+	}
+	h.opts.SignIn.SignOut(w)
+	h.log.Info("signed out of the dashboard", "login", login)
+	http.Redirect(w, r, h.opts.BasePath+"/", http.StatusSeeOther)
 }
 
 // formScope binds a form's CSRF token to the person it was shown to.

@@ -76,6 +76,8 @@ func (signIn) CheckForm(r *http.Request, scope, token string) bool {
 	return token == "token" && scope == "dashboard\x00"+r.Header.Get("X-Login")
 }
 
+func (signIn) SignOut(w http.ResponseWriter) { w.Header().Set("X-Signed-Out", "yes") }
+
 // queue records what was submitted and answers that it is done.
 type queue struct {
 	mu   sync.Mutex
@@ -268,6 +270,26 @@ func TestDashboardActions(t *testing.T) {
 	}
 }
 
+// TestDashboardSignOut: the page offers to sign out; signing out takes
+// the form's token, so another site cannot sign a viewer out.
+func TestDashboardSignOut(t *testing.T) {
+	t.Parallel()
+	w := start(t, 1, false)
+	if body := w.do(t, http.MethodGet, "/", "rita", nil, nil).Body.String(); !strings.Contains(body, `action="/signout"`) || !strings.Contains(body, "Sign out") {
+		t.Errorf("the matrix offers no sign-out:\n%s", body)
+	}
+	for _, c := range []struct{ login, csrf string }{{"rita", "forged"}, {"rita", ""}, {"", "token"}} {
+		rec := w.do(t, http.MethodPost, "/signout", c.login, url.Values{"csrf": {c.csrf}}, nil)
+		if rec.Code != http.StatusForbidden || rec.Header().Get("X-Signed-Out") != "" {
+			t.Errorf("sign-out by %q with token %q: %d, signed out %q; want 403 and still signed in", c.login, c.csrf, rec.Code, rec.Header().Get("X-Signed-Out"))
+		}
+	}
+	rec := w.do(t, http.MethodPost, "/signout", "rita", url.Values{"csrf": {"token"}}, nil)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" || rec.Header().Get("X-Signed-Out") != "yes" {
+		t.Errorf("sign-out: %d to %q, signed out %q; want 303 to / and signed out", rec.Code, rec.Header().Get("Location"), rec.Header().Get("X-Signed-Out"))
+	}
+}
+
 // TestDashboardPolls: the main part answers 304 while its ETag holds.
 func TestDashboardPolls(t *testing.T) {
 	t.Parallel()
@@ -316,5 +338,57 @@ func BenchmarkDashboard(b *testing.B) {
 		if rec := w.do(b, http.MethodGet, "/", "will", nil, nil); rec.Code != http.StatusOK {
 			b.Fatal(rec.Code)
 		}
+	}
+}
+
+// TestDashboardHealth: a stage that verifies shows its health gate, and a
+// promotion from a stage whose gate failed is off, saying why, as the
+// promotion itself would be refused.
+func TestDashboardHealth(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := seed(t, 1)
+	cfgPath := filepath.Join(dir, ".stagehand.yaml")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, cfgPath, strings.Replace(string(cfg), "    mode: pull-request\n", "    mode: pull-request\n    verify:\n      - context: argocd/app000-preprod\n", 1))
+	wd, err := demo.Start(ctx, demo.Options{Seed: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(wd.Close)
+	wd.GitHub.SetPermission("will", "write")
+	at := time.Now().Add(-time.Hour)
+	if _, err := wd.Store.RecordMerge(ctx, store.Merge{App: "app000", Stage: "preprod", Tag: "1.0.2", Digest: digest(0, 2), PR: 900, MergedBy: "octocat", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	dep := store.Deployment{App: "app000", Stage: "preprod", PR: 900, Tag: "1.0.2", Digest: digest(0, 2), State: store.DeployVerifying, MergedAt: at, Deadline: at.Add(30 * time.Minute)}
+	if _, err := wd.Store.StartDeployment(ctx, dep); err != nil {
+		t.Fatal(err)
+	}
+	dep.State, dep.DoneAt, dep.Context, dep.Description, dep.TargetURL = store.DeployFailed, at.Add(5*time.Minute), "argocd/app000-preprod", "Degraded", "https://argocd.example.com/applications/app000-preprod"
+	if _, err := wd.Store.SettleDeployment(ctx, dep); err != nil {
+		t.Fatal(err)
+	}
+	h, err := dashboard.New(dashboard.Options{Boards: wd.Engine, Records: wd.Store, Requests: &queue{}, Access: wd.Client, SignIn: signIn{}, RepoURL: "https://github.com/acme/config"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	h.Routes(r)
+	w := &world{wd: wd, handler: r}
+	body := w.do(t, http.MethodGet, "/apps/app000", "will", nil, nil).Body.String()
+	for _, want := range []string{
+		`<span class="st unhealthy">unhealthy</span> <a href="https://argocd.example.com/applications/app000-preprod">status argocd/app000-preprod is failing: Degraded</a>`,
+		"it failed its health check in preprod",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("app000's page lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, `value="promote app000 prod"`) {
+		t.Errorf("promotion into prod offered from a preprod whose health gate failed")
 	}
 }

@@ -64,12 +64,16 @@ type cell struct {
 	Soak                    string
 	Behind                  bool
 	Moves, MovesShort, From string // what would move from the stage before
+	MovesTag, MovesDigest   string
 }
 
 // state is one thing to know about a cell, shown as a badge with its
 // detail; Link, when set, is where to read more.
 type state struct {
 	Class, Label, Detail, Link string
+	// Fixed is Detail in absolute times, for text that is not refreshed
+	// as time passes (the promotions issue); "" when Detail is.
+	Fixed string
 }
 
 // action is a button; a disabled one says why (Why, numbered in Reasons).
@@ -95,6 +99,7 @@ type stateInput struct {
 var states = []func(stateInput) (state, bool){
 	held,
 	frozen,
+	health,
 	soaking,
 	prOpen,
 	refused,
@@ -128,11 +133,43 @@ func frozen(in stateInput) (state, bool) {
 	return state{Class: "frozen", Label: "frozen", Detail: detail}, true
 }
 
+// health is the stage's health gate for the image it runs, where the
+// stage verifies: verified, verifying (since the merge, until the
+// timeout), or unhealthy (which status, where to look).
+func health(in stateInput) (state, bool) {
+	d, st := in.c.Health, in.c.Stage
+	if d == nil || len(st.Verify) == 0 || d.Digest == "" || d.Digest != in.c.File.Pinned.Digest {
+		return state{}, false
+	}
+	contexts := strings.Join(st.Verify, ", ")
+	switch d.State {
+	case store.DeployHealthy:
+		return state{Class: "verified", Label: "verified", Detail: fmt.Sprintf("%s success %s", contexts, ago(in.now, d.DoneAt)),
+			Fixed: fmt.Sprintf("%s success at %s", contexts, d.DoneAt.UTC().Format("2006-01-02 15:04 UTC"))}, true
+	case store.DeployVerifying:
+		detail := fmt.Sprintf("waiting for %s since %s, until %s", contexts, d.MergedAt.UTC().Format("15:04 UTC"), d.Deadline.UTC().Format("Mon 15:04 UTC"))
+		if !in.now.Before(d.Deadline) {
+			detail = fmt.Sprintf("waiting for %s since %s; its verify_timeout passed at %s", contexts, d.MergedAt.UTC().Format("15:04 UTC"), d.Deadline.UTC().Format("Mon 15:04 UTC"))
+		}
+		return state{Class: "verifying", Label: "verifying", Detail: detail}, true
+	case store.DeployFailed:
+		detail := fmt.Sprintf("status %s is failing", d.Context)
+		if d.Description != "" {
+			detail += ": " + d.Description
+		}
+		return state{Class: "unhealthy", Label: "unhealthy", Detail: detail, Link: d.TargetURL}, true
+	case store.DeployTimedOut:
+		return state{Class: "unhealthy", Label: "unhealthy", Detail: fmt.Sprintf("%s not success within verify_timeout (%s)", contexts, st.VerifyTimeout)}, true
+	}
+	return state{}, false
+}
+
 func soaking(in stateInput) (state, bool) {
 	if in.c.SoakLeft <= 0 {
 		return state{}, false
 	}
-	return state{Class: "soak", Label: "soaking", Detail: fmt.Sprintf("%s left before %s", roundUp(in.c.SoakLeft), in.c.SoakNext)}, true
+	return state{Class: "soak", Label: "soaking", Detail: fmt.Sprintf("%s left before %s", roundUp(in.c.SoakLeft), in.c.SoakNext),
+		Fixed: fmt.Sprintf("until %s before %s", in.now.Add(in.c.SoakLeft).UTC().Format("Mon 15:04 UTC"), in.c.SoakNext)}, true
 }
 
 func prOpen(in stateInput) (state, bool) {
@@ -232,6 +269,7 @@ func (h *Handler) cell(app string, in stateInput, now time.Time, reasons *reason
 		p := ahead[0].File.Pinned
 		v.Behind, v.From = true, ahead[0].Stage.Name
 		v.Moves, v.MovesShort = p.Tag+"@"+p.Digest, p.Tag+" "+shortDigest(p.Digest)
+		v.MovesTag, v.MovesDigest = p.Tag, p.Digest
 	}
 	add := func(act, label string, p promote.Plan, hold bool) {
 		a := action{Act: act + " " + app + " " + c.Stage.Name, Label: label, Hold: hold, Main: act == "promote"}

@@ -1,11 +1,14 @@
 package dashboard
 
 import (
+	"cmp"
 	"testing"
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
+	"github.com/stagehand-dev/stagehand/internal/store"
 	"github.com/stagehand-dev/stagehand/internal/window"
 )
 
@@ -56,5 +59,46 @@ func TestCellBehindEachStageItFollows(t *testing.T) {
 		if ok != (tc.detail != "") || s.Detail != tc.detail {
 			t.Errorf("%s: behind = %+v, %v; want %q", tc.name, s, ok, tc.detail)
 		}
+	}
+}
+
+// A stage that verifies shows its health gate for the image it runs:
+// verified, verifying (since, until), unhealthy (which status, a link);
+// for another image, or a stage without verify, nothing.
+func TestCellHealth(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	const d = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	staging := config.Stage{Name: "staging", Verify: []string{"kustomization/apps-staging", "argocd/web-staging"}, VerifyTimeout: 30 * time.Minute}
+	in := func(st config.Stage, dep store.Deployment) stateInput {
+		dep.Digest = cmp.Or(dep.Digest, d)
+		return stateInput{c: promote.Cell{Stage: st, File: promote.File{Pinned: manifest.Pinned{Found: true, Tag: "1.4.2", Digest: d}}, Health: &dep}, now: now}
+	}
+	merged, deadline := now.Add(-10*time.Minute), now.Add(20*time.Minute)
+	for _, c := range []struct {
+		name string
+		in   stateInput
+		want state
+	}{
+		{"verified", in(staging, store.Deployment{State: store.DeployHealthy, DoneAt: now.Add(-2 * time.Hour)}),
+			state{Class: "verified", Label: "verified", Detail: "kustomization/apps-staging, argocd/web-staging success 2h ago", Fixed: "kustomization/apps-staging, argocd/web-staging success at 2026-12-05 10:00 UTC"}},
+		{"verifying", in(staging, store.Deployment{State: store.DeployVerifying, MergedAt: merged, Deadline: deadline}),
+			state{Class: "verifying", Label: "verifying", Detail: "waiting for kustomization/apps-staging, argocd/web-staging since 11:50 UTC, until Sat 12:20 UTC"}},
+		{"verifying past its timeout", in(staging, store.Deployment{State: store.DeployVerifying, MergedAt: merged.Add(-time.Hour), Deadline: now.Add(-time.Minute)}),
+			state{Class: "verifying", Label: "verifying", Detail: "waiting for kustomization/apps-staging, argocd/web-staging since 10:50 UTC; its verify_timeout passed at Sat 11:59 UTC"}},
+		{"failed", in(staging, store.Deployment{State: store.DeployFailed, Context: "argocd/web-staging", Description: "Degraded", TargetURL: "https://argocd.example.com/applications/web-staging"}),
+			state{Class: "unhealthy", Label: "unhealthy", Detail: "status argocd/web-staging is failing: Degraded", Link: "https://argocd.example.com/applications/web-staging"}},
+		{"timed out", in(staging, store.Deployment{State: store.DeployTimedOut}),
+			state{Class: "unhealthy", Label: "unhealthy", Detail: "kustomization/apps-staging, argocd/web-staging not success within verify_timeout (30m0s)"}},
+	} {
+		if got, ok := health(c.in); !ok || got != c.want {
+			t.Errorf("%s: %+v %v, want %+v", c.name, got, ok, c.want)
+		}
+	}
+	other := in(staging, store.Deployment{State: store.DeployFailed, Digest: "sha256:2222"})
+	if s, ok := health(other); ok {
+		t.Errorf("the gate of another image shows: %+v", s)
+	}
+	if s, ok := health(in(config.Stage{Name: "dev"}, store.Deployment{State: store.DeployDone})); ok {
+		t.Errorf("a stage without verify shows %+v", s)
 	}
 }

@@ -1,6 +1,9 @@
 package githubfake
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Comment is a snapshot of one issue or pull request comment.
 type Comment struct {
@@ -18,7 +21,7 @@ func (s *Server) OpenIssue(title string) int {
 	}
 	defer s.mu.Unlock()
 	now := time.Now().UTC().Truncate(time.Second)
-	is := &issue{ID: s.newID(), Title: title, User: "developer", CreatedAt: now}
+	is := &issue{ID: s.newID(), Title: title, State: "open", User: "developer", CreatedAt: now}
 	is.Number, is.UpdatedAt = s.newNumber(), now
 	s.issues = append(s.issues, is)
 	return is.Number
@@ -65,4 +68,45 @@ func (s *Server) Reactions(commentID int64) []string {
 		}
 	}
 	return out
+}
+
+// Issue is a snapshot of a plain issue.
+type Issue struct {
+	Number      int
+	Title, Body string
+	State       string // open, closed
+	User        string // who opened it
+	Labels      []string
+}
+
+// Issues returns the plain issues carrying label ("" for every one),
+// oldest first.
+func (s *Server) Issues(label string) []Issue {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Issue
+	for _, is := range s.issues {
+		if label != "" && !containsFold(is.Labels, label) {
+			continue
+		}
+		out = append(out, Issue{Number: is.Number, Title: is.Title, Body: is.Body, State: is.State, User: is.User, Labels: slices.Clone(is.Labels)})
+	}
+	return out
+}
+
+// EditIssueBody is login editing the body of plain issue number, in the
+// browser or through the API: GitHub sends issues edited with the body it
+// had (changes.body.from) and login as the sender. It reports whether
+// there is such an issue.
+func (s *Server) EditIssueBody(number int, login, body string) bool {
+	if err := s.lock(); err != nil {
+		return false
+	}
+	defer s.mu.Unlock()
+	is := s.issueByNumber(number)
+	if is == nil {
+		return false
+	}
+	s.editIssue(is, login, nil, &body, nil)
+	return true
 }

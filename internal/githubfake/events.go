@@ -319,8 +319,9 @@ func (s *Server) hookIssue(number int) map[string]any {
 		}
 	} else if is := s.issueByNumber(number); is != nil {
 		cv = &is.conversation
-		out["id"], out["node_id"], out["title"], out["user"], out["body"] = is.ID, nodeID("Issue", is.ID), is.Title, s.user(is.User), nil
-		out["state"], out["created_at"], out["closed_at"] = "open", stamp(is.CreatedAt), nil
+		out["id"], out["node_id"], out["title"], out["user"], out["body"] = is.ID, nodeID("Issue", is.ID), is.Title, s.user(is.User), nullString(is.Body)
+		out["state"], out["created_at"], out["closed_at"] = is.State, stamp(is.CreatedAt), nullTime(is.ClosedAt)
+		out["author_association"] = s.association(is.User)
 		out["html_url"] = fmt.Sprintf("%s/issues/%d", s.repoHTML(), number)
 	}
 	labels := []map[string]any{}

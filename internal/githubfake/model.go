@@ -38,8 +38,11 @@ type issue struct {
 	conversation
 	ID        int64
 	Title     string
+	Body      string
+	State     string // open, closed
 	User      string
 	CreatedAt time.Time
+	ClosedAt  time.Time
 }
 
 type label struct {

@@ -67,3 +67,18 @@ func (h *Handler) CheckForm(r *http.Request, scope, token string) bool {
 	}
 	return hmac.Equal(got, tag(h.opts.Signer.key, purposeForm, scope, ck.Value))
 }
+
+// SignOut forgets the browser's sign-in and its form session, so the
+// forms it was shown no longer hold. The login cookie is sealed, not
+// recorded: one copied before signing out holds until it expires.
+func (h *Handler) SignOut(w http.ResponseWriter) {
+	for _, name := range []string{loginCookie, pageSession} {
+		ss := http.SameSiteLaxMode
+		if name == pageSession {
+			ss = http.SameSiteStrictMode
+		}
+		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: h.opts.Signer.prefix + "/", MaxAge: -1,
+			HttpOnly: true, SameSite: ss, Secure: h.opts.Signer.secure})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+}

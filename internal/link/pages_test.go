@@ -105,3 +105,24 @@ func TestFormTokens(t *testing.T) {
 		t.Errorf("a second page in the same session: token %q, cookies %v", again, rec.Result().Cookies())
 	}
 }
+
+// TestSignOut: signing out clears both the sign-in and the form session
+// in the browser, on the paths they were set on.
+func TestSignOut(t *testing.T) {
+	h := pagesHandler(t)
+	rec := httptest.NewRecorder()
+	h.SignOut(rec)
+	got := map[string]*http.Cookie{}
+	for _, c := range rec.Result().Cookies() {
+		got[c.Name] = c
+	}
+	for _, name := range []string{loginCookie, pageSession} {
+		c := got[name]
+		if c == nil || c.MaxAge >= 0 || c.Value != "" || c.Path != "/sh/" || !c.HttpOnly || !c.Secure {
+			t.Errorf("cookie %s after sign-out: %+v, want it cleared on /sh/", name, c)
+		}
+	}
+	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+}

@@ -53,6 +53,10 @@ type Cell struct {
 	// before the next stage takes it; 0 when it need not wait.
 	SoakLeft time.Duration
 	SoakNext string // the stage that waits for the soak
+	// Health is the stage's health gate for its last merge, where the
+	// stage verifies (verify: in the config); nil otherwise or when
+	// stagehand merged nothing there.
+	Health *store.Deployment
 
 	// What the viewer could do here, decided for them: a promotion into
 	// this stage from the one before (zero Verdict for the first stage), a
@@ -65,6 +69,12 @@ type Cell struct {
 // recorded; the board reads it in one query where the records can.
 type lastMerges interface {
 	LastMerges(ctx context.Context) ([]store.Merge, error)
+}
+
+// lastDeployments lists, for every app and stage, the newest deployment
+// (health gate) stagehand recorded, in one query where the records can.
+type lastDeployments interface {
+	LastDeployments(ctx context.Context) ([]store.Deployment, error)
 }
 
 // Board reads every app's stages at one commit of the base branch (files
@@ -94,6 +104,10 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 		return Board{}, fmt.Errorf("read holds: %w", err)
 	}
 	merged, err := e.lastMerges(ctx, cfg)
+	if err != nil {
+		return Board{}, err
+	}
+	health, err := e.lastDeployments(ctx, cfg)
 	if err != nil {
 		return Board{}, err
 	}
@@ -137,7 +151,8 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 		if g, ok := cfg.GroupOf(app.Name); ok {
 			ba.Group = g.Name
 		}
-		s := Snapshot{BaseName: e.base, Base: base, Config: cfg, Now: b.Now, Files: map[string]File{}, Holds: byStage[app.Name], Merged: map[string]MergedAt{}, Preview: true}
+		s := Snapshot{BaseName: e.base, Base: base, Config: cfg, Now: b.Now, Files: map[string]File{}, Holds: byStage[app.Name], Merged: map[string]MergedAt{}, Preview: true,
+			Health: map[string]store.Deployment{}}
 		if s.Holds == nil {
 			s.Holds = map[string]gate.Hold{}
 		}
@@ -150,6 +165,9 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 			if m, ok := merged[Key(app.Name, st.Name)]; ok {
 				s.Merged[st.Name] = MergedAt{Digest: m.Digest, At: m.At, PushedAt: m.PushedAt}
 			}
+			if d, ok := health[Key(app.Name, st.Name)]; ok {
+				s.Health[st.Name] = d
+			}
 		}
 		for _, st := range cfg.Stages {
 			c := Cell{Stage: st, File: s.Files[app.Path(st.Name)]}
@@ -160,6 +178,9 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 			if h, ok := s.Holds[st.Name]; ok {
 				c.Held = &h
 			}
+			if d, ok := s.Health[st.Name]; ok {
+				c.Health = &d
+			}
 			if known, pr := e.prs.get(Branch(app.Name, st.Name)); known && pr != nil {
 				c.Open = pr
 			} else if ba.Group != "" {
@@ -167,9 +188,17 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 					c.Open = pr
 				}
 			}
+			if c.Open != nil && c.Merged != nil && c.Merged.PR == c.Open.Number {
+				c.Open = nil // merged just now; the process has not forgotten it yet
+			}
+			// The soak counts from when the image ran healthy where the
+			// stage verifies, as the promotion's rules count it.
 			for _, next := range cfg.Next(st.Name) {
-				if next.Soak > 0 && c.Merged != nil && c.Merged.Digest == c.File.Pinned.Digest && c.File.Pinned.Digest != "" {
-					if left := c.Merged.At.Add(next.Soak).Sub(b.Now); left > c.SoakLeft {
+				if next.Soak <= 0 || c.File.Pinned.Digest == "" {
+					continue
+				}
+				if since := ranSince(s, st, c.File.Pinned.Digest); !since.IsZero() {
+					if left := since.Add(next.Soak).Sub(b.Now); left > c.SoakLeft {
 						c.SoakLeft, c.SoakNext = left, next.Name
 					}
 				}
@@ -216,6 +245,43 @@ func decideBoard(app config.App, st config.Stage, actor Actor, s Snapshot, cfg *
 	}
 	rollback.From, rollback.Path, rollback.Verdict = f.Pinned, f.Path, Propose
 	return promote, hold, release, rollback
+}
+
+// lastDeployments is the newest deployment per app and stage where the
+// stage verifies, keyed by Key(app, stage).
+func (e *Engine) lastDeployments(ctx context.Context, cfg *config.Config) (map[string]store.Deployment, error) {
+	out := map[string]store.Deployment{}
+	verifies := map[string]bool{}
+	for _, st := range cfg.Stages {
+		verifies[st.Name] = len(st.Verify) > 0
+	}
+	if ld, ok := e.records.(lastDeployments); ok {
+		ds, err := ld.LastDeployments(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read the health gates: %w", err)
+		}
+		for _, d := range ds {
+			if verifies[d.Stage] {
+				out[Key(d.App, d.Stage)] = d
+			}
+		}
+		return out, nil
+	}
+	for _, app := range cfg.Apps {
+		for _, st := range cfg.Stages {
+			if !verifies[st.Name] {
+				continue
+			}
+			d, ok, err := e.records.LastDeployment(ctx, app.Name, st.Name)
+			if err != nil {
+				return nil, fmt.Errorf("read the health of %s in %s: %w", app.Name, st.Name, err)
+			}
+			if ok {
+				out[Key(app.Name, st.Name)] = d
+			}
+		}
+	}
+	return out, nil
 }
 
 // lastMerges is the newest merge per app and stage, keyed by Key(app,

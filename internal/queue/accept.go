@@ -299,6 +299,9 @@ func (q *Queue) stage(ctx context.Context, tx db.Tx, d Delivery, now time.Time) 
 	if c := d.Comment; c != nil {
 		jobs = append(jobs, river.InsertManyParams{Args: commentArgs{Comment: *c}})
 	}
+	if e := d.IssueEdited; e != nil {
+		jobs = append(jobs, river.InsertManyParams{Args: issueEditArgs{IssueEdited: *e}})
+	}
 	if c := d.ConfigChanged; c != nil {
 		woken, err := wake(ctx, tx)
 		if err != nil {

@@ -20,6 +20,8 @@ type Delivery struct {
 	PRClosed *PRClosed
 	Checks   *Checks
 	Comment  *Comment
+	// IssueEdited is an edit of an issue's body (the promotions issue).
+	IssueEdited *IssueEdited
 	// ConfigChanged says the configuration stagehand reads may have
 	// changed (a push to the base branch touched it): it is checked, and
 	// the work waiting for a fix (pushes, checks) is tried again at once.
@@ -114,6 +116,9 @@ func (d Delivery) validate() error {
 	}
 	if d.Comment != nil && (d.Comment.IssueNumber <= 0 || d.Comment.CommentID <= 0) {
 		problems = append(problems, "comment without issue number or comment id")
+	}
+	if d.IssueEdited != nil && d.IssueEdited.Number <= 0 {
+		problems = append(problems, "issue edit without issue number")
 	}
 	if d.Checks != nil && d.Checks.SHA == "" {
 		problems = append(problems, "checks have no SHA")

@@ -189,6 +189,10 @@ func summarize(row *rivertype.JobRow) string {
 		s = &pruneArgs{}
 	case KindNotify:
 		s = &notifyArgs{}
+	case KindIssue:
+		s = &issueArgs{}
+	case KindIssueEdit:
+		s = &issueEditArgs{}
 	default:
 		return string(row.EncodedArgs)
 	}

@@ -93,16 +93,17 @@ func cmpOr[T comparable](v, def T) T {
 // Queue accepts deliveries durably and works them with River, several at a
 // time, on one database shared by every replica.
 type Queue struct {
-	db      *db.DB
-	h       Handler
-	opts    Options
-	log     *slog.Logger
-	client  riverClient
-	metrics *metrics
-	leases  *leases
-	due     dueTimers
-	group   acceptGroup
-	sqlite  *sqliteDriver // SQLite only: its listener wakes on Nudge (nudge.go)
+	db       *db.DB
+	h        Handler
+	opts     Options
+	log      *slog.Logger
+	client   riverClient
+	metrics  *metrics
+	leases   *leases
+	due      dueTimers
+	group    acceptGroup
+	sqlite   *sqliteDriver // SQLite only: its listener wakes on Nudge (nudge.go)
+	issueGen issueGen
 }
 
 // New builds a Queue over d. Accept works at once; jobs run after Start.
@@ -147,6 +148,8 @@ func newQueue(d *db.DB, h Handler, opts Options) (*Queue, error) {
 	river.AddWorker(workers, &worker[reconcileArgs]{q: q, work: q.workReconcile})
 	river.AddWorker(workers, &worker[pruneArgs]{q: q, work: q.workPrune})
 	river.AddWorker(workers, &notifyWorker{q: q})
+	river.AddWorker(workers, &worker[issueArgs]{q: q, work: q.workIssue})
+	river.AddWorker(workers, &worker[issueEditArgs]{q: q, work: q.workIssueEdit})
 	// Notifications have workers of their own, so that a slow receiver
 	// never holds up a promotion.
 	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}, notifyQueue: {MaxWorkers: NotifyWorkers}}

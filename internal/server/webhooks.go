@@ -76,6 +76,11 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.ConfigChanged = &queue.ConfigChanged{SHA: ev.BranchPush.SHA}
+	case ev.IssueEdit != nil:
+		// Whether it is the promotions issue, and what the edit did, is
+		// the worker's to decide: body edits come at a person's pace.
+		e := ev.IssueEdit
+		d.IssueEdited = &queue.IssueEdited{Number: e.Number, Body: e.Body, From: e.From, User: e.User, UserType: e.UserType, UpdatedAt: e.UpdatedAt.UTC().Format(time.RFC3339Nano)}
 	case ev.Comment != nil && ev.Comment.Action == "created":
 		c := ev.Comment
 		d.Comment = &queue.Comment{IssueNumber: c.IssueNumber, IsPR: c.IsPR, CommentID: c.CommentID, Body: c.Body,
@@ -204,6 +209,9 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, d queue.Deliver
 	}
 	if d.ConfigChanged != nil {
 		log.Info("config change accepted", "sha", d.ConfigChanged.SHA)
+	}
+	if d.IssueEdited != nil {
+		log.Info("issue edit accepted", "issue", d.IssueEdited.Number, "user", d.IssueEdited.User)
 	}
 	if d.Comment != nil {
 		log.Info("comment accepted", "issue", d.Comment.IssueNumber, "comment_id", d.Comment.CommentID, "user", d.Comment.User)

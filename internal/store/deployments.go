@@ -106,6 +106,26 @@ func (s *Store) LastDeployment(ctx context.Context, app, stage string) (d Deploy
 	return d, ok, nil
 }
 
+// LastDeployments is the newest deployment of every app in every stage,
+// by app and stage, in one query: what the dashboard shows of the health
+// gates.
+func (s *Store) LastDeployments(ctx context.Context) ([]Deployment, error) {
+	out := []Deployment{}
+	err := s.db.Query(ctx, func(row db.Scanner) error {
+		d, err := scanDeployment(row)
+		if err == nil {
+			out = append(out, d)
+		}
+		return err
+	}, `SELECT `+deploymentColumns+` FROM (
+		SELECT `+deploymentColumns+`, ROW_NUMBER() OVER (PARTITION BY app, stage ORDER BY merged_at DESC, pr DESC) AS n
+		FROM stagehand_deployments) newest WHERE n = 1 ORDER BY app, stage`)
+	if err != nil {
+		return nil, fmt.Errorf("%w: list the last deployments: %w", db.ErrUnavailable, err)
+	}
+	return out, nil
+}
+
 // Verifying lists the deployments whose health gate is still open, oldest
 // first: what a status event or a reconcile looks at.
 func (s *Store) Verifying(ctx context.Context) ([]Deployment, error) {

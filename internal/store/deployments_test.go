@@ -57,5 +57,17 @@ func TestDeployments(t *testing.T) {
 		if err != nil || len(g) != 2 || g[0].App != "api" || g[1].App != "web" {
 			t.Fatalf("group's deployments = %+v, %v", g, err)
 		}
+		// The newest of each app and stage, in one list: web/staging's
+		// PR #9 came after #3.
+		last, err := s.LastDeployments(ctx)
+		if err != nil || len(last) != 3 {
+			t.Fatalf("LastDeployments = %+v %v, want api/staging, web/prod, web/staging", last, err)
+		}
+		for _, d := range last {
+			one, _, _ := s.LastDeployment(ctx, d.App, d.Stage)
+			if fmt.Sprintf("%+v", one) != fmt.Sprintf("%+v", d) {
+				t.Errorf("LastDeployments has %+v for %s/%s, LastDeployment %+v", d, d.App, d.Stage, one)
+			}
+		}
 	})
 }

@@ -148,6 +148,7 @@ func FuzzParseGitHub(f *testing.F) {
 	f.Add("registry_package", []byte(`{"action":"published","repository":{"full_name":"acme/web"},"registry_package":{"package_type":"maven","ecosystem":"docker","name":"x"}}`))
 	f.Add("package", []byte(`{"action":"published","package":{"package_type":"CONTAINER","name":"web","owner":{"login":"Acme"},"package_version":{"version":"`+h3da1+`","updated_at":"2026-03-01T12:00:00Z","container_metadata":{"tag":{"name":"bad tag"}}}}}`))
 	f.Add("pull_request", []byte("payload=%7B%7D"))
+	f.Add("issues", []byte(`{"action":"edited","changes":{"body":{"from":"- [ ] a"}},"issue":{"number":7,"body":"- [x] a"},"sender":{"login":"alice","type":"User"}}`))
 	f.Fuzz(func(t *testing.T, event string, body []byte) {
 		ev, err := ParseGitHub(event, body)
 		if err != nil {
@@ -157,7 +158,7 @@ func FuzzParseGitHub(f *testing.F) {
 			return
 		}
 		set := 0
-		for _, b := range []bool{ev.Push != nil, ev.PRClosed != nil, ev.Checks != nil, ev.Comment != nil, ev.Ignored != ""} {
+		for _, b := range []bool{ev.Push != nil, ev.PRClosed != nil, ev.Checks != nil, ev.Comment != nil, ev.IssueEdit != nil, ev.Ignored != ""} {
 			if b {
 				set++
 			}

@@ -54,6 +54,7 @@ type GitHubEvent struct {
 	PRClosed   *PullRequestClosed // pull_request closed, merged or not
 	Checks     *ChecksChanged     // check_suite / check_run completed, status, pull_request_review submitted
 	Comment    *IssueComment      // issue_comment created
+	IssueEdit  *IssueEdit         // issues edited, its body changed
 	Ignored    string
 }
 
@@ -187,6 +188,7 @@ var githubHandlers = map[string]func(ev *GitHubEvent, body []byte) error{
 	"status":                    onStatus,
 	"pull_request_review":       onPullRequestReview,
 	"issue_comment":             onIssueComment,
+	"issues":                    onIssues,
 	"push":                      onPush,
 	"package":                   onPackage,
 	"registry_package":          onPackage,
@@ -353,6 +355,42 @@ func onIssueComment(ev *GitHubEvent, body []byte) error {
 		Association: e.GetComment().GetAuthorAssociation(),
 		Action:      ev.Action,
 		IssueBody:   e.GetIssue().GetBody(),
+	}
+	return nil
+}
+
+// IssueEdit is an issues "edited" delivery that changed the body of a
+// plain issue.
+type IssueEdit struct {
+	Number         int
+	Body, From     string // the body now, and before the edit
+	User, UserType string // who edited it; UserType "Bot" for bots
+	UpdatedAt      time.Time
+}
+
+func onIssues(ev *GitHubEvent, body []byte) error {
+	if ev.Action != "edited" {
+		notUsed(ev)
+		return nil
+	}
+	e, err := parseAs[*github.IssuesEvent]("issues", body)
+	if err != nil {
+		return err
+	}
+	if e.GetIssue().GetNumber() == 0 {
+		return malformed("github", "issues without issue.number")
+	}
+	if e.GetChanges().GetBody() == nil || e.GetIssue().IsPullRequest() {
+		ev.Ignored = "an edit of an issue's title or of a pull request"
+		return nil
+	}
+	ev.IssueEdit = &IssueEdit{
+		Number:    e.GetIssue().GetNumber(),
+		Body:      e.GetIssue().GetBody(),
+		From:      e.GetChanges().GetBody().GetFrom(),
+		User:      e.GetSender().GetLogin(),
+		UserType:  e.GetSender().GetType(),
+		UpdatedAt: e.GetIssue().GetUpdatedAt().Time,
 	}
 	return nil
 }

@@ -48,6 +48,9 @@ type Options struct {
 	// config again; default 1m. The push event of a commit that changes
 	// the config wakes them sooner (queue.ConfigChanged).
 	ConfigRetry time.Duration
+	// Issue, when set, keeps the promotions issue of a config that asks
+	// for one (dashboard: issue).
+	Issue *IssueOptions
 }
 
 // Handler implements queue.Handler.
@@ -66,6 +69,9 @@ var (
 func New(opts Options) (*Handler, error) {
 	if opts.Engine == nil || opts.GitHub == nil || opts.Tags == nil {
 		return nil, errors.New("work: engine, GitHub and tags are required")
+	}
+	if i := opts.Issue; i != nil && (i.Boards == nil || i.Repo == nil || i.Records == nil || i.Locks == nil) {
+		return nil, errors.New("work: the promotions issue needs boards, the repository, records and locks")
 	}
 	h := &Handler{opts: opts, log: opts.Logger}
 	if h.log == nil {
@@ -170,6 +176,9 @@ func (h *Handler) verify(ctx context.Context, sha string, branches []string) err
 		if o.Result != promote.Ignored {
 			h.report(h.log.With("sha", sha), o)
 		}
+		if o.Result == promote.HealthOK && h.opts.Issue != nil && h.opts.Issue.Refresh != nil {
+			h.opts.Issue.Refresh(ctx) // the next stage's cell may change
+		}
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -190,7 +199,12 @@ func (h *Handler) Request(ctx context.Context, payload []byte) error {
 // ConfigChanged checks the config at a commit of the base branch that may
 // have changed it; the queue has woken the work waiting for a fix.
 func (h *Handler) ConfigChanged(ctx context.Context, sha string) error {
-	return h.classify(h.opts.Engine.CheckConfig(ctx, sha))
+	if err := h.opts.Engine.CheckConfig(ctx, sha); err != nil {
+		return h.classify(err)
+	}
+	// A config that turns the promotions issue on, or changes the
+	// matrix, shows in the issue at once.
+	return h.KeepIssue(ctx, "")
 }
 
 // Reconcile heals pushes whose notification never arrived.
@@ -202,8 +216,11 @@ func (h *Handler) Reconcile(ctx context.Context) error {
 		}
 	}
 	// A status event that never came (stagehand was down, a delivery was
-	// lost) is read here: the health gates still open look again.
-	return h.classify(errors.Join(err, h.verify(ctx, "", nil)))
+	// lost) is read here: the health gates still open look again. The
+	// promotions issue is healed too (an edit lost, soak times passed).
+	err = errors.Join(err, h.verify(ctx, "", nil))
+	_, ierr := h.keepIssue(ctx)
+	return h.classify(errors.Join(err, ierr))
 }
 
 func (h *Handler) report(log *slog.Logger, o promote.Outcome) {

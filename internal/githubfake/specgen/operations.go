@@ -37,6 +37,9 @@ var operations = []operation{
 	{"/repos/{owner}/{repo}/pulls/{pull_number}/merge", "put"},
 	{"/repos/{owner}/{repo}/pulls/{pull_number}/files", "get"},
 
+	{"/repos/{owner}/{repo}/issues", "get"},
+	{"/repos/{owner}/{repo}/issues", "post"},
+	{"/repos/{owner}/{repo}/issues/{issue_number}", "patch"},
 	{"/repos/{owner}/{repo}/issues/{issue_number}/labels", "post"},
 	{"/repos/{owner}/{repo}/issues/{issue_number}/comments", "post"},
 	{"/repos/{owner}/{repo}/issues/{issue_number}/comments", "get"},

@@ -17,6 +17,10 @@ var webhooks = []string{
 	"pull-request-reopened",
 	"pull-request-synchronize",
 	"issue-comment-created",
+	"issues-opened",
+	"issues-edited",
+	"issues-closed",
+	"issues-reopened",
 	"status",
 	"check-run-completed",
 }
