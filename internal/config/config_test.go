@@ -43,6 +43,7 @@ func TestParseSample(t *testing.T) {
 			Name:  "web",
 			Image: "ghcr.io/acme/web",
 			Tags:  semver,
+			repo:  "ghcr.io/acme/web",
 			paths: map[string]string{
 				"staging": "apps/web/overlays/staging/kustomization.yaml",
 				"preprod": "apps/web/overlays/preprod/kustomization.yaml",
