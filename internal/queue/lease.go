@@ -35,38 +35,32 @@ type leases struct {
 	log   *slog.Logger
 
 	mu     sync.Mutex
-	held   map[int64]bool // job id → its lease row may exist
+	held   map[int64]struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 func newLeases(d *db.DB, owner string, opts Options, log *slog.Logger) *leases {
-	return &leases{db: d, owner: owner, opts: opts, log: log, held: map[int64]bool{}}
+	return &leases{db: d, owner: owner, opts: opts, log: log, held: map[int64]struct{}{}}
 }
 
 // hold holds the lease on job id until release; the next beat writes it.
-// SQLite serves one replica, whose restart rescues what it left
-// (rescue.go): no leases.
-func (l *leases) hold(ctx context.Context, id int64) (release func()) {
+// Release only stops renewing it: the row stays fresh while River records
+// the job's end (a deleted lease left a finished job looking abandoned
+// until then, and another replica ran it again), goes stale after
+// LeaseStale, and the rescue deletes it. SQLite serves one replica, whose
+// restart rescues what it left (rescue.go): no leases.
+func (l *leases) hold(id int64) (release func()) {
 	if l.db.Pool() == nil {
 		return func() {}
 	}
 	l.mu.Lock()
-	l.held[id] = false
+	l.held[id] = struct{}{}
 	l.mu.Unlock()
 	return func() {
 		l.mu.Lock()
-		written := l.held[id]
 		delete(l.held, id)
 		l.mu.Unlock()
-		if !written {
-			return
-		}
-		bctx, cancel := bookkeeping(ctx)
-		defer cancel()
-		if _, err := l.db.Exec(bctx, `DELETE FROM stagehand_job_leases WHERE job_id = ? AND owner = ?`, id, l.owner); err != nil {
-			l.log.Warn("could not drop a job's lease; it is pruned later", "job_id", id, "err", err)
-		}
 	}
 }
 
@@ -100,14 +94,12 @@ func (l *leases) stop() {
 }
 
 // beat writes the leases of the jobs this worker holds, new ones and
-// renewals alike, in one statement. A job that ends while its lease is
-// being written may leave the row behind; the rescue drops it once stale.
+// renewals alike, in one statement.
 func (l *leases) beat(ctx context.Context) {
 	l.mu.Lock()
 	ids := make([]int64, 0, len(l.held))
 	for id := range l.held {
 		ids = append(ids, id)
-		l.held[id] = true // its release deletes the row from now on
 	}
 	l.mu.Unlock()
 	now := time.Now().UnixNano()

@@ -35,7 +35,7 @@ func (q *Queue) run(ctx context.Context, row *rivertype.JobRow, work func(contex
 	if firstStart(row) {
 		q.metrics.started(row.Kind, start.Sub(row.CreatedAt))
 	}
-	release := q.leases.hold(ctx, row.ID)
+	release := q.leases.hold(row.ID)
 	err := q.call(ctx, work)
 	release()
 	outcome, err := q.settle(ctx, row, err)
