@@ -46,7 +46,7 @@ func (p *parser) apps(n *yaml.Node, known []string, complete bool) []App {
 				if why := checkImage(s); why != "" {
 					p.addf(v, "image: %s", why)
 				}
-				app.Image = s
+				app.Image, app.repo = s, registry.Normalize(s)
 			}
 		}
 		if v, ok := f.get("tags"); ok {

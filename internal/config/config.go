@@ -55,6 +55,10 @@ type App struct {
 	Image string // as written in the file
 	Tags  registry.TagPolicy
 	paths map[string]manifest.Target // stage name → target
+	// repo is Image normalized (registry.Normalize), worked out once at
+	// Parse: every delivery asks which apps use its image, and parsing
+	// a name costs more than the rest of that question.
+	repo string
 }
 
 // Path returns the file, relative to the repo root, that pins the app's
@@ -145,12 +149,22 @@ func (c *Config) App(name string) (App, bool) {
 // and a tag or digest on image is ignored. Apps come in file order.
 func (c *Config) AppsForImage(image string) []App {
 	var out []App
+	repo := registry.Normalize(image)
 	for _, a := range c.Apps {
-		if registry.SameRepository(a.Image, image) {
+		if a.Repo() == repo {
 			out = append(out, a)
 		}
 	}
 	return out
+}
+
+// Repo is the app's image repository in its canonical form
+// (registry.Normalize).
+func (a App) Repo() string {
+	if a.repo == "" { // an App not made by Parse
+		return registry.Normalize(a.Image)
+	}
+	return a.repo
 }
 
 func (c *Config) stageIndex(name string) int {

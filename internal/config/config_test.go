@@ -44,6 +44,7 @@ func TestParseSample(t *testing.T) {
 			Name:  "web",
 			Image: "ghcr.io/acme/web",
 			Tags:  semver,
+			repo:  "ghcr.io/acme/web",
 			paths: map[string]manifest.Target{
 				"staging": manifest.Kustomization("apps/web/overlays/staging/kustomization.yaml"),
 				"preprod": manifest.Kustomization("apps/web/overlays/preprod/kustomization.yaml"),

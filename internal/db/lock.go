@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"strconv"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ErrLockBusy: another holder kept the key for the whole wait.
@@ -33,11 +36,14 @@ func (d *DB) lockKey(name string) int64 {
 func (d *DB) lockPostgres(ctx context.Context, key int64, wait time.Duration) (func(), error) {
 	waitCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	tx, err := d.pool.Begin(waitCtx)
+	conn, err := d.pool.Acquire(waitCtx)
 	if err == nil {
-		_, err = tx.Exec(waitCtx, "SELECT pg_advisory_xact_lock($1)", key)
+		// BEGIN and the lock in one round trip: a query without arguments
+		// goes as one simple-protocol message, and key is a number made
+		// here, not text from outside.
+		_, err = conn.Exec(waitCtx, "BEGIN; SELECT pg_advisory_xact_lock("+strconv.FormatInt(key, 10)+")")
 		if err != nil {
-			_ = tx.Rollback(context.WithoutCancel(ctx))
+			endLockTx(ctx, conn)
 		}
 	}
 	if err != nil {
@@ -46,12 +52,20 @@ func (d *DB) lockPostgres(ctx context.Context, key int64, wait time.Duration) (f
 		}
 		return nil, err
 	}
-	return func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		// If this fails pgx closes the connection, which ends the lock too.
-		_ = tx.Rollback(ctx)
-	}, nil
+	return func() { endLockTx(ctx, conn) }, nil
+}
+
+// endLockTx rolls the lock's transaction back, which ends the lock, and
+// gives the connection back. If the rollback fails the connection is
+// closed, which ends the lock too; the pool never lends a connection left
+// in a transaction (it destroys it).
+func endLockTx(ctx context.Context, conn *pgxpool.Conn) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+		_ = conn.Conn().Close(ctx)
+	}
+	conn.Release()
 }
 
 // lockLocal is a keyed mutex: one buffered channel per key, kept for the

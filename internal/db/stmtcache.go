@@ -71,7 +71,7 @@ func (c stmtConnector) Connect(context.Context) (driver.Conn, error) {
 	if !ok { // another driver version: run as it is
 		return conn, nil
 	}
-	return &stmtConn{sqliteConn: inner, byText: map[string]*list.Element{}, lru: list.New()}, nil
+	return &stmtConn{sqliteConn: inner, byText: map[string]*list.Element{}, lru: list.New(), sync: syncFull}, nil
 }
 
 // stmtConn is a connection that keeps its statements. database/sql uses a
@@ -80,6 +80,10 @@ type stmtConn struct {
 	sqliteConn
 	byText map[string]*list.Element // of *cachedStmt
 	lru    *list.List               // most recently used first
+	// sync is the connection's synchronous level and inTx whether a
+	// transaction is open (relaxed.go).
+	sync string
+	inTx bool
 }
 
 type cachedStmt struct {
@@ -125,6 +129,9 @@ func (c *stmtConn) lend(ctx context.Context, text string) *cachedStmt {
 }
 
 func (c *stmtConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if err := c.syncFor(ctx); err != nil {
+		return nil, err
+	}
 	s := c.lend(ctx, query)
 	if s == nil {
 		return c.sqliteConn.ExecContext(ctx, query, args)
@@ -133,6 +140,9 @@ func (c *stmtConn) ExecContext(ctx context.Context, query string, args []driver.
 }
 
 func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if err := c.syncFor(ctx); err != nil {
+		return nil, err
+	}
 	s := c.lend(ctx, query)
 	if s == nil {
 		return c.sqliteConn.QueryContext(ctx, query, args)

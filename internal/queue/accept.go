@@ -81,8 +81,8 @@ func (q *Queue) commitGroup(ctx context.Context) {
 	q.group.mu.Unlock()
 
 	// The group is others' work too: the leader's sender hanging up does
-	// not cancel it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	// not cancel it. It is synced before anyone is told it is stored.
+	ctx, cancel := context.WithTimeout(db.Durable(context.WithoutCancel(ctx)), 30*time.Second)
 	defer cancel()
 	if err := q.acceptTx(ctx, group); err != nil && len(group) > 1 {
 		// One delivery's trouble is not the others': each on its own.
@@ -358,6 +358,7 @@ func (q *Queue) ReconcileSoon(ctx context.Context) error {
 // again while the first is not finished does nothing. Use SubmitTx to
 // record the request in the same transaction.
 func (q *Queue) Submit(ctx context.Context, id, summary string, payload []byte, at time.Time) error {
+	ctx = db.Durable(ctx)
 	err := q.db.InTx(ctx, func(tx db.Tx) error { return q.SubmitTx(ctx, tx, id, summary, payload, at) })
 	if err != nil {
 		return fmt.Errorf("%w: submit %s: %w", db.ErrUnavailable, summary, err)

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,14 @@ import (
 // Running a job twice is safe (work is at least once, and the engine locks
 // what it writes); a job is rescued only while River still says it runs,
 // so a finished job is never run again.
+//
+// A lease is written at the first beat after the job started, not when it
+// starts: the rescue leaves a job alone for LeaseStale after River picked
+// it (attempted_at) lease or not, and a beat comes within LeaseBeat, a third
+// of that at most. Most jobs end within a beat and so cost no lease writes
+// at all; writing one at the start and deleting it at the end were two
+// round trips and two commits of every job, one of them before the handler
+// was called.
 type leases struct {
 	db    *db.DB
 	owner string
@@ -26,42 +35,32 @@ type leases struct {
 	log   *slog.Logger
 
 	mu     sync.Mutex
-	held   map[int64]bool
+	held   map[int64]struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 func newLeases(d *db.DB, owner string, opts Options, log *slog.Logger) *leases {
-	return &leases{db: d, owner: owner, opts: opts, log: log, held: map[int64]bool{}}
+	return &leases{db: d, owner: owner, opts: opts, log: log, held: map[int64]struct{}{}}
 }
 
-// hold takes the lease on job id until release. SQLite serves one
-// replica, whose restart rescues what it left (rescue.go): no leases.
-func (l *leases) hold(ctx context.Context, id int64) (release func()) {
+// hold holds the lease on job id until release; the next beat writes it.
+// Release only stops renewing it: the row stays fresh while River records
+// the job's end (a deleted lease left a finished job looking abandoned
+// until then, and another replica ran it again), goes stale after
+// LeaseStale, and the rescue deletes it. SQLite serves one replica, whose
+// restart rescues what it left (rescue.go): no leases.
+func (l *leases) hold(id int64) (release func()) {
 	if l.db.Pool() == nil {
 		return func() {}
 	}
-	bctx, cancel := bookkeeping(ctx)
-	_, err := l.db.Exec(bctx, `INSERT INTO stagehand_job_leases (job_id, owner, beat_at) VALUES (?, ?, ?)
-		ON CONFLICT (job_id) DO UPDATE SET owner = excluded.owner, beat_at = excluded.beat_at`, id, l.owner, time.Now().UnixNano())
-	cancel()
-	if err != nil {
-		// Without a lease the job is rescued only once it looks stale;
-		// the work itself is not at risk.
-		l.log.Warn("could not take a job's lease", "job_id", id, "err", err)
-	}
 	l.mu.Lock()
-	l.held[id] = true
+	l.held[id] = struct{}{}
 	l.mu.Unlock()
 	return func() {
 		l.mu.Lock()
 		delete(l.held, id)
 		l.mu.Unlock()
-		bctx, cancel := bookkeeping(ctx)
-		defer cancel()
-		if _, err := l.db.Exec(bctx, `DELETE FROM stagehand_job_leases WHERE job_id = ? AND owner = ?`, id, l.owner); err != nil {
-			l.log.Warn("could not drop a job's lease; it is pruned later", "job_id", id, "err", err)
-		}
 	}
 }
 
@@ -94,16 +93,26 @@ func (l *leases) stop() {
 	}
 }
 
-// beat renews the leases this worker holds.
+// beat writes the leases of the jobs this worker holds, new ones and
+// renewals alike, in one statement.
 func (l *leases) beat(ctx context.Context) {
 	l.mu.Lock()
-	n := len(l.held)
-	l.mu.Unlock()
-	if n == 0 {
-		return
+	ids := make([]int64, 0, len(l.held))
+	for id := range l.held {
+		ids = append(ids, id)
 	}
-	if _, err := l.db.Exec(ctx, `UPDATE stagehand_job_leases SET beat_at = ? WHERE owner = ?`, time.Now().UnixNano(), l.owner); err != nil {
-		l.log.Warn("could not renew job leases", "err", err)
+	l.mu.Unlock()
+	now := time.Now().UnixNano()
+	for chunk := range slices.Chunk(ids, rowsPerStatement) {
+		args := make([]any, 0, 3*len(chunk))
+		for _, id := range chunk {
+			args = append(args, id, l.owner, now)
+		}
+		if _, err := l.db.Exec(ctx, `INSERT INTO stagehand_job_leases (job_id, owner, beat_at) VALUES `+rows(len(chunk), "(?, ?, ?)")+`
+			ON CONFLICT (job_id) DO UPDATE SET owner = excluded.owner, beat_at = excluded.beat_at`, args...); err != nil {
+			l.log.Warn("could not renew job leases", "err", err)
+			return
+		}
 	}
 }
 

@@ -121,6 +121,16 @@ func arrivals(ctx context.Context, q db.Querier, image string, seq int64) ([]Pus
 
 // pushesDone forgets the arrivals of image a job handled.
 func pushesDone(ctx context.Context, d *db.DB, tk taken, now time.Time) error {
+	if d.Driver() == db.Postgres {
+		// One statement, atomic by itself, rather than a transaction of two:
+		// a round trip instead of four. A concurrent Accept's newer arrival
+		// of a tag is kept either way: the delete waits for its row and
+		// reads its seq again.
+		_, err := d.Exec(ctx, `WITH arrivals AS (DELETE FROM stagehand_push_arrivals WHERE image = ? AND seq <= ?)
+			UPDATE stagehand_pending_pushes SET done_seq = ?, updated_at = ? WHERE image = ? AND done_seq < ?`,
+			tk.key, tk.seq, tk.seq, now.UnixNano(), tk.key, tk.seq)
+		return err
+	}
 	return d.InTx(ctx, func(tx db.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM stagehand_push_arrivals WHERE image = ? AND seq <= ?`, tk.key, tk.seq); err != nil {
 			return err

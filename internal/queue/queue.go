@@ -211,7 +211,9 @@ func (q *Queue) Start(ctx context.Context) error {
 	if err := q.rescueOrphans(ctx); err != nil {
 		return fmt.Errorf("queue: start: %w", err)
 	}
-	if err := q.client.Start(ctx); err != nil {
+	// River's own writes (fetching, completing) are bookkeeping: a job
+	// whose completion is lost with the power runs again (db.Relaxed).
+	if err := q.client.Start(db.Relaxed(ctx)); err != nil {
 		return fmt.Errorf("queue: start: %w", err)
 	}
 	q.leases.start(ctx)

@@ -127,3 +127,49 @@ func hangInHandler(url string) {
 	}
 	select {}
 }
+
+// A job that runs longer than LeaseStale on a live replica keeps its
+// lease (written at the first beat, not when the job starts, and kept
+// fresh while River records its end), so no replica runs it again: it
+// runs once. (A request, as pushes wait for their image's lock and would
+// find their work taken.)
+func TestLongJobOnALiveReplicaIsNotRescued(t *testing.T) {
+	t.Parallel()
+	url := freshPostgres(t)
+	log, logs := newLogger()
+	opts := deadOptions(log)
+	entered := make(chan struct{}, 4)
+	defer func() {
+		if t.Failed() {
+			t.Log(logs)
+		}
+	}()
+	slow := &fakeHandler{request: func(ctx context.Context, _ []byte, _ int) error {
+		entered <- struct{}{}
+		select {
+		case <-time.After(2 * opts.LeaseStale):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}}
+	_, q := startQueue(t, url, slow, opts)
+	if err := q.Submit(context.Background(), "long", "a long request", []byte(`{}`), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, entered, "the slow replica to start the job")
+	other := &fakeHandler{}
+	startQueue(t, url, other, opts)
+	eventually(t, "the job to finish", func() bool { return depth(t, q) == 0 })
+	requests := func(h *fakeHandler) int {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return len(h.requests)
+	}
+	if n := requests(other); n != 0 {
+		t.Errorf("the other replica ran the live replica's job %d times", n)
+	}
+	if n := requests(slow); n != 1 {
+		t.Errorf("the job ran %d times on its replica, want 1", n)
+	}
+}

@@ -35,7 +35,7 @@ func (q *Queue) run(ctx context.Context, row *rivertype.JobRow, work func(contex
 	if firstStart(row) {
 		q.metrics.started(row.Kind, start.Sub(row.CreatedAt))
 	}
-	release := q.leases.hold(ctx, row.ID)
+	release := q.leases.hold(row.ID)
 	err := q.call(ctx, work)
 	release()
 	outcome, err := q.settle(ctx, row, err)
@@ -54,7 +54,9 @@ func (q *Queue) call(ctx context.Context, work func(context.Context) error) (err
 	}()
 	workCtx, cancel := context.WithTimeout(ctx, q.opts.JobTimeout)
 	defer cancel()
-	err = work(workCtx)
+	// What the work writes for people (records, holds) is synced; the
+	// queue's own bookkeeping in it says so where it is relaxed.
+	err = work(db.Durable(workCtx))
 	if err != nil && ctx.Err() == nil && errors.Is(workCtx.Err(), context.DeadlineExceeded) {
 		err = fmt.Errorf("timed out after %s: %w", q.opts.JobTimeout, err)
 	}
@@ -119,14 +121,17 @@ func (q *Queue) workPush(ctx context.Context, a pushArgs) error {
 		return err
 	}
 	defer release()
-	tk, ok, err := pendingPushes.take(ctx, q.db, a.Image)
+	// Taking and finishing are bookkeeping: lost with the power, the
+	// pushes are handed over again (db.Relaxed).
+	bk := db.Relaxed(ctx)
+	tk, ok, err := pendingPushes.take(bk, q.db, a.Image)
 	if err != nil {
 		return fmt.Errorf("take pending pushes of %s: %w", a.Image, err)
 	}
 	if !ok {
 		return nil
 	}
-	pushes, err := arrivals(ctx, q.db, a.Image, tk.seq)
+	pushes, err := arrivals(bk, q.db, a.Image, tk.seq)
 	if err != nil {
 		return fmt.Errorf("read pending pushes of %s: %w", a.Image, err)
 	}
@@ -135,7 +140,7 @@ func (q *Queue) workPush(ctx context.Context, a pushArgs) error {
 			return err
 		}
 	}
-	bctx, cancel := bookkeeping(ctx)
+	bctx, cancel := bookkeeping(bk)
 	defer cancel()
 	if err := pushesDone(bctx, q.db, tk, time.Now()); err != nil {
 		// Retrying hands the same pushes over again, which the handler
@@ -151,7 +156,8 @@ func (q *Queue) workChecks(ctx context.Context, a checksArgs) error {
 		return err
 	}
 	defer release()
-	tk, ok, err := pendingChecks.take(ctx, q.db, a.SHA)
+	bk := db.Relaxed(ctx) // as workPush's
+	tk, ok, err := pendingChecks.take(bk, q.db, a.SHA)
 	if err != nil {
 		return fmt.Errorf("take pending checks of %s: %w", a.SHA, err)
 	}
@@ -165,7 +171,7 @@ func (q *Queue) workChecks(ctx context.Context, a checksArgs) error {
 	if err := q.h.Checks(ctx, c); err != nil {
 		return err
 	}
-	bctx, cancel := bookkeeping(ctx)
+	bctx, cancel := bookkeeping(bk)
 	defer cancel()
 	if err := pendingChecks.done(bctx, q.db, tk, time.Now()); err != nil {
 		return fmt.Errorf("record the checks of %s handled: %w", a.SHA, err)
