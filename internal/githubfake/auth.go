@@ -39,6 +39,7 @@ const (
 var appOperations = map[string]bool{
 	"apps/create-installation-access-token": true,
 	"apps/get-repo-installation":            true,
+	"apps/list-installations":               true,
 }
 
 // publicOperations take no credentials.
@@ -86,12 +87,12 @@ func (s *Server) authenticate(r *http.Request, opID string) (string, error) {
 		}
 		return u.login, nil
 	}
-	exp, ok := s.tokens[cred]
+	exp, appID, ok := s.book.get(cred)
 	if !ok || time.Now().After(exp) {
 		return "", errBadCredentials
 	}
-	if id, ok := s.tokenApps[cred]; ok {
-		return s.apps[id].bot(), nil
+	if a := s.apps[appID]; appID != 0 && a != nil {
+		return a.bot(), nil
 	}
 	return botLogin, nil
 }
@@ -154,7 +155,7 @@ func numericClaim(v any) (int64, bool) {
 }
 
 // issueToken mints an installation token. Callers hold mu.
-func (s *Server) issueToken(now time.Time) (string, time.Time, error) {
+func (s *Server) issueToken(now time.Time, appID int64) (string, time.Time, error) {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	var b strings.Builder
 	b.WriteString("ghs_")
@@ -166,6 +167,9 @@ func (s *Server) issueToken(now time.Time) (string, time.Time, error) {
 		b.WriteByte(alphabet[n.Int64()])
 	}
 	exp := now.Add(tokenLife).UTC().Truncate(time.Second)
-	s.tokens[b.String()] = exp
+	if appID == s.opts.AppID {
+		appID = 0
+	}
+	s.book.put(b.String(), exp, appID)
 	return b.String(), exp, nil
 }

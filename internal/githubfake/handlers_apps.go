@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -42,12 +43,12 @@ func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
 		return apiError(http.StatusBadRequest, "Problems parsing JSON")
 	}
 	for _, r := range req.Repositories {
-		if r != s.opts.Repo {
+		if !slices.ContainsFunc(s.installedRepos(), func(o *Server) bool { return o.opts.Repo == r }) {
 			return unprocessable("There is at least one repository that does not exist or is not accessible to the parent installation.")
 		}
 	}
 	for _, id := range req.RepositoryIDs {
-		if id != s.repoID() {
+		if !slices.ContainsFunc(s.installedRepos(), func(o *Server) bool { return o.repoID() == id }) {
 			return unprocessable("There is at least one repository that does not exist or is not accessible to the parent installation.")
 		}
 	}
@@ -62,12 +63,9 @@ func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
 		}
 		perms = req.Permissions
 	}
-	token, exp, err := s.issueToken(time.Now())
+	token, exp, err := s.issueToken(time.Now(), a.ID)
 	if err != nil {
 		return s.internalError(c, err)
-	}
-	if a.ID != s.opts.AppID {
-		s.tokenApps[token] = a.ID
 	}
 	return created(map[string]any{
 		"token":                token,
@@ -82,9 +80,15 @@ func (s *Server) getRepoInstallation(ctx context.Context, c *call) reply {
 	if a == nil || a.Installation == 0 {
 		return notFound()
 	}
+	return ok(s.installationJSON(a))
+}
+
+// installationJSON renders App a's installation ("installation").
+// Callers hold mu.
+func (s *Server) installationJSON(a *app) map[string]any {
 	id := a.Installation
 	owner := s.user(s.opts.Owner)
-	return ok(map[string]any{
+	return map[string]any{
 		"id":                        id,
 		"app_id":                    a.ID,
 		"app_slug":                  a.Slug,
@@ -105,7 +109,7 @@ func (s *Server) getRepoInstallation(ctx context.Context, c *call) reply {
 		"single_file_paths":         []string{},
 		"suspended_by":              nil,
 		"suspended_at":              nil,
-	})
+	}
 }
 
 // decodeBody reads a JSON body; an empty body leaves v as it is.

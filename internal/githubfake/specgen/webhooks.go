@@ -19,6 +19,10 @@ var webhooks = []string{
 	"issue-comment-created",
 	"status",
 	"check-run-completed",
+	"installation-created",
+	"installation-deleted",
+	"installation-repositories-added",
+	"installation-repositories-removed",
 }
 
 // generateWebhooks cuts webhooks out of GitHub's webhook description (an
