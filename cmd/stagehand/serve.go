@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -21,10 +22,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/stagehand-dev/stagehand/internal/api"
+	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/dashboard"
 	"github.com/stagehand-dev/stagehand/internal/db"
+	"github.com/stagehand-dev/stagehand/internal/fleet"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/link"
+	"github.com/stagehand-dev/stagehand/internal/notify"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
 	"github.com/stagehand-dev/stagehand/internal/registry"
@@ -126,6 +130,9 @@ func (f *serveFlags) check() []error {
 	case f.apiToken != "" && len(f.apiToken) < minAPIToken:
 		errs = append(errs, fmt.Errorf("STAGEHAND_API_TOKEN is %d bytes; it must be at least %d (openssl rand -hex 32)", len(f.apiToken), minAPIToken))
 	}
+	if _, err := fleet.ParseAllow(f.github.repo); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := parseMirrors(f.mirrors); err != nil {
 		errs = append(errs, err)
 	}
@@ -219,7 +226,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	errs := f.check()
-	client, err := f.github.client(ctx)
+	// The installation's client: bound to the one repository named, or to
+	// none when stagehand serves every repository it may.
+	gf := f.github
+	gf.anyRepo = true
+	if allow, err := fleet.ParseAllow(gf.repo); err == nil {
+		gf.repo, _ = allow.Single()
+	}
+	client, err := gf.client(ctx)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -274,22 +288,84 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 	}
 	now, sched := clockOf(ctx, reqs)
-	var engine *promote.Engine
+	allow, _ := fleet.ParseAllow(f.github.repo)
+	single, static := allow.Single()
 	notifyQ := &laterQueue{}
-	notifier, err := f.notifier(func() *promote.Engine { return engine }, notifyQ, reg, log)
+	var repos *fleet.Fleet
+	notifier, err := f.notifier(func() *promote.Engine {
+		if r, ok := repos.Default(); ok {
+			return r.Engine.(*promote.Engine)
+		}
+		return nil
+	}, cmp.Or(single, "*"), notifyQ, reg, log)
 	if err != nil {
 		return err
 	}
-	engine, err = promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: sched, Reporter: client, Resolver: resolver, Origins: resolver, Compare: client,
-		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Notifier: notifier, Now: now, Logger: log})
+	promotions, err := work.NewPromotions(reg)
 	if err != nil {
 		return err
 	}
-	handler, err := work.New(work.Options{Engine: engine, GitHub: client, Tags: resolver, Registry: reg, Logger: log})
+	// Each config repository has its engine and workers over the one
+	// installation's client, records and locks of its own, and its
+	// requests name it. The one repository STAGEHAND_CONFIG_REPO names
+	// works exactly as stagehand did before it served several.
+	build := func(ctx context.Context, name, base string) (*fleet.Repo, error) {
+		rc, err := client.ForRepo(name)
+		if err != nil {
+			return nil, err
+		}
+		var (
+			engine *promote.Engine
+			rsched promote.Scheduler = sched
+			locks  promote.Locker    = d
+			notes  promote.Notifier  = notifier
+			rlinks                   = links
+		)
+		if !static {
+			rsched, locks = repoScheduler{sched, name}, repoLocks{d, name}
+			notes = notifier.For(name, func() []notify.Target {
+				if cfg := engine.LastConfig(); cfg != nil {
+					return cfg.Notify
+				}
+				return nil
+			})
+			// The link pages serve the first repository's promotions.
+			if r, ok := repos.Default(); ok && !strings.EqualFold(r.Name, name) {
+				rlinks = nil
+			}
+		}
+		engine, err = promote.New(promote.Options{GitHub: rc, Records: st.ForRepo(name), Locks: locks, Scheduler: rsched, Reporter: rc, Resolver: resolver, Origins: resolver, Compare: rc,
+			Links: rlinks, LinksSignIn: signIn, BaseBranch: base, NewImages: newImages, Notifier: notes, Now: now, Logger: log.With("repo", name)})
+		if err != nil {
+			return nil, err
+		}
+		handler, err := work.New(work.Options{Engine: engine, GitHub: rc, Tags: resolver, Promotions: promotions, Repo: name, Logger: log.With("repo", name)})
+		if err != nil {
+			return nil, err
+		}
+		return &fleet.Repo{Name: name, Base: base, Engine: engine, Handler: handler}, nil
+	}
+	repos, err = fleet.New(fleet.Options{Static: single, Base: f.github.base, Allow: allow, Installation: installation{client}, Build: build,
+		Claim: func(ctx context.Context, repo string) error {
+			n, err := st.Claim(ctx, repo)
+			if n > 0 {
+				log.Info("records from before stagehand served several repositories are this one's", "repo", repo, "rows", n)
+			}
+			return err
+		}, Logger: log})
 	if err != nil {
 		return err
 	}
-	q, err := queue.New(d, handler, queue.Options{ReconcileInterval: reconcileInterval(f.reconcile), Prune: prune(st), Deliver: notifier.Deliver, Registerer: reg, Logger: log})
+	if err := repos.Refresh(ctx); err != nil {
+		// A repository that cannot be read now is read again with the
+		// next installation event or config push.
+		log.Warn("could not read every config repository", "err", err)
+	}
+	engine, ok := repos.Default()
+	if !ok {
+		log.Warn("no config repository to serve yet: install the App on a repository with a .stagehand.yaml on its default branch")
+	}
+	q, err := queue.New(d, repos, queue.Options{ReconcileInterval: reconcileInterval(f.reconcile), Prune: prune(st), Deliver: notifier.Deliver, Registerer: reg, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -298,8 +374,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.reg.GAR.Keys = webhook.NewJWKS(f.garJWKS, &http.Client{Timeout: 10 * time.Second})
 	var linkPages server.Routes
 	var signInPages dashboard.SignIn
-	if linksOn {
-		lo := link.Options{Signer: signer, Engine: engine, Requests: reqs, Logger: log}
+	if linksOn && ok {
+		lo := link.Options{Signer: signer, Engine: engine.Engine.(*promote.Engine), Requests: reqs, Logger: log}
 		if signIn {
 			lo.OAuth = &oauth
 		}
@@ -309,29 +385,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		linkPages, signInPages = lh, lh
 	}
-	dash, err := f.dashboard(engine, st, reqs, client, signInPages, log)
-	if err != nil {
-		return err
+	var dash *dashboard.Handler
+	var apiR server.Routes
+	if ok {
+		rc, _ := client.ForRepo(engine.Name)
+		if dash, err = f.dashboard(engine.Engine.(*promote.Engine), engine.Name, st.ForRepo(engine.Name), reqs, rc, signInPages, log); err != nil {
+			return err
+		}
+		apiR = apiRoutes{api.Reader{Status: engine.Engine.(*promote.Engine), Records: st.ForRepo(engine.Name)}, log}
 	}
-	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: f.github.repo, Installation: client.InstallationID(), BaseBranch: f.github.base, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
-		Concerns: engine.Concerns, API: apiRoutes{api.Reader{Status: engine, Records: st}, log}, APIToken: f.apiToken, APIOpen: f.apiOpen,
-		Links: linkPages, Dashboard: dash, Logger: log})
+	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: single, Repos: repos, Installation: client.InstallationID(), BaseBranch: f.github.base, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
+		Concerns: repos.Concerns, API: apiR, APIToken: f.apiToken, APIOpen: f.apiOpen,
+		Links: linkPages, Dashboard: routesOrNil(dash), Logger: log})
 	if err != nil {
 		return err
 	}
 	recovery.srv.Store(srv)
 	recovery.q.Store(q)
 	registerGitHubMetrics(reg, client)
-	// Read the config once now: a broken one is said at once, and the
-	// first push knows which apps it concerns without asking. Learn the
-	// open stagehand PRs too, so that the first update of one after a
-	// restart costs what it costs in a running process.
-	if _, err := engine.Config(ctx); err != nil {
-		log.Warn("the config repository's configuration cannot be used yet; stagehand keeps pushes until it can", "err", err)
-	}
-	if err := engine.LearnOpenPRs(ctx); err != nil {
-		log.Warn("could not list the open stagehand PRs; the first update of each looks it up", "err", err)
-	}
 
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -366,7 +437,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		metricsDone <- nil
 	}
-	log.Info("stagehand serving", "addr", ln.Addr().String(), "config_repo", f.github.repo, "database", d.Driver(), "api", apiAccess(f), "version", versionString())
+	var served []string
+	for _, r := range repos.Repos() {
+		served = append(served, r.Name)
+	}
+	log.Info("stagehand serving", "addr", ln.Addr().String(), "config_repos", served, "database", d.Driver(), "api", apiAccess(f), "version", versionString())
 	fmt.Fprintf(stdout, "stagehand listening on %s\n", ln.Addr())
 
 	serveErr := server.Serve(ctx, ln, srv.Handler(), server.DefaultTimeouts, 10*time.Second, log)
@@ -475,15 +550,69 @@ func (a apiRoutes) Routes(r chi.Router) { a.r.Routes(r, a.log) }
 // dashboard is the web dashboard on /: it shows the config repository to
 // people who sign in with GitHub (the link pages' sign-in) and may read
 // it; without sign-in it says how to turn it on.
-func (f *serveFlags) dashboard(engine *promote.Engine, st *store.Store, reqs *work.Requests, client *githubapp.Client, signIn dashboard.SignIn, log *slog.Logger) (*dashboard.Handler, error) {
+func (f *serveFlags) dashboard(engine *promote.Engine, repo string, st *store.Store, reqs *work.Requests, client *githubapp.Client, signIn dashboard.SignIn, log *slog.Logger) (*dashboard.Handler, error) {
 	var basePath string
 	if u, err := url.Parse(f.publicURL); err == nil && f.publicURL != "" {
 		basePath = u.Path
 	}
 	repoURL := ""
 	if web, err := githubWebURL(f.github.apiURL, f.webURL); err == nil {
-		repoURL = web + "/" + f.github.repo
+		repoURL = web + "/" + repo
 	}
 	return dashboard.New(dashboard.Options{Boards: engine, Records: st, Requests: reqs, Access: client, SignIn: signIn,
 		RepoURL: repoURL, BasePath: basePath, Logger: log})
+}
+
+// routesOrNil keeps a nil handler a nil interface.
+func routesOrNil(h *dashboard.Handler) server.Routes {
+	if h == nil {
+		return nil
+	}
+	return h
+}
+
+// installation is what the fleet asks of the installation's client.
+type installation struct{ c *githubapp.Client }
+
+func (i installation) InstallationRepos(ctx context.Context) ([]githubapp.Repository, error) {
+	return i.c.InstallationRepos(ctx)
+}
+
+// HasConfig reports whether repo has a .stagehand.yaml on branch.
+func (i installation) HasConfig(ctx context.Context, repo, branch string) (bool, error) {
+	rc, err := i.c.ForRepo(repo)
+	if err != nil {
+		return false, err
+	}
+	_, err = rc.ReadFile(ctx, config.FileName, branch)
+	switch {
+	case errors.Is(err, githubapp.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// repoScheduler has the requests a repository's engine schedules name the
+// repository, so that they run there.
+type repoScheduler struct {
+	promote.Scheduler
+	repo string
+}
+
+func (s repoScheduler) Schedule(ctx context.Context, r promote.Request, at time.Time) error {
+	r.Repo = s.repo
+	return s.Scheduler.Schedule(ctx, r, at)
+}
+
+// repoLocks keeps each repository's stages apart: the same app and stage
+// names in two repositories are two stages.
+type repoLocks struct {
+	promote.Locker
+	repo string
+}
+
+func (l repoLocks) Lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	return l.Locker.Lock(ctx, l.repo+"/"+key, wait)
 }

@@ -299,12 +299,15 @@ func (q *Queue) stage(ctx context.Context, tx db.Tx, d Delivery, now time.Time) 
 	if c := d.Comment; c != nil {
 		jobs = append(jobs, river.InsertManyParams{Args: commentArgs{Comment: *c}})
 	}
+	if d.InstallationChanged {
+		jobs = append(jobs, river.InsertManyParams{Args: installationArgs{}})
+	}
 	if c := d.ConfigChanged; c != nil {
 		woken, err := wake(ctx, tx)
 		if err != nil {
 			return nil, fmt.Errorf("wake the waiting work: %w", err)
 		}
-		jobs = append(jobs, river.InsertManyParams{Args: configArgs{SHA: c.SHA}})
+		jobs = append(jobs, river.InsertManyParams{Args: configArgs{SHA: c.SHA, Repo: c.Repo}})
 		jobs = append(jobs, woken...)
 	}
 	return jobs, nil

@@ -24,6 +24,10 @@ type Delivery struct {
 	// changed (a push to the base branch touched it): it is checked, and
 	// the work waiting for a fix (pushes, checks) is tried again at once.
 	ConfigChanged *ConfigChanged
+	// InstallationChanged says the repositories the App is installed on
+	// may have changed: a handler that is an InstallationWatcher looks
+	// again. Deliveries of it coalesce.
+	InstallationChanged bool
 }
 
 // Push is an image pushed to a registry.
@@ -42,6 +46,7 @@ type Push struct {
 
 // PRClosed is a pull request of the config repo that was closed or merged.
 type PRClosed struct {
+	Repo                              string // owner/name; "" for the one config repository
 	Number                            int
 	Merged                            bool
 	Body, HeadRef, MergeSHA, MergedBy string
@@ -51,6 +56,7 @@ type PRClosed struct {
 // Checks says the checks of a commit changed. Deliveries for one SHA
 // coalesce: the handler sees the newest.
 type Checks struct {
+	Repo     string `json:",omitempty"` // owner/name; "" for the one config repository
 	SHA      string
 	Branches []string
 	PRs      []int
@@ -59,12 +65,14 @@ type Checks struct {
 // ConfigChanged is a commit of the base branch that may have changed the
 // configuration.
 type ConfigChanged struct {
-	SHA string `json:"sha"`
+	SHA  string `json:"sha"`
+	Repo string `json:"repo,omitempty"` // owner/name; "" for the one config repository
 }
 
 // Comment is a new comment on an issue or pull request of the config repo,
 // which may hold a command.
 type Comment struct {
+	Repo        string `json:"repo,omitempty"` // owner/name; "" for the one config repository
 	IssueNumber int    `json:"issue"`
 	IsPR        bool   `json:"is_pr"`
 	CommentID   int64  `json:"comment_id"`
@@ -95,7 +103,13 @@ type Handler interface {
 // when a Delivery says it changed. A Handler without it only gets the
 // waiting work woken.
 type ConfigWatcher interface {
-	ConfigChanged(ctx context.Context, sha string) error
+	ConfigChanged(ctx context.Context, c ConfigChanged) error
+}
+
+// InstallationWatcher is a Handler that reads again which repositories it
+// serves when a Delivery says the App's installation changed.
+type InstallationWatcher interface {
+	InstallationChanged(ctx context.Context) error
 }
 
 // validate reports what Accept cannot store, all at once.

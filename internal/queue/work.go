@@ -205,7 +205,14 @@ func (q *Queue) workChain(ctx context.Context, a chainArgs) error {
 // was woken when the change was accepted (wake).
 func (q *Queue) workConfig(ctx context.Context, a configArgs) error {
 	if w, ok := q.h.(ConfigWatcher); ok {
-		return w.ConfigChanged(ctx, a.SHA)
+		return w.ConfigChanged(ctx, ConfigChanged{SHA: a.SHA, Repo: a.Repo})
+	}
+	return nil
+}
+
+func (q *Queue) workInstallation(ctx context.Context, _ installationArgs) error {
+	if w, ok := q.h.(InstallationWatcher); ok {
+		return w.InstallationChanged(ctx)
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func (s *Store) Candidates(ctx context.Context, group string) ([]Candidate, erro
 		c.Request, c.At = []byte(req), db.Time(at)
 		out = append(out, c)
 		return nil
-	}, `SELECT app, request, offered_at FROM stagehand_group_candidates WHERE repo = ? AND group_name = ? ORDER BY app`, s.repo, group)
+	}, `SELECT app, request, offered_at FROM stagehand_group_candidates WHERE (? = '' OR repo = ?) AND group_name = ? ORDER BY app`, s.with(group)...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: list the pushes waiting for group %s: %w", db.ErrUnavailable, group, err)
 	}

@@ -98,8 +98,8 @@ func (s *Store) LastDeployment(ctx context.Context, app, stage string) (d Deploy
 		d, err = scanDeployment(row)
 		ok = err == nil
 		return err
-	}, `SELECT `+deploymentColumns+` FROM stagehand_deployments WHERE repo = ? AND app = ? AND stage = ?
-		ORDER BY merged_at DESC, pr DESC LIMIT 1`, s.repo, app, stage)
+	}, `SELECT `+deploymentColumns+` FROM stagehand_deployments WHERE (? = '' OR repo = ?) AND app = ? AND stage = ?
+		ORDER BY merged_at DESC, pr DESC LIMIT 1`, s.with(app, stage)...)
 	if err != nil {
 		return Deployment{}, false, fmt.Errorf("%w: read the deployment of %s/%s: %w", db.ErrUnavailable, app, stage, err)
 	}
@@ -133,7 +133,7 @@ func (s *Store) GroupDeployments(ctx context.Context, group, stage string, pr in
 			out = append(out, d)
 		}
 		return err
-	}, `SELECT `+deploymentColumns+` FROM stagehand_deployments WHERE repo = ? AND group_name = ? AND stage = ? AND pr = ? ORDER BY app`, s.repo, group, stage, int64(pr))
+	}, `SELECT `+deploymentColumns+` FROM stagehand_deployments WHERE (? = '' OR repo = ?) AND group_name = ? AND stage = ? AND pr = ? ORDER BY app`, s.with(group, stage, int64(pr))...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: list the deployments of group %s in %s (PR #%d): %w", db.ErrUnavailable, group, stage, pr, err)
 	}

@@ -17,9 +17,10 @@ import (
 )
 
 // Store reads and writes the records in the database: of one config
-// repository (ForRepo), or, unscoped, of every one (a write then belongs
-// to none, as rows written before stagehand served several did; Claim
-// gives them to one).
+// repository (ForRepo), or, unscoped, of every one: it reads them all (one
+// repository's, when stagehand serves one), and what it writes belongs to
+// none, as rows written before stagehand served several did, until Claim
+// gives them to one.
 type Store struct {
 	db   *db.DB
 	repo string // "owner/name"; "" reads every repository's records

@@ -34,7 +34,7 @@ func (s *Store) KeepHeld(ctx context.Context, r HeldRequest) error {
 func (s *Store) Held(ctx context.Context, app, stage string) (r HeldRequest, ok bool, err error) {
 	var req string
 	var at int64
-	err = s.db.QueryRow(ctx, `SELECT request, held_at FROM stagehand_held_requests WHERE repo = ? AND app = ? AND stage = ?`, s.repo, app, stage).Scan(&req, &at)
+	err = s.db.QueryRow(ctx, `SELECT request, held_at FROM stagehand_held_requests WHERE (? = '' OR repo = ?) AND app = ? AND stage = ?`, s.with(app, stage)...).Scan(&req, &at)
 	if db.IsNoRows(err) {
 		return HeldRequest{}, false, nil
 	}

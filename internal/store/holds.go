@@ -62,7 +62,7 @@ func (s *Store) ReleaseHold(ctx context.Context, app, stage string) (released bo
 func (s *Store) HoldOn(ctx context.Context, app, stage string) (h Hold, ok bool, err error) {
 	var at, rollback, issue int64
 	err = s.db.QueryRow(ctx, `SELECT held_by, reason, held_at, by_rollback, origin_issue, note_comment
-		FROM stagehand_holds WHERE repo = ? AND app = ? AND stage = ?`, s.repo, app, stage).Scan(&h.By, &h.Reason, &at, &rollback, &issue, &h.Note)
+		FROM stagehand_holds WHERE (? = '' OR repo = ?) AND app = ? AND stage = ?`, s.with(app, stage)...).Scan(&h.By, &h.Reason, &at, &rollback, &issue, &h.Note)
 	if db.IsNoRows(err) {
 		return Hold{}, false, nil
 	}

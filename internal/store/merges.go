@@ -56,8 +56,8 @@ const MergedByStagehand = "stagehand"
 func (s *Store) LastMerge(ctx context.Context, app, stage string) (m Merge, ok bool, err error) {
 	var pr, at, pushed int64
 	err = s.db.QueryRow(ctx, `SELECT pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name
-		FROM stagehand_stage_history WHERE repo = ? AND app = ? AND stage = ?
-		ORDER BY merged_at DESC, pr DESC LIMIT 1`, s.repo, app, stage).Scan(&pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed, &m.Group)
+		FROM stagehand_stage_history WHERE (? = '' OR repo = ?) AND app = ? AND stage = ?
+		ORDER BY merged_at DESC, pr DESC LIMIT 1`, s.with(app, stage)...).Scan(&pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed, &m.Group)
 	if db.IsNoRows(err) {
 		return Merge{}, false, nil
 	}
