@@ -81,7 +81,7 @@ func FuzzParseAllow(f *testing.F) {
 type fakeEngine struct{ images []string }
 
 func (e fakeEngine) Config(context.Context) (*config.Config, error) { return nil, nil }
-func (e fakeEngine) LearnOpenPRs(context.Context) error              { return nil }
+func (e fakeEngine) LearnOpenPRs(context.Context) error             { return nil }
 func (e fakeEngine) Concerns(image string) (bool, bool) {
 	return slices.Contains(e.images, image), true
 }
