@@ -385,18 +385,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		linkPages, signInPages = lh, lh
 	}
-	var dash *dashboard.Handler
-	var apiR server.Routes
-	if ok {
+	var dash server.Routes
+	switch {
+	case !static:
+		dash = &dashboards{f: &f, repos: repos, st: st, reqs: reqs, client: client, signIn: signInPages, log: log, byRepo: map[string]http.Handler{}}
+	case ok:
 		rc, _ := client.ForRepo(engine.Name)
-		if dash, err = f.dashboard(engine.Engine.(*promote.Engine), engine.Name, st.ForRepo(engine.Name), reqs, rc, signInPages, log); err != nil {
+		h, err := f.dashboard(dashboard.Options{Boards: engine.Engine.(*promote.Engine), Records: st.ForRepo(engine.Name), Requests: reqs, Access: rc, SignIn: signInPages, Logger: log}, engine.Name)
+		if err != nil {
 			return err
 		}
-		apiR = apiRoutes{api.Reader{Status: engine.Engine.(*promote.Engine), Records: st.ForRepo(engine.Name)}, log}
+		dash = h
 	}
 	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: single, Repos: repos, Installation: client.InstallationID(), BaseBranch: f.github.base, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
-		Concerns: repos.Concerns, API: apiR, APIToken: f.apiToken, APIOpen: f.apiOpen,
-		Links: linkPages, Dashboard: routesOrNil(dash), Logger: log})
+		Concerns: repos.Concerns, API: apiRoutes{apiRepos{repos, st}, log}, APIToken: f.apiToken, APIOpen: f.apiOpen,
+		Links: linkPages, Dashboard: dash, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -539,36 +542,34 @@ func prune(st *store.Store) func(ctx context.Context, before time.Time) error {
 	}
 }
 
-// apiRoutes mounts the read-only API.
+// apiRoutes mounts the read-only API of every config repository.
 type apiRoutes struct {
-	r   api.Reader
-	log *slog.Logger
+	repos api.Repos
+	log   *slog.Logger
 }
 
-func (a apiRoutes) Routes(r chi.Router) { a.r.Routes(r, a.log) }
+func (a apiRoutes) Routes(r chi.Router) { api.RepoRoutes(r, a.repos, a.log) }
 
-// dashboard is the web dashboard on /: it shows the config repository to
-// people who sign in with GitHub (the link pages' sign-in) and may read
-// it; without sign-in it says how to turn it on.
-func (f *serveFlags) dashboard(engine *promote.Engine, repo string, st *store.Store, reqs *work.Requests, client *githubapp.Client, signIn dashboard.SignIn, log *slog.Logger) (*dashboard.Handler, error) {
-	var basePath string
-	if u, err := url.Parse(f.publicURL); err == nil && f.publicURL != "" {
-		basePath = u.Path
-	}
-	repoURL := ""
-	if web, err := githubWebURL(f.github.apiURL, f.webURL); err == nil {
-		repoURL = web + "/" + repo
-	}
-	return dashboard.New(dashboard.Options{Boards: engine, Records: st, Requests: reqs, Access: client, SignIn: signIn,
-		RepoURL: repoURL, BasePath: basePath, Logger: log})
+// apiRepos are the API's read models of the repositories served.
+type apiRepos struct {
+	f  *fleet.Fleet
+	st *store.Store
 }
 
-// routesOrNil keeps a nil handler a nil interface.
-func routesOrNil(h *dashboard.Handler) server.Routes {
-	if h == nil {
-		return nil
+func (a apiRepos) Reader(name string) (api.Reader, bool) {
+	r, ok := a.f.Get(name)
+	if !ok {
+		return api.Reader{}, false
 	}
-	return h
+	return api.Reader{Status: r.Engine.(*promote.Engine), Records: a.st.ForRepo(r.Name)}, true
+}
+
+func (a apiRepos) Served() []string {
+	var out []string
+	for _, r := range a.f.Repos() {
+		out = append(out, r.Name)
+	}
+	return out
 }
 
 // installation is what the fleet asks of the installation's client.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -71,6 +73,38 @@ func TestServeEveryInstalledRepository(t *testing.T) {
 		t.Fatalf("/promote in team-b: %q; acme/config's hold must not hold team-b", got)
 	}
 
+	// The API answers per repository: the hold is acme/config's.
+	held := func(repo string) bool {
+		t.Helper()
+		var apps []struct {
+			App    string
+			Stages []struct {
+				Stage string
+				Hold  *struct{ By string }
+			}
+		}
+		getJSON(t, w, "/api/v1/repos/"+repo+"/apps", http.StatusOK, &apps)
+		for _, app := range apps {
+			for _, st := range app.Stages {
+				if app.App == a.Name && st.Stage == "preprod" {
+					return st.Hold != nil
+				}
+			}
+		}
+		t.Fatalf("%s: no %s preprod in %+v", repo, a.Name, apps)
+		return false
+	}
+	if !held("acme/config") || held("acme/team-b") {
+		t.Errorf("holds by the API: acme/config %v, acme/team-b %v; want acme/config's only", held("acme/config"), held("acme/team-b"))
+	}
+	var served []struct{ Repo string }
+	getJSON(t, w, "/api/v1/repos", http.StatusOK, &served)
+	if fmt.Sprint(served) != "[{acme/config} {acme/team-b}]" {
+		t.Errorf("/api/v1/repos = %v", served)
+	}
+	getJSON(t, w, "/api/v1/apps", http.StatusConflict, nil)
+	getJSON(t, w, "/api/v1/repos/acme/docs/apps", http.StatusNotFound, nil)
+
 	// A broken config in team-b: a failing check on the commit that broke
 	// it, with its error and line; acme/config keeps working.
 	cfg, err := teamB.FileAt("main", ".stagehand.yaml")
@@ -128,6 +162,25 @@ func TestServeEveryInstalledRepository(t *testing.T) {
 		m, _, _ := promote.ParseMarker(pr.Body)
 		return pr.Merged && m.Tag == "1.0.2", m.Tag
 	})
+}
+
+// getJSON GETs an API path and decodes its answer into v (unless nil).
+func getJSON(t *testing.T, w *e2e.World, path string, code int, v any) {
+	t.Helper()
+	resp, err := w.GetAPI(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != code {
+		t.Fatalf("GET %s: %d %s, want %d", path, resp.StatusCode, body, code)
+	}
+	if v != nil {
+		if err := json.Unmarshal(body, v); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
 }
 
 // newestPR is the newest pull request of gh from branch.
