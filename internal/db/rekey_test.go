@@ -7,7 +7,7 @@ import (
 
 // TestRekeyKeepsRows: a database from before stagehand served several
 // config repositories keeps every record through the migration that keys
-// them by repository; they belong to none (”) until one claims them.
+// them by repository; their repo is empty until one claims them.
 // Not parallel: it runs the migrations of that time by shortening the
 // list, which the parallel tests never see.
 func TestRekeyKeepsRows(t *testing.T) {
