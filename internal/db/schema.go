@@ -230,7 +230,7 @@ var migrations = [][]string{
 }
 
 // rekey rebuilds table with a repo column first in its primary key; the
-// rows it had get repo ”. Its indexes go with it: the caller makes them
+// rows it had get an empty repo. Its indexes go with it: the caller makes them
 // again.
 func rekey(table, columns, names, key string) []string {
 	return []string{
