@@ -22,8 +22,12 @@ import (
 // repository added to the installation later works without a restart.
 func TestServeEveryInstalledRepository(t *testing.T) {
 	t.Parallel()
+	e2e.OnEachDatabase(t, everyInstalledRepository)
+}
+
+func everyInstalledRepository(t *testing.T, database string) {
 	var teamB, docs, later *githubfake.Server
-	w := e2e.Start(t, e2e.Options{Run: run, ServeArgs: []string{"--config-repo", ""}, Prepare: func(w *e2e.World) {
+	w := e2e.Start(t, e2e.Options{Run: run, Database: database, ServeArgs: []string{"--config-repo", ""}, Prepare: func(w *e2e.World) {
 		seed := e2e.Seed([]e2e.App{w.App("generic")}, nil)
 		var err error
 		if teamB, err = w.GitHub.AddRepo(githubfake.RepoOptions{Name: "team-b", Installed: true, SeedFiles: seed}); err != nil {
