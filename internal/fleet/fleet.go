@@ -290,8 +290,28 @@ func (f *Fleet) Concerns(image string) (uses, known bool) {
 	return false, known
 }
 
-// Pushes hands the pushes of image to every repository that may use it.
+// Using lists the repositories a push of image is for: those whose config
+// uses it, or is not known yet.
+func (f *Fleet) Using(image string) []string {
+	var out []string
+	for _, r := range f.Repos() {
+		if uses, known := r.Engine.Concerns(image); uses || !known {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+// Pushes hands the pushes of image to the repository they name, or to
+// every repository that may use it when they name none.
 func (f *Fleet) Pushes(ctx context.Context, image string, pushes []queue.Push) error {
+	if len(pushes) > 0 && pushes[0].Repo != "" {
+		r, err := f.route(pushes[0].Repo)
+		if err != nil {
+			return f.drop(err)
+		}
+		return r.Handler.Pushes(ctx, image, pushes)
+	}
 	var errs []error
 	for _, r := range f.Repos() {
 		if uses, known := r.Engine.Concerns(image); !uses && known {

@@ -168,9 +168,13 @@ func TestFleetRoutes(t *testing.T) {
 	payload, _ := promote.Request{Repo: "acme/b", Kind: promote.Chain, App: "web"}.Encode()
 	do(f.Request(ctx, payload))
 	do(f.Comment(ctx, queue.Comment{Repo: "acme/docs"})) // not served: dropped
-	want := []string{"acme/a push web", "acme/b push web", "acme/a push api", "acme/b comment", "acme/a closed", "acme/a checks", "acme/b request"}
+	do(f.Pushes(ctx, "web", []queue.Push{{Repo: "acme/b", Image: "web"}}))
+	want := []string{"acme/a push web", "acme/b push web", "acme/a push api", "acme/b comment", "acme/a closed", "acme/a checks", "acme/b request", "acme/b push web"}
 	if !slices.Equal(got, want) {
 		t.Errorf("handled %v\nwant    %v", got, want)
+	}
+	if got := f.Using("web"); !slices.Equal(got, []string{"acme/a", "acme/b"}) {
+		t.Errorf("Using(web) = %v", got)
 	}
 	if uses, _ := f.Concerns("db"); uses {
 		t.Error("no repository uses db")

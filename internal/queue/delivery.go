@@ -32,6 +32,11 @@ type Delivery struct {
 
 // Push is an image pushed to a registry.
 type Push struct {
+	// Repo, when set, is the one config repository (owner/name) the push
+	// is for: the pushes of an image for each repository that uses it are
+	// work of their own, coalesced and retried apart. "" is every
+	// repository that uses the image.
+	Repo                       string `json:",omitempty"`
 	Image, Tag, Digest, Vendor string
 	// PushedAt is when the registry says it was pushed; zero when it did
 	// not say.
@@ -154,17 +159,34 @@ func (d Delivery) pushes(now time.Time) []Push {
 		if p.ReceivedAt.IsZero() {
 			p.ReceivedAt = now
 		}
-		last[key{p.Image, p.Tag}] = p
+		last[key{p.key(), p.Tag}] = p
 	}
 	out := make([]Push, 0, len(last))
 	for _, p := range last {
 		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b Push) int {
-		if c := strings.Compare(a.Image, b.Image); c != 0 {
+		if c := strings.Compare(a.key(), b.key()); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Tag, b.Tag)
 	})
 	return out
+}
+
+// key is what the pushes of an image coalesce under: the image, and the
+// repository when the push names one (neither holds a space).
+func (p Push) key() string {
+	if p.Repo == "" {
+		return p.Image
+	}
+	return p.Repo + " " + p.Image
+}
+
+// imageOf is the image of a push key.
+func imageOf(key string) string {
+	if _, image, ok := strings.Cut(key, " "); ok {
+		return image
+	}
+	return key
 }

@@ -34,7 +34,8 @@ var waitingStates = []rivertype.JobState{
 	rivertype.JobStateScheduled,
 }
 
-// pushArgs: handle the pushes of Image waiting. Gen: see pending.go.
+// pushArgs: handle the pushes of Image waiting: an image, or "repo image"
+// for a push of one config repository (Push.Repo). Gen: see pending.go.
 type pushArgs struct {
 	Image string `json:"image"`
 	Gen   int64  `json:"gen"`

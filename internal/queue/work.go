@@ -131,7 +131,7 @@ func (q *Queue) workPush(ctx context.Context, a pushArgs) error {
 		return fmt.Errorf("read pending pushes of %s: %w", a.Image, err)
 	}
 	if len(pushes) > 0 {
-		if err := q.h.Pushes(ctx, a.Image, pushes); err != nil {
+		if err := q.h.Pushes(ctx, imageOf(a.Image), pushes); err != nil {
 			return err
 		}
 	}

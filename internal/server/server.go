@@ -44,6 +44,8 @@ type Router interface {
 	// Static says the one repository served is fixed: installation
 	// events change nothing.
 	Static() bool
+	// Using lists the repositories a push of image is for.
+	Using(image string) []string
 }
 
 // Acceptor stores a delivery durably; *queue.Queue is one.

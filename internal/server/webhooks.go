@@ -68,7 +68,7 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		text(w, http.StatusAccepted, "ignored: "+why)
 		return
 	case ev.Push != nil:
-		d.Pushes = []queue.Push{toPush(*ev.Push, d.ID, start)}
+		d.Pushes = s.perRepo([]queue.Push{toPush(*ev.Push, d.ID, start)})
 	case ev.PRClosed != nil:
 		pr := ev.PRClosed
 		d.PRClosed = &queue.PRClosed{Repo: s.routed(repo), Number: pr.Number, Merged: pr.Merged, Body: pr.Body, HeadRef: pr.HeadRef, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, MergedAt: pr.MergedAt}
@@ -167,6 +167,7 @@ func (s *Server) registry(w http.ResponseWriter, r *http.Request) {
 	for _, p := range res.Pushes {
 		d.Pushes = append(d.Pushes, toPush(p, id, start))
 	}
+	d.Pushes = s.perRepo(d.Pushes)
 	s.enqueue(w, r, d, log, start)
 }
 
@@ -211,6 +212,10 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, d queue.Deliver
 		return
 	}
 	for _, p := range d.Pushes {
+		if p.Repo != "" {
+			log.Info("push accepted", "image", p.Image, "tag", p.Tag, "digest", p.Digest, "repo", p.Repo)
+			continue
+		}
 		log.Info("push accepted", "image", p.Image, "tag", p.Tag, "digest", p.Digest)
 	}
 	if d.PRClosed != nil {
@@ -345,6 +350,28 @@ func (s *Server) installationNews(ev webhook.GitHubEvent, served bool) (queue.De
 		return d, true
 	}
 	return queue.Delivery{}, false
+}
+
+// perRepo makes each push one per config repository whose apps use its
+// image, so that each repository's work is coalesced and retried apart;
+// serving one repository it was told, the pushes stay as they are.
+func (s *Server) perRepo(pushes []queue.Push) []queue.Push {
+	if s.opts.Repos == nil || s.opts.Repos.Static() {
+		return pushes
+	}
+	var out []queue.Push
+	for _, p := range pushes {
+		repos := s.opts.Repos.Using(p.Image)
+		if len(repos) == 0 {
+			out = append(out, p) // the config changed since the door let it in
+			continue
+		}
+		for _, r := range repos {
+			p.Repo = r
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // quoteShort keeps what a sender wrote from growing a log line.
