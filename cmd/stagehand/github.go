@@ -36,8 +36,9 @@ func (g *githubFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.pace, "github-write-pace", env("STAGEHAND_GITHUB_WRITE_PACE", "80/1m,500/1h"), "at most this many content-generating GitHub requests per window, for each window given: GitHub's secondary limits (STAGEHAND_GITHUB_WRITE_PACE)")
 }
 
-// client builds the GitHub App client, reporting every missing setting at once.
-func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
+// options are the GitHub App client's, every missing setting reported at
+// once.
+func (g *githubFlags) options() (githubapp.Options, error) {
 	var errs []error
 	id, err := strconv.ParseInt(g.appID, 10, 64)
 	if g.appID == "" {
@@ -71,16 +72,25 @@ func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
 		errs = append(errs, fmt.Errorf("STAGEHAND_GITHUB_WRITE_PACE: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, usageError{msg: err.Error()}
+		return githubapp.Options{}, usageError{msg: err.Error()}
 	}
-	return githubapp.New(ctx, githubapp.Options{
+	return githubapp.Options{
 		APIURL:     g.apiURL,
 		AppID:      id,
 		PrivateKey: key,
 		Repo:       g.repo,
 		UserAgent:  "stagehand/" + versionString(),
 		Pace:       githubapp.Pace{Writes: writes},
-	})
+	}, nil
+}
+
+// client builds the GitHub App client, reporting every missing setting at once.
+func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
+	opts, err := g.options()
+	if err != nil {
+		return nil, err
+	}
+	return githubapp.New(ctx, opts)
 }
 
 // unescapeKey reads a PEM key given on one line with its newlines written

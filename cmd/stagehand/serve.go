@@ -22,7 +22,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/stagehand-dev/stagehand/internal/api"
-	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/dashboard"
 	"github.com/stagehand-dev/stagehand/internal/db"
 	"github.com/stagehand-dev/stagehand/internal/fleet"
@@ -226,15 +225,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	errs := f.check()
-	// The installation's client: bound to the one repository named, or to
-	// none when stagehand serves every repository it may.
+	// The GitHub clients: the installation of the one repository named, or
+	// every installation of the App when stagehand serves every repository
+	// it may.
 	gf := f.github
 	gf.anyRepo = true
 	if allow, err := fleet.ParseAllow(gf.repo); err == nil {
 		gf.repo, _ = allow.Single()
 	}
-	client, err := gf.client(ctx)
-	if err != nil {
+	var clients repoClients
+	var installationID int64
+	if gopts, err := gf.options(); err != nil {
+		errs = append(errs, err)
+	} else if gf.repo != "" {
+		c, err := githubapp.New(ctx, gopts)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			clients, installationID = oneInstallation{c}, c.InstallationID()
+		}
+	} else if clients, err = newInstallations(ctx, gopts); err != nil {
 		errs = append(errs, err)
 	}
 	// Opened before deciding so that a database that cannot be opened is
@@ -310,7 +320,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// requests name it. The one repository STAGEHAND_CONFIG_REPO names
 	// works exactly as stagehand did before it served several.
 	build := func(ctx context.Context, name, base string) (*fleet.Repo, error) {
-		rc, err := client.ForRepo(name)
+		rc, err := clients.ForRepo(name)
 		if err != nil {
 			return nil, err
 		}
@@ -345,7 +355,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return &fleet.Repo{Name: name, Base: base, Engine: engine, Handler: handler}, nil
 	}
-	repos, err = fleet.New(fleet.Options{Static: single, Base: f.github.base, Allow: allow, Installation: installation{client}, Build: build,
+	repos, err = fleet.New(fleet.Options{Static: single, Base: f.github.base, Allow: allow, Installation: clients, Build: build,
 		Claim: func(ctx context.Context, repo string) error {
 			n, err := st.Claim(ctx, repo)
 			if n > 0 {
@@ -388,16 +398,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var dash server.Routes
 	switch {
 	case !static:
-		dash = &dashboards{f: &f, repos: repos, st: st, reqs: reqs, client: client, signIn: signInPages, log: log, byRepo: map[string]http.Handler{}}
+		dash = &dashboards{f: &f, repos: repos, st: st, reqs: reqs, clients: clients, signIn: signInPages, log: log, byRepo: map[string]http.Handler{}}
 	case ok:
-		rc, _ := client.ForRepo(engine.Name)
+		rc, _ := clients.ForRepo(engine.Name)
 		h, err := f.dashboard(dashboard.Options{Boards: engine.Engine.(*promote.Engine), Records: st.ForRepo(engine.Name), Requests: reqs, Access: rc, SignIn: signInPages, Logger: log}, engine.Name)
 		if err != nil {
 			return err
 		}
 		dash = h
 	}
-	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: single, Repos: repos, Installation: client.InstallationID(), BaseBranch: f.github.base, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
+	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: single, Repos: repos, Installation: installationID, BaseBranch: f.github.base, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
 		Concerns: repos.Concerns, API: apiRoutes{apiRepos{repos, st}, log}, APIToken: f.apiToken, APIOpen: f.apiOpen,
 		Links: linkPages, Dashboard: dash, Logger: log})
 	if err != nil {
@@ -405,7 +415,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	recovery.srv.Store(srv)
 	recovery.q.Store(q)
-	registerGitHubMetrics(reg, client)
+	registerGitHubMetrics(reg, clients)
 
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -570,29 +580,6 @@ func (a apiRepos) Served() []string {
 		out = append(out, r.Name)
 	}
 	return out
-}
-
-// installation is what the fleet asks of the installation's client.
-type installation struct{ c *githubapp.Client }
-
-func (i installation) InstallationRepos(ctx context.Context) ([]githubapp.Repository, error) {
-	return i.c.InstallationRepos(ctx)
-}
-
-// HasConfig reports whether repo has a .stagehand.yaml on branch.
-func (i installation) HasConfig(ctx context.Context, repo, branch string) (bool, error) {
-	rc, err := i.c.ForRepo(repo)
-	if err != nil {
-		return false, err
-	}
-	_, err = rc.ReadFile(ctx, config.FileName, branch)
-	switch {
-	case errors.Is(err, githubapp.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return true, nil
 }
 
 // repoScheduler has the requests a repository's engine schedules name the

@@ -13,7 +13,6 @@ import (
 
 	"github.com/stagehand-dev/stagehand/internal/dashboard"
 	"github.com/stagehand-dev/stagehand/internal/fleet"
-	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/store"
 	"github.com/stagehand-dev/stagehand/internal/work"
@@ -37,13 +36,13 @@ func (f *serveFlags) dashboard(opts dashboard.Options, repo string) (*dashboard.
 // serves several: each at /repos/{owner}/{repo}/, the first one at / too,
 // with a switcher to the others the viewer may read.
 type dashboards struct {
-	f      *serveFlags
-	repos  *fleet.Fleet
-	st     *store.Store
-	reqs   *work.Requests
-	client *githubapp.Client
-	signIn dashboard.SignIn
-	log    *slog.Logger
+	f       *serveFlags
+	repos   *fleet.Fleet
+	st      *store.Store
+	reqs    *work.Requests
+	clients repoClients
+	signIn  dashboard.SignIn
+	log     *slog.Logger
 
 	mu     sync.Mutex
 	byRepo map[string]http.Handler // by mount ("" for the root) and lower-case name
@@ -88,7 +87,7 @@ func (d *dashboards) handler(repo *fleet.Repo, mount string) http.Handler {
 	if h, ok := d.byRepo[key]; ok {
 		return h
 	}
-	rc, err := d.client.ForRepo(repo.Name)
+	rc, err := d.clients.ForRepo(repo.Name)
 	var h *dashboard.Handler
 	if err == nil {
 		h, err = d.f.dashboard(dashboard.Options{Boards: repo.Engine.(*promote.Engine), Records: d.st.ForRepo(repo.Name),
@@ -122,7 +121,7 @@ func (d *dashboards) readable(ctx context.Context, login string) []dashboard.Rep
 		if e, ok := d.perms.Load(key); ok && time.Since(e.(permEntry).at) < time.Minute {
 			perm = e.(permEntry).perm
 		} else {
-			rc, err := d.client.ForRepo(r.Name)
+			rc, err := d.clients.ForRepo(r.Name)
 			if err != nil {
 				continue
 			}

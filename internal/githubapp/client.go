@@ -191,6 +191,36 @@ func newGitHub(s settings, rt http.RoundTripper) (*github.Client, error) {
 	return gh, nil
 }
 
+// Installations lists the IDs of the App's installations, oldest first,
+// asking with the App's JWT.
+func Installations(ctx context.Context, opts Options) ([]int64, error) {
+	opts.Repo = ""
+	s, err := settle(opts)
+	if err != nil {
+		return nil, err
+	}
+	base := userAgentTransport{next: s.transport, userAgent: s.userAgent}
+	appGH, err := newGitHub(s, ghinstallation.NewAppsTransportFromPrivateKey(base, s.appID, s.key))
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	lo := &github.ListOptions{PerPage: 100}
+	for {
+		list, resp, err := appGH.Apps.ListInstallations(ctx, lo)
+		if err != nil {
+			return nil, wrap("list the App's installations", err, nil)
+		}
+		for _, in := range list {
+			ids = append(ids, in.GetID())
+		}
+		if resp.NextPage == 0 {
+			return ids, nil
+		}
+		lo.Page = resp.NextPage
+	}
+}
+
 // ForRepo returns a client for another repository of the installation
 // ("owner/name"), sharing this one's token, cache, pace and counts.
 func (c *Client) ForRepo(repo string) (*Client, error) {
