@@ -16,7 +16,8 @@ import (
 
 // TestServeEveryInstalledRepository: without STAGEHAND_CONFIG_REPO, serve
 // works on every repository the App is installed on that has a
-// .stagehand.yaml: a push of an image two of them use opens a PR in each;
+// .stagehand.yaml, in each of its installations: a push of an image three
+// of them use opens a PR in each;
 // a comment in one acts on that one only; a config broken in one is
 // reported there, on the commit, while the other keeps working; and a
 // repository added to the installation later works without a restart.
@@ -26,7 +27,7 @@ func TestServeEveryInstalledRepository(t *testing.T) {
 }
 
 func everyInstalledRepository(t *testing.T, database string) {
-	var teamB, docs, later *githubfake.Server
+	var teamB, docs, later, globex *githubfake.Server
 	w := e2e.Start(t, e2e.Options{Run: run, Database: database, ServeArgs: []string{"--config-repo", ""}, Prepare: func(w *e2e.World) {
 		seed := e2e.Seed([]e2e.App{w.App("generic")}, nil)
 		var err error
@@ -39,6 +40,10 @@ func everyInstalledRepository(t *testing.T, database string) {
 		if later, err = w.GitHub.AddRepo(githubfake.RepoOptions{Name: "later", SeedFiles: seed}); err != nil {
 			t.Fatal(err)
 		}
+		// The App installed on another account too: another installation.
+		if globex, err = w.GitHub.AddRepo(githubfake.RepoOptions{Owner: "globex", Name: "gitops", Installation: 77, Installed: true, SeedFiles: seed}); err != nil {
+			t.Fatal(err)
+		}
 	}})
 	a := w.App("generic")
 	staging, preprod := promote.Branch(a.Name, "staging"), promote.Branch(a.Name, "preprod")
@@ -47,8 +52,8 @@ func everyInstalledRepository(t *testing.T, database string) {
 	if code, answer := w.Send(t, w.Deliveries(t)[a.Name]); code != http.StatusAccepted {
 		t.Fatalf("push: %d %q", code, answer)
 	}
-	for _, gh := range []*githubfake.Server{w.GitHub, teamB} {
-		w.Eventually(t, gh.Repo()+"'s staging PR merged and preprod PR open", func() (bool, string) {
+	for _, gh := range []*githubfake.Server{w.GitHub, teamB, globex} {
+		w.Eventually(t, gh.Owner()+"/"+gh.Repo()+"'s staging PR merged and preprod PR open", func() (bool, string) {
 			st, _ := newestPR(gh, staging)
 			pre, ok := newestPR(gh, preprod)
 			return st.Merged && ok && pre.State == "open", fmt.Sprintf("staging %s, preprod %s", st.State, pre.State)
@@ -103,7 +108,7 @@ func everyInstalledRepository(t *testing.T, database string) {
 	}
 	var served []struct{ Repo string }
 	getJSON(t, w, "/api/v1/repos", http.StatusOK, &served)
-	if fmt.Sprint(served) != "[{acme/config} {acme/team-b}]" {
+	if fmt.Sprint(served) != "[{acme/config} {acme/team-b} {globex/gitops}]" {
 		t.Errorf("/api/v1/repos = %v", served)
 	}
 	getJSON(t, w, "/api/v1/apps", http.StatusConflict, nil)

@@ -27,13 +27,14 @@ var installationPermissions = map[string]any{
 func (s *Server) installationPath(c *call) bool {
 	id, err := strconv.ParseInt(c.params["installation_id"], 10, 64)
 	a := s.appByBot(c.actor)
-	return err == nil && a != nil && a.Installation != 0 && id == a.Installation
+	return err == nil && a != nil && a.Installation != 0 && (id == a.Installation || (a.ID == s.opts.AppID && len(s.reposOf(id)) > 0))
 }
 
 func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
 	if !s.installationPath(c) {
 		return notFound()
 	}
+	inst, _ := strconv.ParseInt(c.params["installation_id"], 10, 64)
 	var req struct {
 		Repositories  []string       `json:"repositories"`
 		RepositoryIDs []int64        `json:"repository_ids"`
@@ -43,12 +44,12 @@ func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
 		return apiError(http.StatusBadRequest, "Problems parsing JSON")
 	}
 	for _, r := range req.Repositories {
-		if !slices.ContainsFunc(s.installedRepos(), func(o *Server) bool { return o.opts.Repo == r }) {
+		if !slices.ContainsFunc(s.reposOf(inst), func(o *Server) bool { return o.opts.Repo == r }) {
 			return unprocessable("There is at least one repository that does not exist or is not accessible to the parent installation.")
 		}
 	}
 	for _, id := range req.RepositoryIDs {
-		if !slices.ContainsFunc(s.installedRepos(), func(o *Server) bool { return o.repoID() == id }) {
+		if !slices.ContainsFunc(s.reposOf(inst), func(o *Server) bool { return o.repoID() == id }) {
 			return unprocessable("There is at least one repository that does not exist or is not accessible to the parent installation.")
 		}
 	}
@@ -63,7 +64,7 @@ func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
 		}
 		perms = req.Permissions
 	}
-	token, exp, err := s.issueToken(time.Now(), a.ID)
+	token, exp, err := s.issueToken(time.Now(), a.ID, inst)
 	if err != nil {
 		return s.internalError(c, err)
 	}

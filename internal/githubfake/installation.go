@@ -1,6 +1,7 @@
 package githubfake
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,27 +25,33 @@ type tokenBook struct {
 }
 
 type bookedToken struct {
-	expires time.Time
-	app     int64 // 0: Options' App
+	expires      time.Time
+	app          int64 // 0: Options' App
+	installation int64 // Options' App's installation the token is of
 }
 
 func newTokenBook() *tokenBook { return &tokenBook{tokens: map[string]bookedToken{}} }
 
-func (b *tokenBook) put(token string, exp time.Time, app int64) {
+func (b *tokenBook) put(token string, t bookedToken) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.tokens[token] = bookedToken{expires: exp, app: app}
+	b.tokens[token] = t
 }
 
-func (b *tokenBook) get(token string) (time.Time, int64, bool) {
+func (b *tokenBook) get(token string) (bookedToken, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t, ok := b.tokens[token]
-	return t.expires, t.app, ok
+	return t, ok
 }
 
-// RepoOptions describe another repository of the owner.
+// RepoOptions describe another repository.
 type RepoOptions struct {
+	// Owner defaults to the primary's. Installation, when set and not
+	// the primary's, is another installation of the App (on Owner's
+	// account): its tokens see its repositories only.
+	Owner         string
+	Installation  int64
 	Name          string
 	DefaultBranch string // default "main"
 	// Seed and SeedFiles make its first commit, as Options' do.
@@ -61,10 +68,12 @@ func (s *Server) AddRepo(o RepoOptions) (*Server, error) {
 	if s.primary != nil {
 		return nil, errors.New("githubfake: AddRepo is the primary fake's")
 	}
-	if strings.EqualFold(o.Name, s.opts.Repo) || s.repoNamed(o.Name) != nil {
-		return nil, fmt.Errorf("%w: repository %s exists", ErrOptions, o.Name)
+	owner := cmp.Or(o.Owner, s.opts.Owner)
+	if (strings.EqualFold(owner, s.opts.Owner) && strings.EqualFold(o.Name, s.opts.Repo)) || s.repoNamed(owner+"/"+o.Name) != nil {
+		return nil, fmt.Errorf("%w: repository %s/%s exists", ErrOptions, owner, o.Name)
 	}
 	opts := s.opts
+	opts.Owner, opts.InstallationID = owner, cmp.Or(o.Installation, s.opts.InstallationID)
 	opts.Repo, opts.DefaultBranch, opts.Seed, opts.SeedFiles = o.Name, o.DefaultBranch, o.Seed, o.SeedFiles
 	opts.Webhook = nil
 	sib, err := newServer(opts, s)
@@ -78,8 +87,8 @@ func (s *Server) AddRepo(o RepoOptions) (*Server, error) {
 	return sib, nil
 }
 
-// InstallRepo adds the repository named to the App's installation and
-// sends installation_repositories (added).
+// InstallRepo adds the repository named (name, or owner/name) to its
+// installation and sends installation_repositories (added).
 func (s *Server) InstallRepo(name string) error { return s.setInstalled(name, true) }
 
 // UninstallRepo removes it and sends installation_repositories (removed).
@@ -93,26 +102,25 @@ func (s *Server) setInstalled(name string, on bool) error {
 	if sib.installed.Swap(on) == on {
 		return nil
 	}
-	if err := s.lock(); err != nil {
+	// The event is the installation's: the sibling renders it.
+	if err := sib.lock(); err != nil {
 		return err
 	}
-	defer s.mu.Unlock()
+	defer sib.mu.Unlock()
 	if !s.hooksOn() {
 		return nil
 	}
-	sib.mu.Lock()
 	short := sib.repoShort()
-	sib.mu.Unlock()
 	added, removed := []any{short}, []any{}
 	action := "added"
 	if !on {
 		added, removed, action = []any{}, []any{short}, "removed"
 	}
-	payload := s.installationHook(action)
+	payload := sib.installationHook(action)
 	payload["repository_selection"] = "selected"
 	payload["repositories_added"] = added
 	payload["repositories_removed"] = removed
-	s.enqueue("installation_repositories", action, payload)
+	sib.enqueue("installation_repositories", action, payload)
 	return nil
 }
 
@@ -131,7 +139,7 @@ func (s *Server) InstallationEvent(action string) error {
 	}
 	payload := s.installationHook(action)
 	var repos []any
-	for _, r := range s.installedRepos() {
+	for _, r := range s.reposOf(s.opts.InstallationID) {
 		if r == s {
 			repos = append(repos, s.repoShort())
 			continue
@@ -174,25 +182,34 @@ func (s *Server) siblings() []*Server {
 	return append([]*Server(nil), s.repos...)
 }
 
-// installedRepos are the repositories the installation includes, the
-// primary first.
-func (s *Server) installedRepos() []*Server {
+// reposOf are the repositories installation inst includes, the primary
+// first.
+func (s *Server) reposOf(inst int64) []*Server {
 	p := s
 	if s.primary != nil {
 		p = s.primary
 	}
-	out := []*Server{p}
+	var out []*Server
+	if p.opts.InstallationID == inst {
+		out = append(out, p)
+	}
 	for _, r := range p.siblings() {
-		if r.installed.Load() {
+		if r.installed.Load() && r.opts.InstallationID == inst {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
+// repoNamed finds a sibling by owner/name, or by name of the primary's
+// owner.
 func (s *Server) repoNamed(name string) *Server {
+	owner, repo, ok := strings.Cut(name, "/")
+	if !ok {
+		owner, repo = s.opts.Owner, name
+	}
 	for _, r := range s.siblings() {
-		if strings.EqualFold(r.opts.Repo, name) {
+		if strings.EqualFold(r.opts.Owner, owner) && strings.EqualFold(r.opts.Repo, repo) {
 			return r
 		}
 	}
@@ -214,10 +231,10 @@ func (s *Server) repoOfPath(escaped string) (sib *Server, installed bool) {
 	}
 	owner, err1 := url.PathUnescape(parts[0])
 	name, err2 := url.PathUnescape(parts[1])
-	if err1 != nil || err2 != nil || !strings.EqualFold(owner, s.opts.Owner) {
+	if err1 != nil || err2 != nil {
 		return nil, false
 	}
-	r := s.repoNamed(name)
+	r := s.repoNamed(owner + "/" + name)
 	if r == nil {
 		return nil, false
 	}
@@ -232,6 +249,19 @@ func (s *Server) listInstallations(ctx context.Context, c *call) reply {
 	if a != nil && a.Installation != 0 {
 		out = append(out, s.installationJSON(a))
 	}
+	if a == nil || a.ID != s.opts.AppID {
+		return ok(out)
+	}
+	// The App's other installations, each on its own account.
+	seen := map[int64]bool{s.opts.InstallationID: true}
+	for _, r := range s.siblings() {
+		if id := r.opts.InstallationID; !seen[id] && r.installed.Load() {
+			seen[id] = true
+			r.mu.Lock()
+			out = append(out, r.installationJSON(r.apps[r.opts.AppID]))
+			r.mu.Unlock()
+		}
+	}
 	return ok(out)
 }
 
@@ -241,7 +271,7 @@ func (s *Server) listInstallations(ctx context.Context, c *call) reply {
 func (s *Server) listInstallationRepos(ctx context.Context, c *call) reply {
 	repos := []*Server{s}
 	if a := s.appByBot(c.actor); a != nil && a.ID == s.opts.AppID {
-		repos = s.installedRepos()
+		repos = s.reposOf(cmp.Or(c.installation, s.opts.InstallationID))
 	}
 	perPage, page := pageParams(c)
 	from, to, more, last := paginate(len(repos), perPage, page)

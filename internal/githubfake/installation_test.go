@@ -3,9 +3,12 @@ package githubfake
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/google/go-github/v60/github"
 )
 
 // TestInstallationRepositories: one installation spans several
@@ -109,5 +112,47 @@ func TestInstallationRepositories(t *testing.T) {
 	_ = json.Unmarshal(rc.all()[0].body, &push)
 	if push.Repository.FullName != "acme/team-b" {
 		t.Errorf("push event of %q, want acme/team-b", push.Repository.FullName)
+	}
+}
+
+// TestSecondInstallation: the App installed on another account is another
+// installation: listed beside the first, its token sees its repositories
+// and none of the first's, and the first's none of its.
+func TestSecondInstallation(t *testing.T) {
+	ctx := context.Background()
+	s := NewTest(t, seededOptions(t))
+	if _, err := s.AddRepo(RepoOptions{Owner: "globex", Name: "gitops", Installation: 77, Installed: true, SeedFiles: map[string][]byte{"x": []byte("g\n")}}); err != nil {
+		t.Fatal(err)
+	}
+	app := appClient(t, s, validJWT(t, s))
+	insts, _, err := app.Apps.ListInstallations(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range insts {
+		got = append(got, fmt.Sprintf("%d@%s", in.GetID(), in.GetAccount().GetLogin()))
+	}
+	if want := []string{"42@acme", "77@globex"}; !slices.Equal(got, want) {
+		t.Fatalf("installations = %v, want %v", got, want)
+	}
+	tok, _, err := app.Apps.CreateInstallationToken(ctx, 77, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	globex := enterprise(t, github.NewClient(nil).WithAuthToken(tok.GetToken()), s)
+	repos, _, err := globex.Apps.ListRepos(ctx, nil)
+	if err != nil || len(repos.Repositories) != 1 || repos.Repositories[0].GetFullName() != "globex/gitops" {
+		t.Fatalf("installation 77's repositories: %+v, %v", repos, err)
+	}
+	if _, _, err := globex.Repositories.Get(ctx, "globex", "gitops"); err != nil {
+		t.Errorf("installation 77 reading its repository: %v", err)
+	}
+	if _, _, err := globex.Repositories.Get(ctx, "acme", "config"); apiErr(t, err).Response.StatusCode != http.StatusNotFound {
+		t.Error("installation 77's token reads acme/config")
+	}
+	acme, _ := installationClient(t, s)
+	if _, _, err := acme.Repositories.Get(ctx, "globex", "gitops"); apiErr(t, err).Response.StatusCode != http.StatusNotFound {
+		t.Error("installation 42's token reads globex/gitops")
 	}
 }

@@ -207,6 +207,9 @@ type call struct {
 	params map[string]string
 	body   []byte
 	actor  string // login acting: the App bot for tokens
+	// installation is the installation of the Options App whose token
+	// the call carries; 0 for other credentials.
+	installation int64
 }
 
 // reply is a handler's answer, encoded and validated by ServeHTTP.
@@ -304,7 +307,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 
 	s.mu.Lock()
 	s.calls[rt.OpID]++
-	actor, authErr := s.authenticate(r, rt.OpID)
+	actor, inst, authErr := s.authenticate(r, rt.OpID)
+	c.installation = inst
 	s.mu.Unlock()
 
 	reqID := w.Header().Get("X-GitHub-Request-Id")
@@ -316,6 +320,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 	case invalid != nil:
 		rep = *invalid
 	case params["owner"] != "" && (!strings.EqualFold(params["owner"], s.opts.Owner) || !strings.EqualFold(params["repo"], s.opts.Repo)):
+		rep = notFound()
+	case params["owner"] != "" && inst != 0 && inst != s.opts.InstallationID:
+		// Another installation's token sees nothing of this repository.
 		rep = notFound()
 	default:
 		// A request GitHub would serve: limits, then faults, then the
