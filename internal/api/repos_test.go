@@ -22,7 +22,7 @@ func (f fakeStatus) Status(context.Context) ([]promote.AppStatus, error) { retur
 
 type fakeRecords struct{}
 
-func (fakeRecords) Holds(context.Context, string) ([]store.Hold, error)       { return nil, nil }
+func (fakeRecords) Holds(context.Context, string) ([]store.Hold, error)        { return nil, nil }
 func (fakeRecords) Merges(context.Context, string, int) ([]store.Merge, error) { return nil, nil }
 func (fakeRecords) Actions(context.Context, string, int) ([]store.Action, error) {
 	return nil, nil
