@@ -113,6 +113,19 @@ func everyInstalledRepository(t *testing.T, database string) {
 	}
 	getJSON(t, w, "/api/v1/apps", http.StatusConflict, nil)
 	getJSON(t, w, "/api/v1/repos/acme/docs/apps", http.StatusNotFound, nil)
+	// Each repository has its dashboard (here without sign-in, which says
+	// so); a repository not served has none.
+	for path, code := range map[string]int{"/repos/acme/team-b/": http.StatusServiceUnavailable, "/": http.StatusServiceUnavailable, "/repos/acme/docs/": http.StatusNotFound} {
+		resp, err := w.Client.Get(w.Base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != code || (code == http.StatusServiceUnavailable && !strings.Contains(string(body), "Sign-in is not configured")) {
+			t.Errorf("GET %s: %d, want %d:\n%s", path, resp.StatusCode, code, body)
+		}
+	}
 
 	// A broken config in team-b: a failing check on the commit that broke
 	// it, with its error and line; acme/config keeps working.

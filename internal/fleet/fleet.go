@@ -245,9 +245,16 @@ func (f *Fleet) Allows(name string) bool {
 // or the first served (whose are the records from before).
 func (f *Fleet) Default() (*Repo, bool) {
 	f.mu.RLock()
-	defer f.mu.RUnlock()
 	r, ok := f.repos[f.first]
-	return r, ok
+	f.mu.RUnlock()
+	if ok {
+		return r, true
+	}
+	// The first is no longer served: the first by name is.
+	if rs := f.Repos(); len(rs) > 0 {
+		return rs[0], true
+	}
+	return nil, false
 }
 
 // route finds the repository of a job; "" is the default one.
