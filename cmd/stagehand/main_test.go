@@ -78,6 +78,9 @@ func TestValidate(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "ok: 1 app(s) across 3 stage(s)") {
 		t.Fatalf("sample: exit %d\n%s%s", code, stdout, stderr)
 	}
+	if !strings.Contains(stdout, "stages: staging → preprod → prod\n") {
+		t.Errorf("validate does not print the stages' order:\n%s", stdout)
+	}
 	if !strings.Contains(stdout, "pinned by tag 0.9.0 only") {
 		t.Errorf("no note about tag-only pins:\n%s", stdout)
 	}

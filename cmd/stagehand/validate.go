@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 )
 
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("validate", "validate [dir]\n\nChecks a config repository checkout (default: the current directory): .stagehand.yaml\nparses, and every app has a readable kustomization in every stage.", stderr)
+	fs := newFlagSet("validate", "validate [dir]\n\nChecks a config repository checkout (default: the current directory): .stagehand.yaml\nparses, and every app has a readable kustomization (or values or YAML file) in every stage.", stderr)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -39,6 +40,16 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if problems > 0 {
 		return fmt.Errorf("%d problem(s) in %s", problems, dir)
+	}
+	for _, line := range cfg.Outline() {
+		fmt.Fprintln(stdout, line)
+	}
+	for _, app := range cfg.Apps {
+		for _, st := range cfg.Stages {
+			if t := app.Target(st.Name); !t.IsKustomization() {
+				fmt.Fprintln(stdout, "note:", targetNote(app, st.Name, t))
+			}
+		}
 	}
 	for _, st := range cfg.Stages {
 		if len(st.Verify) > 0 {
@@ -87,4 +98,16 @@ func windowsNote(st config.Stage, now time.Time) string {
 		return msg + fmt.Sprintf("; it is frozen now, until %s", opens.UTC().Format("Mon 2006-01-02 15:04 MST"))
 	}
 	return msg + "; it is open now"
+}
+
+// targetNote says what a promotion writes where a stage pins an app by
+// YAML paths, so a path that points at the wrong field shows before a PR.
+func targetNote(app config.App, stage string, t manifest.Target) string {
+	switch {
+	case t.Image != "":
+		return fmt.Sprintf("a promotion of %s into %s sets %s in %s to %s:<tag>@sha256:…", app.Name, stage, t.Image, t.File, app.Image)
+	case t.Digest != "":
+		return fmt.Sprintf("a promotion of %s into %s sets %s in %s to <tag> and %s to sha256:…", app.Name, stage, t.Tag, t.File, t.Digest)
+	}
+	return fmt.Sprintf("a promotion of %s into %s sets %s in %s to <tag>@sha256:…", app.Name, stage, t.Tag, t.File)
 }

@@ -22,6 +22,9 @@ type Command struct {
 	// /promote <app>) on a stagehand pull request: promote App to the stage
 	// after FromStage, which only the config can name.
 	FromStage string
+	// All is `/promote [<app>] to all` on a stagehand pull request: promote
+	// App to every stage after FromStage (Stage is empty then).
+	All bool
 	// Target is /rollback's "to" value: a tag, a sha256 digest or a commit
 	// SHA (see TargetKind). Empty means the digest the stage ran before.
 	Target string
@@ -44,7 +47,8 @@ func (c Command) Mutates() bool {
 
 // TargetStage is the stage c changes: the stage promoted to, rolled back,
 // held or released. It is "" for help, and for a promotion given by
-// FromStage, whose target only the config can resolve.
+// FromStage (to all, or to the stage after), whose targets only the config
+// can resolve.
 func (c Command) TargetStage() string {
 	if c.Kind == KindHelp {
 		return ""

@@ -19,6 +19,7 @@ func FuzzParse(f *testing.F) {
 		"/rollback web prod to sha256:abc", "/rollback web prod to 0a1b2c3",
 		"/hold web prod waiting for QA", "/hold web", "/release web prod", "/release web prod now",
 		"/stagehand help", "/stagehand", "/stagehand nope",
+		"/promote web to all", "/promote to all", "/promote to all --force", "/promote api to all", "/promote all", "/promote web to all to",
 		"  /promote\tweb to prod\r\nmore", "\r\n/hold web prod -x", "/promote a`b\u00a0to prod",
 	}
 	for _, s := range seeds {
@@ -79,6 +80,9 @@ func checkRun(t *testing.T, body string, c Context, r Result) {
 	}
 	if !config.ValidName(cmd.App) {
 		t.Fatalf("Parse(%q) runs with app %q", body, cmd.App)
+	}
+	if cmd.Stage == config.AllStages || cmd.All && (cmd.Kind != KindPromote || cmd.Stage != "") {
+		t.Fatalf("Parse(%q) runs %+v: all is no stage", body, cmd)
 	}
 	if cmd.Kind == KindPromote && cmd.Stage == "" {
 		if !c.OnStagehandPR || cmd.FromStage != c.Stage || cmd.App != c.App || !config.ValidName(cmd.FromStage) {

@@ -13,8 +13,8 @@ type usage struct {
 // usages is every command, in the order help lists them. Replies and Help
 // both read it, so they cannot disagree.
 var usages = []usage{
-	{KindPromote, "/promote [<app>] [to <stage>] [--force]",
-		"move an app's image on to a stage; <app> may name a group, whose apps move together (so does a group's app); on a stagehand pull request app and stage may be left out, and `/promote` alone moves on to the next stage; `--force` promotes inside the stage's freeze window (its approvers only)",
+	{KindPromote, "/promote [<app>] [to <stage>|all] [--force]",
+		"move an app's image on to a stage; <app> may name a group, whose apps move together (so does a group's app); on a stagehand pull request app and stage may be left out, and `/promote` alone moves on to the next stage (where several stages follow, name one, or `to all` for each of them); `--force` promotes inside the stage's freeze window (its approvers only)",
 		"/promote web to prod"},
 	{KindRollback, "/rollback <app> <stage> [to <tag|digest|commit>]",
 		"put a stage back on an earlier image, by default the one it ran before",

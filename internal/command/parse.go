@@ -91,8 +91,9 @@ func unexpected(w, want string) string {
 	return fmt.Sprintf("unexpected %s; expected %s", code(w), want)
 }
 
-// parsePromote reads "[<app>] [to <stage>] [--force]". On a stagehand
-// pull request the missing parts come from the pull request's marker.
+// parsePromote reads "[<app>] [to <stage>|all] [--force]". On a
+// stagehand pull request the missing parts come from the pull request's
+// marker, and `to all` means every stage after the pull request's.
 func parsePromote(rest string, c Context) Result {
 	cmd := Command{Kind: KindPromote}
 	w, force, p := cutForce(words(rest))
@@ -151,6 +152,15 @@ func parsePromoteWords(w []string, c Context) Result {
 	}
 	// A pull request whose marker does not hold valid names supplies none.
 	onPR := c.OnStagehandPR && config.ValidName(c.App) && config.ValidName(c.Stage)
+	if stage == config.AllStages {
+		switch {
+		case !onPR:
+			return reply(cmd, fmt.Sprintf("`to all` means every stage after a stagehand pull request's stage, so it works only on one; here, name the stage: `/promote %s to <stage>`", orPlaceholder(app)))
+		case app != "" && app != c.App:
+			return reply(cmd, fmt.Sprintf("this pull request promotes `%s`, not `%s`; to promote `%s`, write `/promote %s to <stage>`", c.App, app, app, app))
+		}
+		return run(Command{Kind: KindPromote, App: c.App, FromStage: c.Stage, All: true})
+	}
 	switch {
 	case app != "" && stage != "":
 		return run(Command{Kind: KindPromote, App: app, Stage: stage})
@@ -260,4 +270,12 @@ func parseHelp(rest string) Result {
 		return reply(cmd, "too many words; write just `/stagehand help`")
 	}
 	return run(cmd)
+}
+
+// orPlaceholder is app, or <app> when the comment named none.
+func orPlaceholder(app string) string {
+	if app == "" {
+		return "<app>"
+	}
+	return app
 }

@@ -14,7 +14,7 @@ var (
 
 // The usage blocks replies end with, written out so a change to them shows.
 const (
-	usagePromote  = "Usage: `/promote [<app>] [to <stage>] [--force]`: move an app's image on to a stage; <app> may name a group, whose apps move together (so does a group's app); on a stagehand pull request app and stage may be left out, and `/promote` alone moves on to the next stage; `--force` promotes inside the stage's freeze window (its approvers only).\nExample: `/promote web to prod`"
+	usagePromote  = "Usage: `/promote [<app>] [to <stage>|all] [--force]`: move an app's image on to a stage; <app> may name a group, whose apps move together (so does a group's app); on a stagehand pull request app and stage may be left out, and `/promote` alone moves on to the next stage (where several stages follow, name one, or `to all` for each of them); `--force` promotes inside the stage's freeze window (its approvers only).\nExample: `/promote web to prod`"
 	usageRollback = "Usage: `/rollback <app> <stage> [to <tag|digest|commit>]`: put a stage back on an earlier image, by default the one it ran before.\nExample: `/rollback web prod to 1.4.2`"
 	usageHold     = "Usage: `/hold <app> <stage> [reason…]`: stop promotions into a stage until it is released; the rest of the line is the reason.\nExample: `/hold web prod waiting for the schema migration`"
 	usageRelease  = "Usage: `/release <app> <stage>`: lift a hold so promotions into the stage resume.\nExample: `/release web prod`"
@@ -82,6 +82,8 @@ func TestParseRuns(t *testing.T) {
 		{"bare promote on a PR moves to the next stage", "/promote", onPR, Command{Kind: KindPromote, App: "web", FromStage: "staging"}},
 		{"promote naming the PR's app", "/promote web", onPR, Command{Kind: KindPromote, App: "web", FromStage: "staging"}},
 		{"promote to a stage on a PR keeps the app", "/promote to prod", onPR, Command{Kind: KindPromote, App: "web", Stage: "prod"}},
+		{"promote to all on a PR", "/promote web to all", onPR, Command{Kind: KindPromote, App: "web", FromStage: "staging", All: true}},
+		{"promote to all on a PR keeps the app", "/promote to all --force", onPR, Command{Kind: KindPromote, App: "web", FromStage: "staging", All: true, Force: true}},
 		{"CRLF, indentation and tabs", "  /promote\tweb  to   prod \r\nthanks", onIssue, Command{Kind: KindPromote, App: "web", Stage: "prod"}},
 		{"leading blank lines", "\n\r\n  /release web prod", onIssue, Command{Kind: KindRelease, App: "web", Stage: "prod"}},
 		{"rest of the comment is free text", "/release web prod\n/promote api to prod\nand more", onIssue, Command{Kind: KindRelease, App: "web", Stage: "prod"}},
@@ -133,6 +135,10 @@ func TestParseReplies(t *testing.T) {
 			"`/promote`: this pull request promotes `web`, not `api`; to promote `api`, write `/promote api to <stage>`.", usagePromote},
 		{"promote on a PR whose marker is unusable", "/promote", with(onPR, func(c *Context) { c.App = "" }), KindPromote,
 			"`/promote`: missing app and stage; only on a stagehand pull request can they be left out.", usagePromote},
+		{"to all off a PR", "/promote web to all", onIssue, KindPromote,
+			"`/promote`: `to all` means every stage after a stagehand pull request's stage, so it works only on one; here, name the stage: `/promote web to <stage>`.", usagePromote},
+		{"to all for another app on a PR", "/promote api to all", onPR, KindPromote,
+			"`/promote`: this pull request promotes `web`, not `api`; to promote `api`, write `/promote api to <stage>`.", usagePromote},
 		{"to without a stage", "/promote web to", onIssue, KindPromote,
 			"`/promote`: `to` needs a stage after it.", usagePromote},
 		{"bare to", "/promote to", onPR, KindPromote,

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"slices"
 	"time"
 
+	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"github.com/stagehand-dev/stagehand/internal/notify"
 	"github.com/stagehand-dev/stagehand/internal/registry"
 	"github.com/stagehand-dev/stagehand/internal/window"
@@ -25,8 +27,12 @@ const (
 
 // Stage is one environment in the promotion order.
 type Stage struct {
-	Name      string
-	Mode      Mode
+	Name string
+	Mode Mode
+	// After are the stages this one follows, which it takes images from:
+	// the after: list, or the stage above it in the file when it has none;
+	// nil for the first stage only.
+	After     []string
 	Soak      time.Duration // zero when unset
 	Approvers []string      // GitHub logins and @org/team slugs; nil when unset
 
@@ -43,21 +49,29 @@ type Stage struct {
 	Windows window.Set
 }
 
-// App is one image and the kustomization that pins it in each stage.
+// App is one image and where it is pinned in each stage.
 type App struct {
 	Name  string
 	Image string // as written in the file
 	Tags  registry.TagPolicy
-	paths map[string]string // stage name → kustomization file path
+	paths map[string]manifest.Target // stage name → target
 }
 
-// Path returns the kustomization file, relative to the repo root, that pins
-// the app's image in stage, or "" for a stage the config does not have.
-func (a App) Path(stage string) string { return a.paths[stage] }
+// Path returns the file, relative to the repo root, that pins the app's
+// image in stage, or "" for a stage the config does not have.
+func (a App) Path(stage string) string { return a.paths[stage].File }
+
+// Target returns where the app's image is pinned in stage: a
+// kustomization's images:, or paths in a YAML file. Its File is "" for a
+// stage the config does not have.
+func (a App) Target(stage string) manifest.Target { return a.paths[stage] }
 
 // Config is a parsed, valid .stagehand.yaml.
 type Config struct {
-	Stages []Stage // promotion order, first to last; never empty after Parse
+	// Stages are in file order, the first first; never empty after Parse.
+	// Their After make them a graph: a straight line unless stages name
+	// the ones they follow.
+	Stages []Stage
 	Apps   []App
 	Groups []Group // apps that release together; each app is in one at most
 	// Notify are the receivers of the repository's events (outgoing
@@ -83,22 +97,34 @@ func (c *Config) First() Stage {
 	return c.Stages[0]
 }
 
-// Next returns the stage after stage; false for the last or an unknown stage.
-func (c *Config) Next(stage string) (Stage, bool) {
-	i := c.stageIndex(stage)
-	if i < 0 || i+1 >= len(c.Stages) {
-		return Stage{}, false
+// Next returns the stages that follow stage (that name it in their After),
+// in file order: one in a straight line, several where the stages fan out,
+// none for a last or an unknown stage.
+func (c *Config) Next(stage string) []Stage {
+	var out []Stage
+	for _, s := range c.Stages {
+		if slices.Contains(s.After, stage) {
+			out = append(out, s)
+		}
 	}
-	return c.Stages[i+1], true
+	return out
 }
 
-// Prev returns the stage before stage; false for the first or an unknown stage.
-func (c *Config) Prev(stage string) (Stage, bool) {
+// Prev returns the stages stage follows, in its After's order: one in a
+// straight line, several where stages fan in, none for the first or an
+// unknown stage.
+func (c *Config) Prev(stage string) []Stage {
 	i := c.stageIndex(stage)
-	if i <= 0 {
-		return Stage{}, false
+	if i < 0 {
+		return nil
 	}
-	return c.Stages[i-1], true
+	out := make([]Stage, 0, len(c.Stages[i].After))
+	for _, name := range c.Stages[i].After {
+		if s, ok := c.Stage(name); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // App returns the app called name.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -36,17 +37,17 @@ func TestParseSample(t *testing.T) {
 	want := &Config{
 		Stages: []Stage{
 			{Name: "staging", Mode: AutoMerge},
-			{Name: "preprod", Mode: PullRequest},
-			{Name: "prod", Mode: Manual},
+			{Name: "preprod", Mode: PullRequest, After: []string{"staging"}},
+			{Name: "prod", Mode: Manual, After: []string{"preprod"}},
 		},
 		Apps: []App{{
 			Name:  "web",
 			Image: "ghcr.io/acme/web",
 			Tags:  semver,
-			paths: map[string]string{
-				"staging": "apps/web/overlays/staging/kustomization.yaml",
-				"preprod": "apps/web/overlays/preprod/kustomization.yaml",
-				"prod":    "apps/web/overlays/prod/kustomization.yaml",
+			paths: map[string]manifest.Target{
+				"staging": manifest.Kustomization("apps/web/overlays/staging/kustomization.yaml"),
+				"preprod": manifest.Kustomization("apps/web/overlays/preprod/kustomization.yaml"),
+				"prod":    manifest.Kustomization("apps/web/overlays/prod/kustomization.yaml"),
 			},
 		}},
 	}
@@ -85,7 +86,7 @@ apps:
 `)
 	wantStages := []Stage{
 		{Name: "staging", Mode: AutoMerge, Soak: 90 * time.Minute},
-		{Name: "prod", Mode: Manual, Approvers: []string{"alice", "Bob-2", "@acme/platform_team"}},
+		{Name: "prod", Mode: Manual, After: []string{"staging"}, Approvers: []string{"alice", "Bob-2", "@acme/platform_team"}},
 	}
 	if !reflect.DeepEqual(cfg.Stages, wantStages) {
 		t.Errorf("Stages = %+v, want %+v", cfg.Stages, wantStages)
@@ -141,23 +142,26 @@ func TestStageOrder(t *testing.T) {
 	if got := cfg.First().Name; got != "staging" {
 		t.Errorf("First() = %q, want staging", got)
 	}
-	for _, tc := range []struct {
-		stage            string
-		next, prev       string
-		hasNext, hasPrev bool
-	}{
-		{stage: "staging", next: "prod", hasNext: true},
-		{stage: "prod", prev: "staging", hasPrev: true},
+	one := func(ss []Stage) string {
+		if len(ss) > 1 {
+			t.Fatalf("%d stages in a straight line", len(ss))
+		}
+		if len(ss) == 0 {
+			return ""
+		}
+		return ss[0].Name
+	}
+	for _, tc := range []struct{ stage, next, prev string }{
+		{stage: "staging", next: "prod"},
+		{stage: "prod", prev: "staging"},
 		{stage: "qa"},
 		{stage: ""},
 	} {
-		n, ok := cfg.Next(tc.stage)
-		if n.Name != tc.next || ok != tc.hasNext {
-			t.Errorf("Next(%q) = %q, %v; want %q, %v", tc.stage, n.Name, ok, tc.next, tc.hasNext)
+		if n := one(cfg.Next(tc.stage)); n != tc.next {
+			t.Errorf("Next(%q) = %q; want %q", tc.stage, n, tc.next)
 		}
-		p, ok := cfg.Prev(tc.stage)
-		if p.Name != tc.prev || ok != tc.hasPrev {
-			t.Errorf("Prev(%q) = %q, %v; want %q, %v", tc.stage, p.Name, ok, tc.prev, tc.hasPrev)
+		if p := one(cfg.Prev(tc.stage)); p != tc.prev {
+			t.Errorf("Prev(%q) = %q; want %q", tc.stage, p, tc.prev)
 		}
 	}
 	if s, ok := cfg.Stage("prod"); !ok || s.Mode != Manual {

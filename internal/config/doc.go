@@ -47,14 +47,23 @@
 // # A stage
 //
 //   - name (required): lower-case letters, digits and inner dashes
-//     (^[a-z0-9]([a-z0-9-]*[a-z0-9])?$), unique among stages. It becomes part
-//     of branch names (stagehand/<app>/<stage>) and labels.
+//     (^[a-z0-9]([a-z0-9-]*[a-z0-9])?$), unique among stages, and not "all"
+//     (`/promote <app> to all`). It becomes part of branch names
+//     (stagehand/<app>/<stage>) and labels.
 //   - mode (required): how a promotion into this stage lands.
 //     auto-merge opens the PR and merges it once required checks pass;
 //     pull-request opens the PR and a person merges it; manual moves nothing
 //     until someone promotes it.
+//   - after (optional, non-empty list of stage names): the stages this one
+//     follows, which it takes images from. Without it a stage follows the
+//     stage above it, so a file without after: is a straight line; the first
+//     stage follows none and may not have it. A merge moves an image on to
+//     every stage that follows; a stage after several takes an image only
+//     once all of them run it. Unknown names, the stage itself, repeats,
+//     cycles and stages no image can reach from the first are errors.
 //   - soak (optional): a Go duration above zero, such as 30m or 1h30m. A
-//     bare number is refused because it has no unit.
+//     bare number is refused because it has no unit. After several stages,
+//     the image must have soaked in each.
 //   - approvers (optional list): GitHub logins (alice, without "@") or teams
 //     as @org/team-slug. Each may appear once, ignoring case.
 //   - verify (optional, non-empty list of `- context: NAME`): the commit
@@ -97,7 +106,13 @@
 //     folder means its kustomization.yaml; a name ending in .yaml or .yml, or
 //     exactly "Kustomization", is the file itself. Paths are cleaned, must not
 //     start with "/" or leave the repo with "..", and two stages of one app
-//     may not share a file.
+//     may not share a file. Instead of a kustomization, a stage may name a
+//     mapping: file (required, a .yaml or .yml file) and exactly one of tag
+//     (a Helm values path, such as image.tag, written "1.2.3@sha256:…") or
+//     image (a path to a full reference, such as
+//     spec.template.spec.containers[name=web].image); digest (with tag
+//     only) is the path the digest goes to, and tag then gets the tag alone.
+//     Paths are dotted keys, [n] indexes and [key=value] selectors.
 //
 // # A group
 //

@@ -22,7 +22,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(validBase + secondApp))
 	f.Add([]byte(groupsBase))
 	f.Add([]byte(notifyBase))
-	for _, tc := range slices.Concat(badFiles, badGroups, badNotify, badWindows) {
+	f.Add([]byte(fanOut))
+	for _, tc := range slices.Concat(badFiles, badGroups, badNotify, badWindows, badTargets, badGraphs) {
 		f.Add([]byte(tc.src))
 	}
 	for _, tc := range badVerify {
@@ -50,6 +51,7 @@ func FuzzParse(f *testing.F) {
 		if len(cfg.Stages) == 0 || cfg.First().Name != cfg.Stages[0].Name {
 			t.Fatalf("valid config without stages or base branch: %+v", cfg)
 		}
+		checkGraph(t, cfg)
 		for _, st := range cfg.Stages {
 			if len(st.Windows) > MaxWindows || st.Windows.Forever() {
 				t.Fatalf("stage %s: windows %v", st.Name, st.Windows)
@@ -66,6 +68,7 @@ func FuzzParse(f *testing.F) {
 				if p == "" || strings.HasPrefix(p, "/") || p == ".." || strings.HasPrefix(p, "../") {
 					t.Fatalf("app %s stage %s: path %q", app.Name, st.Name, p)
 				}
+				checkTarget(t, app.Target(st.Name))
 			}
 			if len(cfg.AppsForImage(app.Image)) == 0 {
 				t.Fatalf("AppsForImage(%q) does not find app %s", app.Image, app.Name)
@@ -97,4 +100,37 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkGraph checks the promises of a valid config's stage graph: the
+// first stage follows none, every other follows stages of the file, and
+// every stage is reached from the first, without a cycle.
+func checkGraph(t *testing.T, cfg *Config) {
+	t.Helper()
+	placed := map[string]bool{}
+	for len(placed) < len(cfg.Stages) {
+		progress := false
+		for i, st := range cfg.Stages {
+			if placed[st.Name] {
+				continue
+			}
+			if (i == 0) != (len(st.After) == 0) {
+				t.Fatalf("stage %d %s follows %v", i, st.Name, st.After)
+			}
+			if !slices.ContainsFunc(st.After, func(a string) bool { return !placed[a] }) {
+				placed[st.Name], progress = true, true
+			}
+			if len(cfg.Prev(st.Name)) != len(st.After) {
+				t.Fatalf("stage %s: Prev %v, After %v", st.Name, cfg.Prev(st.Name), st.After)
+			}
+			for _, n := range cfg.Next(st.Name) {
+				if !slices.Contains(n.After, st.Name) {
+					t.Fatalf("Next(%s) has %s, which does not follow it", st.Name, n.Name)
+				}
+			}
+		}
+		if !progress {
+			t.Fatalf("stages without an order from the first: %+v", cfg.Stages)
+		}
+	}
 }

@@ -98,7 +98,7 @@ var badFiles = []badFile{
 	}},
 	{"unknown stage key", edit("    mode: manual\n", "    mdoe: manual\n"), []string{
 		`c.yaml:4:5: stage "prod" lacks mode:`,
-		`c.yaml:5:5: unknown key "mdoe" in stage "prod"; did you mean mode? allowed keys are name, mode, soak, approvers, verify, verify_timeout, on_failure, windows`,
+		`c.yaml:5:5: unknown key "mdoe" in stage "prod"; did you mean mode? allowed keys are name, mode, after, soak, approvers, verify, verify_timeout, on_failure, windows`,
 	}},
 	{"unknown app key", edit("    image: ghcr.io/acme/web\n", "    image: ghcr.io/acme/web\n    registry: ghcr.io\n"), []string{
 		`c.yaml:9:5: unknown key "registry" in app "web"; allowed keys are name, image, tags, stages`,

@@ -76,6 +76,7 @@ var schemaObjects = map[string]string{
 	"verifyContexts": "definitions/stage/properties/verify/items",
 	"receivers":      "definitions/receiver",
 	"windows":        "definitions/stage/properties/windows/items",
+	"target":         "definitions/target",
 }
 
 // parserKeys reads this package's source for every p.fields call and

@@ -19,13 +19,14 @@ func (p *parser) stages(n *yaml.Node) (stages []Stage, complete bool) {
 	}
 	complete = true
 	seen := map[string]int{}
+	var links []link
 	for i, item := range items {
 		what := label("stage", i, item)
 		if !p.mapping(item, what) {
 			complete = false
 			continue
 		}
-		f := p.fields(item, what, "name!", "mode!", "soak", "approvers", "verify", "verify_timeout", "on_failure", "windows")
+		f := p.fields(item, what, "name!", "mode!", "after", "soak", "approvers", "verify", "verify_timeout", "on_failure", "windows")
 		var st Stage
 		if v, ok := f.get("name"); !ok {
 			complete = false
@@ -34,6 +35,8 @@ func (p *parser) stages(n *yaml.Node) (stages []Stage, complete bool) {
 		} else {
 			if why := checkName(s); why != "" {
 				p.addf(v, "name: %s", why)
+			} else if s == AllStages {
+				p.addf(v, "name: %q is reserved: `/promote <app> to all` means every stage that follows; name the stage otherwise", s)
 			}
 			if line, dup := seen[s]; dup {
 				p.addf(v, "name: %q is already a stage (line %d); stage names are unique", s, line)
@@ -62,8 +65,13 @@ func (p *parser) stages(n *yaml.Node) (stages []Stage, complete bool) {
 			st.Windows = p.windows(v)
 		}
 		if st.Name != "" {
+			after, _ := f.get("after")
+			links = append(links, link{name: f["name"].value, after: after})
 			stages = append(stages, st)
 		}
+	}
+	if complete {
+		p.graph(stages, links)
 	}
 	return stages, complete
 }

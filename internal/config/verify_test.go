@@ -68,7 +68,7 @@ var badVerify = []badFile{
 		`c.yaml:6:17: on_failure: "rollback" is not a choice; use stop (the image goes no further) or hold (hold the stage too)`,
 	}},
 	{"typo", verifyEdit("    verfy:\n      - context: health\n"), []string{
-		`c.yaml:4:5: unknown key "verfy" in stage "staging"; did you mean verify? allowed keys are name, mode, soak, approvers, verify, verify_timeout, on_failure, windows`,
+		`c.yaml:4:5: unknown key "verfy" in stage "staging"; did you mean verify? allowed keys are name, mode, after, soak, approvers, verify, verify_timeout, on_failure, windows`,
 	}},
 }
 

@@ -87,8 +87,8 @@ type action struct {
 // stateInput is what the state rules read of a cell.
 type stateInput struct {
 	c      promote.Cell
-	prev   *promote.Cell // the stage before; nil for the first
-	recent *store.Action // the newest automatic or requested move into the stage, if newer than its last merge
+	prev   []*promote.Cell // the stages it follows; none for the first
+	recent *store.Action   // the newest automatic or requested move into the stage, if newer than its last merge
 	now    time.Time
 }
 
@@ -153,15 +153,30 @@ func refused(in stateInput) (state, bool) {
 	return state{Class: "refused", Label: "refused last " + a.Kind, Detail: a.Reason}, true
 }
 
+// behind: a stage it follows runs another image than the stage; each such
+// stage is named, since where stages fan in the image moves only once all
+// of them run it.
 func behind(in stateInput) (state, bool) {
-	if in.prev == nil {
+	var has []string
+	for _, prev := range in.ahead() {
+		has = append(has, fmt.Sprintf("%s has %s", prev.Stage.Name, prev.File.Pinned.Tag))
+	}
+	if len(has) == 0 {
 		return state{}, false
 	}
-	p, c := in.prev.File.Pinned, in.c.File.Pinned
-	if p.Digest == "" || p.Digest == c.Digest {
-		return state{}, false
+	return state{Class: "behind", Label: "behind", Detail: strings.Join(has, ", ")}, true
+}
+
+// ahead are the stages the cell's stage follows that pin another digest
+// than it does.
+func (in stateInput) ahead() []*promote.Cell {
+	var out []*promote.Cell
+	for _, prev := range in.prev {
+		if p := prev.File.Pinned; p.Digest != "" && p.Digest != in.c.File.Pinned.Digest {
+			out = append(out, prev)
+		}
 	}
-	return state{Class: "behind", Label: "behind", Detail: fmt.Sprintf("%s has %s", in.prev.Stage.Name, p.Tag)}, true
+	return out
 }
 
 // rows turns a board into the matrix's rows.
@@ -173,10 +188,16 @@ func (h *Handler) rows(b promote.Board, recent []store.Action, reasons *reasonLi
 			continue
 		}
 		r := row{App: a.App.Name, Image: a.App.Image, Group: a.Group, Href: h.opts.BasePath + "/apps/" + a.App.Name}
+		at := map[string]int{}
 		for i, c := range a.Cells {
+			at[c.Stage.Name] = i
+		}
+		for _, c := range a.Cells {
 			in := stateInput{c: c, now: b.Now}
-			if i > 0 {
-				in.prev = &a.Cells[i-1]
+			for _, name := range c.Stage.After {
+				if i, ok := at[name]; ok {
+					in.prev = append(in.prev, &a.Cells[i])
+				}
 			}
 			if x, ok := newest[promote.Key(a.App.Name, c.Stage.Name)]; ok && (c.Merged == nil || x.At.After(c.Merged.At)) {
 				in.recent = &x
@@ -209,11 +230,10 @@ func (h *Handler) cell(app string, in stateInput, now time.Time, reasons *reason
 			v.States = append(v.States, s)
 		}
 	}
-	if in.prev != nil {
-		if p := in.prev.File.Pinned; p.Digest != "" && p.Digest != c.File.Pinned.Digest {
-			v.Behind, v.From = true, in.prev.Stage.Name
-			v.Moves, v.MovesShort = p.Tag+"@"+p.Digest, p.Tag+" "+shortDigest(p.Digest)
-		}
+	if ahead := in.ahead(); len(ahead) > 0 {
+		p := ahead[0].File.Pinned
+		v.Behind, v.From = true, ahead[0].Stage.Name
+		v.Moves, v.MovesShort = p.Tag+"@"+p.Digest, p.Tag+" "+shortDigest(p.Digest)
 	}
 	add := func(act, label string, p promote.Plan, hold bool) {
 		a := action{Act: act + " " + app + " " + c.Stage.Name, Label: label, Hold: hold, Main: act == "promote"}
@@ -233,7 +253,7 @@ func (h *Handler) cell(app string, in stateInput, now time.Time, reasons *reason
 		}
 		v.Actions = append(v.Actions, a)
 	}
-	if in.prev != nil {
+	if len(in.prev) > 0 {
 		add("promote", "Promote to "+c.Stage.Name, c.Promote, false)
 	}
 	if c.Held != nil {

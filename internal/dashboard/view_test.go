@@ -27,3 +27,34 @@ func TestCellFrozen(t *testing.T) {
 		t.Errorf("Tuesday: %+v, want no state", s)
 	}
 }
+
+// Behind compares a stage with each stage it follows: global, after
+// prod-eu and prod-us, is behind while either runs another image, and
+// names which; in a straight line, the stage above.
+func TestCellBehindEachStageItFollows(t *testing.T) {
+	const d1, d2 = "sha256:1111", "sha256:2222"
+	cell := func(stage, tag, digest string, after ...string) promote.Cell {
+		c := promote.Cell{Stage: config.Stage{Name: stage, After: after}}
+		c.File.Pinned.Found, c.File.Pinned.Tag, c.File.Pinned.Digest = true, tag, digest
+		return c
+	}
+	global := cell("global", "1.0.0", d1, "prod-eu", "prod-us")
+	for _, tc := range []struct {
+		name   string
+		prev   []promote.Cell
+		detail string // "" for not behind
+	}{
+		{"both ahead", []promote.Cell{cell("prod-eu", "1.1.0", d2), cell("prod-us", "1.1.0", d2)}, "prod-eu has 1.1.0, prod-us has 1.1.0"},
+		{"one ahead", []promote.Cell{cell("prod-eu", "1.0.0", d1), cell("prod-us", "1.1.0", d2)}, "prod-us has 1.1.0"},
+		{"neither", []promote.Cell{cell("prod-eu", "1.0.0", d1), cell("prod-us", "1.0.0", d1)}, ""},
+	} {
+		in := stateInput{c: global}
+		for i := range tc.prev {
+			in.prev = append(in.prev, &tc.prev[i])
+		}
+		s, ok := behind(in)
+		if ok != (tc.detail != "") || s.Detail != tc.detail {
+			t.Errorf("%s: behind = %+v, %v; want %q", tc.name, s, ok, tc.detail)
+		}
+	}
+}

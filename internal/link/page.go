@@ -73,7 +73,7 @@ func (h *Handler) planPage(c Claims, p promote.Plan, token string) (int, page) {
 	case promote.CodeNotAllowed:
 		pg.Title, pg.Message = "This link cannot promote now", p.Reason+". Nothing was changed."
 		return http.StatusForbidden, pg
-	case promote.CodeHeld, promote.CodeSoaking, promote.CodeFrozen:
+	case promote.CodeHeld, promote.CodeSoaking, promote.CodeFrozen, promote.CodeFanIn:
 		pg.Title, pg.Message = "This link cannot promote now", p.Reason+". Nothing was changed, and the link stays unused until it expires."
 		return http.StatusConflict, pg
 	}

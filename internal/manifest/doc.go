@@ -1,5 +1,12 @@
 // Package manifest reads and sets an app's image pin in a Kustomize
-// kustomization.yaml. It is pure over bytes: no I/O.
+// kustomization.yaml, a Helm values file (paths to the tag and digest) or
+// any YAML file (a path to a full reference): see Target. It is pure over
+// bytes: no I/O.
+//
+// A values or image target only replaces scalars that exist, so it splices
+// each new value over the old one's bytes where kyaml found it and checks
+// the file parses back to the tree with just those values changed (see
+// splice.go). A kustomization may gain an entry or keys, so it is rendered.
 //
 // Every read and write of YAML goes through sigs.k8s.io/kustomize/kyaml. But
 // kyaml re-renders a whole file and loses what people keep in files they

@@ -222,7 +222,7 @@ func (e *Engine) writeup(p Plan, required []string, sh ships) writeup {
 		return e.groupWriteup(p, required)
 	}
 	pr := proposal{app: p.App, stage: p.Stage, next: p.Next, base: e.base, path: p.Path, from: p.From, want: p.Want, reformat: p.Reformatted, required: required, ships: sh}
-	pr.link = pr.nextLink(e.links, e.signIn)
+	pr.links = pr.nextLinks(e.links, e.signIn)
 	return writeup{
 		branch: Branch(p.App.Name, p.Stage.Name), labels: Labels(p.App.Name, p.Stage.Name),
 		title: pr.title(), body: pr.body(), message: pr.commitMessage(),

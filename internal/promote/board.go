@@ -142,7 +142,7 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 			s.Holds = map[string]gate.Hold{}
 		}
 		for _, st := range cfg.Stages {
-			f, err := e.stageFile(ctx, base, app.Path(st.Name), app.Image)
+			f, err := e.stageFile(ctx, base, app.Target(st.Name), app.Image)
 			if err != nil {
 				return Board{}, err
 			}
@@ -167,9 +167,11 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 					c.Open = pr
 				}
 			}
-			if next, ok := cfg.Next(st.Name); ok && next.Soak > 0 && c.Merged != nil && c.Merged.Digest == c.File.Pinned.Digest && c.File.Pinned.Digest != "" {
-				if left := c.Merged.At.Add(next.Soak).Sub(b.Now); left > 0 {
-					c.SoakLeft, c.SoakNext = left, next.Name
+			for _, next := range cfg.Next(st.Name) {
+				if next.Soak > 0 && c.Merged != nil && c.Merged.Digest == c.File.Pinned.Digest && c.File.Pinned.Digest != "" {
+					if left := c.Merged.At.Add(next.Soak).Sub(b.Now); left > c.SoakLeft {
+						c.SoakLeft, c.SoakNext = left, next.Name
+					}
 				}
 			}
 			ps := s
@@ -194,7 +196,7 @@ func decideBoard(app config.App, st config.Stage, actor Actor, s Snapshot, cfg *
 		return Request{Kind: k, Source: FromDashboard, Actor: actor, App: app.Name, Stage: st.Name}
 	}
 	decide := func(r Request) Plan { return decideApp(Plan{Request: r, Base: s.Base}, s, cfg) }
-	if _, ok := cfg.Prev(st.Name); ok {
+	if len(cfg.Prev(st.Name)) > 0 {
 		promote = decide(req(Promote))
 	}
 	hold, release = decide(req(Hold)), decide(req(Release))

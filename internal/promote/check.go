@@ -6,7 +6,6 @@ import (
 	"io/fs"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
-	"github.com/stagehand-dev/stagehand/internal/manifest"
 )
 
 // Finding is one result of checking a config repository checkout.
@@ -38,16 +37,22 @@ func CheckRepo(repo fs.FS) (*config.Config, []Finding) {
 	var out []Finding
 	for _, app := range cfg.Apps {
 		for _, st := range cfg.Stages {
-			path := app.Path(st.Name)
+			t := app.Target(st.Name)
+			path, what := t.File, "the kustomization"
+			if !t.IsKustomization() {
+				what = "the file"
+			}
 			data, err := fs.ReadFile(repo, path)
 			if err != nil {
-				out = append(out, Finding{Problem: true, Msg: fmt.Sprintf("%s: %s's %s stage: cannot read the kustomization: %v", path, app.Name, st.Name, unwrapPath(err))})
+				out = append(out, Finding{Problem: true, Msg: fmt.Sprintf("%s: %s's %s stage: cannot read %s: %v", path, app.Name, st.Name, what, unwrapPath(err))})
 				continue
 			}
-			pinned, err := manifest.Current(path, data, app.Image)
+			pinned, err := t.Current(data, app.Image)
 			switch {
 			case err != nil:
 				out = append(out, Finding{Problem: true, Msg: err.Error()})
+			case !pinned.Found && !t.IsKustomization():
+				out = append(out, Finding{Msg: fmt.Sprintf("%s: %s pins nothing yet; stagehand writes it on the first promotion", path, t)})
 			case !pinned.Found:
 				out = append(out, Finding{Msg: fmt.Sprintf("%s: no images: entry for %s yet; stagehand adds one on the first promotion", path, app.Image)})
 			case pinned.Digest == "":

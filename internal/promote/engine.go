@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -140,6 +141,9 @@ func (e *Engine) Run(ctx context.Context, r Request) (Outcome, error) {
 		return e.failed(r, err)
 	}
 	if cfg != nil {
+		if rs := r.Split(cfg); len(rs) > 1 || rs[0].Stage != r.Stage {
+			return e.runEach(ctx, r, rs)
+		}
 		if g, ok := cfg.GroupOf(r.App); ok && r.Kind == Push && r.Group == "" {
 			return e.gather(ctx, r, cfg, g)
 		}
@@ -154,12 +158,41 @@ func (e *Engine) Run(ctx context.Context, r Request) (Outcome, error) {
 	return e.runLocked(ctx, r, key)
 }
 
+// runEach runs the requests r was split into, one stage each, in turn: a
+// merge moving on to every stage after it, a /promote to all. Each is
+// decided and applied on its own; the outcome is r's, with theirs in
+// Each. A failure stops there and is returned for r to be retried: those
+// done already find themselves done.
+func (e *Engine) runEach(ctx context.Context, r Request, rs []Request) (Outcome, error) {
+	o := Outcome{Request: r, App: r.App, Stage: r.Stage}
+	for _, q := range rs {
+		qo, err := e.Run(ctx, q)
+		o.Each = append(o.Each, qo)
+		if err != nil {
+			o.Result, o.Reason = Failed, qo.Reason
+			return o, err
+		}
+	}
+	o.Result = Split
+	var to []string
+	for _, q := range rs {
+		to = append(to, q.Stage)
+	}
+	o.Reason = fmt.Sprintf("one request for each stage after %s: %s", r.From, strings.Join(to, ", "))
+	return o, nil
+}
+
 // runLocked is Run once the stage's lock is held; key "" skips the check
 // that the plan writes to the locked stage.
 func (e *Engine) runLocked(ctx context.Context, r Request, key string) (Outcome, error) {
 	s, err := e.read(ctx, r)
 	if err != nil {
 		return e.failed(r, err)
+	}
+	if s.Config != nil && len(r.Split(s.Config)) > 1 {
+		// The config read now has several stages after r.From where the
+		// one Run split by had one: run again, split by this one.
+		return e.failed(r, fmt.Errorf("%s is followed by several stages now: %w", r.From, ErrMoved))
 	}
 	p := Decide(r, s)
 	if key != "" && p.Stage.Name != "" && p.Key() != key && p.Verdict != Ignore && p.Verdict != Refuse {

@@ -53,9 +53,14 @@ func decideGroup(p Plan, s Snapshot, cfg *config.Config) Plan {
 		return p.refuse(CodeOrder, "a link promotes one app's image, and %s's apps move only together; comment `/promote %s to <stage>` to promote the group", g.Name, g.Name)
 	}
 	if r.Kind == Promote && r.Stage == "" {
-		if _, ok := cfg.Next(r.From); !ok {
+		switch next := cfg.Next(r.From); {
+		case len(next) == 0:
 			p.Stage = config.Stage{Name: r.From}
 			return p.refuse(CodeOrder, "%s is the last stage of %s: there is nowhere to promote it", r.From, g.Name)
+		case len(next) > 1 || r.All:
+			p.Stage = config.Stage{Name: r.From}
+			return p.refuse(CodeOrder, "%s is followed by %s: say which, with `/promote %s to %s`, or `/promote %s to all` for each of them",
+				r.From, names(next), g.Name, next[0].Name, g.Name)
 		}
 		r = r.resolve(cfg)
 		r.From = "" // it named the PR's stage
@@ -176,17 +181,13 @@ func unmoved(r Request, s Snapshot, cfg *config.Config) (Plan, bool) {
 	var from, to string
 	switch r.Kind {
 	case Chain:
-		next, ok := cfg.Next(r.From)
-		if !ok {
-			return Plan{}, false
-		}
-		from, to = r.From, next.Name
+		from, to = r.From, r.resolve(cfg).Stage
 	case Promote:
-		prev, ok := cfg.Prev(r.Stage)
-		if !ok {
-			return Plan{}, false
+		prev := cfg.Prev(r.Stage)
+		if len(prev) != 1 {
+			return Plan{}, false // a stage after several: the rules say whether they agree
 		}
-		from, to = prev.Name, r.Stage
+		from, to = prev[0].Name, r.Stage
 	default:
 		return Plan{}, false
 	}

@@ -248,7 +248,7 @@ func viaLinkOf(app string) Request {
 func TestDecideGroupProposal(t *testing.T) {
 	w := newGroupWorld(t).candidate("api", "1.1.0", d2, 5*time.Second)
 	p := Decide(viaGroupPush(), w.snap)
-	if p.Verdict != Propose || p.Stage.Name != "staging" || !p.Merge || p.Next == nil || p.Next.Name != "preprod" || len(p.Candidates) != 1 {
+	if p.Verdict != Propose || p.Stage.Name != "staging" || !p.Merge || len(p.Next) != 1 || p.Next[0].Name != "preprod" || len(p.Candidates) != 1 {
 		t.Fatalf("group push: %+v", p)
 	}
 	w = newGroupWorld(t).pin("api", "staging", "1.1.0", d2)

@@ -12,7 +12,7 @@ import (
 type groupProposal struct {
 	group    config.Group
 	stage    config.Stage
-	next     *config.Stage // nil for the last stage
+	next     []config.Stage // none for the last stage
 	base     string
 	from     string // the stage the images come from; "" for pushes
 	apps     []Plan // the apps that move, each with its file, its pin now and its image
@@ -80,7 +80,7 @@ func (g groupProposal) body() string {
 		}
 	}
 	fmt.Fprintf(&b, "\n- **Source:** %s\n", g.source())
-	fmt.Fprintf(&b, "- **Files:** each app's kustomization for %s, all in one commit.\n", g.stage.Name)
+	fmt.Fprintf(&b, "- **Files:** each app's file for %s, all in one commit.\n", g.stage.Name)
 	if len(reformatted) > 0 {
 		fmt.Fprintf(&b, "- **Note:** kyaml could not keep the formatting of %s exactly; please review the whole diff.\n", strings.Join(reformatted, ", "))
 	}

@@ -24,6 +24,7 @@ const (
 	HoldLifted   Result = "released"      // the stage is released
 	Failed       Result = "failed"        // GitHub or the registry failed; the work is retried
 	Gathered     Result = "gathered"      // a push waits for its group's other pushes, to move with them
+	Split        Result = "split"         // one request per stage after From; Each holds their outcomes
 )
 
 // Outcome is what happened to a request, for people (replies, pages, the
@@ -64,6 +65,9 @@ type Outcome struct {
 	// are theirs, and those that moved have the group's result.
 	Group   string
 	Members []Outcome
+	// Each are the outcomes of the requests a Split request became, one
+	// per stage.
+	Each []Outcome
 }
 
 // Done reports whether the stage now has, or is about to get, the image.

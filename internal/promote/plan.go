@@ -2,6 +2,7 @@ package promote
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,7 @@ const (
 	CodeRollback   Code = "rolled-back" // the source stage was rolled back and is held
 	CodeRewrite    Code = "rewrite"     // the stage file cannot take the image
 	CodeFrozen     Code = "frozen"      // the stage is inside a freeze window
+	CodeFanIn      Code = "fan-in"      // another stage the target follows does not run the image yet
 )
 
 // Gate is one rule as it stands for a request, for pages that list them.
@@ -64,8 +66,8 @@ type Plan struct {
 	Reason  string
 
 	App   config.App
-	Stage config.Stage  // the stage written or acted on
-	Next  *config.Stage // the stage after Stage, if any
+	Stage config.Stage   // the stage written or acted on
+	Next  []config.Stage // the stages after Stage, if any
 	Base  githubapp.Branch
 	Path  string
 	From  manifest.Pinned // what Stage pins now
@@ -174,15 +176,20 @@ func decidePush(p Plan, s Snapshot, cfg *config.Config) Plan {
 
 func decidePromote(p Plan, s Snapshot, cfg *config.Config) Plan {
 	if p.Request.Stage == "" {
-		if _, ok := cfg.Next(p.Request.From); !ok {
+		switch next := cfg.Next(p.Request.From); {
+		case len(next) == 0:
 			p.Stage = config.Stage{Name: p.Request.From}
 			return p.refuse(CodeOrder, "%s is the last stage of %s: there is nowhere to promote it", p.Request.From, p.Request.App)
+		case len(next) > 1 || p.Request.All:
+			p.Stage = config.Stage{Name: p.Request.From}
+			return p.refuse(CodeOrder, "%s is followed by %s: say which, with `/promote %s to %s`, or `/promote %s to all` for each of them",
+				p.Request.From, names(next), p.Request.App, next[0].Name, p.Request.App)
 		}
 		p.Request = p.Request.resolve(cfg)
 		p.Request.From = "" // it named the PR's stage, not a link's source
 	}
 	r := p.Request
-	from, target, v := sourceStage(cfg, r.Stage)
+	from, target, v := sourceStage(cfg, r.Stage, r.From)
 	p.Stage = target
 	if !v.ok {
 		if target.Name == "" {
@@ -194,6 +201,7 @@ func decidePromote(p Plan, s Snapshot, cfg *config.Config) Plan {
 	if r.From != "" && r.From != from.Name {
 		return p.refuse(CodeOrder, "%s no longer comes right after %s in %s", r.Stage, r.From, config.FileName)
 	}
+	sources := cfg.Prev(target.Name)
 	// What would move where, for those who show a refusal too.
 	src, srcOK := s.Files[p.App.Path(from.Name)]
 	dst, dstOK := s.Files[p.App.Path(target.Name)]
@@ -205,8 +213,8 @@ func decidePromote(p Plan, s Snapshot, cfg *config.Config) Plan {
 		p.From, p.Path, p.Before = dst.Pinned, dst.Path, dst.Data
 	}
 	allowed, code := mayAct(r, s, target, "promote into "+target.Name)
-	p.Gates = []Gate{{Name: "Approvers", OK: allowed.OK, Text: allowed.Reason}, holdGate(p, s), soakGate(p, s, from)}
-	health, healthCode := healthGate(from, s.health(from.Name), p.Want.Digest, !r.Source.automatic())
+	p.Gates = []Gate{{Name: "Approvers", OK: allowed.OK, Text: allowed.Reason}, holdGate(p, s), soakGates(p, s, sources)}
+	health, healthCode := healthGates(sources, s, p.Want.Digest, !r.Source.automatic())
 	p.Gates = append(p.Gates, health, windowGate(p, s))
 
 	if r.LinkID != "" && s.LinkUsed {
@@ -232,6 +240,9 @@ func decidePromote(p Plan, s Snapshot, cfg *config.Config) Plan {
 	if !wantOK.ok {
 		return p.refuse(CodeSource, "%s", wantOK.reason)
 	}
+	if v := fanIn(p, s, sources, from.Name, want); !v.ok {
+		return p.refuse(CodeFanIn, "%s", v.reason)
+	}
 	f, ok := p.file(s, target.Name)
 	if !ok {
 		return p
@@ -254,16 +265,27 @@ func decidePromote(p Plan, s Snapshot, cfg *config.Config) Plan {
 }
 
 func decideChain(p Plan, s Snapshot, cfg *config.Config) Plan {
-	r := p.Request
+	r := p.Request.resolve(cfg)
+	p.Request = r
 	if _, ok := cfg.Stage(r.From); !ok {
 		p.Stage = config.Stage{Name: r.From}
 		return p.refuse(CodeUnknown, "there is no stage %q in %s (stages: %s)", r.From, config.FileName, stageNames(cfg))
 	}
-	next, ok := cfg.Next(r.From)
-	if !ok {
+	nexts := cfg.Next(r.From)
+	if len(nexts) == 0 {
 		p.Stage = config.Stage{Name: r.From}
 		return p.ignore(r.From + " is the last stage")
 	}
+	if r.Stage == "" {
+		p.Stage = config.Stage{Name: r.From}
+		return p.refuse(CodeOrder, "%s is followed by %s; a chain moves on to one of them at a time", r.From, names(nexts))
+	}
+	next, ok := cfg.Stage(r.Stage)
+	if !ok || !slices.Contains(next.After, r.From) {
+		p.Stage = config.Stage{Name: r.Stage}
+		return p.ignore(fmt.Sprintf("%s no longer follows %s in %s", r.Stage, r.From, config.FileName))
+	}
+	sources := cfg.Prev(next.Name)
 	p.Stage = next
 	p.setNext(cfg)
 	if h, held := s.Holds[r.From]; held && h.Rollback {
@@ -278,6 +300,9 @@ func decideChain(p Plan, s Snapshot, cfg *config.Config) Plan {
 		return p.refuse(CodeSource, "%s", v.reason)
 	}
 	p.Want = want
+	if v := fanIn(p, s, sources, r.From, want); !v.ok {
+		return p.refuse(CodeFanIn, "%s", v.reason)
+	}
 	if next.Mode == config.Manual {
 		p.Verdict = TellManual
 		p.Reason = fmt.Sprintf("%s is a manual stage: nothing moves until someone promotes %s there, with a comment `/promote %s to %s` or `stagehand promote --app %s --to %s`", next.Name, r.App, r.App, next.Name, r.App, next.Name)
@@ -291,18 +316,23 @@ func decideChain(p Plan, s Snapshot, cfg *config.Config) Plan {
 		p.From, p.Path, p.Before = dst.Pinned, dst.Path, dst.Data
 		return p.nothing()
 	}
-	from, _ := cfg.Stage(r.From)
-	if g, code := healthGate(from, s.health(from.Name), want.Digest, false); !g.OK {
+	if g, code := healthGates(sources, s, want.Digest, false); !g.OK {
 		return p.refuse(code, "%s %s: %s", r.App, want.Tag, g.Text)
 	}
 	if next.Soak > 0 {
-		if g := soakGate(p, s, from); !g.OK {
-			since := ranSince(s, from, want.Digest)
-			if since.IsZero() {
-				return p.refuse(CodeSoaking, "%s", g.Text)
+		if g := soakGates(p, s, sources); !g.OK {
+			// It soaks in each stage it follows: the wait ends when the
+			// last of them is done.
+			var until time.Time
+			for _, from := range sources {
+				since := ranSince(s, from, want.Digest)
+				if since.IsZero() {
+					return p.refuse(CodeSoaking, "%s", g.Text)
+				}
+				until = maxTime(until, since.Add(next.Soak))
 			}
 			p.Verdict, p.Code, p.Reason = Wait, CodeSoaking, g.Text
-			p.Until = since.Add(next.Soak)
+			p.Until = until
 			return p
 		}
 	}
@@ -443,7 +473,11 @@ func (p Plan) write(s Snapshot, f File) Plan {
 }
 
 func (p Plan) rewrite(f File) Plan {
-	rw, err := manifest.Rewrite(f.Path, f.Data, manifest.Image{Name: p.App.Image, Tag: p.Want.Tag, Digest: p.Want.Digest})
+	t := f.Target
+	if t.File == "" {
+		t = manifest.Kustomization(f.Path)
+	}
+	rw, err := t.Rewrite(f.Data, manifest.Image{Name: p.App.Image, Tag: p.Want.Tag, Digest: p.Want.Digest})
 	if err != nil {
 		return p.refuse(CodeRewrite, "cannot set %s's image in %s: %v", p.App.Name, f.Path, err)
 	}
@@ -479,9 +513,7 @@ func (p *Plan) file(s Snapshot, stage string) (File, bool) {
 }
 
 func (p *Plan) setNext(cfg *config.Config) {
-	if next, ok := cfg.Next(p.Stage.Name); ok {
-		p.Next = &next
-	}
+	p.Next = cfg.Next(p.Stage.Name)
 }
 
 func (p Plan) refuse(code Code, format string, args ...any) Plan {

@@ -387,6 +387,52 @@ func TestDecide(t *testing.T) {
 		{"rollback: nothing earlier", Request{Kind: Rollback, Source: FromComment, App: "web", Stage: "preprod", Actor: Actor{Login: "ann"}}, func(w *world) {
 			w.person("ann").restore(restorePoint{}, no("web has run nothing but what it runs now"))
 		}, Refuse, CodeSource, "nothing but what it runs now"},
+
+		// Parallel stages (graph_test.go's pipeline: staging → preprod →
+		// {prod-eu, prod-us} → global). A merge moves the image on to each
+		// stage after it, each by its own rules; a stage after several takes
+		// an image only once all of them run it.
+		{"fan-out: to prod-eu", viaMergeTo("preprod", "prod-eu"), func(w *world) { w.inPreprod() }, Propose, "", ""},
+		{"fan-out: to prod-us", viaMergeTo("preprod", "prod-us"), func(w *world) { w.inPreprod() }, Propose, "", ""},
+		{"fan-out: a chain naming no stage is split first", viaMerge("preprod"), func(w *world) { w.inPreprod() }, Refuse, CodeOrder, "preprod is followed by prod-eu, prod-us"},
+		{"fan-out: a straight part is as before", viaMerge("staging"), func(w *world) { w.graph().pin("web", "staging", "1.1.0", d2) }, Propose, "", ""},
+		{"fan-out: a hold in prod-eu holds prod-eu", viaMergeTo("preprod", "prod-eu"), func(w *world) { w.inPreprod().held("prod-eu", false) }, Refuse, CodeHeld, "held in prod-eu"},
+		{"fan-out: and not prod-us", viaMergeTo("preprod", "prod-us"), func(w *world) { w.inPreprod().held("prod-eu", false) }, Propose, "", ""},
+		{"fan-out: soak in one branch waits", viaMergeTo("preprod", "prod-eu"), func(w *world) {
+			w.inPreprod().soak("prod-eu", time.Hour).merged("preprod", d2, 20*time.Minute)
+		}, Wait, CodeSoaking, "40m0s is left"},
+		{"fan-out: the other branch goes", viaMergeTo("preprod", "prod-us"), func(w *world) {
+			w.inPreprod().soak("prod-eu", time.Hour).merged("preprod", d2, 20*time.Minute)
+		}, Propose, "", ""},
+		{"fan-out: a stage that no longer follows", viaMergeTo("staging", "prod-eu"), func(w *world) { w.inPreprod() }, Ignore, "", "prod-eu no longer follows staging"},
+
+		{"fan-in: waits for the other prod", viaMergeTo("prod-eu", "global"), func(w *world) { w.inPreprod().pin("web", "prod-eu", "1.1.0", d2) }, Refuse, CodeFanIn,
+			"global takes an image only once prod-eu, prod-us all run it, and prod-us (runs `1.0.0`) does not run web `1.1.0` yet; it moves on to global when that stage runs it too"},
+		{"fan-in: goes once both run it", viaMergeTo("prod-us", "global"), func(w *world) {
+			w.inPreprod().pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "1.1.0", d2)
+		}, Propose, "", ""},
+		{"fan-in: a chain that finds it there", viaMergeTo("prod-eu", "global"), func(w *world) {
+			w.inPreprod().pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "1.1.0", d2).pin("web", "global", "1.1.0", d2)
+		}, Nothing, "", "global already runs"},
+		{"fan-in: soak counts in each", viaMergeTo("prod-us", "global"), func(w *world) {
+			w.inPreprod().pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "1.1.0", d2).soak("global", time.Hour).
+				merged("prod-eu", d2, 2*time.Hour).merged("prod-us", d2, 10*time.Minute)
+		}, Wait, CodeSoaking, "50m0s is left"},
+		{"fan-in: a person's promotion too", viaComment("ann", "global"), func(w *world) {
+			w.inPreprod().pin("web", "prod-eu", "1.1.0", d2).person("ann")
+		}, Refuse, CodeFanIn, "prod-us (runs `1.0.0`) does not run web `1.1.0` yet"},
+		{"fan-in: a person's promotion once both run it", viaComment("ann", "global"), func(w *world) {
+			w.inPreprod().pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "1.1.0", d2).person("ann")
+		}, Propose, "", ""},
+		{"fan-in: the other pins nothing", viaMergeTo("prod-eu", "global"), func(w *world) {
+			w.inPreprod().pin("web", "prod-eu", "1.1.0", d2).pin("web", "prod-us", "", "")
+		}, Refuse, CodeFanIn, "prod-us (pins nothing) does not run"},
+
+		{"a bare /promote on preprod asks which", Request{Kind: Promote, Source: FromComment, App: "web", From: "preprod", Actor: Actor{Login: "ann"}}, func(w *world) { w.inPreprod().person("ann") },
+			Refuse, CodeOrder, "preprod is followed by prod-eu, prod-us: say which, with `/promote web to prod-eu`, or `/promote web to all` for each of them"},
+		{"a /promote naming one goes", viaComment("ann", "prod-us"), func(w *world) { w.inPreprod().person("ann") }, Propose, "", ""},
+		{"a link to one of them", viaLink("preprod", "prod-us", d2, bearer), func(w *world) { w.inPreprod() }, Propose, "", ""},
+		{"a link from a stage the target does not follow", viaLink("staging", "prod-us", d1, bearer), func(w *world) { w.inPreprod() }, Refuse, CodeOrder, "prod-us no longer comes right after staging"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -427,7 +473,7 @@ func TestDecideProposal(t *testing.T) {
 		t.Fatalf("proposed file pins %+v (%v)", got, err)
 	}
 	p = Decide(viaPush("1.1.0", d2), newWorld(t).snap)
-	if !p.Merge || p.Next == nil || p.Next.Name != "preprod" {
+	if !p.Merge || len(p.Next) != 1 || p.Next[0].Name != "preprod" {
 		t.Fatalf("push into auto-merge staging: merge %v next %v", p.Merge, p.Next)
 	}
 	if p.Held != nil {

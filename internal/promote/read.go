@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -45,12 +46,12 @@ func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 		return s, nil
 	}
 	s.Files = map[string]File{}
-	for _, path := range paths(r, cfg) {
-		f, err := e.stageFile(ctx, base, path, app.Image)
+	for _, t := range targets(r, cfg) {
+		f, err := e.stageFile(ctx, base, t, app.Image)
 		if err != nil {
 			return Snapshot{}, err
 		}
-		s.Files[path] = f
+		s.Files[t.File] = f
 	}
 	if err := e.readRecords(ctx, r, cfg, &s); err != nil {
 		return Snapshot{}, err
@@ -103,29 +104,43 @@ func (e *Engine) readRecords(ctx context.Context, r Request, cfg *config.Config,
 // times count from the merge into the stage an image comes from, and a
 // push is checked against the first stage's (the pushed-before rule).
 func (e *Engine) lastMerge(ctx context.Context, r Request, app string, cfg *config.Config) (map[string]MergedAt, error) {
-	var from string
-	switch r.Kind {
-	case Push:
-		from = cfg.First().Name
-	case Promote:
-		if prev, ok := cfg.Prev(r.Stage); ok {
-			from = prev.Name
-		}
-	case Chain:
-		from = r.From
+	var from []string
+	if r.Kind == Push {
+		from = []string{cfg.First().Name}
+	} else {
+		from = sourceNames(r, cfg)
 	}
 	out := map[string]MergedAt{}
-	if from == "" {
-		return out, nil
-	}
-	m, ok, err := e.records.LastMerge(ctx, app, from)
-	if err != nil {
-		return nil, fmt.Errorf("read history: %w", err)
-	}
-	if ok {
-		out[from] = MergedAt{Digest: m.Digest, At: m.At, PushedAt: m.PushedAt}
+	for _, stage := range from {
+		m, ok, err := e.records.LastMerge(ctx, app, stage)
+		if err != nil {
+			return nil, fmt.Errorf("read history: %w", err)
+		}
+		if ok {
+			out[stage] = MergedAt{Digest: m.Digest, At: m.At, PushedAt: m.PushedAt}
+		}
 	}
 	return out, nil
+}
+
+// sourceNames are the stages a promotion or a chain takes its image from:
+// every stage its target follows (a soak time counts in each, and each
+// must be healthy), and a chain's From.
+func sourceNames(r Request, cfg *config.Config) []string {
+	var out []string
+	switch r.Kind {
+	case Chain:
+		out = append(out, r.From)
+	case Promote:
+	default:
+		return nil
+	}
+	for _, st := range cfg.Prev(r.resolve(cfg).Stage) {
+		if !slices.Contains(out, st.Name) {
+			out = append(out, st.Name)
+		}
+	}
+	return out
 }
 
 // readPerson adds the person who asks, as GitHub knows them, for the
@@ -213,22 +228,23 @@ func (e *Engine) config(ctx context.Context, base githubapp.Branch) (cfg *config
 
 // stageFile reads an app's stage file at the base's head; what is wrong
 // with it is a Problem, not an error.
-func (e *Engine) stageFile(ctx context.Context, base githubapp.Branch, path, image string) (File, error) {
+func (e *Engine) stageFile(ctx context.Context, base githubapp.Branch, t manifest.Target, image string) (File, error) {
 	// What a tree's file pins never changes either: parsed once, kept with
 	// the file (a board reads every app's every stage on each view).
-	key := treeKey(base) + "\x00" + path + "\x00" + image
+	key := treeKey(base) + "\x00" + t.String() + "\x00" + image
 	if f, ok := e.reads.stage(key); ok {
 		return f, nil
 	}
-	f, err := e.readStageFile(ctx, base, path, image)
+	f, err := e.readStageFile(ctx, base, t, image)
 	if err == nil {
 		e.reads.putStage(key, f)
 	}
 	return f, err
 }
 
-func (e *Engine) readStageFile(ctx context.Context, base githubapp.Branch, path, image string) (File, error) {
-	f := File{Path: path}
+func (e *Engine) readStageFile(ctx context.Context, base githubapp.Branch, t manifest.Target, image string) (File, error) {
+	path := t.File
+	f := File{Path: path, Target: t}
 	data, err := e.file(ctx, path, base)
 	if errors.Is(err, githubapp.ErrNotFound) {
 		f.Problem = fmt.Sprintf("%s does not exist on %s; create it, or fix the path in %s", path, e.base, config.FileName)
@@ -238,7 +254,7 @@ func (e *Engine) readStageFile(ctx context.Context, base githubapp.Branch, path,
 		return File{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	f.Data = data
-	if f.Pinned, err = manifest.Current(path, data, image); err != nil {
+	if f.Pinned, err = t.Current(data, image); err != nil {
 		f.Problem = fmt.Sprintf("cannot read %s from %s: %v", image, path, err)
 	}
 	return f, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/gate"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
+	"github.com/stagehand-dev/stagehand/internal/manifest"
 )
 
 // readGroup adds to s what a group's request is decided on: the stage
@@ -50,7 +51,7 @@ func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s
 	slices.Sort(apps)
 	apps = slices.Compact(apps)
 
-	images := map[string]string{} // stage file → image it pins
+	images := map[string]pinAt{} // stage file → the image it pins, and where
 	for _, name := range apps {
 		app, ok := cfg.App(name)
 		if !ok {
@@ -58,8 +59,8 @@ func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s
 		}
 		a := r
 		a.App, a.Group = name, ""
-		for _, path := range paths(a, cfg) {
-			images[path] = app.Image
+		for _, t := range targets(a, cfg) {
+			images[t.File] = pinAt{t, app.Image}
 		}
 	}
 	if s.Files, err = e.stageFiles(ctx, s.Base, images); err != nil {
@@ -112,10 +113,16 @@ func (e *Engine) candidates(ctx context.Context, group string) ([]Candidate, err
 	return out, nil
 }
 
+// pinAt is an image and where a stage file pins it.
+type pinAt struct {
+	target manifest.Target
+	image  string
+}
+
 // stageFiles reads stage files (path → the image each pins) a few at a
 // time: a group of a hundred apps reads two hundred files the first time,
 // and GitHub answers each in a round trip of its own.
-func (e *Engine) stageFiles(ctx context.Context, base githubapp.Branch, images map[string]string) (map[string]File, error) {
+func (e *Engine) stageFiles(ctx context.Context, base githubapp.Branch, images map[string]pinAt) (map[string]File, error) {
 	const parallel = 8
 	paths := make([]string, 0, len(images))
 	for p := range images {
@@ -129,7 +136,7 @@ func (e *Engine) stageFiles(ctx context.Context, base githubapp.Branch, images m
 	for range min(parallel, len(paths)) {
 		wg.Go(func() {
 			for i := range next {
-				files[i], errs[i] = e.stageFile(ctx, base, paths[i], images[paths[i]])
+				files[i], errs[i] = e.stageFile(ctx, base, images[paths[i]].target, images[paths[i]].image)
 			}
 		})
 	}

@@ -27,7 +27,7 @@ func (e *Engine) restorePoint(ctx context.Context, base githubapp.Branch, app co
 		if !more {
 			return &Restore{Point: p, Verdict: v}, nil
 		}
-		next, err := e.readPoint(ctx, h.Path, app.Image, h.Commits[len(h.Points)])
+		next, err := e.readPoint(ctx, app.Target(stage), app.Image, h.Commits[len(h.Points)])
 		if err != nil {
 			return nil, err
 		}
@@ -38,7 +38,8 @@ func (e *Engine) restorePoint(ctx context.Context, base githubapp.Branch, app co
 // readPoint reads what a stage file pinned at one commit. A file that is
 // missing, broken or pins nothing there is a point with a Problem, not an
 // error: history may hold such commits, and only choosing one is refused.
-func (e *Engine) readPoint(ctx context.Context, path, image string, c githubapp.Commit) (restorePoint, error) {
+func (e *Engine) readPoint(ctx context.Context, t manifest.Target, image string, c githubapp.Commit) (restorePoint, error) {
+	path := t.File
 	p := restorePoint{Commit: c}
 	data, err := e.file(ctx, path, githubapp.Branch{SHA: c.SHA}) // its tree is not known: kept by commit
 	switch {
@@ -48,10 +49,12 @@ func (e *Engine) readPoint(ctx context.Context, path, image string, c githubapp.
 	case err != nil:
 		return p, fmt.Errorf("read %s at %s: %w", path, shortSHA(c.SHA), err)
 	}
-	if p.Pin, err = manifest.Current(path, data, image); err != nil {
+	if p.Pin, err = t.Current(data, image); err != nil {
 		p.Problem = fmt.Sprintf("the file could not be read (%v)", err)
-	} else if !p.Pin.Found {
+	} else if !p.Pin.Found && t.IsKustomization() {
 		p.Problem = "the file had no images: entry for " + image
+	} else if !p.Pin.Found {
+		p.Problem = "the file pinned nothing at " + t.Tag + t.Image
 	}
 	return p, nil
 }

@@ -16,7 +16,8 @@ const (
 	// Promote: move the image the previous stage pins into Stage.
 	Promote Kind = "promote"
 	// Chain: a stagehand PR into From was merged (or its next stage's soak
-	// time is over); move what From pins now on to the next stage.
+	// time is over); move what From pins now on to the next stage, Stage,
+	// or to each stage after From when Stage is "" (Split).
 	Chain Kind = "chain"
 	// Rollback: restore an earlier image in Stage, and hold it.
 	Rollback Kind = "rollback"
@@ -101,8 +102,8 @@ type Request struct {
 	// member's push joins its group's window first (gather.go).
 	Group string `json:"group,omitempty"`
 	// Stage is the stage acted on: the target of a promotion, rollback,
-	// hold or release. "" means the first stage for a push and the stage
-	// after From for a chain.
+	// hold or release. "" means the first stage for a push and the stages
+	// after From for a chain (one request each, Split).
 	Stage string `json:"stage,omitempty"`
 	// From is the stage a chain moves on from, or the stage a link
 	// promotes from.
@@ -126,6 +127,9 @@ type Request struct {
 	LinkID string `json:"link_id,omitempty"`
 	// SHA is, for a Verify, the commit whose statuses changed, if known.
 	SHA string `json:"sha,omitempty"`
+	// All is a person's `/promote <app> to all` on a stagehand PR into
+	// From: promote to every stage after From, one request each (Split).
+	All bool `json:"all,omitempty"`
 	// Force is a person's `/promote --force`: promote inside the target
 	// stage's freeze window. Those who may promote into the stage (its
 	// approvers, where it names them) may force; it is recorded as forced.

@@ -142,7 +142,7 @@ func TestRollbackWords(t *testing.T) {
 	r := rollback{
 		app:   config.App{Name: "web"},
 		stage: config.Stage{Name: "staging", Mode: config.AutoMerge},
-		next:  &config.Stage{Name: "preprod", Mode: config.PullRequest},
+		next:  []config.Stage{{Name: "preprod", Mode: config.PullRequest}},
 		base:  "main", path: "apps/web/overlays/staging/kustomization.yaml",
 		from:  rbPin("1.1.0", d2),
 		want:  Want{Image: "ghcr.io/acme/web", Tag: "1.0.0", Digest: d1},

@@ -13,7 +13,7 @@ import (
 type rollback struct {
 	app      config.App
 	stage    config.Stage
-	next     *config.Stage // nil for the last stage
+	next     []config.Stage // none for the last stage
 	base     string
 	path     string
 	from     manifest.Pinned
@@ -76,10 +76,10 @@ func (r rollback) next_() string {
 	}
 	s += fmt.Sprintf(". Merging it deploys %s `%s` to %s.", r.app.Name, r.want.Tag, r.stage.Name)
 	switch {
-	case r.next == nil:
+	case len(r.next) == 0:
 		s += fmt.Sprintf(" %s is the last stage.", r.stage.Name)
 	case r.hold != nil && r.hold.Rollback:
-		s += fmt.Sprintf(" While %s stays held, nothing moves on from it to %s.", r.stage.Name, r.next.Name)
+		s += fmt.Sprintf(" While %s stays held, nothing moves on from it to %s.", r.stage.Name, names(r.next))
 	}
 	return s
 }

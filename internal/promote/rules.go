@@ -115,24 +115,115 @@ func when(t time.Time) string {
 }
 
 // sourceStage finds the stage a promotion into `to` takes its image from:
-// the stage right before it, never one further back.
-func sourceStage(cfg *config.Config, to string) (config.Stage, config.Stage, verdict) {
+// a stage it follows, never one further back; from, where a link names it,
+// else the first it follows. A stage that follows several takes an image
+// they all run (fanIn), so any of them will do.
+func sourceStage(cfg *config.Config, to, from string) (config.Stage, config.Stage, verdict) {
 	target, ok := cfg.Stage(to)
 	if !ok {
 		return config.Stage{}, config.Stage{}, no("there is no stage %q in %s (stages: %s)", to, config.FileName, stageNames(cfg))
 	}
-	from, ok := cfg.Prev(to)
-	if !ok {
+	prev := cfg.Prev(to)
+	if len(prev) == 0 {
 		return config.Stage{}, target, no("%s is the first stage: images enter it when they are pushed to the registry, not by promotion", to)
 	}
-	return from, target, yes()
+	for _, st := range prev {
+		if st.Name == from {
+			return st, target, yes()
+		}
+	}
+	return prev[0], target, yes()
+}
+
+// fanIn: a stage that follows several takes an image only once every one
+// of them runs it, so that it never runs what one of them has not run.
+// from is the stage the image comes from.
+func fanIn(p Plan, s Snapshot, sources []config.Stage, from string, want Want) verdict {
+	var behind, names []string
+	for _, st := range sources {
+		names = append(names, st.Name)
+		if st.Name == from {
+			continue
+		}
+		f, ok := s.Files[p.App.Path(st.Name)]
+		switch {
+		case !ok || f.Problem != "":
+			behind = append(behind, st.Name+" (its file could not be read)")
+		case !f.Pinned.Found:
+			behind = append(behind, st.Name+" (pins nothing)")
+		case f.Pinned.Digest != want.Digest:
+			behind = append(behind, fmt.Sprintf("%s (runs `%s`)", st.Name, f.Pinned.Tag))
+		}
+	}
+	if len(behind) == 0 {
+		return yes()
+	}
+	return no("%s takes an image only once %s all run it, and %s %s not run %s `%s` yet; it moves on to %s when %s",
+		p.Stage.Name, strings.Join(names, ", "), strings.Join(behind, " and "), map[bool]string{true: "does", false: "do"}[len(behind) == 1],
+		p.App.Name, want.Tag, p.Stage.Name, map[bool]string{true: "that stage runs it too", false: "they run it too"}[len(behind) == 1])
+}
+
+// soakGates is the target stage's soak time over the stages it takes
+// images from: the first not passed, else the first passed.
+func soakGates(p Plan, s Snapshot, sources []config.Stage) Gate {
+	var first Gate
+	for i, from := range sources {
+		g := soakGate(p, s, from)
+		if !g.OK {
+			return g
+		}
+		if i == 0 {
+			first = g
+		}
+	}
+	if len(sources) == 0 {
+		return soakGate(p, s, config.Stage{})
+	}
+	return first
+}
+
+// healthGates is the health gate of each stage the target takes images
+// from: the first not passed, else the first passed.
+func healthGates(sources []config.Stage, s Snapshot, digest string, person bool) (Gate, Code) {
+	var first Gate
+	for i, from := range sources {
+		g, code := healthGate(from, s.health(from.Name), digest, person)
+		if !g.OK {
+			return g, code
+		}
+		if i == 0 {
+			first = g
+		}
+	}
+	if len(sources) == 0 {
+		return healthGate(config.Stage{}, nil, digest, person)
+	}
+	return first, ""
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// names lists stages for messages: "prod-eu, prod-us".
+func names(stages []config.Stage) string {
+	out := make([]string, len(stages))
+	for i, s := range stages {
+		out[i] = s.Name
+	}
+	return strings.Join(out, ", ")
 }
 
 // takeSource takes the image to promote exactly as the source stage pins
 // it. A source pinned by tag alone is refused: promoting it would mean
 // re-resolving the tag, and a tag can point at another image by now.
 func takeSource(app config.App, from string, path string, src manifest.Pinned) (Want, verdict) {
-	if !src.Found {
+	if t := app.Target(from); !src.Found && !t.IsKustomization() {
+		return Want{}, no("%s pins nothing at %s in %s, so there is nothing to promote from %s", from, t.Tag+t.Image, path, from)
+	} else if !src.Found {
 		return Want{}, no("%s has no images: entry for %s in %s, so there is nothing to promote from %s", from, app.Image, path, from)
 	}
 	if src.Digest == "" {

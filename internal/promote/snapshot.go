@@ -2,6 +2,7 @@ package promote
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
@@ -93,7 +94,10 @@ func (s Snapshot) member(app string) Snapshot {
 // File is a stage's file as the base branch has it. Problem says why it
 // cannot be used (missing, unreadable); Pinned is what it pins otherwise.
 type File struct {
-	Path    string
+	Path string
+	// Target is where in the file the app's image is pinned; the zero
+	// Target is the kustomization at Path.
+	Target  manifest.Target
 	Data    []byte
 	Pinned  manifest.Pinned
 	Problem string
@@ -126,19 +130,46 @@ func (e *ConfigError) Error() string {
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // resolve fills in what the config decides: the stage a bare /promote on a
-// stagehand PR goes to, the one after the PR's.
+// stagehand PR goes to, and the stage a chain moves on to, when the PR's
+// (or the chain's) stage is followed by one stage only. Where several
+// follow it, Stage stays "": a chain is split into one request each
+// (Split), and a bare /promote is asked which.
 func (r Request) resolve(cfg *config.Config) Request {
-	if r.Kind == Promote && r.Stage == "" && r.From != "" {
-		if next, ok := cfg.Next(r.From); ok {
-			r.Stage = next.Name
+	if (r.Kind == Promote || r.Kind == Chain) && r.Stage == "" && r.From != "" && !r.All {
+		if next := cfg.Next(r.From); len(next) == 1 {
+			r.Stage = next[0].Name
 		}
 	}
 	return r
 }
 
-// paths lists the stage files Decide reads for r, given the config: the
+// Split is the requests r stands for: one per stage that follows r.From
+// for a chain that names none (a merge moves the image on to every stage
+// after it) and for a /promote to all; r alone otherwise. Each goes the
+// one way every request goes, with its own stage's lock.
+func (r Request) Split(cfg *config.Config) []Request {
+	if cfg == nil || r.Stage != "" || r.From == "" || !(r.Kind == Chain || r.Kind == Promote && r.All) {
+		return []Request{r}
+	}
+	next := cfg.Next(r.From)
+	if len(next) == 0 || len(next) == 1 && !r.All {
+		return []Request{r} // Decide says there is nowhere to go, or resolves it
+	}
+	out := make([]Request, 0, len(next))
+	for _, st := range next {
+		q := r
+		q.Stage, q.All = st.Name, false
+		if q.ID != "" {
+			q.ID += "/" + st.Name
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+// targets lists the stage files Decide reads for r, given the config: the
 // reader reads exactly these.
-func paths(r Request, cfg *config.Config) []string {
+func targets(r Request, cfg *config.Config) []manifest.Target {
 	r = r.resolve(cfg)
 	app, ok := cfg.App(r.App)
 	if !ok {
@@ -148,23 +179,25 @@ func paths(r Request, cfg *config.Config) []string {
 	switch r.Kind {
 	case Push:
 		stages = []string{cfg.First().Name}
-	case Promote:
-		if prev, ok := cfg.Prev(r.Stage); ok {
-			stages = []string{prev.Name}
+	case Promote, Chain:
+		if r.Kind == Chain {
+			stages = []string{r.From}
 		}
-		stages = append(stages, r.Stage)
-	case Chain:
-		stages = []string{r.From}
-		if next, ok := cfg.Next(r.From); ok {
-			stages = append(stages, next.Name)
+		for _, prev := range cfg.Prev(r.Stage) {
+			if !slices.Contains(stages, prev.Name) {
+				stages = append(stages, prev.Name)
+			}
+		}
+		if r.Stage != "" {
+			stages = append(stages, r.Stage)
 		}
 	case Rollback, Reconsider, Verify:
 		stages = []string{r.Stage}
 	}
-	var out []string
+	var out []manifest.Target
 	for _, s := range stages {
-		if p := app.Path(s); p != "" {
-			out = append(out, p)
+		if t := app.Target(s); t.File != "" {
+			out = append(out, t)
 		}
 	}
 	return out
@@ -174,12 +207,8 @@ func paths(r Request, cfg *config.Config) []string {
 // when the config has no such stage (Decide explains).
 func target(r Request, cfg *config.Config) (string, bool) {
 	r = r.resolve(cfg)
-	switch r.Kind {
-	case Push:
+	if r.Kind == Push {
 		return cfg.First().Name, len(cfg.Stages) > 0
-	case Chain:
-		next, ok := cfg.Next(r.From)
-		return next.Name, ok
 	}
 	_, ok := cfg.Stage(r.Stage)
 	return r.Stage, ok

@@ -41,7 +41,7 @@ func (e *Engine) Status(ctx context.Context) ([]AppStatus, error) {
 	for _, app := range cfg.Apps {
 		as := AppStatus{App: app.Name, Image: app.Image}
 		for _, st := range cfg.Stages {
-			f, err := e.stageFile(ctx, base, app.Path(st.Name), app.Image)
+			f, err := e.stageFile(ctx, base, app.Target(st.Name), app.Image)
 			if err != nil {
 				return nil, err
 			}

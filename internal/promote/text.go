@@ -12,15 +12,15 @@ import (
 type proposal struct {
 	app      config.App
 	stage    config.Stage
-	next     *config.Stage // nil for the last stage
+	next     []config.Stage // none for the last stage
 	base     string
 	path     string
 	from     manifest.Pinned
 	want     Want
 	required []string // the base branch's required checks, for auto-merge stages
 	reformat bool
-	link     string // one-click promotion of this image to next; "" for none
-	ships    ships  // what the image was built from, and what changed
+	links    []stageLink // one-click promotions of this image to the stages next; none for none
+	ships    ships       // what the image was built from, and what changed
 }
 
 func (p proposal) title() string {
@@ -54,7 +54,9 @@ func (p proposal) body() string {
 	fmt.Fprintf(&b, "- **Image:** `%s`\n", p.want.Image)
 	fmt.Fprintf(&b, "- **Source:** %s\n", p.source())
 	fmt.Fprintf(&b, "- **File:** `%s`", p.path)
-	if !p.from.Found {
+	if t := p.app.Target(p.stage.Name); !t.IsKustomization() {
+		fmt.Fprintf(&b, " (at `%s`)", t.Tag+t.Image)
+	} else if !p.from.Found {
 		fmt.Fprintf(&b, " (adds an `images:` entry for `%s`)", p.want.Image)
 	}
 	b.WriteString("\n")
@@ -63,25 +65,40 @@ func (p proposal) body() string {
 	}
 	b.WriteString(p.ships.text())
 	fmt.Fprintf(&b, "\n**What happens next:** %s\n", p.next_())
-	if p.link != "" {
-		fmt.Fprintf(&b, "\n**Promote to %s after merging:** %s\n", p.next.Name, p.link)
+	for _, l := range p.links {
+		fmt.Fprintf(&b, "\n**Promote to %s after merging:** %s\n", l.stage, l.url)
+	}
+	if len(p.links) > 0 {
 		fmt.Fprintf(&b, "The link works only once this PR is merged, because it promotes exactly the digest %s then pins on %s; it works once and for a limited time, and a `/promote` comment does the same any time.\n", p.stage.Name, p.base)
 	}
 	fmt.Fprintf(&b, "\n%s\n", p.marker())
 	return b.String()
 }
 
-// nextLink is the one-click link that promotes this proposal's image on
-// to the next stage, or "" when there is none to make: no link maker, the
-// last stage, a next stage that is not manual (the merge itself moves the
-// image there, so a link would only race it), or a next stage with
-// approvers when the link pages have no sign-in (signIn false), since a
-// bearer link cannot tell an approver from anyone else who can read the PR.
-func (p proposal) nextLink(links func(app, from, to, digest string) string, signIn bool) string {
-	if links == nil || p.next == nil || p.next.Mode != config.Manual || (len(p.next.Approvers) > 0 && !signIn) {
-		return ""
+// stageLink is a one-click link that promotes to stage.
+type stageLink struct{ stage, url string }
+
+// nextLinks are the one-click links that promote this proposal's image on
+// to each stage after it, one per stage, leaving out those there is none
+// to make for: no link maker, the last stage, a next stage that is not
+// manual (the merge itself moves the image there, so a link would only
+// race it), or a next stage with approvers when the link pages have no
+// sign-in (signIn false), since a bearer link cannot tell an approver from
+// anyone else who can read the PR.
+func (p proposal) nextLinks(links func(app, from, to, digest string) string, signIn bool) []stageLink {
+	if links == nil {
+		return nil
 	}
-	return links(p.app.Name, p.stage.Name, p.next.Name, p.want.Digest)
+	var out []stageLink
+	for _, next := range p.next {
+		if next.Mode != config.Manual || (len(next.Approvers) > 0 && !signIn) {
+			continue
+		}
+		if url := links(p.app.Name, p.stage.Name, next.Name, p.want.Digest); url != "" {
+			out = append(out, stageLink{next.Name, url})
+		}
+	}
+	return out
 }
 
 // next_ says what merging this PR leads to; named so as not to clash with
@@ -93,7 +110,7 @@ func (p proposal) next_() string {
 // whatNext says what merging a PR into stage leads to: what deploys what
 // the PR moves; same, given the next stage's name, what stagehand then
 // proposes there.
-func whatNext(stage config.Stage, next *config.Stage, base string, required []string, what, same string) string {
+func whatNext(stage config.Stage, next []config.Stage, base string, required []string, what, same string) string {
 	var now string
 	switch stage.Mode {
 	case config.AutoMerge:
@@ -105,15 +122,28 @@ func whatNext(stage config.Stage, next *config.Stage, base string, required []st
 	default:
 		now = fmt.Sprintf("merging this PR deploys %s to %s.", what, stage.Name)
 	}
-	if next == nil {
+	var auto, manual []string
+	for _, n := range next {
+		if n.Mode == config.Manual {
+			manual = append(manual, n.Name)
+		} else {
+			auto = append(auto, n.Name)
+		}
+	}
+	switch {
+	case len(next) == 0:
 		return now + fmt.Sprintf(" %s is the last stage.", stage.Name)
+	case len(manual) == 1 && len(next) == 1:
+		return now + fmt.Sprintf(" Then %s is next; it is a manual stage, so nothing moves there until someone promotes it, and stagehand says here how.", manual[0])
 	}
-	switch next.Mode {
-	case config.Manual:
-		return now + fmt.Sprintf(" Then %s is next; it is a manual stage, so nothing moves there until someone promotes it, and stagehand says here how.", next.Name)
-	default:
-		return now + " Once it is merged, stagehand proposes " + fmt.Sprintf(same, next.Name) + "."
+	if len(auto) > 0 {
+		now += " Once it is merged, stagehand proposes " + fmt.Sprintf(same, strings.Join(auto, " and ")) + "."
 	}
+	if len(manual) > 0 {
+		now += fmt.Sprintf(" %s %s next too, manual: nothing moves there until someone promotes it, and stagehand says here how.",
+			strings.Join(manual, " and "), map[bool]string{true: "is", false: "are"}[len(manual) == 1])
+	}
+	return now
 }
 
 func staleComment(stage string, current manifest.Pinned) string {

@@ -2,6 +2,7 @@ package promote
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,23 +22,28 @@ func TestBodyLinksTheNextStage(t *testing.T) {
 	preprod := config.Stage{Name: "preprod", Mode: config.PullRequest}
 	prod := config.Stage{Name: "prod", Mode: config.Manual}
 	guarded := config.Stage{Name: "prod", Mode: config.Manual, Approvers: []string{"@acme/sre"}}
+	eu := config.Stage{Name: "prod-eu", Mode: config.Manual}
+	us := config.Stage{Name: "prod-us", Mode: config.Manual}
 	tests := []struct {
-		name     string
-		stage    config.Stage
-		next     *config.Stage
-		noMaker  bool
-		signIn   bool
-		wantLink string // "" means no link line and no call
-		wantCall call
+		name      string
+		stage     config.Stage
+		next      []config.Stage
+		noMaker   bool
+		signIn    bool
+		wantLinks []string // none means no link line and no call
+		wantCalls []call
 	}{
-		{"staging links nothing: its merge proposes preprod", config.Stage{Name: "staging", Mode: config.AutoMerge}, &preprod, false, false, "", call{}},
-		{"preprod links manual prod", preprod, &prod, false, false,
-			"**Promote to prod after merging:** https://sh.example/promote/web-preprod-prod", call{"web", "preprod", "prod", digest}},
-		{"the last stage links nothing", prod, nil, false, false, "", call{}},
-		{"a stage with approvers gets no link", preprod, &guarded, false, false, "", call{}},
-		{"with sign-in a stage with approvers gets a link", preprod, &guarded, false, true,
-			"**Promote to prod after merging:** https://sh.example/promote/web-preprod-prod", call{"web", "preprod", "prod", digest}},
-		{"no link maker", preprod, &prod, true, false, "", call{}},
+		{"staging links nothing: its merge proposes preprod", config.Stage{Name: "staging", Mode: config.AutoMerge}, []config.Stage{preprod}, false, false, nil, nil},
+		{"preprod links manual prod", preprod, []config.Stage{prod}, false, false,
+			[]string{"**Promote to prod after merging:** https://sh.example/promote/web-preprod-prod"}, []call{{"web", "preprod", "prod", digest}}},
+		{"the last stage links nothing", prod, nil, false, false, nil, nil},
+		{"a stage with approvers gets no link", preprod, []config.Stage{guarded}, false, false, nil, nil},
+		{"with sign-in a stage with approvers gets a link", preprod, []config.Stage{guarded}, false, true,
+			[]string{"**Promote to prod after merging:** https://sh.example/promote/web-preprod-prod"}, []call{{"web", "preprod", "prod", digest}}},
+		{"no link maker", preprod, []config.Stage{prod}, true, false, nil, nil},
+		{"one link per manual stage after it", preprod, []config.Stage{eu, us, {Name: "dr", Mode: config.AutoMerge}}, false, false,
+			[]string{"**Promote to prod-eu after merging:** https://sh.example/promote/web-preprod-prod-eu", "**Promote to prod-us after merging:** https://sh.example/promote/web-preprod-prod-us"},
+			[]call{{"web", "preprod", "prod-eu", digest}, {"web", "preprod", "prod-us", digest}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,18 +57,23 @@ func TestBodyLinksTheNextStage(t *testing.T) {
 			}
 			p := proposal{app: config.App{Name: "web", Image: "ghcr.io/acme/web"}, stage: tt.stage, next: tt.next, base: "main",
 				path: "apps/web/" + tt.stage.Name + "/kustomization.yaml", want: Want{Image: "ghcr.io/acme/web", Tag: "1.2.3", Digest: digest, From: "x"}}
-			p.link = p.nextLink(links, tt.signIn)
+			p.links = p.nextLinks(links, tt.signIn)
 			body := p.body()
-			if tt.wantLink == "" {
+			if len(tt.wantLinks) == 0 {
 				if len(got) != 0 || strings.Contains(body, "/promote/") || strings.Contains(body, "after merging") {
 					t.Errorf("links made %v; body:\n%s", got, body)
 				}
 			} else {
-				if len(got) != 1 || got[0] != tt.wantCall {
-					t.Errorf("links called %v, want once with %v", got, tt.wantCall)
+				if !slices.Equal(got, tt.wantCalls) {
+					t.Errorf("links called %v, want %v", got, tt.wantCalls)
 				}
-				if !strings.Contains(body, tt.wantLink+"\n") || !strings.Contains(body, "works only once this PR is merged") {
-					t.Errorf("body lacks %q and when it works:\n%s", tt.wantLink, body)
+				for _, l := range tt.wantLinks {
+					if !strings.Contains(body, l+"\n") {
+						t.Errorf("body lacks %q:\n%s", l, body)
+					}
+				}
+				if strings.Count(body, "works only once this PR is merged") != 1 {
+					t.Errorf("body does not say once when the links work:\n%s", body)
 				}
 			}
 			m, ok, err := ParseMarker(body)

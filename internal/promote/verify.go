@@ -228,28 +228,23 @@ func ranSince(s Snapshot, from config.Stage, digest string) time.Time {
 // stage's for a chain or a promotion, the stage's own for a Verify; only
 // where that stage verifies.
 func (e *Engine) lastHealth(ctx context.Context, r Request, app string, cfg *config.Config) (map[string]store.Deployment, error) {
-	var stage string
-	switch r.Kind {
-	case Promote:
-		if prev, ok := cfg.Prev(r.Stage); ok {
-			stage = prev.Name
-		}
-	case Chain:
-		stage = r.From
-	case Verify:
-		stage = r.Stage
+	stages := sourceNames(r, cfg)
+	if r.Kind == Verify {
+		stages = []string{r.Stage}
 	}
 	out := map[string]store.Deployment{}
-	st, ok := cfg.Stage(stage)
-	if !ok || (len(st.Verify) == 0 && r.Kind != Verify) {
-		return out, nil
-	}
-	d, ok, err := e.records.LastDeployment(ctx, app, stage)
-	if err != nil {
-		return nil, fmt.Errorf("read the health of %s in %s: %w", app, stage, err)
-	}
-	if ok {
-		out[stage] = d
+	for _, stage := range stages {
+		st, ok := cfg.Stage(stage)
+		if !ok || (len(st.Verify) == 0 && r.Kind != Verify) {
+			continue
+		}
+		d, ok, err := e.records.LastDeployment(ctx, app, stage)
+		if err != nil {
+			return nil, fmt.Errorf("read the health of %s in %s: %w", app, stage, err)
+		}
+		if ok {
+			out[stage] = d
+		}
 	}
 	return out, nil
 }

@@ -151,7 +151,7 @@ func (e *Engine) settleHealth(ctx context.Context, p Plan, o Outcome) (Outcome, 
 		} else if all {
 			e.deploymentStatus(ctx, d, "success", p.Reason, "")
 		}
-		if p.Next == nil || e.sched == nil {
+		if len(p.Next) == 0 || e.sched == nil {
 			return o, nil
 		}
 		r := Request{ID: fmt.Sprintf("verified/%s/%s/%d", d.App, d.Stage, d.PR), Kind: Chain, Source: FromVerify, App: d.App, From: d.Stage, Issue: d.PR}

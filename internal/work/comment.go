@@ -52,8 +52,9 @@ func request(c queue.Comment, cmd command.Command) promote.Request {
 	case command.KindPromote:
 		r.Kind, r.Force = promote.Promote, cmd.Force
 		if r.Stage == "" {
-			// A bare /promote on a stagehand PR: the stage after the PR's.
-			r.Kind, r.Stage, r.From = promote.Promote, "", cmd.FromStage
+			// A bare /promote on a stagehand PR: the stage after the PR's,
+			// or each stage after it (to all).
+			r.Kind, r.Stage, r.From, r.All = promote.Promote, "", cmd.FromStage, cmd.All
 		}
 	case command.KindRollback:
 		r.Kind, r.Target = promote.Rollback, cmd.Target
@@ -69,6 +70,14 @@ func request(c queue.Comment, cmd command.Command) promote.Request {
 func reply(r promote.Request, o promote.Outcome) string {
 	if o.Code == promote.CodeConfig {
 		return "stagehand cannot act until the configuration is fixed: " + o.Reason
+	}
+	if len(o.Each) > 0 {
+		// One line per stage the request was split into.
+		lines := make([]string, len(o.Each))
+		for i, e := range o.Each {
+			lines[i] = "- " + reply(e.Request, e)
+		}
+		return fmt.Sprintf("%s, to each stage after %s:\n\n%s", r.App, r.From, strings.Join(lines, "\n"))
 	}
 	switch r.Kind {
 	case promote.Hold, promote.Release:

@@ -226,6 +226,13 @@ func (h *Handler) report(log *slog.Logger, o promote.Outcome) {
 	if o.Result == "" {
 		return
 	}
+	if len(o.Each) > 0 {
+		// A request split per next stage: each stage's outcome is the news.
+		for _, e := range o.Each {
+			h.report(log, e)
+		}
+		return
+	}
 	h.promotions.WithLabelValues(h.opts.Repo, o.Stage, string(o.Result)).Inc()
 	attrs := []any{"app", o.App, "stage", o.Stage, "result", o.Result}
 	if o.Group != "" {
