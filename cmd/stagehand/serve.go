@@ -339,9 +339,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				}
 				return nil
 			})
-			// The link pages serve the first repository's promotions.
-			if r, ok := repos.Default(); ok && !strings.EqualFold(r.Name, name) {
-				rlinks = nil
+			// Its links name it.
+			if linksOn {
+				rlinks = func(app, from, to, digest string) string { return signer.LinkIn(name, app, from, to, digest) }
 			}
 		}
 		engine, err = promote.New(promote.Options{GitHub: rc, Records: st.ForRepo(name), Locks: locks, Scheduler: rsched, Reporter: rc, Resolver: resolver, Origins: resolver, Compare: rc,
@@ -384,8 +384,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.reg.GAR.Keys = webhook.NewJWKS(f.garJWKS, &http.Client{Timeout: 10 * time.Second})
 	var linkPages server.Routes
 	var signInPages dashboard.SignIn
-	if linksOn && ok {
-		lo := link.Options{Signer: signer, Engine: engine.Engine.(*promote.Engine), Requests: reqs, Logger: log}
+	if linksOn && (ok || !static) {
+		lo := link.Options{Signer: signer, Engine: defaultEngine{repos}, Requests: reqs, Logger: log,
+			Engines: func(repo string) (link.Previewer, bool) {
+				r, ok := repos.Get(repo)
+				if !ok {
+					return nil, false
+				}
+				return r.Engine.(*promote.Engine), true
+			}}
 		if signIn {
 			lo.OAuth = &oauth
 		}
@@ -580,6 +587,18 @@ func (a apiRepos) Served() []string {
 		out = append(out, r.Name)
 	}
 	return out
+}
+
+// defaultEngine previews the links that name no repository (made before
+// stagehand served several) in the repository such work goes to.
+type defaultEngine struct{ repos *fleet.Fleet }
+
+func (d defaultEngine) Preview(ctx context.Context, r promote.Request) (promote.Plan, error) {
+	repo, ok := d.repos.Default()
+	if !ok {
+		return promote.Plan{}, errors.New("stagehand serves no config repository yet")
+	}
+	return repo.Engine.(*promote.Engine).Preview(ctx, r)
 }
 
 // repoScheduler has the requests a repository's engine schedules name the

@@ -28,7 +28,7 @@ func TestServeEveryInstalledRepository(t *testing.T) {
 
 func everyInstalledRepository(t *testing.T, database string) {
 	var teamB, docs, later, globex *githubfake.Server
-	w := e2e.Start(t, e2e.Options{Run: run, Database: database, ServeArgs: []string{"--config-repo", ""}, Prepare: func(w *e2e.World) {
+	w := e2e.Start(t, e2e.Options{Run: run, Database: database, ServeArgs: []string{"--config-repo", "", "--public-url", lkPublicURL, "--link-secret", lkSecret}, Prepare: func(w *e2e.World) {
 		seed := e2e.Seed([]e2e.App{w.App("generic")}, nil)
 		var err error
 		if teamB, err = w.GitHub.AddRepo(githubfake.RepoOptions{Name: "team-b", Installed: true, SeedFiles: seed}); err != nil {
@@ -125,6 +125,33 @@ func everyInstalledRepository(t *testing.T, database string) {
 		if resp.StatusCode != code || (code == http.StatusServiceUnavailable && !strings.Contains(string(body), "Sign-in is not configured")) {
 			t.Errorf("GET %s: %d, want %d:\n%s", path, resp.StatusCode, code, body)
 		}
+	}
+
+	// team-b's links promote in team-b: its preprod PR, merged by a
+	// person, links manual prod, and confirming opens team-b's prod PR.
+	tbPre, _ := newestPR(teamB, preprod)
+	toProd := lkFind(t, tbPre.Body, "Promote to prod after merging:")
+	if _, err := teamB.MergeAsUser(tbPre.Number, "octocat"); err != nil {
+		t.Fatal(err)
+	}
+	w.Eventually(t, "team-b's preprod merge noted", func() (bool, string) {
+		cs := teamB.CommentsOn(tbPre.Number)
+		return len(cs) > 0 && strings.Contains(cs[len(cs)-1].Body, "Or with one click:"), fmt.Sprint(len(cs))
+	})
+	page := lkOpen(t, w, http.MethodGet, toProd, nil, "")
+	if page.code != http.StatusOK || !strings.Contains(page.body, "Promote "+a.Name+" to prod?") {
+		t.Fatalf("team-b's link: %d\n%s", page.code, page.body)
+	}
+	if done := lkOpen(t, w, http.MethodPost, toProd, page.session, page.csrf); done.code != http.StatusOK && done.code != http.StatusAccepted {
+		t.Fatalf("confirming team-b's link: %d\n%s", done.code, done.body)
+	}
+	prodBranch := promote.Branch(a.Name, "prod")
+	w.Eventually(t, "team-b's prod PR", func() (bool, string) {
+		_, ok := newestPR(teamB, prodBranch)
+		return ok, ""
+	})
+	if _, ok := newestPR(w.GitHub, prodBranch); ok {
+		t.Error("team-b's link opened a prod PR in acme/config")
 	}
 
 	// A broken config in team-b: a failing check on the commit that broke
