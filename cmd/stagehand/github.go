@@ -20,6 +20,9 @@ import (
 type githubFlags struct {
 	apiURL, appID, keyFile, key, repo, base, insecure string
 	pace                                              string
+	// anyRepo: repo may be empty (serve, which serves every repository
+	// of the installation then).
+	anyRepo bool
 }
 
 func (g *githubFlags) register(fs *flag.FlagSet) {
@@ -27,14 +30,15 @@ func (g *githubFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.appID, "github-app-id", env("STAGEHAND_GITHUB_APP_ID", ""), "GitHub App ID (STAGEHAND_GITHUB_APP_ID)")
 	fs.StringVar(&g.keyFile, "github-private-key-file", env("STAGEHAND_GITHUB_PRIVATE_KEY_FILE", ""), "path of the App's PEM private key (STAGEHAND_GITHUB_PRIVATE_KEY_FILE)")
 	fs.StringVar(&g.key, "github-private-key", env("STAGEHAND_GITHUB_PRIVATE_KEY", ""), "the App's PEM private key itself, its newlines as they are or written \\n (STAGEHAND_GITHUB_PRIVATE_KEY)")
-	fs.StringVar(&g.repo, "config-repo", env("STAGEHAND_CONFIG_REPO", ""), "config repository as owner/name (STAGEHAND_CONFIG_REPO)")
+	fs.StringVar(&g.repo, "config-repo", env("STAGEHAND_CONFIG_REPO", ""), "config repository as owner/name; for serve, optional: which repositories of the installation to serve, as owner/name or owner/* separated by commas (default: every one with a .stagehand.yaml) (STAGEHAND_CONFIG_REPO)")
 	fs.StringVar(&g.base, "base-branch", env("STAGEHAND_BASE_BRANCH", "main"), "branch Argo CD or Flux deploys from (STAGEHAND_BASE_BRANCH)")
 	fs.StringVar(&g.insecure, "insecure-registries", env("STAGEHAND_INSECURE_REGISTRIES", ""), "comma-separated registry hosts allowed over plain HTTP (STAGEHAND_INSECURE_REGISTRIES)")
 	fs.StringVar(&g.pace, "github-write-pace", env("STAGEHAND_GITHUB_WRITE_PACE", "80/1m,500/1h"), "at most this many content-generating GitHub requests per window, for each window given: GitHub's secondary limits (STAGEHAND_GITHUB_WRITE_PACE)")
 }
 
-// client builds the GitHub App client, reporting every missing setting at once.
-func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
+// options are the GitHub App client's, every missing setting reported at
+// once.
+func (g *githubFlags) options() (githubapp.Options, error) {
 	var errs []error
 	id, err := strconv.ParseInt(g.appID, 10, 64)
 	if g.appID == "" {
@@ -60,7 +64,7 @@ func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
 			errs = append(errs, fmt.Errorf("the App's private key is not an RSA private key in PEM: %w", err))
 		}
 	}
-	if g.repo == "" {
+	if g.repo == "" && !g.anyRepo {
 		errs = append(errs, errors.New("the config repository is not set: --config-repo owner/name or STAGEHAND_CONFIG_REPO"))
 	}
 	writes, err := githubapp.ParseRates(g.pace)
@@ -68,16 +72,25 @@ func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
 		errs = append(errs, fmt.Errorf("STAGEHAND_GITHUB_WRITE_PACE: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, usageError{msg: err.Error()}
+		return githubapp.Options{}, usageError{msg: err.Error()}
 	}
-	return githubapp.New(ctx, githubapp.Options{
+	return githubapp.Options{
 		APIURL:     g.apiURL,
 		AppID:      id,
 		PrivateKey: key,
 		Repo:       g.repo,
 		UserAgent:  "stagehand/" + versionString(),
 		Pace:       githubapp.Pace{Writes: writes},
-	})
+	}, nil
+}
+
+// client builds the GitHub App client, reporting every missing setting at once.
+func (g *githubFlags) client(ctx context.Context) (*githubapp.Client, error) {
+	opts, err := g.options()
+	if err != nil {
+		return nil, err
+	}
+	return githubapp.New(ctx, opts)
 }
 
 // unescapeKey reads a PEM key given on one line with its newlines written

@@ -14,11 +14,12 @@ import (
 )
 
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("history", "history --app NAME [--server URL] [--json]\n\nShows what each stage of an app runs now, and the merges, promotions, rollbacks and holds\nstagehand recorded, newest first, from a running stagehand server.", stderr)
+	fs := newFlagSet("history", "history --app NAME [--repo OWNER/NAME] [--server URL] [--json]\n\nShows what each stage of an app runs now, and the merges, promotions, rollbacks and holds\nstagehand recorded, newest first, from a running stagehand server.", stderr)
 	app := fs.String("app", "", "app, as named in .stagehand.yaml")
 	server := fs.String("server", env("STAGEHAND_PUBLIC_URL", "http://localhost:8080"), "the stagehand server (STAGEHAND_PUBLIC_URL)")
 	limit := fs.Int("limit", 20, "how many merges and actions to show")
 	raw := fs.Bool("json", false, "print the API's JSON")
+	repo := fs.String("repo", "", "the config repository, owner/name, when the server serves several")
 	token := fs.String("api-token", env("STAGEHAND_API_TOKEN", ""), "the server's API token, sent as a bearer token (STAGEHAND_API_TOKEN)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -26,7 +27,15 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *app == "" {
 		return usageError{msg: "--app is required"}
 	}
-	u := strings.TrimRight(*server, "/") + "/api/v1/apps/" + url.PathEscape(*app) + "/history?limit=" + fmt.Sprint(*limit)
+	path := "/api/v1/apps/"
+	if *repo != "" {
+		owner, name, ok := strings.Cut(*repo, "/")
+		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+			return usageError{msg: fmt.Sprintf("--repo %q: want owner/name", *repo)}
+		}
+		path = "/api/v1/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name) + "/apps/"
+	}
+	u := strings.TrimRight(*server, "/") + path + url.PathEscape(*app) + "/history?limit=" + fmt.Sprint(*limit)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

@@ -61,7 +61,7 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer d.Close()
-	st := store.New(d)
+	st := store.New(d).ForRepo(gh.repo)
 	resolver, err := gh.resolver()
 	if err != nil {
 		return err
@@ -70,7 +70,7 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	r := promote.Request{Kind: promote.Promote, Source: promote.FromCLI, App: *app, Stage: *to, Force: *force}
+	r := promote.Request{Repo: gh.repo, Kind: promote.Promote, Source: promote.FromCLI, App: *app, Stage: *to, Force: *force}
 	if *token != "" {
 		if r.Actor.Login, err = whoAmI(ctx, gh.apiURL, *token); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -24,8 +25,10 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/api"
 	"github.com/stagehand-dev/stagehand/internal/dashboard"
 	"github.com/stagehand-dev/stagehand/internal/db"
+	"github.com/stagehand-dev/stagehand/internal/fleet"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/link"
+	"github.com/stagehand-dev/stagehand/internal/notify"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
 	"github.com/stagehand-dev/stagehand/internal/registry"
@@ -127,6 +130,9 @@ func (f *serveFlags) check() []error {
 	case f.apiToken != "" && len(f.apiToken) < minAPIToken:
 		errs = append(errs, fmt.Errorf("STAGEHAND_API_TOKEN is %d bytes; it must be at least %d (openssl rand -hex 32)", len(f.apiToken), minAPIToken))
 	}
+	if _, err := fleet.ParseAllow(f.github.repo); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := parseMirrors(f.mirrors); err != nil {
 		errs = append(errs, err)
 	}
@@ -220,8 +226,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	errs := f.check()
-	client, err := f.github.client(ctx)
-	if err != nil {
+	// The GitHub clients: the installation of the one repository named, or
+	// every installation of the App when stagehand serves every repository
+	// it may.
+	gf := f.github
+	gf.anyRepo = true
+	if allow, err := fleet.ParseAllow(gf.repo); err == nil {
+		gf.repo, _ = allow.Single()
+	}
+	var clients repoClients
+	var installationID int64
+	if gopts, err := gf.options(); err != nil {
+		errs = append(errs, err)
+	} else if gf.repo != "" {
+		c, err := githubapp.New(ctx, gopts)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			clients, installationID = oneInstallation{c}, c.InstallationID()
+		}
+	} else if clients, err = newInstallations(ctx, gopts); err != nil {
 		errs = append(errs, err)
 	}
 	// Opened before deciding so that a database that cannot be opened is
@@ -275,25 +299,87 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 	}
 	now, sched := clockOf(ctx, reqs)
-	var engine *promote.Engine
+	allow, _ := fleet.ParseAllow(f.github.repo)
+	single, static := allow.Single()
 	notifyQ := &laterQueue{}
-	notifier, err := f.notifier(func() *promote.Engine { return engine }, notifyQ, reg, log)
+	var repos *fleet.Fleet
+	notifier, err := f.notifier(func() *promote.Engine {
+		if r, ok := repos.Default(); ok {
+			return r.Engine.(*promote.Engine)
+		}
+		return nil
+	}, cmp.Or(single, "*"), notifyQ, reg, log)
 	if err != nil {
 		return err
 	}
-	issues := issueRefresher{next: notifier, engine: func() *promote.Engine { return engine }, q: notifyQ, log: log}
-	engine, err = promote.New(promote.Options{GitHub: client, Records: st, Locks: d, Scheduler: sched, Reporter: client, Resolver: resolver, Origins: resolver, Compare: client,
-		Links: links, LinksSignIn: signIn, BaseBranch: f.github.base, NewImages: newImages, Now: now, Logger: log,
-		Notifier: issues})
+	promotions, err := work.NewPromotions(reg)
 	if err != nil {
 		return err
 	}
-	handler, err := work.New(work.Options{Engine: engine, GitHub: client, Tags: resolver, Registry: reg, Logger: log,
-		Issue: f.issueOptions(engine, client, st, d, issues.refresh)})
+	// Each config repository has its engine and workers over the one
+	// installation's client, records and locks of its own, and its
+	// requests name it. The one repository STAGEHAND_CONFIG_REPO names
+	// works exactly as stagehand did before it served several.
+	build := func(ctx context.Context, name, base string) (*fleet.Repo, error) {
+		rc, err := clients.ForRepo(name)
+		if err != nil {
+			return nil, err
+		}
+		var (
+			engine *promote.Engine
+			rsched promote.Scheduler = sched
+			locks  promote.Locker    = d
+			notes  promote.Notifier  = notifier
+			rlinks                   = links
+		)
+		if !static {
+			rsched, locks = repoScheduler{sched, name}, repoLocks{d, name}
+			notes = notifier.For(name, func() []notify.Target {
+				if cfg := engine.LastConfig(); cfg != nil {
+					return cfg.Notify
+				}
+				return nil
+			})
+			// Its links name it.
+			if linksOn {
+				rlinks = func(app, from, to, digest string) string { return signer.LinkIn(name, app, from, to, digest) }
+			}
+		}
+		// The promotions issue hears of every change the engine makes.
+		issues := issueRefresher{next: notes, engine: func() *promote.Engine { return engine }, q: notifyQ, repo: issueRepo(name, static), log: log.With("repo", name)}
+		engine, err = promote.New(promote.Options{GitHub: rc, Records: st.ForRepo(name), Locks: locks, Scheduler: rsched, Reporter: rc, Resolver: resolver, Origins: resolver, Compare: rc,
+			Links: rlinks, LinksSignIn: signIn, BaseBranch: base, NewImages: newImages, Notifier: issues, Now: now, Logger: log.With("repo", name)})
+		if err != nil {
+			return nil, err
+		}
+		handler, err := work.New(work.Options{Engine: engine, GitHub: rc, Tags: resolver, Promotions: promotions, Repo: name, Logger: log.With("repo", name),
+			Issue: f.issueOptions(name, engine, rc, st.ForRepo(name), locks, issues.refresh)})
+		if err != nil {
+			return nil, err
+		}
+		return &fleet.Repo{Name: name, Base: base, Engine: engine, Handler: handler}, nil
+	}
+	repos, err = fleet.New(fleet.Options{Static: single, Base: f.github.base, Allow: allow, Installation: clients, Build: build,
+		Claim: func(ctx context.Context, repo string) error {
+			n, err := st.Claim(ctx, repo)
+			if n > 0 {
+				log.Info("records from before stagehand served several repositories are this one's", "repo", repo, "rows", n)
+			}
+			return err
+		}, Logger: log})
 	if err != nil {
 		return err
 	}
-	q, err := queue.New(d, handler, queue.Options{ReconcileInterval: reconcileInterval(f.reconcile), Prune: prune(st), Deliver: notifier.Deliver, Registerer: reg, Logger: log})
+	if err := repos.Refresh(ctx); err != nil {
+		// A repository that cannot be read now is read again with the
+		// next installation event or config push.
+		log.Warn("could not read every config repository", "err", err)
+	}
+	engine, ok := repos.Default()
+	if !ok {
+		log.Warn("no config repository to serve yet: install the App on a repository with a .stagehand.yaml on its default branch")
+	}
+	q, err := queue.New(d, repos, queue.Options{ReconcileInterval: reconcileInterval(f.reconcile), Prune: prune(st), Deliver: notifier.Deliver, Registerer: reg, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -302,8 +388,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.reg.GAR.Keys = webhook.NewJWKS(f.garJWKS, &http.Client{Timeout: 10 * time.Second})
 	var linkPages server.Routes
 	var signInPages dashboard.SignIn
-	if linksOn {
-		lo := link.Options{Signer: signer, Engine: engine, Requests: reqs, Logger: log}
+	if linksOn && (ok || !static) {
+		lo := link.Options{Signer: signer, Engine: defaultEngine{repos}, Requests: reqs, Logger: log,
+			Engines: func(repo string) (link.Previewer, bool) {
+				r, ok := repos.Get(repo)
+				if !ok {
+					return nil, false
+				}
+				return r.Engine.(*promote.Engine), true
+			}}
 		if signIn {
 			lo.OAuth = &oauth
 		}
@@ -313,30 +406,34 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		linkPages, signInPages = lh, lh
 	}
-	dash, err := f.dashboard(engine, st, reqs, client, signInPages, log)
-	if err != nil {
-		return err
+	var dash server.Routes
+	switch {
+	case !static:
+		dash = &dashboards{f: &f, repos: repos, st: st, reqs: reqs, clients: clients, signIn: signInPages, log: log, byRepo: map[string]http.Handler{}}
+	case ok:
+		rc, _ := clients.ForRepo(engine.Name)
+		h, err := f.dashboard(dashboard.Options{Boards: engine.Engine.(*promote.Engine), Records: st.ForRepo(engine.Name), Requests: reqs, Access: rc, SignIn: signInPages, Logger: log}, engine.Name)
+		if err != nil {
+			return err
+		}
+		dash = h
 	}
-	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: f.github.repo, Installation: client.InstallationID(), BaseBranch: f.github.base, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
-		Concerns: engine.Concerns, API: apiRoutes{api.Reader{Status: engine, Records: st}, log}, APIToken: f.apiToken, APIOpen: f.apiOpen,
+	srv, err := server.New(server.Options{GitHubSecret: f.secret, ConfigRepo: single, Repos: repos, Installation: installationID, BaseBranch: f.github.base, Registries: f.reg, Queue: q, Ready: d.Ready, Registry: reg,
+		Concerns: repos.Concerns, API: apiRoutes{apiRepos{repos, st}, log}, APIToken: f.apiToken, APIOpen: f.apiOpen,
 		Links: linkPages, Dashboard: dash, Logger: log})
 	if err != nil {
 		return err
 	}
 	recovery.srv.Store(srv)
 	recovery.q.Store(q)
-	registerGitHubMetrics(reg, client)
-	// Read the config once now: a broken one is said at once, and the
-	// first push knows which apps it concerns without asking. Learn the
-	// open stagehand PRs too, so that the first update of one after a
-	// restart costs what it costs in a running process.
-	if _, err := engine.Config(ctx); err != nil {
-		log.Warn("the config repository's configuration cannot be used yet; stagehand keeps pushes until it can", "err", err)
+	registerGitHubMetrics(reg, clients)
+	// Open each repository's promotions issue, or find it again; a
+	// repository whose config keeps none costs no call.
+	for _, r := range repos.Repos() {
+		if err := q.RefreshIssue(ctx, issueRepo(r.Name, static)); err != nil {
+			log.Warn("could not queue a refresh of the promotions issue; the next change or reconcile brings it up to date", "repo", r.Name, "err", err)
+		}
 	}
-	if err := engine.LearnOpenPRs(ctx); err != nil {
-		log.Warn("could not list the open stagehand PRs; the first update of each looks it up", "err", err)
-	}
-	issues.refresh(ctx) // opens the promotions issue, or finds it again
 
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -377,7 +474,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		metricsDone <- nil
 	}
-	log.Info("stagehand serving", "addr", ln.Addr().String(), "config_repo", f.github.repo, "database", d.Driver(), "api", apiAccess(f), "version", versionString())
+	var served []string
+	for _, r := range repos.Repos() {
+		served = append(served, r.Name)
+	}
+	log.Info("stagehand serving", "addr", ln.Addr().String(), "config_repos", served, "database", d.Driver(), "api", apiAccess(f), "version", versionString())
 	fmt.Fprintf(stdout, "stagehand listening on %s\n", ln.Addr())
 
 	serveErr := server.Serve(ctx, ln, srv.Handler(), server.DefaultTimeouts, 10*time.Second, log)
@@ -475,26 +576,67 @@ func prune(st *store.Store) func(ctx context.Context, before time.Time) error {
 	}
 }
 
-// apiRoutes mounts the read-only API.
+// apiRoutes mounts the read-only API of every config repository.
 type apiRoutes struct {
-	r   api.Reader
-	log *slog.Logger
+	repos api.Repos
+	log   *slog.Logger
 }
 
-func (a apiRoutes) Routes(r chi.Router) { a.r.Routes(r, a.log) }
+func (a apiRoutes) Routes(r chi.Router) { api.RepoRoutes(r, a.repos, a.log) }
 
-// dashboard is the web dashboard on /: it shows the config repository to
-// people who sign in with GitHub (the link pages' sign-in) and may read
-// it; without sign-in it says how to turn it on.
-func (f *serveFlags) dashboard(engine *promote.Engine, st *store.Store, reqs *work.Requests, client *githubapp.Client, signIn dashboard.SignIn, log *slog.Logger) (*dashboard.Handler, error) {
-	var basePath string
-	if u, err := url.Parse(f.publicURL); err == nil && f.publicURL != "" {
-		basePath = u.Path
+// apiRepos are the API's read models of the repositories served.
+type apiRepos struct {
+	f  *fleet.Fleet
+	st *store.Store
+}
+
+func (a apiRepos) Reader(name string) (api.Reader, bool) {
+	r, ok := a.f.Get(name)
+	if !ok {
+		return api.Reader{}, false
 	}
-	repoURL := ""
-	if web, err := githubWebURL(f.github.apiURL, f.webURL); err == nil {
-		repoURL = web + "/" + f.github.repo
+	return api.Reader{Status: r.Engine.(*promote.Engine), Records: a.st.ForRepo(r.Name)}, true
+}
+
+func (a apiRepos) Served() []string {
+	var out []string
+	for _, r := range a.f.Repos() {
+		out = append(out, r.Name)
 	}
-	return dashboard.New(dashboard.Options{Boards: engine, Records: st, Requests: reqs, Access: client, SignIn: signIn,
-		RepoURL: repoURL, BasePath: basePath, Logger: log})
+	return out
+}
+
+// defaultEngine previews the links that name no repository (made before
+// stagehand served several) in the repository such work goes to.
+type defaultEngine struct{ repos *fleet.Fleet }
+
+func (d defaultEngine) Preview(ctx context.Context, r promote.Request) (promote.Plan, error) {
+	repo, ok := d.repos.Default()
+	if !ok {
+		return promote.Plan{}, errors.New("stagehand serves no config repository yet")
+	}
+	return repo.Engine.(*promote.Engine).Preview(ctx, r)
+}
+
+// repoScheduler has the requests a repository's engine schedules name the
+// repository, so that they run there.
+type repoScheduler struct {
+	promote.Scheduler
+	repo string
+}
+
+func (s repoScheduler) Schedule(ctx context.Context, r promote.Request, at time.Time) error {
+	r.Repo = s.repo
+	return s.Scheduler.Schedule(ctx, r, at)
+}
+
+// repoLocks keeps each repository's stages apart: the same app and stage
+// names in two repositories are two stages.
+type repoLocks struct {
+	promote.Locker
+	repo string
+}
+
+func (l repoLocks) Lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	return l.Locker.Lock(ctx, l.repo+"/"+key, wait)
 }

@@ -125,7 +125,7 @@ func everyVendor(t *testing.T, database string) {
 	if !maps.Equal(got, want) {
 		t.Errorf("stagehand_deliveries_total: %v, want %v", got, want)
 	}
-	if v := m[e2e.Series("stagehand_promotions_total", "stage", "staging", "result", "merged")]; v != float64(len(w.Apps)) {
+	if v := m[e2e.Series("stagehand_promotions_total", "repo", "acme/config", "stage", "staging", "result", "merged")]; v != float64(len(w.Apps)) {
 		t.Errorf("staging merges counted: %v, want %d", v, len(w.Apps))
 	}
 	for series, v := range m {

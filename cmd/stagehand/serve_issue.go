@@ -6,11 +6,9 @@ import (
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
-	"github.com/stagehand-dev/stagehand/internal/db"
 	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/notify"
 	"github.com/stagehand-dev/stagehand/internal/promote"
-	"github.com/stagehand-dev/stagehand/internal/store"
 	"github.com/stagehand-dev/stagehand/internal/work"
 )
 
@@ -22,6 +20,7 @@ type issueRefresher struct {
 	next   promote.Notifier
 	engine func() *promote.Engine
 	q      *laterQueue
+	repo   string // as the queue's work names it (issueRepo)
 	log    *slog.Logger
 }
 
@@ -43,16 +42,26 @@ func (r issueRefresher) refresh(ctx context.Context) {
 	// about to run out of time.
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := q.RefreshIssue(qctx, ""); err != nil {
+	if err := q.RefreshIssue(qctx, r.repo); err != nil {
 		r.log.Warn("could not queue a refresh of the promotions issue; the next change or reconcile brings it up to date", "err", err)
 	}
 }
 
-// issueOptions keep the promotions issue of a config that asks for one.
-func (f *serveFlags) issueOptions(engine *promote.Engine, client *githubapp.Client, st *store.Store, d *db.DB, refresh func(context.Context)) *work.IssueOptions {
+// issueRepo is how the queue's work names config repository name: not at
+// all when stagehand serves the one repository it was told, as other work.
+func issueRepo(name string, static bool) string {
+	if static {
+		return ""
+	}
+	return name
+}
+
+// issueOptions keep the promotions issue of repository name, when its
+// config asks for one.
+func (f *serveFlags) issueOptions(name string, engine *promote.Engine, client *githubapp.Client, records work.IssueRecords, locks work.Locker, refresh func(context.Context)) *work.IssueOptions {
 	repoURL := ""
 	if web, err := githubWebURL(f.github.apiURL, f.webURL); err == nil {
-		repoURL = web + "/" + f.github.repo
+		repoURL = web + "/" + name
 	}
-	return &work.IssueOptions{Boards: engine, Repo: client, Records: st, Locks: d, RepoURL: repoURL, Refresh: refresh}
+	return &work.IssueOptions{Boards: engine, Repo: client, Records: records, Locks: locks, RepoURL: repoURL, Refresh: refresh}
 }

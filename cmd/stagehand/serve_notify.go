@@ -46,7 +46,7 @@ func (l *laterQueue) Notify(ctx context.Context, ns []queue.Notification) error 
 // notifier sends the events of the config repository to the server-wide
 // receiver and to those its configuration names, read from the config
 // the engine read last.
-func (f *serveFlags) notifier(engine func() *promote.Engine, q notify.Queue, reg prometheus.Registerer, log *slog.Logger) (*notify.Notifier, error) {
+func (f *serveFlags) notifier(engine func() *promote.Engine, repo string, q notify.Queue, reg prometheus.Registerer, log *slog.Logger) (*notify.Notifier, error) {
 	server, err := f.notify.server()
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (f *serveFlags) notifier(engine func() *promote.Engine, q notify.Queue, reg
 	if err != nil {
 		return nil, err
 	}
-	return notify.New(notify.Options{Repo: f.github.repo, WebURL: web, Server: server, Queue: q, Registerer: reg, Logger: log,
+	return notify.New(notify.Options{Repo: repo, WebURL: web, Server: server, Queue: q, Registerer: reg, Logger: log,
 		Targets: func() []notify.Target {
 			if e := engine(); e != nil {
 				if cfg := e.LastConfig(); cfg != nil {

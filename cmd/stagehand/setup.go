@@ -160,7 +160,7 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.out != "" {
 		fmt.Fprintf(stderr, "Its settings are in %s (mode 0600).\n", f.out)
 	}
-	fmt.Fprintf(stderr, "Now install it on the config repository: %s\nThen start stagehand serve with these settings and STAGEHAND_CONFIG_REPO=owner/name.\n", installURL(s.app))
+	fmt.Fprintf(stderr, "Now install it on the config repository: %s\nThen start stagehand serve with these settings: it serves every repository of the installation with a .stagehand.yaml (STAGEHAND_CONFIG_REPO=owner/name or owner/* narrows that).\n", installURL(s.app))
 	return nil
 }
 
@@ -224,7 +224,9 @@ var setupDone = template.Must(template.New("done").Parse(`<!doctype html>
 <p>App ID {{.ID}}. {{if .Out}}Its settings are in <code>{{.Out}}</code> (mode 0600){{else}}Its settings are printed where you ran <code>stagehand setup</code>{{end}}:
 keep them secret; GitHub does not show the private key again.</p>
 <p>Next: <a href="{{.Install}}">install the App on the config repository</a>, then start
-<code>stagehand serve</code> with those settings and <code>STAGEHAND_CONFIG_REPO</code>.</p>
+<code>stagehand serve</code> with those settings. It serves every repository of the installation
+with a <code>.stagehand.yaml</code>; <code>STAGEHAND_CONFIG_REPO</code> (<code>owner/name</code> or
+<code>owner/*</code>, comma-separated) narrows that.</p>
 {{end}}
 </body></html>
 `))
@@ -314,7 +316,7 @@ func (s *setupFlow) save(app *github.AppConfig) error {
 func (s *setupFlow) settings(app *github.AppConfig) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# stagehand serve's settings for the GitHub App %q, written by stagehand setup on %s.\n", app.GetName(), time.Now().UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "# Install the App: %s\n# Add STAGEHAND_CONFIG_REPO=owner/name.\n", installURL(app))
+	fmt.Fprintf(&b, "# Install the App: %s\n# It serves every installed repository with a .stagehand.yaml; to narrow that, add\n# STAGEHAND_CONFIG_REPO=owner/name (or owner/*, comma-separated).\n", installURL(app))
 	set := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, v) }
 	if api := s.f.apiURL(); api != "" {
 		set("STAGEHAND_GITHUB_API_URL", api)

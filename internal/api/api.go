@@ -187,9 +187,12 @@ func writeJSON(w http.ResponseWriter, log *slog.Logger, v any, err error) {
 	w.Header().Set("Cache-Control", "no-store")
 	if err != nil {
 		code := http.StatusInternalServerError
-		if errors.Is(err, ErrUnknownApp) {
+		switch {
+		case errors.Is(err, ErrUnknownApp), errors.Is(err, ErrUnknownRepo):
 			code = http.StatusNotFound
-		} else {
+		case errors.Is(err, errAmbiguous):
+			code = http.StatusConflict
+		default:
 			log.Error("history API", "err", err)
 		}
 		w.WriteHeader(code)

@@ -34,7 +34,7 @@ var kinds = map[string]promote.Kind{
 // the queue; the engine decides it by the same rules. The browser then
 // goes back to the page it came from, which says how it ended.
 func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
-	v, ok := h.who(w, r, "/")
+	v, ok := h.who(w, r, h.opts.Mount+"/")
 	if !ok {
 		return
 	}

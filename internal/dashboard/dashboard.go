@@ -82,6 +82,14 @@ type Options struct {
 	// BasePath is the public URL's path ("" at the root): links in the
 	// pages start with it.
 	BasePath string
+	// Mount is where under BasePath this dashboard answers ("" at its
+	// root): /repos/acme/config for one of several config repositories.
+	Mount string
+	// Repo names the config repository shown, and Repos, when set, lists
+	// the config repositories the viewer may read, for a switcher; both
+	// are for a stagehand that serves several.
+	Repo  string
+	Repos func(ctx context.Context, login string) []RepoLink
 	// Poll is how often the page asks for news; default 5s.
 	Poll time.Duration
 	// Wait is how long an action waits for its outcome before the page
@@ -113,7 +121,8 @@ func New(opts Options) (*Handler, error) {
 		opts.Now = time.Now
 	}
 	opts.RepoURL = strings.TrimRight(opts.RepoURL, "/")
-	opts.BasePath = strings.TrimRight(opts.BasePath, "/")
+	opts.Mount = strings.TrimRight(opts.Mount, "/")
+	opts.BasePath = strings.TrimRight(opts.BasePath, "/") + opts.Mount
 	h := &Handler{opts: opts, log: opts.Logger, access: accessCache{ttl: accessTTL, m: map[string]accessEntry{}}}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -188,13 +197,31 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, h.opts.BasePath+"/", http.StatusSeeOther)
 }
 
+// RepoLink is a config repository in the switcher.
+type RepoLink struct {
+	Name, Href string
+	Current    bool
+}
+
+// switcher names the repository shown and the others the viewer may read.
+func (h *Handler) switcher(ctx context.Context, pg *page, v viewer) {
+	pg.Repo = h.opts.Repo
+	if h.opts.Repos == nil {
+		return
+	}
+	for _, l := range h.opts.Repos(ctx, v.Login) {
+		l.Current = strings.EqualFold(l.Name, h.opts.Repo)
+		pg.Repos = append(pg.Repos, l)
+	}
+}
+
 // formScope binds a form's CSRF token to the person it was shown to.
 func formScope(login string) string { return "dashboard\x00" + login }
 
 // matrix is the main page: every app in every stage. ?part=main is the
 // part the script polls for, answered 304 while its ETag holds.
 func (h *Handler) matrix(w http.ResponseWriter, r *http.Request) {
-	v, ok := h.who(w, r, "/")
+	v, ok := h.who(w, r, h.opts.Mount+"/")
 	if !ok {
 		return
 	}
@@ -204,6 +231,7 @@ func (h *Handler) matrix(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg := h.matrixPage(b, recent, v)
+	h.switcher(r.Context(), &pg, v)
 	pg.CSRF = h.opts.SignIn.FormToken(w, r, formScope(v.Login))
 	pg.Flash = h.flash(r)
 	h.serve(w, r, "matrix", pg)
@@ -213,7 +241,7 @@ func (h *Handler) matrix(w http.ResponseWriter, r *http.Request) {
 // through the stages, and its history.
 func (h *Handler) app(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "app")
-	v, ok := h.who(w, r, "/apps/"+name)
+	v, ok := h.who(w, r, h.opts.Mount+"/apps/"+name)
 	if !ok {
 		return
 	}
@@ -233,6 +261,7 @@ func (h *Handler) app(w http.ResponseWriter, r *http.Request) {
 			Message: fmt.Sprintf("The configuration has no app %q.", name)})
 		return
 	}
+	h.switcher(r.Context(), &pg, v)
 	pg.CSRF = h.opts.SignIn.FormToken(w, r, formScope(v.Login))
 	pg.Flash = h.flash(r)
 	h.serve(w, r, "app", pg)

@@ -392,3 +392,37 @@ func TestDashboardHealth(t *testing.T) {
 		t.Errorf("promotion into prod offered from a preprod whose health gate failed")
 	}
 }
+
+// TestDashboardOfOneOfSeveral: mounted for one of several config
+// repositories, the pages link under the mount, name the repository, and
+// offer the others the viewer may read.
+func TestDashboardOfOneOfSeveral(t *testing.T) {
+	t.Parallel()
+	w := start(t, 2, false)
+	readable := func(_ context.Context, login string) []dashboard.RepoLink {
+		out := []dashboard.RepoLink{{Name: "acme/config", Href: "/repos/acme/config/"}}
+		if login == "will" {
+			out = append(out, dashboard.RepoLink{Name: "acme/team-b", Href: "/repos/acme/team-b/"})
+		}
+		return out
+	}
+	h, err := dashboard.New(dashboard.Options{Boards: w.wd.Engine, Records: w.wd.Store, Requests: w.queue, Access: w.wd.Client, SignIn: signIn{},
+		Mount: "/repos/acme/config", Repo: "acme/config", Repos: readable, Wait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	h.Routes(r)
+	w.handler = http.StripPrefix("/repos/acme/config", r)
+
+	page := w.do(t, http.MethodGet, "/repos/acme/config/", "will", nil, nil).Body.String()
+	for _, want := range []string{`<span class="repo">acme/config</span>`, `<a href="/repos/acme/config/" aria-current="page">acme/config</a>`,
+		`<a href="/repos/acme/team-b/">acme/team-b</a>`, `href="/repos/acme/config/apps/app000"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("will's page lacks %s", want)
+		}
+	}
+	if page := w.do(t, http.MethodGet, "/repos/acme/config/", "rita", nil, nil).Body.String(); strings.Contains(page, "team-b") || strings.Contains(page, `class="repos"`) {
+		t.Error("rita, who reads one repository, is offered others")
+	}
+}

@@ -24,6 +24,8 @@ type page struct {
 	Flash          *flash
 	Poll           int // milliseconds between polls; 0: no polling
 	Problem        string
+	Repo           string     // the config repository shown, when stagehand serves several
+	Repos          []RepoLink // those the viewer may read
 
 	BaseName, BaseSHA, BaseURL string
 	Stages                     []string

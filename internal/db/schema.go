@@ -198,6 +198,47 @@ var migrations = [][]string{
 		)`,
 		`CREATE INDEX stagehand_deployments_state ON stagehand_deployments (state)`,
 	},
+	// Every config repository the App is installed on is served: the
+	// records of each carry its owner/name. Rows written before belong to
+	// no repository ('') until stagehand gives them to the one it served
+	// (store.Claim). Tables keyed by app are rebuilt with the repository
+	// in their key (SQLite cannot change a primary key in place).
+	append(append(append(append(append(
+		rekey("stagehand_holds", `app TEXT NOT NULL, stage TEXT NOT NULL, held_by TEXT NOT NULL, reason TEXT NOT NULL,
+			held_at BIGINT NOT NULL, by_rollback BIGINT NOT NULL, origin_issue BIGINT NOT NULL, note_comment BIGINT NOT NULL`,
+			"app, stage, held_by, reason, held_at, by_rollback, origin_issue, note_comment", "app, stage"),
+		rekey("stagehand_held_requests", `app TEXT NOT NULL, stage TEXT NOT NULL, request TEXT NOT NULL, held_at BIGINT NOT NULL`,
+			"app, stage, request, held_at", "app, stage")...),
+		rekey("stagehand_stage_history", `app TEXT NOT NULL, stage TEXT NOT NULL, pr BIGINT NOT NULL, image TEXT NOT NULL,
+			tag TEXT NOT NULL, digest TEXT NOT NULL, merge_sha TEXT NOT NULL, merged_by TEXT NOT NULL, merged_at BIGINT NOT NULL,
+			pushed_at BIGINT NOT NULL, group_name TEXT NOT NULL`,
+			"app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name", "app, stage, pr")...),
+		rekey("stagehand_group_candidates", `group_name TEXT NOT NULL, app TEXT NOT NULL, request TEXT NOT NULL, offered_at BIGINT NOT NULL`,
+			"group_name, app, request, offered_at", "group_name, app")...),
+		rekey("stagehand_deployments", `app TEXT NOT NULL, stage TEXT NOT NULL, pr BIGINT NOT NULL, tag TEXT NOT NULL,
+			digest TEXT NOT NULL, merge_sha TEXT NOT NULL, group_name TEXT NOT NULL, state TEXT NOT NULL, merged_at BIGINT NOT NULL,
+			deadline BIGINT NOT NULL, done_at BIGINT NOT NULL, context TEXT NOT NULL, target_url TEXT NOT NULL,
+			description TEXT NOT NULL, deployment_id BIGINT NOT NULL`,
+			"app, stage, pr, tag, digest, merge_sha, group_name, state, merged_at, deadline, done_at, context, target_url, description, deployment_id",
+			"app, stage, pr")...),
+		`CREATE INDEX stagehand_stage_history_merged_at ON stagehand_stage_history (merged_at)`,
+		`CREATE INDEX stagehand_stage_history_app_merged_at ON stagehand_stage_history (repo, app, merged_at)`,
+		`CREATE INDEX stagehand_deployments_state ON stagehand_deployments (state)`,
+		`ALTER TABLE stagehand_actions ADD COLUMN repo TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE stagehand_requests ADD COLUMN repo TEXT NOT NULL DEFAULT ''`,
+	),
+}
+
+// rekey rebuilds table with a repo column first in its primary key; the
+// rows it had get an empty repo. Its indexes go with it: the caller makes them
+// again.
+func rekey(table, columns, names, key string) []string {
+	return []string{
+		`CREATE TABLE ` + table + `_rekeyed (repo TEXT NOT NULL, ` + columns + `, PRIMARY KEY (repo, ` + key + `))`,
+		`INSERT INTO ` + table + `_rekeyed (repo, ` + names + `) SELECT '', ` + names + ` FROM ` + table,
+		`DROP TABLE ` + table,
+		`ALTER TABLE ` + table + `_rekeyed RENAME TO ` + table,
+	}
 }
 
 // migrate applies River's migrations and then stagehand's. On PostgreSQL,

@@ -21,20 +21,21 @@ type Options struct {
 	AppID          int64             // the GitHub App's ID, the JWT issuer
 	PrivateKey     []byte            // the App's private key, PEM
 	InstallationID int64             // 0 = look it up once with the App JWT (GET /repos/{owner}/{repo}/installation)
-	Repo           string            // "owner/name": the config repository
+	Repo           string            // "owner/name": the config repository; "" for the App's one installation, with no repository (ForRepo gives one)
 	Transport      http.RoundTripper // base transport; nil = http.DefaultTransport
 	UserAgent      string            // "" = "stagehand"
 	Pace           Pace              // zero = GitHub's documented secondary limits
 }
 
 // Client is the GitHub App client for one config repository. It is safe for
-// concurrent use.
+// concurrent use. The clients ForRepo makes share its installation: one
+// token, one cache, one pace and one rate limit, as GitHub counts them.
 type Client struct {
 	gh             *github.Client
 	owner, name    string
 	installationID int64
-	calls          atomic.Int64
-	rateLeft       atomic.Int64 // -1 until GitHub answers
+	calls          *atomic.Int64
+	rateLeft       *atomic.Int64 // -1 until GitHub answers
 	pacer          *pacer
 }
 
@@ -61,7 +62,7 @@ func settle(opts Options) (settings, error) {
 	}
 	var errs []error
 	owner, name, ok := splitRepo(opts.Repo)
-	if !ok {
+	if !ok && opts.Repo != "" {
 		errs = append(errs, fmt.Errorf("repo %q: want \"owner/name\"", opts.Repo))
 	}
 	s.owner, s.name = owner, name
@@ -124,12 +125,12 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{owner: s.owner, name: s.name}
+	c := &Client{owner: s.owner, name: s.name, calls: new(atomic.Int64), rateLeft: new(atomic.Int64)}
 	c.rateLeft.Store(-1)
 
 	base := userAgentTransport{next: s.transport, userAgent: s.userAgent}
 	apps := ghinstallation.NewAppsTransportFromPrivateKey(base, s.appID, s.key)
-	appGH, err := newGitHub(s, countingTransport{next: apps, n: &c.calls})
+	appGH, err := newGitHub(s, countingTransport{next: apps, n: c.calls})
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +138,24 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	apps.BaseURL = strings.TrimSuffix(appGH.BaseURL.String(), "/")
 
 	c.installationID = s.install
+	if c.installationID == 0 && s.owner == "" {
+		insts, _, err := appGH.Apps.ListInstallations(ctx, &github.ListOptions{PerPage: 100})
+		if err != nil {
+			return nil, wrap("list the App's installations", err, nil)
+		}
+		switch len(insts) {
+		case 0:
+			return nil, errors.New("the App is not installed anywhere: install it on the config repositories")
+		case 1:
+			c.installationID = insts[0].GetID()
+		default:
+			var names []string
+			for _, in := range insts {
+				names = append(names, in.GetAccount().GetLogin())
+			}
+			return nil, fmt.Errorf("the App has %d installations (%s): set the config repository (STAGEHAND_CONFIG_REPO) to a repository of the one to serve", len(insts), strings.Join(names, ", "))
+		}
+	}
 	if c.installationID == 0 {
 		inst, _, err := appGH.Apps.FindRepositoryInstallation(ctx, s.owner, s.name)
 		if err != nil {
@@ -152,7 +171,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	// counting (a revalidation is a request) and above the token, so that
 	// what it keeps does not vary with the token, which changes hourly.
 	itr := ghinstallation.NewFromAppsTransport(apps, c.installationID)
-	c.pacer = newPacer(countingTransport{next: newCachingTransport(itr), n: &c.calls, remaining: &c.rateLeft}, opts.Pace)
+	c.pacer = newPacer(countingTransport{next: newCachingTransport(itr), n: c.calls, remaining: c.rateLeft}, opts.Pace)
 	c.gh, err = newGitHub(s, newRetryTransport(c.pacer))
 	if err != nil {
 		return nil, err
@@ -170,6 +189,74 @@ func newGitHub(s settings, rt http.RoundTripper) (*github.Client, error) {
 	}
 	gh.UserAgent = s.userAgent
 	return gh, nil
+}
+
+// Installations lists the IDs of the App's installations, oldest first,
+// asking with the App's JWT.
+func Installations(ctx context.Context, opts Options) ([]int64, error) {
+	opts.Repo = ""
+	s, err := settle(opts)
+	if err != nil {
+		return nil, err
+	}
+	base := userAgentTransport{next: s.transport, userAgent: s.userAgent}
+	appGH, err := newGitHub(s, ghinstallation.NewAppsTransportFromPrivateKey(base, s.appID, s.key))
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	lo := &github.ListOptions{PerPage: 100}
+	for {
+		list, resp, err := appGH.Apps.ListInstallations(ctx, lo)
+		if err != nil {
+			return nil, wrap("list the App's installations", err, nil)
+		}
+		for _, in := range list {
+			ids = append(ids, in.GetID())
+		}
+		if resp.NextPage == 0 {
+			return ids, nil
+		}
+		lo.Page = resp.NextPage
+	}
+}
+
+// ForRepo returns a client for another repository of the installation
+// ("owner/name"), sharing this one's token, cache, pace and counts.
+func (c *Client) ForRepo(repo string) (*Client, error) {
+	owner, name, ok := splitRepo(repo)
+	if !ok {
+		return nil, fmt.Errorf("repo %q: want \"owner/name\"", repo)
+	}
+	cp := *c
+	cp.owner, cp.name = owner, name
+	return &cp, nil
+}
+
+// Repository is a repository the installation includes.
+type Repository struct {
+	FullName      string // owner/name
+	DefaultBranch string
+	Archived      bool
+}
+
+// InstallationRepos lists every repository the installation includes.
+func (c *Client) InstallationRepos(ctx context.Context) ([]Repository, error) {
+	var out []Repository
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		list, resp, err := c.gh.Apps.ListRepos(ctx, opts)
+		if err != nil {
+			return nil, wrap("list the installation's repositories", err, nil)
+		}
+		for _, r := range list.Repositories {
+			out = append(out, Repository{FullName: r.GetFullName(), DefaultBranch: r.GetDefaultBranch(), Archived: r.GetArchived()})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
 }
 
 // Repo returns the config repository's owner and name.

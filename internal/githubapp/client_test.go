@@ -36,7 +36,6 @@ func TestNewRejectsBadOptionsBeforeAnyRequest(t *testing.T) {
 		{"repo without owner", func(o *Options) { o.Repo = "/config" }, `repo "/config"`},
 		{"repo without name", func(o *Options) { o.Repo = "acme/" }, `repo "acme/"`},
 		{"repo with space", func(o *Options) { o.Repo = "acme/con fig" }, `repo "acme/con fig"`},
-		{"empty repo", func(o *Options) { o.Repo = "" }, `repo ""`},
 		{"empty key", func(o *Options) { o.PrivateKey = nil }, "private key: empty"},
 		{"key not PEM", func(o *Options) { o.PrivateKey = []byte("not a key") }, "private key:"},
 		{"no app ID", func(o *Options) { o.AppID = 0 }, "app ID 0"},

@@ -39,6 +39,7 @@ const (
 var appOperations = map[string]bool{
 	"apps/create-installation-access-token": true,
 	"apps/get-repo-installation":            true,
+	"apps/list-installations":               true,
 }
 
 // publicOperations take no credentials.
@@ -57,43 +58,48 @@ func GenerateAppKey() (*rsa.PrivateKey, error) {
 
 // authenticate checks the request's credentials for opID and returns the
 // acting login. Callers hold mu.
-func (s *Server) authenticate(r *http.Request, opID string) (string, error) {
+func (s *Server) authenticate(r *http.Request, opID string) (actor string, installation int64, err error) {
+	actor, installation, err = s.credentials(r, opID)
+	return
+}
+
+func (s *Server) credentials(r *http.Request, opID string) (string, int64, error) {
 	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	cred = strings.TrimSpace(cred)
 	if publicOperations[opID] {
-		return "", nil
+		return "", 0, nil
 	}
 	if cred == "" {
-		return "", errRequiresAuth
+		return "", 0, errRequiresAuth
 	}
 	if appOperations[opID] {
 		if !strings.EqualFold(scheme, "bearer") {
-			return "", errJWTDecode
+			return "", 0, errJWTDecode
 		}
 		a, err := s.verifyJWT(cred, time.Now())
 		if err != nil {
-			return "", err
+			return "", 0, err
 		}
-		return a.bot(), nil
+		return a.bot(), 0, nil
 	}
 	if !strings.EqualFold(scheme, "token") && !strings.EqualFold(scheme, "bearer") {
-		return "", errBadCredentials
+		return "", 0, errBadCredentials
 	}
 	if opID == userOperation {
 		u, ok := s.userTokens[cred]
 		if !ok || time.Now().After(u.expires) {
-			return "", errBadCredentials
+			return "", 0, errBadCredentials
 		}
-		return u.login, nil
+		return u.login, 0, nil
 	}
-	exp, ok := s.tokens[cred]
-	if !ok || time.Now().After(exp) {
-		return "", errBadCredentials
+	t, ok := s.book.get(cred)
+	if !ok || time.Now().After(t.expires) {
+		return "", 0, errBadCredentials
 	}
-	if id, ok := s.tokenApps[cred]; ok {
-		return s.apps[id].bot(), nil
+	if a := s.apps[t.app]; t.app != 0 && a != nil {
+		return a.bot(), 0, nil
 	}
-	return botLogin, nil
+	return botLogin, t.installation, nil
 }
 
 // verifyJWT applies GitHub's rules for App JWTs: RS256 signed by the App's
@@ -154,7 +160,7 @@ func numericClaim(v any) (int64, bool) {
 }
 
 // issueToken mints an installation token. Callers hold mu.
-func (s *Server) issueToken(now time.Time) (string, time.Time, error) {
+func (s *Server) issueToken(now time.Time, appID, installation int64) (string, time.Time, error) {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	var b strings.Builder
 	b.WriteString("ghs_")
@@ -166,6 +172,11 @@ func (s *Server) issueToken(now time.Time) (string, time.Time, error) {
 		b.WriteByte(alphabet[n.Int64()])
 	}
 	exp := now.Add(tokenLife).UTC().Truncate(time.Second)
-	s.tokens[b.String()] = exp
+	if appID == s.opts.AppID {
+		appID = 0
+	} else {
+		installation = 0
+	}
+	s.book.put(b.String(), bookedToken{expires: exp, app: appID, installation: installation})
 	return b.String(), exp, nil
 }

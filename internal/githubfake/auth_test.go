@@ -91,9 +91,7 @@ func TestInstallationTokenChecks(t *testing.T) {
 func TestExpiredInstallationToken(t *testing.T) {
 	s := NewTest(t, seededOptions(t))
 	gh, tok := installationClient(t, s)
-	s.mu.Lock()
-	s.tokens[tok] = time.Now().Add(-time.Second)
-	s.mu.Unlock()
+	s.book.put(tok, bookedToken{expires: time.Now().Add(-time.Second), installation: s.InstallationID()})
 	_, _, err := gh.Repositories.Get(context.Background(), s.Owner(), s.Repo())
 	if er := apiErr(t, err); er.Response.StatusCode != http.StatusUnauthorized || er.Message != "Bad credentials" {
 		t.Errorf("got %d %q", er.Response.StatusCode, er.Message)

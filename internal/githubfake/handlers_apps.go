@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -26,13 +27,14 @@ var installationPermissions = map[string]any{
 func (s *Server) installationPath(c *call) bool {
 	id, err := strconv.ParseInt(c.params["installation_id"], 10, 64)
 	a := s.appByBot(c.actor)
-	return err == nil && a != nil && a.Installation != 0 && id == a.Installation
+	return err == nil && a != nil && a.Installation != 0 && (id == a.Installation || (a.ID == s.opts.AppID && len(s.reposOf(id)) > 0))
 }
 
 func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
 	if !s.installationPath(c) {
 		return notFound()
 	}
+	inst, _ := strconv.ParseInt(c.params["installation_id"], 10, 64)
 	var req struct {
 		Repositories  []string       `json:"repositories"`
 		RepositoryIDs []int64        `json:"repository_ids"`
@@ -42,12 +44,12 @@ func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
 		return apiError(http.StatusBadRequest, "Problems parsing JSON")
 	}
 	for _, r := range req.Repositories {
-		if r != s.opts.Repo {
+		if !slices.ContainsFunc(s.reposOf(inst), func(o *Server) bool { return o.opts.Repo == r }) {
 			return unprocessable("There is at least one repository that does not exist or is not accessible to the parent installation.")
 		}
 	}
 	for _, id := range req.RepositoryIDs {
-		if id != s.repoID() {
+		if !slices.ContainsFunc(s.reposOf(inst), func(o *Server) bool { return o.repoID() == id }) {
 			return unprocessable("There is at least one repository that does not exist or is not accessible to the parent installation.")
 		}
 	}
@@ -62,12 +64,9 @@ func (s *Server) createInstallationToken(ctx context.Context, c *call) reply {
 		}
 		perms = req.Permissions
 	}
-	token, exp, err := s.issueToken(time.Now())
+	token, exp, err := s.issueToken(time.Now(), a.ID, inst)
 	if err != nil {
 		return s.internalError(c, err)
-	}
-	if a.ID != s.opts.AppID {
-		s.tokenApps[token] = a.ID
 	}
 	return created(map[string]any{
 		"token":                token,
@@ -82,9 +81,15 @@ func (s *Server) getRepoInstallation(ctx context.Context, c *call) reply {
 	if a == nil || a.Installation == 0 {
 		return notFound()
 	}
+	return ok(s.installationJSON(a))
+}
+
+// installationJSON renders App a's installation ("installation").
+// Callers hold mu.
+func (s *Server) installationJSON(a *app) map[string]any {
 	id := a.Installation
 	owner := s.user(s.opts.Owner)
-	return ok(map[string]any{
+	return map[string]any{
 		"id":                        id,
 		"app_id":                    a.ID,
 		"app_slug":                  a.Slug,
@@ -105,7 +110,7 @@ func (s *Server) getRepoInstallation(ctx context.Context, c *call) reply {
 		"single_file_paths":         []string{},
 		"suspended_by":              nil,
 		"suspended_at":              nil,
-	})
+	}
 }
 
 // decodeBody reads a JSON body; an empty body leaves v as it is.

@@ -80,7 +80,7 @@ func (s *Server) SetWebhook(w Webhook) {
 func (s *Server) hooksOn() bool {
 	s.hooks.mu.Lock()
 	defer s.hooks.mu.Unlock()
-	return s.live && s.hooks.cfg.Active && s.hooks.cfg.URL != ""
+	return s.live && s.installed.Load() && s.hooks.cfg.Active && s.hooks.cfg.URL != ""
 }
 
 // Deliveries returns every delivery attempted so far, oldest first.

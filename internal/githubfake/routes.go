@@ -13,9 +13,11 @@ import (
 // handlers maps each served operationId to its handler. Every operation in
 // the embedded description has one (a test checks).
 var handlers = map[string]handler{
-	"apps/create-installation-access-token": (*Server).createInstallationToken,
-	"apps/get-repo-installation":            (*Server).getRepoInstallation,
-	"apps/create-from-manifest":             (*Server).createFromManifest,
+	"apps/create-installation-access-token":      (*Server).createInstallationToken,
+	"apps/get-repo-installation":                 (*Server).getRepoInstallation,
+	"apps/list-installations":                    (*Server).listInstallations,
+	"apps/list-repos-accessible-to-installation": (*Server).listInstallationRepos,
+	"apps/create-from-manifest":                  (*Server).createFromManifest,
 
 	"repos/get":             (*Server).getRepo,
 	"repos/get-branch":      (*Server).getBranch,

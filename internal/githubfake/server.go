@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,8 +46,7 @@ type Server struct {
 	checkRuns     map[string][]*checkRun     // by commit SHA, oldest first
 	deployments   []*deployment              // oldest first
 	protection    map[string]*protection     // by branch
-	tokens        map[string]time.Time       // installation token → expiry
-	tokenApps     map[string]int64           // installation token → App, when not Options' App
+	book          *tokenBook                 // installation tokens, shared with the other repositories
 	apps          map[int64]*app             // by id: Options' App and those made from manifests
 	hookApp       int64                      // the App whose webhook gets the deliveries; 0 for Options' App
 	manifestCodes map[string]manifestCode    // manifest flow codes not yet converted
@@ -68,6 +68,13 @@ type Server struct {
 	limiter *limiter         // nil: secondary limits off
 
 	faults faults
+
+	// The owner's other repositories (installation.go): the first fake
+	// serves them all on its address; each sibling knows its primary.
+	primary   *Server
+	reposMu   sync.RWMutex
+	repos     []*Server
+	installed atomic.Bool // the App's installation includes the repository
 }
 
 // maxBody bounds request bodies; GitHub's own limit for blobs is 100 MB,
@@ -76,6 +83,12 @@ const maxBody = 32 << 20
 
 // New starts a fake listening on 127.0.0.1 at a free port.
 func New(opts Options) (*Server, error) {
+	return newServer(opts, nil)
+}
+
+// newServer starts a fake; a primary's sibling shares its address, tokens
+// and webhook, and listens nowhere itself.
+func newServer(opts Options, primary *Server) (*Server, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -97,8 +110,8 @@ func New(opts Options) (*Server, error) {
 		refs: map[string]string{}, labels: map[string]*label{},
 		collabs: map[string]collaborator{}, teams: map[teamKey]string{},
 		statuses: map[string][]*commitStatus{}, checkRuns: map[string][]*checkRun{},
-		protection: map[string]*protection{}, tokens: map[string]time.Time{},
-		tokenApps: map[string]int64{}, apps: map[int64]*app{}, manifestCodes: map[string]manifestCode{},
+		protection: map[string]*protection{}, book: newTokenBook(),
+		apps: map[int64]*app{}, manifestCodes: map[string]manifestCode{},
 		oauthCodes: map[string]oauthCode{}, userTokens: map[string]userToken{},
 		rates: map[string]*rate{}, calls: map[string]int{},
 		nextID: 1000, created: time.Now().UTC().Truncate(time.Second),
@@ -109,6 +122,12 @@ func New(opts Options) (*Server, error) {
 		Events: []string{"pull_request", "push", "status", "check_run", "issue_comment"}, Installation: opts.InstallationID, Created: s.created,
 	}
 	s.hooks = newHookQueue(opts.Webhook, stableID("hook", opts.Owner+"/"+opts.Repo))
+	s.installed.Store(true)
+	if primary != nil {
+		s.primary, s.hooks, s.book, s.base = primary, primary.hooks, primary.book, primary.base
+		s.nextID = stableID("ids", opts.Repo) * 1000 // ids of comments, checks… differ between repositories
+		s.created = primary.created
+	}
 	s.faults = faults{choose: opts.Faults, counts: map[Fault]int{}}
 	if opts.SecondaryLimits != nil {
 		s.limiter = &limiter{limits: *opts.SecondaryLimits, start: opts.SecondaryLimits.Now(), inFlight: map[string]int{},
@@ -125,6 +144,9 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("githubfake: seed: %w", err)
 	}
 	s.live = true
+	if primary != nil {
+		return s, nil
+	}
 	go s.deliverLoop()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -150,14 +172,21 @@ func (s *Server) URL() string { return s.base }
 // client's freshly dialled, still unused connection. A request still
 // being handled finishes first (it holds the lock), later ones get 503.
 func (s *Server) Close() {
-	_ = s.http.Close()
+	if s.http != nil {
+		_ = s.http.Close()
+	}
+	for _, sib := range s.siblings() {
+		sib.Close()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return
 	}
 	s.closed = true
-	s.closeHooks()
+	if s.primary == nil {
+		s.closeHooks()
+	}
 	s.git.close()
 	_ = os.RemoveAll(s.root)
 }
@@ -178,6 +207,9 @@ type call struct {
 	params map[string]string
 	body   []byte
 	actor  string // login acting: the App bot for tokens
+	// installation is the installation of the Options App whose token
+	// the call carries; 0 for other credentials.
+	installation int64
 }
 
 // reply is a handler's answer, encoded and validated by ServeHTTP.
@@ -217,7 +249,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if escaped == "" {
 		escaped = "/"
 	}
-	status = s.serve(w, r, escaped)
+	if sib, installed := s.repoOfPath(escaped); sib != nil {
+		// Another repository of the owner answers for itself; one the
+		// App is not installed on is invisible to its tokens.
+		switch {
+		case !installed:
+			status = writeJSON(w, notFound())
+		case strings.HasPrefix(escaped, "/raw/"):
+			status = sib.serveRaw(context.WithoutCancel(r.Context()), w, escaped)
+		default:
+			status = sib.serve(w, r, escaped)
+		}
+	} else {
+		status = s.serve(w, r, escaped)
+	}
 	if s.opts.Logf != nil {
 		s.opts.Logf("githubfake: %s %s → %d (%s, %s)", r.Method, r.URL.RequestURI(), status, time.Since(start).Round(time.Microsecond), reqID)
 	}
@@ -262,7 +307,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 
 	s.mu.Lock()
 	s.calls[rt.OpID]++
-	actor, authErr := s.authenticate(r, rt.OpID)
+	actor, inst, authErr := s.authenticate(r, rt.OpID)
+	c.installation = inst
 	s.mu.Unlock()
 
 	reqID := w.Header().Get("X-GitHub-Request-Id")
@@ -274,6 +320,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, escaped string) i
 	case invalid != nil:
 		rep = *invalid
 	case params["owner"] != "" && (!strings.EqualFold(params["owner"], s.opts.Owner) || !strings.EqualFold(params["repo"], s.opts.Repo)):
+		rep = notFound()
+	case params["owner"] != "" && inst != 0 && inst != s.opts.InstallationID:
+		// Another installation's token sees nothing of this repository.
 		rep = notFound()
 	default:
 		// A request GitHub would serve: limits, then faults, then the

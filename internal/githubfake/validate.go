@@ -20,8 +20,14 @@ import (
 // not serve (with validation on), and any internal error of the fake.
 func (s *Server) Violations() []string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.violations...)
+	out := append([]string(nil), s.violations...)
+	s.mu.Unlock()
+	for _, sib := range s.siblings() {
+		for _, v := range sib.Violations() {
+			out = append(out, sib.opts.Repo+": "+v)
+		}
+	}
+	return out
 }
 
 func (s *Server) recordViolation(format string, args ...any) {

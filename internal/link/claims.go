@@ -17,6 +17,9 @@ const idLen = 16
 // stage To, until Expires. ID is the link's nonce, base64url; the caller
 // keys single use and supersession by it.
 type Claims struct {
+	// Repo is the config repository (owner/name) the promotion is in; ""
+	// for the one stagehand serves when it serves one.
+	Repo                  string
 	App, From, To, Digest string
 	Expires               time.Time
 	ID                    string
@@ -25,12 +28,18 @@ type Claims struct {
 // nameRE matches app and stage names, as internal/config requires them.
 var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
+// repoRE matches owner/name as GitHub allows them.
+var repoRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$`)
+
 // digestRE is the only digest form stagehand pins.
 var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // check returns why c cannot be signed or trusted, or nil. Expires and ID
 // must already be filled in.
 func (c Claims) check() error {
+	if c.Repo != "" && !repoRE.MatchString(c.Repo) {
+		return fmt.Errorf("%w: repository %q is not owner/name", ErrClaims, c.Repo)
+	}
 	for _, f := range []struct{ name, v string }{{"app", c.App}, {"from stage", c.From}, {"to stage", c.To}} {
 		if f.v == "" {
 			return fmt.Errorf("%w: missing %s", ErrClaims, f.name)

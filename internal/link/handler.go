@@ -43,8 +43,11 @@ type Submitter interface {
 
 // Options serve the link pages. Signer, Engine and Requests are required.
 type Options struct {
-	Signer   Signer
-	Engine   Previewer
+	Signer Signer
+	Engine Previewer
+	// Engines, when set, finds the engine of the config repository a
+	// link names (Claims.Repo); a link naming none uses Engine.
+	Engines  func(repo string) (Previewer, bool)
 	Requests Submitter
 	// OAuth, when set, makes people sign in with GitHub before a link
 	// acts, and checks approvers or write permission for them.
@@ -99,9 +102,27 @@ func (h *Handler) Routes(r chi.Router) {
 	}
 }
 
+// engine is the engine of the repository c names.
+func (h *Handler) engine(c Claims) Previewer {
+	if c.Repo != "" && h.opts.Engines != nil {
+		if e, ok := h.opts.Engines(c.Repo); ok {
+			return e
+		}
+		return gone{c.Repo}
+	}
+	return h.opts.Engine
+}
+
+// gone previews a link of a repository no longer served.
+type gone struct{ repo string }
+
+func (g gone) Preview(context.Context, promote.Request) (promote.Plan, error) {
+	return promote.Plan{}, fmt.Errorf("%s is no longer a config repository stagehand serves", g.repo)
+}
+
 // request is the promotion a link asks for, on behalf of whoever acts.
 func (h *Handler) request(c Claims, r *http.Request) promote.Request {
-	req := promote.Request{Kind: promote.Promote, Source: promote.FromLink, App: c.App, From: c.From, Stage: c.To, Digest: c.Digest, LinkID: c.ID}
+	req := promote.Request{Repo: c.Repo, Kind: promote.Promote, Source: promote.FromLink, App: c.App, From: c.From, Stage: c.To, Digest: c.Digest, LinkID: c.ID}
 	if h.opts.OAuth == nil {
 		req.Actor.Bearer = true
 	} else {
@@ -118,7 +139,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := h.request(c, r)
-	p, err := h.opts.Engine.Preview(r.Context(), req)
+	p, err := h.engine(c).Preview(r.Context(), req)
 	if err != nil {
 		h.unavailable(w, c, err)
 		return
@@ -157,7 +178,7 @@ func (h *Handler) confirm(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	req := h.request(c, r)
-	p, err := h.opts.Engine.Preview(ctx, req)
+	p, err := h.engine(c).Preview(ctx, req)
 	if err != nil {
 		h.unavailable(w, c, err)
 		return
@@ -179,7 +200,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, err := h.opts.Engine.Preview(r.Context(), h.request(c, r))
+	p, err := h.engine(c).Preview(r.Context(), h.request(c, r))
 	if err != nil {
 		h.unavailable(w, c, err)
 		return

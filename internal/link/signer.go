@@ -42,7 +42,13 @@ func NewSigner(publicURL string, key []byte) (Signer, error) {
 // `to`, valid for DefaultTTL. It is "" only for claims Sign refuses, which
 // stagehand's validated config and digests never make.
 func (s Signer) Link(app, from, to, digest string) string {
-	tok, err := Sign(s.key, Claims{App: app, From: from, To: to, Digest: digest})
+	return s.LinkIn("", app, from, to, digest)
+}
+
+// LinkIn is Link of a promotion in config repository repo (owner/name),
+// for a stagehand that serves several.
+func (s Signer) LinkIn(repo, app, from, to, digest string) string {
+	tok, err := Sign(s.key, Claims{Repo: repo, App: app, From: from, To: to, Digest: digest})
 	if err != nil {
 		return ""
 	}

@@ -21,6 +21,7 @@ const (
 
 // payload is the signed JSON; its field order is the wire order.
 type payload struct {
+	Repo   string `json:"repo,omitempty"`
 	App    string `json:"app"`
 	From   string `json:"from"`
 	To     string `json:"to"`
@@ -44,7 +45,7 @@ func Sign(key []byte, c Claims) (string, error) {
 	if err := c.check(); err != nil {
 		return "", err
 	}
-	js, err := json.Marshal(payload{App: c.App, From: c.From, To: c.To, Digest: c.Digest, Exp: c.Expires.Unix(), ID: c.ID})
+	js, err := json.Marshal(payload{Repo: c.Repo, App: c.App, From: c.From, To: c.To, Digest: c.Digest, Exp: c.Expires.Unix(), ID: c.ID})
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrClaims, err)
 	}
@@ -98,7 +99,7 @@ func parsePayload(raw []byte) (Claims, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return Claims{}, errors.New("payload: data after the object")
 	}
-	c := Claims{App: p.App, From: p.From, To: p.To, Digest: p.Digest, Expires: time.Unix(p.Exp, 0).UTC(), ID: p.ID}
+	c := Claims{Repo: p.Repo, App: p.App, From: p.From, To: p.To, Digest: p.Digest, Expires: time.Unix(p.Exp, 0).UTC(), ID: p.ID}
 	if err := c.check(); err != nil {
 		return Claims{}, err
 	}

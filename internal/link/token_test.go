@@ -23,6 +23,21 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRoundTripInARepository: a link of one of several config
+// repositories names it, signed with the rest.
+func TestRoundTripInARepository(t *testing.T) {
+	c := claims()
+	c.Repo = "acme/team-b"
+	got, err := Verify(key, sign(t, c), before)
+	if err != nil || got != c {
+		t.Fatalf("Verify = %+v, %v; want %+v", got, err, c)
+	}
+	plain := claims()
+	if sign(t, plain) == sign(t, c) {
+		t.Error("the repository is not in the token")
+	}
+}
+
 func TestTokenFormat(t *testing.T) {
 	tok := sign(t, claims())
 	seg, sig, _ := strings.Cut(tok, ".")
@@ -95,6 +110,8 @@ func TestSignRefuses(t *testing.T) {
 		{"padded id", key, edit(func(c *Claims) { c.ID = id(1) + "==" }), ErrClaims},
 		{"id with a newline", key, edit(func(c *Claims) { c.ID = id(1)[:10] + "\n" + id(1)[10:] }), ErrClaims},
 		{"too long", key, edit(func(c *Claims) { c.App = strings.Repeat("a", 800) }), ErrClaims},
+		{"repository without owner", key, edit(func(c *Claims) { c.Repo = "config" }), ErrClaims},
+		{"repository with a path", key, edit(func(c *Claims) { c.Repo = "acme/config/x" }), ErrClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

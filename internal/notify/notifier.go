@@ -140,16 +140,39 @@ func (d delivery) receiver() string {
 // the promotion that made them: a queue that cannot take them is logged
 // and counted.
 func (n *Notifier) Notify(ctx context.Context, evs []Event) {
+	n.notify(ctx, evs, n.opts.Repo, n.opts.Targets)
+}
+
+// For is what the engine of another config repository notifies through:
+// its events name repo, and go to the server-wide receiver and to the
+// receivers targets lists (its config's).
+func (n *Notifier) For(repo string, targets func() []Target) *RepoNotifier {
+	return &RepoNotifier{n: n, repo: repo, targets: targets}
+}
+
+// RepoNotifier notifies the events of one config repository.
+type RepoNotifier struct {
+	n       *Notifier
+	repo    string
+	targets func() []Target
+}
+
+// Notify is Notifier.Notify for the repository.
+func (r *RepoNotifier) Notify(ctx context.Context, evs []Event) {
+	r.n.notify(ctx, evs, r.repo, r.targets)
+}
+
+func (n *Notifier) notify(ctx context.Context, evs []Event, repo string, targetsOf func() []Target) {
 	var targets []Target
-	if n.opts.Targets != nil {
-		targets = n.opts.Targets()
+	if targetsOf != nil {
+		targets = targetsOf()
 	}
 	if len(evs) == 0 || (n.opts.Server == nil && len(targets) == 0) {
 		return
 	}
 	var ns []queue.Notification
 	for _, ev := range evs {
-		ev = n.complete(ev)
+		ev = n.complete(ev, repo)
 		add := func(key string, d delivery) {
 			d.Event = ev
 			payload, err := json.Marshal(d)
@@ -186,15 +209,15 @@ func (n *Notifier) Notify(ctx context.Context, evs []Event) {
 
 // complete fills in what the engine does not know: the id, the
 // repository, the PR's link, the time.
-func (n *Notifier) complete(ev Event) Event {
+func (n *Notifier) complete(ev Event, repo string) Event {
 	ev.Version = SchemaVersion
 	if ev.ID == "" {
 		ev.ID = newID()
 	}
-	ev.Repo = n.opts.Repo
+	ev.Repo = repo
 	if ev.PR != nil && ev.PR.URL == "" {
 		pr := *ev.PR
-		pr.URL = fmt.Sprintf("%s/%s/pull/%d", n.opts.WebURL, n.opts.Repo, pr.Number)
+		pr.URL = fmt.Sprintf("%s/%s/pull/%d", n.opts.WebURL, repo, pr.Number)
 		ev.PR = &pr
 	}
 	if ev.At.IsZero() {

@@ -87,7 +87,10 @@ func (a Actor) Name(s Source) string {
 type Request struct {
 	// ID names a request whose maker waits for its outcome (a link, the
 	// CLI); "" otherwise.
-	ID     string `json:"id,omitempty"`
+	ID string `json:"id,omitempty"`
+	// Repo is the config repository (owner/name) the request is for; ""
+	// for the one stagehand serves when it serves one.
+	Repo   string `json:"repo,omitempty"`
 	Kind   Kind   `json:"kind"`
 	Source Source `json:"source"`
 	Actor  Actor  `json:"actor"`

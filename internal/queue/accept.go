@@ -215,7 +215,7 @@ func stagePushes(ctx context.Context, tx db.Tx, pushes []Push, now time.Time) ([
 	}
 	byImage := map[string][]int{} // image → indexes into pushes, in arrival order
 	for i, p := range pushes {
-		byImage[p.Image] = append(byImage[p.Image], i)
+		byImage[p.key()] = append(byImage[p.key()], i)
 	}
 	images := slices.Sorted(maps.Keys(byImage))
 	gens := map[string]int64{}
@@ -251,10 +251,10 @@ func stagePushes(ctx context.Context, tx db.Tx, pushes []Push, now time.Time) ([
 	type key struct{ image, tag string }
 	last := map[key]Push{}
 	for _, p := range pushes {
-		last[key{p.Image, p.Tag}] = p
+		last[key{p.key(), p.Tag}] = p
 	}
 	arrivals := slices.SortedFunc(maps.Values(last), func(a, b Push) int {
-		return cmp.Or(strings.Compare(a.Image, b.Image), strings.Compare(a.Tag, b.Tag))
+		return cmp.Or(strings.Compare(a.key(), b.key()), strings.Compare(a.Tag, b.Tag))
 	})
 	for chunk := range slices.Chunk(arrivals, rowsPerStatement) {
 		var args []any
@@ -263,7 +263,7 @@ func stagePushes(ctx context.Context, tx db.Tx, pushes []Push, now time.Time) ([
 			if err != nil {
 				return nil, err
 			}
-			args = append(args, p.Image, p.Tag, p.Seq, string(payload))
+			args = append(args, p.key(), p.Tag, p.Seq, string(payload))
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO stagehand_push_arrivals (image, tag, seq, payload) VALUES `+rows(len(chunk), "(?, ?, ?, ?)")+`
 			ON CONFLICT (image, tag) DO UPDATE SET seq = excluded.seq, payload = excluded.payload`, args...); err != nil {
@@ -302,12 +302,15 @@ func (q *Queue) stage(ctx context.Context, tx db.Tx, d Delivery, now time.Time) 
 	if e := d.IssueEdited; e != nil {
 		jobs = append(jobs, river.InsertManyParams{Args: issueEditArgs{IssueEdited: *e}})
 	}
+	if d.InstallationChanged {
+		jobs = append(jobs, river.InsertManyParams{Args: installationArgs{}})
+	}
 	if c := d.ConfigChanged; c != nil {
 		woken, err := wake(ctx, tx)
 		if err != nil {
 			return nil, fmt.Errorf("wake the waiting work: %w", err)
 		}
-		jobs = append(jobs, river.InsertManyParams{Args: configArgs{SHA: c.SHA}})
+		jobs = append(jobs, river.InsertManyParams{Args: configArgs{SHA: c.SHA, Repo: c.Repo}})
 		jobs = append(jobs, woken...)
 	}
 	return jobs, nil

@@ -16,7 +16,8 @@ type watchingHandler struct {
 	shas []string
 }
 
-func (h *watchingHandler) ConfigChanged(_ context.Context, sha string) error {
+func (h *watchingHandler) ConfigChanged(_ context.Context, c ConfigChanged) error {
+	sha := c.SHA
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.shas = append(h.shas, sha)

@@ -26,10 +26,19 @@ type Delivery struct {
 	// changed (a push to the base branch touched it): it is checked, and
 	// the work waiting for a fix (pushes, checks) is tried again at once.
 	ConfigChanged *ConfigChanged
+	// InstallationChanged says the repositories the App is installed on
+	// may have changed: a handler that is an InstallationWatcher looks
+	// again. Deliveries of it coalesce.
+	InstallationChanged bool
 }
 
 // Push is an image pushed to a registry.
 type Push struct {
+	// Repo, when set, is the one config repository (owner/name) the push
+	// is for: the pushes of an image for each repository that uses it are
+	// work of their own, coalesced and retried apart. "" is every
+	// repository that uses the image.
+	Repo                       string `json:",omitempty"`
 	Image, Tag, Digest, Vendor string
 	// PushedAt is when the registry says it was pushed; zero when it did
 	// not say.
@@ -44,6 +53,7 @@ type Push struct {
 
 // PRClosed is a pull request of the config repo that was closed or merged.
 type PRClosed struct {
+	Repo                              string // owner/name; "" for the one config repository
 	Number                            int
 	Merged                            bool
 	Body, HeadRef, MergeSHA, MergedBy string
@@ -53,6 +63,7 @@ type PRClosed struct {
 // Checks says the checks of a commit changed. Deliveries for one SHA
 // coalesce: the handler sees the newest.
 type Checks struct {
+	Repo     string `json:",omitempty"` // owner/name; "" for the one config repository
 	SHA      string
 	Branches []string
 	PRs      []int
@@ -61,12 +72,14 @@ type Checks struct {
 // ConfigChanged is a commit of the base branch that may have changed the
 // configuration.
 type ConfigChanged struct {
-	SHA string `json:"sha"`
+	SHA  string `json:"sha"`
+	Repo string `json:"repo,omitempty"` // owner/name; "" for the one config repository
 }
 
 // Comment is a new comment on an issue or pull request of the config repo,
 // which may hold a command.
 type Comment struct {
+	Repo        string `json:"repo,omitempty"` // owner/name; "" for the one config repository
 	IssueNumber int    `json:"issue"`
 	IsPR        bool   `json:"is_pr"`
 	CommentID   int64  `json:"comment_id"`
@@ -97,7 +110,13 @@ type Handler interface {
 // when a Delivery says it changed. A Handler without it only gets the
 // waiting work woken.
 type ConfigWatcher interface {
-	ConfigChanged(ctx context.Context, sha string) error
+	ConfigChanged(ctx context.Context, c ConfigChanged) error
+}
+
+// InstallationWatcher is a Handler that reads again which repositories it
+// serves when a Delivery says the App's installation changed.
+type InstallationWatcher interface {
+	InstallationChanged(ctx context.Context) error
 }
 
 // validate reports what Accept cannot store, all at once.
@@ -145,17 +164,34 @@ func (d Delivery) pushes(now time.Time) []Push {
 		if p.ReceivedAt.IsZero() {
 			p.ReceivedAt = now
 		}
-		last[key{p.Image, p.Tag}] = p
+		last[key{p.key(), p.Tag}] = p
 	}
 	out := make([]Push, 0, len(last))
 	for _, p := range last {
 		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b Push) int {
-		if c := strings.Compare(a.Image, b.Image); c != 0 {
+		if c := strings.Compare(a.key(), b.key()); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Tag, b.Tag)
 	})
 	return out
+}
+
+// key is what the pushes of an image coalesce under: the image, and the
+// repository when the push names one (neither holds a space).
+func (p Push) key() string {
+	if p.Repo == "" {
+		return p.Image
+	}
+	return p.Repo + " " + p.Image
+}
+
+// imageOf is the image of a push key.
+func imageOf(key string) string {
+	if _, image, ok := strings.Cut(key, " "); ok {
+		return image
+	}
+	return key
 }

@@ -20,6 +20,7 @@ const (
 	KindConfig    = "config"
 	KindReconcile = "reconcile"
 	KindPrune     = "prune"
+	KindInstall   = "installation"
 )
 
 // waitingStates are the unique states of coalescing jobs: every state but
@@ -33,7 +34,8 @@ var waitingStates = []rivertype.JobState{
 	rivertype.JobStateScheduled,
 }
 
-// pushArgs: handle the pushes of Image waiting. Gen: see pending.go.
+// pushArgs: handle the pushes of Image waiting: an image, or "repo image"
+// for a push of one config repository (Push.Repo). Gen: see pending.go.
 type pushArgs struct {
 	Image string `json:"image"`
 	Gen   int64  `json:"gen"`
@@ -61,6 +63,7 @@ func (a checksArgs) summary() string { return "commit " + a.SHA }
 // SHA in River's default states (finished ones included, until River cleans
 // them), so a resent event is not handled twice.
 type prClosedArgs struct {
+	Repo     string    `json:"repo,omitempty" river:"unique"`
 	Number   int       `json:"number" river:"unique"`
 	MergeSHA string    `json:"merge_sha" river:"unique"`
 	Merged   bool      `json:"merged"`
@@ -84,13 +87,13 @@ func (a prClosedArgs) summary() string {
 func newPRClosedArgs(pr PRClosed) prClosedArgs {
 	return prClosedArgs{
 		Number: pr.Number, MergeSHA: pr.MergeSHA, Merged: pr.Merged, Body: pr.Body,
-		HeadRef: pr.HeadRef, MergedBy: pr.MergedBy, MergedAt: pr.MergedAt,
+		HeadRef: pr.HeadRef, MergedBy: pr.MergedBy, MergedAt: pr.MergedAt, Repo: pr.Repo,
 	}
 }
 
 func (a prClosedArgs) prClosed() PRClosed {
 	return PRClosed{
-		Number: a.Number, MergeSHA: a.MergeSHA, Merged: a.Merged, Body: a.Body,
+		Repo: a.Repo, Number: a.Number, MergeSHA: a.MergeSHA, Merged: a.Merged, Body: a.Body,
 		HeadRef: a.HeadRef, MergedBy: a.MergedBy, MergedAt: a.MergedAt,
 	}
 }
@@ -138,7 +141,8 @@ func (a chainArgs) summary() string {
 // configArgs: check the configuration at SHA; unique by SHA, so GitHub's
 // redelivery of the push checks it once.
 type configArgs struct {
-	SHA string `json:"sha"`
+	SHA  string `json:"sha"`
+	Repo string `json:"repo,omitempty"`
 }
 
 func (configArgs) Kind() string { return KindConfig }
@@ -146,6 +150,16 @@ func (configArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 func (a configArgs) summary() string { return "config at " + a.SHA }
+
+// installationArgs: read again which repositories are served; one waits
+// at most.
+type installationArgs struct{}
+
+func (installationArgs) Kind() string { return KindInstall }
+func (installationArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: waitingStates}}
+}
+func (installationArgs) summary() string { return "installation changed" }
 
 // reconcileArgs: the periodic full reconcile; one waits at most.
 type reconcileArgs struct{}
@@ -187,6 +201,8 @@ func summarize(row *rivertype.JobRow) string {
 		s = &reconcileArgs{}
 	case KindPrune:
 		s = &pruneArgs{}
+	case KindInstall:
+		s = &installationArgs{}
 	case KindNotify:
 		s = &notifyArgs{}
 	case KindIssue:

@@ -145,6 +145,7 @@ func newQueue(d *db.DB, h Handler, opts Options) (*Queue, error) {
 	river.AddWorker(workers, &worker[requestArgs]{q: q, work: q.workRequest})
 	river.AddWorker(workers, &worker[chainArgs]{q: q, work: q.workChain})
 	river.AddWorker(workers, &worker[configArgs]{q: q, work: q.workConfig})
+	river.AddWorker(workers, &worker[installationArgs]{q: q, work: q.workInstallation})
 	river.AddWorker(workers, &worker[reconcileArgs]{q: q, work: q.workReconcile})
 	river.AddWorker(workers, &worker[pruneArgs]{q: q, work: q.workPrune})
 	river.AddWorker(workers, &notifyWorker{q: q})

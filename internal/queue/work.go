@@ -136,7 +136,7 @@ func (q *Queue) workPush(ctx context.Context, a pushArgs) error {
 		return fmt.Errorf("read pending pushes of %s: %w", a.Image, err)
 	}
 	if len(pushes) > 0 {
-		if err := q.h.Pushes(ctx, a.Image, pushes); err != nil {
+		if err := q.h.Pushes(ctx, imageOf(a.Image), pushes); err != nil {
 			return err
 		}
 	}
@@ -211,7 +211,14 @@ func (q *Queue) workChain(ctx context.Context, a chainArgs) error {
 // was woken when the change was accepted (wake).
 func (q *Queue) workConfig(ctx context.Context, a configArgs) error {
 	if w, ok := q.h.(ConfigWatcher); ok {
-		return w.ConfigChanged(ctx, a.SHA)
+		return w.ConfigChanged(ctx, ConfigChanged{SHA: a.SHA, Repo: a.Repo})
+	}
+	return nil
+}
+
+func (q *Queue) workInstallation(ctx context.Context, _ installationArgs) error {
+	if w, ok := q.h.(InstallationWatcher); ok {
+		return w.InstallationChanged(ctx)
 	}
 	return nil
 }

@@ -34,6 +34,20 @@ type Routes interface {
 	Routes(r chi.Router)
 }
 
+// Router knows the config repositories served; *fleet.Fleet is one.
+type Router interface {
+	// Serves reports whether events of repo are acted on, with its name as
+	// served and its base branch.
+	Serves(repo string) (name, base string, ok bool)
+	// Allows reports whether repo may be served.
+	Allows(repo string) bool
+	// Static says the one repository served is fixed: installation
+	// events change nothing.
+	Static() bool
+	// Using lists the repositories a push of image is for.
+	Using(image string) []string
+}
+
 // Acceptor stores a delivery durably; *queue.Queue is one.
 type Acceptor interface {
 	Accept(ctx context.Context, d queue.Delivery) (duplicate bool, err error)
@@ -47,6 +61,11 @@ type Options struct {
 	// rest are acknowledged and ignored.
 	ConfigRepo   string
 	Installation int64
+	// Repos, when set, are the config repositories served, in place of
+	// ConfigRepo: each event acts on the repository it came from, and
+	// installation events and pushes that may add or remove a config have
+	// the set read again.
+	Repos Router
 	// BaseBranch is the config repository's branch stagehand reads its
 	// configuration from; a push there that touches it is checked at
 	// once. Default "main".

@@ -34,6 +34,20 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := s.log.With("source", "github", "delivery_id", ev.Delivery, "event", ev.Event, "action", ev.Action)
+	repo, base := ev.Repo, s.opts.BaseBranch
+	if s.opts.Repos != nil && ev.Push == nil {
+		name, b, served := s.opts.Repos.Serves(ev.Repo)
+		if served {
+			repo, base = name, b
+		}
+		if d, ok := s.installationNews(ev, served); ok {
+			if d.ID == "" {
+				d.ID = "github-" + bodyID(body)
+			}
+			s.enqueue(w, r, d, log, start)
+			return
+		}
+	}
 	if why := s.elsewhere(ev); why != "" {
 		// The App may be installed on other repositories too; their pull
 		// requests and comments are not the config repository's.
@@ -54,12 +68,12 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		text(w, http.StatusAccepted, "ignored: "+why)
 		return
 	case ev.Push != nil:
-		d.Pushes = []queue.Push{toPush(*ev.Push, d.ID, start)}
+		d.Pushes = s.perRepo([]queue.Push{toPush(*ev.Push, d.ID, start)})
 	case ev.PRClosed != nil:
 		pr := ev.PRClosed
-		d.PRClosed = &queue.PRClosed{Number: pr.Number, Merged: pr.Merged, Body: pr.Body, HeadRef: pr.HeadRef, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, MergedAt: pr.MergedAt}
+		d.PRClosed = &queue.PRClosed{Repo: s.routed(repo), Number: pr.Number, Merged: pr.Merged, Body: pr.Body, HeadRef: pr.HeadRef, MergeSHA: pr.MergeSHA, MergedBy: pr.MergedBy, MergedAt: pr.MergedAt}
 	case ev.Checks != nil:
-		d.Checks = &queue.Checks{SHA: ev.Checks.SHA, Branches: ev.Checks.Branches, PRs: ev.Checks.PRs}
+		d.Checks = &queue.Checks{Repo: s.routed(repo), SHA: ev.Checks.SHA, Branches: ev.Checks.Branches, PRs: ev.Checks.PRs}
 	case ev.Comment != nil && ev.Comment.Action == "created" && !answered(ev.Comment.Association):
 		// On a public repository anyone may comment; replies to them (help,
 		// usage) would make stagehand a spam relay, so they get none.
@@ -69,24 +83,27 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		text(w, http.StatusAccepted, "ignored: "+why)
 		return
 	case ev.BranchPush != nil:
-		if why := s.configUntouched(*ev.BranchPush); why != "" {
+		if why := configUntouched(*ev.BranchPush, base); why != "" {
 			log.Info("delivery ignored", "reason", why)
 			s.metrics.delivery("github", "ignored")
 			text(w, http.StatusAccepted, "ignored: "+why)
 			return
 		}
-		d.ConfigChanged = &queue.ConfigChanged{SHA: ev.BranchPush.SHA}
+		d.ConfigChanged = &queue.ConfigChanged{SHA: ev.BranchPush.SHA, Repo: s.routed(repo)}
 	case ev.IssueEdit != nil:
 		// Whether it is the promotions issue, and what the edit did, is
 		// the worker's to decide: body edits come at a person's pace.
 		e := ev.IssueEdit
-		d.IssueEdited = &queue.IssueEdited{Number: e.Number, Body: e.Body, From: e.From, User: e.User, UserType: e.UserType, UpdatedAt: e.UpdatedAt.UTC().Format(time.RFC3339Nano)}
+		d.IssueEdited = &queue.IssueEdited{Repo: s.routed(repo), Number: e.Number, Body: e.Body, From: e.From, User: e.User, UserType: e.UserType, UpdatedAt: e.UpdatedAt.UTC().Format(time.RFC3339Nano)}
 	case ev.Comment != nil && ev.Comment.Action == "created":
 		c := ev.Comment
-		d.Comment = &queue.Comment{IssueNumber: c.IssueNumber, IsPR: c.IsPR, CommentID: c.CommentID, Body: c.Body,
+		d.Comment = &queue.Comment{Repo: s.routed(repo), IssueNumber: c.IssueNumber, IsPR: c.IsPR, CommentID: c.CommentID, Body: c.Body,
 			User: c.User, UserType: c.UserType, Association: c.Association, Action: c.Action, IssueBody: c.IssueBody}
 	default:
 		reason := ev.Ignored
+		if ev.Installation != nil {
+			reason = "acknowledged"
+		}
 		if reason == "" {
 			reason = "nothing for stagehand in this event"
 		}
@@ -155,6 +172,7 @@ func (s *Server) registry(w http.ResponseWriter, r *http.Request) {
 	for _, p := range res.Pushes {
 		d.Pushes = append(d.Pushes, toPush(p, id, start))
 	}
+	d.Pushes = s.perRepo(d.Pushes)
 	s.enqueue(w, r, d, log, start)
 }
 
@@ -199,6 +217,10 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, d queue.Deliver
 		return
 	}
 	for _, p := range d.Pushes {
+		if p.Repo != "" {
+			log.Info("push accepted", "image", p.Image, "tag", p.Tag, "digest", p.Digest, "repo", p.Repo)
+			continue
+		}
 		log.Info("push accepted", "image", p.Image, "tag", p.Tag, "digest", p.Digest)
 	}
 	if d.PRClosed != nil {
@@ -271,10 +293,18 @@ func toPush(p webhook.Push, delivery string, at time.Time) queue.Push {
 // an event of another repository or installation of the App. A package
 // push is matched by its image instead, wherever the package lives.
 func (s *Server) elsewhere(ev webhook.GitHubEvent) string {
-	if ev.Push != nil || ev.Ignored != "" {
+	if ev.Push != nil || ev.Ignored != "" || ev.Installation != nil {
 		return ""
 	}
-	if s.opts.ConfigRepo != "" && !strings.EqualFold(ev.Repo, s.opts.ConfigRepo) {
+	if s.opts.Repos != nil && !s.opts.Repos.Static() {
+		if _, _, ok := s.opts.Repos.Serves(ev.Repo); !ok {
+			repo := ev.Repo
+			if repo == "" {
+				repo = "no repository"
+			}
+			return fmt.Sprintf("event of %s, which is not a config repository stagehand serves", quoteShort(repo))
+		}
+	} else if s.opts.ConfigRepo != "" && !strings.EqualFold(ev.Repo, s.opts.ConfigRepo) {
 		repo := ev.Repo
 		if repo == "" {
 			repo = "no repository"
@@ -291,14 +321,65 @@ func (s *Server) elsewhere(ev webhook.GitHubEvent) string {
 // configuration, or "": a push to the base branch that touches
 // .stagehand.yaml, or may have, is checked at once, and wakes the work a
 // broken config holds back, rather than leaving it to wait out its retry.
-func (s *Server) configUntouched(p webhook.BranchPush) string {
-	if p.Branch != s.opts.BaseBranch {
-		return fmt.Sprintf("push to %s, not to the base branch %s", quoteShort(p.Branch), s.opts.BaseBranch)
+func configUntouched(p webhook.BranchPush, base string) string {
+	if p.Branch != base {
+		return fmt.Sprintf("push to %s, not to the base branch %s", quoteShort(p.Branch), base)
 	}
 	if !p.Touches(config.FileName) {
-		return fmt.Sprintf("push to %s does not change %s", s.opts.BaseBranch, config.FileName)
+		return fmt.Sprintf("push to %s does not change %s", base, config.FileName)
 	}
 	return ""
+}
+
+// routed is the repository a delivery's work names: "" when stagehand
+// serves one repository it was told (its work has always named none).
+func (s *Server) routed(repo string) string {
+	if s.opts.Repos == nil || s.opts.Repos.Static() {
+		return ""
+	}
+	return repo
+}
+
+// installationNews turns what may change the set of config repositories
+// into work: an installation event, and a push to the default branch of
+// an allowed repository not served yet that touches its config (it may
+// have added one). ok is false for every other event.
+func (s *Server) installationNews(ev webhook.GitHubEvent, served bool) (queue.Delivery, bool) {
+	if s.opts.Repos.Static() || (s.opts.Installation != 0 && ev.InstallationID != 0 && ev.InstallationID != s.opts.Installation) {
+		return queue.Delivery{}, false
+	}
+	d := queue.Delivery{ID: ev.Delivery, Source: "github"}
+	switch p := ev.BranchPush; {
+	case ev.Installation != nil:
+		d.InstallationChanged = true
+		return d, true
+	case p != nil && !served && s.opts.Repos.Allows(ev.Repo) && p.DefaultBranch != "" && configUntouched(*p, p.DefaultBranch) == "":
+		d.ConfigChanged = &queue.ConfigChanged{SHA: p.SHA, Repo: ev.Repo}
+		return d, true
+	}
+	return queue.Delivery{}, false
+}
+
+// perRepo makes each push one per config repository whose apps use its
+// image, so that each repository's work is coalesced and retried apart;
+// serving one repository it was told, the pushes stay as they are.
+func (s *Server) perRepo(pushes []queue.Push) []queue.Push {
+	if s.opts.Repos == nil || s.opts.Repos.Static() {
+		return pushes
+	}
+	var out []queue.Push
+	for _, p := range pushes {
+		repos := s.opts.Repos.Using(p.Image)
+		if len(repos) == 0 {
+			out = append(out, p) // the config changed since the door let it in
+			continue
+		}
+		for _, r := range repos {
+			p.Repo = r
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // quoteShort keeps what a sender wrote from growing a log line.

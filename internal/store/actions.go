@@ -37,9 +37,9 @@ func (s *Store) RecordAction(ctx context.Context, a Action) (id int64, err error
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO stagehand_actions
-			(id, acted_at, actor, kind, app, stage, from_tag, from_digest, to_tag, to_digest, pr, result, reason, source, group_name)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, db.Nanos(a.At), a.Actor, a.Kind, a.App, a.Stage, a.FromTag, a.FromDigest, a.ToTag, a.ToDigest,
+			(id, repo, acted_at, actor, kind, app, stage, from_tag, from_digest, to_tag, to_digest, pr, result, reason, source, group_name)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, s.repo, db.Nanos(a.At), a.Actor, a.Kind, a.App, a.Stage, a.FromTag, a.FromDigest, a.ToTag, a.ToDigest,
 			int64(a.PR), a.Result, a.Reason, a.Source, a.Group)
 		return err
 	})
@@ -53,11 +53,11 @@ func (s *Store) RecordAction(ctx context.Context, a Action) (id int64, err error
 // and, at equal times, the later record first. limit <= 0 means 20; at
 // most 1000 are returned.
 func (s *Store) Actions(ctx context.Context, app string, limit int) ([]Action, error) {
+	cond, args := s.scope()
 	query := `SELECT id, acted_at, actor, kind, app, stage, from_tag, from_digest, to_tag, to_digest, pr, result, reason, source, group_name
-		FROM stagehand_actions`
-	args := []any{}
+		FROM stagehand_actions WHERE ` + cond
 	if app != "" {
-		query += ` WHERE app = ?`
+		query += ` AND app = ?`
 		args = append(args, app)
 	}
 	query += ` ORDER BY acted_at DESC, id DESC LIMIT ?`

@@ -21,9 +21,9 @@ type Candidate struct {
 // OfferCandidate keeps c as app's push waiting for its group, replacing
 // the one kept before: the caller decides which is newer.
 func (s *Store) OfferCandidate(ctx context.Context, c Candidate) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO stagehand_group_candidates (group_name, app, request, offered_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (group_name, app) DO UPDATE SET request = excluded.request, offered_at = excluded.offered_at`,
-		c.Group, c.App, string(c.Request), db.Nanos(c.At))
+	_, err := s.db.Exec(ctx, `INSERT INTO stagehand_group_candidates (repo, group_name, app, request, offered_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (repo, group_name, app) DO UPDATE SET request = excluded.request, offered_at = excluded.offered_at`,
+		s.repo, c.Group, c.App, string(c.Request), db.Nanos(c.At))
 	if err != nil {
 		return fmt.Errorf("%w: keep the push of %s for group %s: %w", db.ErrUnavailable, c.App, c.Group, err)
 	}
@@ -45,7 +45,7 @@ func (s *Store) Candidates(ctx context.Context, group string) ([]Candidate, erro
 		c.Request, c.At = []byte(req), db.Time(at)
 		out = append(out, c)
 		return nil
-	}, `SELECT app, request, offered_at FROM stagehand_group_candidates WHERE group_name = ? ORDER BY app`, group)
+	}, `SELECT app, request, offered_at FROM stagehand_group_candidates WHERE (? = '' OR repo = ?) AND group_name = ? ORDER BY app`, s.with(group)...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: list the pushes waiting for group %s: %w", db.ErrUnavailable, group, err)
 	}
@@ -55,8 +55,8 @@ func (s *Store) Candidates(ctx context.Context, group string) ([]Candidate, erro
 // DropCandidate forgets c once its group's run has used it; a newer push
 // of the app offered meanwhile stays.
 func (s *Store) DropCandidate(ctx context.Context, c Candidate) error {
-	_, err := s.db.Exec(ctx, `DELETE FROM stagehand_group_candidates WHERE group_name = ? AND app = ? AND request = ? AND offered_at = ?`,
-		c.Group, c.App, string(c.Request), db.Nanos(c.At))
+	_, err := s.db.Exec(ctx, `DELETE FROM stagehand_group_candidates WHERE repo = ? AND group_name = ? AND app = ? AND request = ? AND offered_at = ?`,
+		s.repo, c.Group, c.App, string(c.Request), db.Nanos(c.At))
 	if err != nil {
 		return fmt.Errorf("%w: drop the push of %s for group %s: %w", db.ErrUnavailable, c.App, c.Group, err)
 	}

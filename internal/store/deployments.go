@@ -43,10 +43,10 @@ type Deployment struct {
 // whether it was new.
 func (s *Store) StartDeployment(ctx context.Context, d Deployment) (added bool, err error) {
 	n, err := s.db.Exec(ctx, `INSERT INTO stagehand_deployments
-		(app, stage, pr, tag, digest, merge_sha, group_name, state, merged_at, deadline, done_at, context, target_url, description, deployment_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (app, stage, pr) DO NOTHING`,
-		d.App, d.Stage, int64(d.PR), d.Tag, d.Digest, d.MergeSHA, d.Group, d.State, db.Nanos(d.MergedAt), db.Nanos(d.Deadline),
+		(repo, app, stage, pr, tag, digest, merge_sha, group_name, state, merged_at, deadline, done_at, context, target_url, description, deployment_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (repo, app, stage, pr) DO NOTHING`,
+		s.repo, d.App, d.Stage, int64(d.PR), d.Tag, d.Digest, d.MergeSHA, d.Group, d.State, db.Nanos(d.MergedAt), db.Nanos(d.Deadline),
 		db.Nanos(d.DoneAt), d.Context, d.TargetURL, d.Description, d.GitHubID)
 	if err != nil {
 		return false, fmt.Errorf("%w: record the deployment of %s/%s (PR #%d): %w", db.ErrUnavailable, d.App, d.Stage, d.PR, err)
@@ -56,7 +56,7 @@ func (s *Store) StartDeployment(ctx context.Context, d Deployment) (added bool, 
 
 // SetGitHubDeployment records the GitHub deployment made for a merge.
 func (s *Store) SetGitHubDeployment(ctx context.Context, app, stage string, pr int, id int64) error {
-	_, err := s.db.Exec(ctx, `UPDATE stagehand_deployments SET deployment_id = ? WHERE app = ? AND stage = ? AND pr = ?`, id, app, stage, int64(pr))
+	_, err := s.db.Exec(ctx, `UPDATE stagehand_deployments SET deployment_id = ? WHERE repo = ? AND app = ? AND stage = ? AND pr = ?`, id, s.repo, app, stage, int64(pr))
 	if err != nil {
 		return fmt.Errorf("%w: record the GitHub deployment of %s/%s (PR #%d): %w", db.ErrUnavailable, app, stage, pr, err)
 	}
@@ -68,8 +68,8 @@ func (s *Store) SetGitHubDeployment(ctx context.Context, app, stage string, pr i
 // replica, or an earlier try), which then changes nothing.
 func (s *Store) SettleDeployment(ctx context.Context, d Deployment) (settled bool, err error) {
 	n, err := s.db.Exec(ctx, `UPDATE stagehand_deployments SET state = ?, done_at = ?, context = ?, target_url = ?, description = ?
-		WHERE app = ? AND stage = ? AND pr = ? AND state = ?`,
-		d.State, db.Nanos(d.DoneAt), d.Context, d.TargetURL, d.Description, d.App, d.Stage, int64(d.PR), DeployVerifying)
+		WHERE repo = ? AND app = ? AND stage = ? AND pr = ? AND state = ?`,
+		d.State, db.Nanos(d.DoneAt), d.Context, d.TargetURL, d.Description, s.repo, d.App, d.Stage, int64(d.PR), DeployVerifying)
 	if err != nil {
 		return false, fmt.Errorf("%w: settle the deployment of %s/%s (PR #%d): %w", db.ErrUnavailable, d.App, d.Stage, d.PR, err)
 	}
@@ -98,8 +98,8 @@ func (s *Store) LastDeployment(ctx context.Context, app, stage string) (d Deploy
 		d, err = scanDeployment(row)
 		ok = err == nil
 		return err
-	}, `SELECT `+deploymentColumns+` FROM stagehand_deployments WHERE app = ? AND stage = ?
-		ORDER BY merged_at DESC, pr DESC LIMIT 1`, app, stage)
+	}, `SELECT `+deploymentColumns+` FROM stagehand_deployments WHERE (? = '' OR repo = ?) AND app = ? AND stage = ?
+		ORDER BY merged_at DESC, pr DESC LIMIT 1`, s.with(app, stage)...)
 	if err != nil {
 		return Deployment{}, false, fmt.Errorf("%w: read the deployment of %s/%s: %w", db.ErrUnavailable, app, stage, err)
 	}
@@ -136,7 +136,7 @@ func (s *Store) Verifying(ctx context.Context) ([]Deployment, error) {
 			out = append(out, d)
 		}
 		return err
-	}, `SELECT `+deploymentColumns+` FROM stagehand_deployments WHERE state = ? ORDER BY merged_at, app, stage LIMIT 1000`, DeployVerifying)
+	}, `SELECT `+deploymentColumns+` FROM stagehand_deployments WHERE (? = '' OR repo = ?) AND state = ? ORDER BY merged_at, app, stage LIMIT 1000`, s.with(DeployVerifying)...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: list the deployments being verified: %w", db.ErrUnavailable, err)
 	}
@@ -153,7 +153,7 @@ func (s *Store) GroupDeployments(ctx context.Context, group, stage string, pr in
 			out = append(out, d)
 		}
 		return err
-	}, `SELECT `+deploymentColumns+` FROM stagehand_deployments WHERE group_name = ? AND stage = ? AND pr = ? ORDER BY app`, group, stage, int64(pr))
+	}, `SELECT `+deploymentColumns+` FROM stagehand_deployments WHERE (? = '' OR repo = ?) AND group_name = ? AND stage = ? AND pr = ? ORDER BY app`, s.with(group, stage, int64(pr))...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: list the deployments of group %s in %s (PR #%d): %w", db.ErrUnavailable, group, stage, pr, err)
 	}

@@ -20,9 +20,9 @@ type HeldRequest struct {
 // KeepHeld remembers r as the promotion app's hold in stage stopped,
 // replacing the one kept before: the caller decides which is newer.
 func (s *Store) KeepHeld(ctx context.Context, r HeldRequest) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO stagehand_held_requests (app, stage, request, held_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (app, stage) DO UPDATE SET request = excluded.request, held_at = excluded.held_at`,
-		r.App, r.Stage, string(r.Request), db.Nanos(r.At))
+	_, err := s.db.Exec(ctx, `INSERT INTO stagehand_held_requests (repo, app, stage, request, held_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (repo, app, stage) DO UPDATE SET request = excluded.request, held_at = excluded.held_at`,
+		s.repo, r.App, r.Stage, string(r.Request), db.Nanos(r.At))
 	if err != nil {
 		return fmt.Errorf("%w: keep the held promotion of %s/%s: %w", db.ErrUnavailable, r.App, r.Stage, err)
 	}
@@ -34,7 +34,7 @@ func (s *Store) KeepHeld(ctx context.Context, r HeldRequest) error {
 func (s *Store) Held(ctx context.Context, app, stage string) (r HeldRequest, ok bool, err error) {
 	var req string
 	var at int64
-	err = s.db.QueryRow(ctx, `SELECT request, held_at FROM stagehand_held_requests WHERE app = ? AND stage = ?`, app, stage).Scan(&req, &at)
+	err = s.db.QueryRow(ctx, `SELECT request, held_at FROM stagehand_held_requests WHERE (? = '' OR repo = ?) AND app = ? AND stage = ?`, s.with(app, stage)...).Scan(&req, &at)
 	if db.IsNoRows(err) {
 		return HeldRequest{}, false, nil
 	}
@@ -46,7 +46,7 @@ func (s *Store) Held(ctx context.Context, app, stage string) (r HeldRequest, ok 
 
 // DropHeld forgets the promotion kept for app in stage.
 func (s *Store) DropHeld(ctx context.Context, app, stage string) error {
-	_, err := s.db.Exec(ctx, `DELETE FROM stagehand_held_requests WHERE app = ? AND stage = ?`, app, stage)
+	_, err := s.db.Exec(ctx, `DELETE FROM stagehand_held_requests WHERE repo = ? AND app = ? AND stage = ?`, s.repo, app, stage)
 	if err != nil {
 		return fmt.Errorf("%w: drop the held promotion of %s/%s: %w", db.ErrUnavailable, app, stage, err)
 	}

@@ -27,12 +27,12 @@ type Hold struct {
 // PlaceHold holds h.App in h.Stage. Holding a held stage replaces the hold:
 // it is the latest one placed (its note starts afresh).
 func (s *Store) PlaceHold(ctx context.Context, h Hold) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO stagehand_holds (app, stage, held_by, reason, held_at, by_rollback, origin_issue, note_comment)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (app, stage) DO UPDATE SET held_by = excluded.held_by, reason = excluded.reason,
+	_, err := s.db.Exec(ctx, `INSERT INTO stagehand_holds (repo, app, stage, held_by, reason, held_at, by_rollback, origin_issue, note_comment)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (repo, app, stage) DO UPDATE SET held_by = excluded.held_by, reason = excluded.reason,
 			held_at = excluded.held_at, by_rollback = excluded.by_rollback,
 			origin_issue = excluded.origin_issue, note_comment = excluded.note_comment`,
-		h.App, h.Stage, h.By, h.Reason, db.Nanos(h.At), db.Bool(h.Rollback), int64(h.Issue), h.Note)
+		s.repo, h.App, h.Stage, h.By, h.Reason, db.Nanos(h.At), db.Bool(h.Rollback), int64(h.Issue), h.Note)
 	if err != nil {
 		return fmt.Errorf("%w: hold %s/%s: %w", db.ErrUnavailable, h.App, h.Stage, err)
 	}
@@ -41,7 +41,7 @@ func (s *Store) PlaceHold(ctx context.Context, h Hold) error {
 
 // SetHoldNote records stagehand's note comment on a hold's issue.
 func (s *Store) SetHoldNote(ctx context.Context, app, stage string, comment int64) error {
-	_, err := s.db.Exec(ctx, `UPDATE stagehand_holds SET note_comment = ? WHERE app = ? AND stage = ?`, comment, app, stage)
+	_, err := s.db.Exec(ctx, `UPDATE stagehand_holds SET note_comment = ? WHERE repo = ? AND app = ? AND stage = ?`, comment, s.repo, app, stage)
 	if err != nil {
 		return fmt.Errorf("%w: note on the hold of %s/%s: %w", db.ErrUnavailable, app, stage, err)
 	}
@@ -51,7 +51,7 @@ func (s *Store) SetHoldNote(ctx context.Context, app, stage string, comment int6
 // ReleaseHold lifts the hold on app in stage; released is false when there
 // was none.
 func (s *Store) ReleaseHold(ctx context.Context, app, stage string) (released bool, err error) {
-	n, err := s.db.Exec(ctx, `DELETE FROM stagehand_holds WHERE app = ? AND stage = ?`, app, stage)
+	n, err := s.db.Exec(ctx, `DELETE FROM stagehand_holds WHERE repo = ? AND app = ? AND stage = ?`, s.repo, app, stage)
 	if err != nil {
 		return false, fmt.Errorf("%w: release %s/%s: %w", db.ErrUnavailable, app, stage, err)
 	}
@@ -62,7 +62,7 @@ func (s *Store) ReleaseHold(ctx context.Context, app, stage string) (released bo
 func (s *Store) HoldOn(ctx context.Context, app, stage string) (h Hold, ok bool, err error) {
 	var at, rollback, issue int64
 	err = s.db.QueryRow(ctx, `SELECT held_by, reason, held_at, by_rollback, origin_issue, note_comment
-		FROM stagehand_holds WHERE app = ? AND stage = ?`, app, stage).Scan(&h.By, &h.Reason, &at, &rollback, &issue, &h.Note)
+		FROM stagehand_holds WHERE (? = '' OR repo = ?) AND app = ? AND stage = ?`, s.with(app, stage)...).Scan(&h.By, &h.Reason, &at, &rollback, &issue, &h.Note)
 	if db.IsNoRows(err) {
 		return Hold{}, false, nil
 	}
@@ -75,10 +75,10 @@ func (s *Store) HoldOn(ctx context.Context, app, stage string) (h Hold, ok bool,
 
 // Holds lists every hold on app's stages ("" for every app).
 func (s *Store) Holds(ctx context.Context, app string) ([]Hold, error) {
-	query := `SELECT app, stage, held_by, reason, held_at, by_rollback, origin_issue, note_comment FROM stagehand_holds`
-	var args []any
+	cond, args := s.scope()
+	query := `SELECT app, stage, held_by, reason, held_at, by_rollback, origin_issue, note_comment FROM stagehand_holds WHERE ` + cond
 	if app != "" {
-		query += ` WHERE app = ?`
+		query += ` AND app = ?`
 		args = append(args, app)
 	}
 	query += ` ORDER BY app, stage`

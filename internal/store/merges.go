@@ -28,10 +28,10 @@ type Merge struct {
 // added=false.
 func (s *Store) RecordMerge(ctx context.Context, m Merge) (added bool, err error) {
 	n, err := s.db.Exec(ctx, `INSERT INTO stagehand_stage_history
-		(app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (app, stage, pr) DO NOTHING`,
-		m.App, m.Stage, int64(m.PR), m.Image, m.Tag, m.Digest, m.MergeSHA, m.MergedBy, db.Nanos(m.At), db.Nanos(m.PushedAt), m.Group)
+		(repo, app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (repo, app, stage, pr) DO NOTHING`,
+		s.repo, m.App, m.Stage, int64(m.PR), m.Image, m.Tag, m.Digest, m.MergeSHA, m.MergedBy, db.Nanos(m.At), db.Nanos(m.PushedAt), m.Group)
 	if err != nil {
 		return false, fmt.Errorf("%w: record %s/%s merged (PR #%d): %w", db.ErrUnavailable, m.App, m.Stage, m.PR, err)
 	}
@@ -39,8 +39,8 @@ func (s *Store) RecordMerge(ctx context.Context, m Merge) (added bool, err error
 		// stagehand records its own merges at once, before GitHub has said
 		// which login (the App's bot) made them; GitHub's news names it.
 		if _, err := s.db.Exec(ctx, `UPDATE stagehand_stage_history SET merged_by = ?
-			WHERE app = ? AND stage = ? AND pr = ? AND merged_by = ?`,
-			m.MergedBy, m.App, m.Stage, int64(m.PR), MergedByStagehand); err != nil {
+			WHERE repo = ? AND app = ? AND stage = ? AND pr = ? AND merged_by = ?`,
+			m.MergedBy, s.repo, m.App, m.Stage, int64(m.PR), MergedByStagehand); err != nil {
 			return false, fmt.Errorf("%w: record who merged %s/%s (PR #%d): %w", db.ErrUnavailable, m.App, m.Stage, m.PR, err)
 		}
 	}
@@ -56,8 +56,8 @@ const MergedByStagehand = "stagehand"
 func (s *Store) LastMerge(ctx context.Context, app, stage string) (m Merge, ok bool, err error) {
 	var pr, at, pushed int64
 	err = s.db.QueryRow(ctx, `SELECT pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name
-		FROM stagehand_stage_history WHERE app = ? AND stage = ?
-		ORDER BY merged_at DESC, pr DESC LIMIT 1`, app, stage).Scan(&pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed, &m.Group)
+		FROM stagehand_stage_history WHERE (? = '' OR repo = ?) AND app = ? AND stage = ?
+		ORDER BY merged_at DESC, pr DESC LIMIT 1`, s.with(app, stage)...).Scan(&pr, &m.Image, &m.Tag, &m.Digest, &m.MergeSHA, &m.MergedBy, &at, &pushed, &m.Group)
 	if db.IsNoRows(err) {
 		return Merge{}, false, nil
 	}
@@ -72,11 +72,11 @@ func (s *Store) LastMerge(ctx context.Context, app, stage string) (m Merge, ok b
 // newest first; at equal times the higher PR comes first. limit <= 0 means
 // 20; at most 1000 are returned.
 func (s *Store) Merges(ctx context.Context, app string, limit int) ([]Merge, error) {
+	cond, args := s.scope()
 	query := `SELECT app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name
-		FROM stagehand_stage_history`
-	args := []any{}
+		FROM stagehand_stage_history WHERE ` + cond
 	if app != "" {
-		query += ` WHERE app = ?`
+		query += ` AND app = ?`
 		args = append(args, app)
 	}
 	query += ` ORDER BY merged_at DESC, pr DESC, stage LIMIT ?`
@@ -121,8 +121,8 @@ func (s *Store) LastMerges(ctx context.Context) ([]Merge, error) {
 		return nil
 	}, `SELECT app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name FROM (
 		SELECT app, stage, pr, image, tag, digest, merge_sha, merged_by, merged_at, pushed_at, group_name,
-			ROW_NUMBER() OVER (PARTITION BY app, stage ORDER BY merged_at DESC, pr DESC) AS n
-		FROM stagehand_stage_history) newest WHERE n = 1 ORDER BY app, stage`)
+			ROW_NUMBER() OVER (PARTITION BY repo, app, stage ORDER BY merged_at DESC, pr DESC) AS n
+		FROM stagehand_stage_history WHERE (? = '' OR repo = ?)) newest WHERE n = 1 ORDER BY app, stage`, s.with()...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: list the last merges: %w", db.ErrUnavailable, err)
 	}

@@ -35,10 +35,10 @@ func (s *Store) AddRequest(ctx context.Context, q db.Querier, r Request) (added 
 		q = s.db
 	}
 	n, err := q.Exec(ctx, `INSERT INTO stagehand_requests
-		(id, kind, app, stage, actor, source, state, result, code, reason, pr, pr_url, created_at, done_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, '', '', '', 0, '', ?, 0)
+		(id, repo, kind, app, stage, actor, source, state, result, code, reason, pr, pr_url, created_at, done_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 0, '', ?, 0)
 		ON CONFLICT (id) DO NOTHING`,
-		r.ID, r.Kind, r.App, r.Stage, r.Actor, r.Source, Queued, db.Nanos(r.Created))
+		r.ID, s.repo, r.Kind, r.App, r.Stage, r.Actor, r.Source, Queued, db.Nanos(r.Created))
 	if err != nil {
 		return false, fmt.Errorf("%w: add request: %w", db.ErrUnavailable, err)
 	}

@@ -262,3 +262,56 @@ func TestClosedDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestRepositoriesApart: each config repository has its own holds,
+// history and audit log, though its apps and stages have the same names
+// as another's; records from before several were served go to the one
+// that claims them.
+func TestRepositoriesApart(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		// Written before stagehand served several repositories.
+		if _, err := s.RecordMerge(ctx, Merge{App: "web", Stage: "prod", PR: 1, Tag: "0.9", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		a, b := s.ForRepo("acme/a"), s.ForRepo("acme/b")
+		if n, err := a.Claim(ctx, "acme/a"); err != nil || n != 1 {
+			t.Fatalf("claim = %d, %v; want the one old merge", n, err)
+		}
+		if err := a.PlaceHold(ctx, Hold{App: "web", Stage: "prod", By: "ann", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := b.HoldOn(ctx, "web", "prod"); ok {
+			t.Error("a hold in acme/a holds acme/b's web too")
+		}
+		if hs, _ := b.Holds(ctx, ""); len(hs) != 0 {
+			t.Errorf("acme/b lists holds %v", hs)
+		}
+		for _, st := range []*Store{a, b} {
+			if _, err := st.RecordMerge(ctx, Merge{App: "web", Stage: "prod", PR: 2, Tag: st.Repo(), At: at.Add(time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.RecordAction(ctx, Action{App: "web", Stage: "prod", Kind: "push", Result: "opened", At: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if m, _, _ := b.LastMerge(ctx, "web", "prod"); m.Tag != "acme/b" {
+			t.Errorf("acme/b's last merge is %q's", m.Tag)
+		}
+		if ms, _ := a.Merges(ctx, "web", 0); len(ms) != 2 || ms[1].Tag != "0.9" {
+			t.Errorf("acme/a's history = %+v, want its merge and the claimed one", ms)
+		}
+		if ms, _ := b.Merges(ctx, "", 0); len(ms) != 1 {
+			t.Errorf("acme/b's history = %+v, want its one merge", ms)
+		}
+		if as, _ := b.Actions(ctx, "", 0); len(as) != 1 {
+			t.Errorf("acme/b's actions = %d, want 1", len(as))
+		}
+		if ms, _ := s.LastMerges(ctx); len(ms) != 2 {
+			t.Errorf("unscoped, the last merges are %d, want one per repository", len(ms))
+		}
+		if released, _ := b.ReleaseHold(ctx, "web", "prod"); released {
+			t.Error("acme/b released acme/a's hold")
+		}
+	})
+}

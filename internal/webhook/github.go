@@ -55,7 +55,16 @@ type GitHubEvent struct {
 	Checks     *ChecksChanged     // check_suite / check_run completed, status, pull_request_review submitted
 	Comment    *IssueComment      // issue_comment created
 	IssueEdit  *IssueEdit         // issues edited, its body changed
-	Ignored    string
+	// Installation says which repositories the App is installed on may
+	// have changed: installation and installation_repositories events.
+	Installation *InstallationChanged
+	Ignored      string
+}
+
+// InstallationChanged is an installation or installation_repositories
+// event: the repositories it names as added and removed ("owner/name").
+type InstallationChanged struct {
+	Added, Removed []string
 }
 
 // BranchPush is a push delivery for a branch that still exists: what it
@@ -65,6 +74,8 @@ type BranchPush struct {
 	SHA    string // the branch's new head
 	// Files are the paths the listed commits added, modified or removed.
 	Files []string
+	// DefaultBranch is the repository's default branch.
+	DefaultBranch string
 	// Complete says Files are all the push changed. GitHub lists at most
 	// 2048 commits and 3000 files a commit, and a forced push (a reset to
 	// an older commit, say) changes files no listed commit touched.
@@ -179,8 +190,8 @@ func ParseGitHub(event string, body []byte) (GitHubEvent, error) {
 // written after initialisation.
 var githubHandlers = map[string]func(ev *GitHubEvent, body []byte) error{
 	"ping":                      acknowledge,
-	"installation":              acknowledge,
-	"installation_repositories": acknowledge,
+	"installation":              onInstallation,
+	"installation_repositories": onInstallation,
 	"installation_target":       acknowledge,
 	"pull_request":              onPullRequest,
 	"check_suite":               onCheckSuite,
@@ -192,6 +203,42 @@ var githubHandlers = map[string]func(ev *GitHubEvent, body []byte) error{
 	"push":                      onPush,
 	"package":                   onPackage,
 	"registry_package":          onPackage,
+}
+
+// onInstallation reads which repositories an installation event names.
+// Suspension and permission changes are news too: the list is read again.
+func onInstallation(ev *GitHubEvent, body []byte) error {
+	var e struct {
+		Repositories []struct {
+			FullName string `json:"full_name"`
+		} `json:"repositories"`
+		RepositoriesAdded []struct {
+			FullName string `json:"full_name"`
+		} `json:"repositories_added"`
+		RepositoriesRemoved []struct {
+			FullName string `json:"full_name"`
+		} `json:"repositories_removed"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		return malformed("github", "%s: %v", ev.Event, err)
+	}
+	c := &InstallationChanged{}
+	added := e.RepositoriesAdded
+	if ev.Action == "created" {
+		added = append(added, e.Repositories...)
+	}
+	removed := e.RepositoriesRemoved
+	if ev.Action == "deleted" {
+		removed = append(removed, e.Repositories...)
+	}
+	for _, r := range added {
+		c.Added = append(c.Added, r.FullName)
+	}
+	for _, r := range removed {
+		c.Removed = append(c.Removed, r.FullName)
+	}
+	ev.Installation = c
+	return nil
 }
 
 func acknowledge(ev *GitHubEvent, _ []byte) error {
@@ -418,7 +465,7 @@ func onPush(ev *GitHubEvent, body []byte) error {
 		ev.Ignored = fmt.Sprintf("branch %s deleted", quote(branch))
 		return nil
 	}
-	p := &BranchPush{Branch: branch, SHA: e.GetAfter(), Complete: !e.GetForced() && len(e.Commits) > 0 && len(e.Commits) < pushListedCommits}
+	p := &BranchPush{Branch: branch, SHA: e.GetAfter(), DefaultBranch: e.GetRepo().GetDefaultBranch(), Complete: !e.GetForced() && len(e.Commits) > 0 && len(e.Commits) < pushListedCommits}
 	seen := map[string]bool{}
 	for _, c := range e.Commits {
 		files := slices.Concat(c.Added, c.Modified, c.Removed)

@@ -163,7 +163,7 @@ func TestParseGitHub(t *testing.T) {
 			Push: &Push{Image: "ghcr.io/codertocat/hello-world-npm", Tag: "1.2.3", Digest: h3da1, Vendor: "ghcr"}}},
 		{"ping", "github/ping/payload.json", GitHubEvent{Repo: "Octocoders/Hello-World", Event: "ping", Ignored: "acknowledged"}},
 		{"installation", "github/installation/created.payload.json", GitHubEvent{
-			Event: "installation", Action: "created", InstallationID: 957387, Ignored: "acknowledged"}},
+			Event: "installation", Action: "created", InstallationID: 957387, Installation: &InstallationChanged{Added: []string{"Codertocat/Hello-World"}}}},
 		{"deployment", "github/status/payload.json", GitHubEvent{Repo: "Codertocat/Hello-World", Event: "deployment", Ignored: `"deployment" events are not used`}},
 	}
 	for _, tt := range tests {

@@ -43,7 +43,12 @@ type Options struct {
 	GitHub   GitHub
 	Tags     promote.TagLister
 	Registry prometheus.Registerer // optional
-	Logger   *slog.Logger
+	// Promotions, when set, counts the outcomes in place of a counter of
+	// the Handler's own (registered in Registry): the handlers of several
+	// config repositories share one (NewPromotions). Repo labels them.
+	Promotions *prometheus.CounterVec
+	Repo       string
+	Logger     *slog.Logger
 	// ConfigRetry is how long pushes wait before looking at a broken
 	// config again; default 1m. The push event of a commit that changes
 	// the config wakes them sooner (queue.ConfigChanged).
@@ -80,16 +85,27 @@ func New(opts Options) (*Handler, error) {
 	if h.opts.ConfigRetry <= 0 {
 		h.opts.ConfigRetry = time.Minute
 	}
-	h.promotions = prometheus.NewCounterVec(prometheus.CounterOpts{
+	if h.promotions = opts.Promotions; h.promotions != nil {
+		return h, nil
+	}
+	var err error
+	h.promotions, err = NewPromotions(opts.Registry)
+	return h, err
+}
+
+// NewPromotions is the counter of promotion outcomes, registered in reg
+// when it is not nil.
+func NewPromotions(reg prometheus.Registerer) (*prometheus.CounterVec, error) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "stagehand_promotions_total",
-		Help: "Requests for a stage by result: opened, updated, unchanged, already-there, merged, waiting, manual, held, released; gathered (a push waits for its group's other pushes); refused (a rule said no), ignored (not for stagehand), failed (GitHub or the registry failed; retried).",
-	}, []string{"stage", "result"})
-	if opts.Registry != nil {
-		if err := opts.Registry.Register(h.promotions); err != nil {
+		Help: "Requests for a stage by config repository and result: opened, updated, unchanged, already-there, merged, waiting, manual, held, released; gathered (a push waits for its group's other pushes); refused (a rule said no), ignored (not for stagehand), failed (GitHub or the registry failed; retried).",
+	}, []string{"repo", "stage", "result"})
+	if reg != nil {
+		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
-	return h, nil
+	return c, nil
 }
 
 // Pushes proposes the newest of a burst of pushes of image for the first
@@ -198,13 +214,13 @@ func (h *Handler) Request(ctx context.Context, payload []byte) error {
 
 // ConfigChanged checks the config at a commit of the base branch that may
 // have changed it; the queue has woken the work waiting for a fix.
-func (h *Handler) ConfigChanged(ctx context.Context, sha string) error {
-	if err := h.opts.Engine.CheckConfig(ctx, sha); err != nil {
+func (h *Handler) ConfigChanged(ctx context.Context, c queue.ConfigChanged) error {
+	if err := h.opts.Engine.CheckConfig(ctx, c.SHA); err != nil {
 		return h.classify(err)
 	}
 	// A config that turns the promotions issue on, or changes the
 	// matrix, shows in the issue at once.
-	return h.KeepIssue(ctx, "")
+	return h.KeepIssue(ctx, c.Repo)
 }
 
 // Reconcile heals pushes whose notification never arrived.
@@ -234,7 +250,7 @@ func (h *Handler) report(log *slog.Logger, o promote.Outcome) {
 		}
 		return
 	}
-	h.promotions.WithLabelValues(o.Stage, string(o.Result)).Inc()
+	h.promotions.WithLabelValues(h.opts.Repo, o.Stage, string(o.Result)).Inc()
 	attrs := []any{"app", o.App, "stage", o.Stage, "result", o.Result}
 	if o.Group != "" {
 		attrs = append(attrs, "group", o.Group)

@@ -12,6 +12,8 @@ type operation struct {
 var operations = []operation{
 	{"/app/installations/{installation_id}/access_tokens", "post"},
 	{"/repos/{owner}/{repo}/installation", "get"},
+	{"/app/installations", "get"},
+	{"/installation/repositories", "get"},
 	{"/app-manifests/{code}/conversions", "post"},
 
 	{"/repos/{owner}/{repo}", "get"},

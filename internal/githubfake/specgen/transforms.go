@@ -49,6 +49,30 @@ var transforms = []transform{
 			return nil
 		},
 	},
+	{
+		Path: "/app/installations", Method: "get",
+		Why: "Each installation's account is inlined as allOf [Simple User, Enterprise], " +
+			"which no account satisfies (a user has no slug, an enterprise no login); " +
+			"the installation schema every other operation uses says anyOf, and so " +
+			"does this one after the edit.",
+		Apply: func(op map[string]any) error {
+			resps, _ := op["responses"].(map[string]any)
+			ok, _ := resps["200"].(map[string]any)
+			content, _ := ok["content"].(map[string]any)
+			js, _ := content["application/json"].(map[string]any)
+			schema, _ := js["schema"].(map[string]any)
+			items, _ := schema["items"].(map[string]any)
+			props, _ := items["properties"].(map[string]any)
+			account, _ := props["account"].(map[string]any)
+			all, isAll := account["allOf"].([]any)
+			if !isAll || len(all) != 2 {
+				return fmt.Errorf("account is not allOf two schemas")
+			}
+			delete(account, "allOf")
+			account["anyOf"] = all
+			return nil
+		},
+	},
 }
 
 // applyTransforms makes the edits in transforms on the subset and records

@@ -23,6 +23,10 @@ var webhooks = []string{
 	"issues-reopened",
 	"status",
 	"check-run-completed",
+	"installation-created",
+	"installation-deleted",
+	"installation-repositories-added",
+	"installation-repositories-removed",
 }
 
 // generateWebhooks cuts webhooks out of GitHub's webhook description (an

@@ -62,6 +62,11 @@ type Options struct {
 	// each with its tags policy (see Seed); nothing is pushed for them.
 	MoreApps []MoreApp
 
+	// Prepare, when set, runs once the stand-in holds the config
+	// repository and every app's image is pushed, before serve starts: to
+	// add the owner's other repositories, say.
+	Prepare func(w *World)
+
 	// Insecure are registry hosts besides the world's own that serve may
 	// reach over plain HTTP: a registry a test starts for one of MoreApps.
 	Insecure []string
@@ -173,6 +178,9 @@ func Start(t *testing.T, opts Options) *World {
 	}
 	for _, a := range w.Apps {
 		w.Digests[a.Name] = w.Push(t, a, Tag)
+	}
+	if opts.Prepare != nil {
+		opts.Prepare(w)
 	}
 	dir := t.TempDir()
 	if w.Database == "" {
