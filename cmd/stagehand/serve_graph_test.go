@@ -116,6 +116,19 @@ func TestServeGraphFansOutAndIn(t *testing.T) {
 	if !strings.Contains(reply, "→ prod-eu: unchanged") || !strings.Contains(reply, "→ prod-us: unchanged") {
 		t.Errorf("reply to /promote to all: %q", reply)
 	}
+	// The CLI says it as the comment does, through the same queue.
+	var out, errOut e2e.Buffer
+	args := append([]string{"promote", "--app", a.Name, "--from", "preprod", "--to", "all", "--database-url", w.Database}, w.GitHubFlags()...)
+	if code := run(context.Background(), args, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), a.Name+" → prod-eu: unchanged") || !strings.Contains(out.String(), a.Name+" → prod-us: unchanged") {
+		t.Errorf("promote --to all: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	errOut = e2e.Buffer{}
+	args = append([]string{"promote", "--app", a.Name, "--from", "qa", "--to", "all", "--database-url", w.Database}, w.GitHubFlags()...)
+	if code := run(context.Background(), args, &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "--from qa: .stagehand.yaml has no such stage; its stages are staging, preprod, prod-eu, prod-us, global") {
+		t.Errorf("promote --from qa: exit %d\n%s", code, errOut.String())
+	}
 
 	// Merging prod-eu alone does not move global: the PR says why.
 	if _, err := w.GitHub.MergeAsUser(eu.Number, "writer"); err != nil {
