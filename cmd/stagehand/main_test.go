@@ -47,6 +47,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"promote", "--help"}, 0, "", "STAGEHAND_GITHUB_APP_ID"},
 		{[]string{"promote", "--bogus"}, 2, "", "flag provided but not defined"},
 		{[]string{"promote", "--app", "web"}, 2, "", "--app and --to are required"},
+		{[]string{"promote", "--app", "web", "--to", "all"}, 2, "", "say which stage's image moves on, with --from STAGE"},
+		{[]string{"promote", "--app", "web", "--to", "prod", "--from", "staging"}, 2, "", "--from goes with --to all"},
 		{[]string{"validate", "a", "b"}, 2, "", "at most one directory"},
 	}
 	for _, tt := range tests {
@@ -172,6 +174,11 @@ func TestPromoteAgainstGitHub(t *testing.T) {
 	code, stdout, stderr = stagehand(t, "promote", "--app", "web", "--to", "preprod", "--dry-run")
 	if code != 0 || !strings.Contains(stdout, "planned 1.2.0") || !strings.Contains(stdout, "+    digest: "+digest) {
 		t.Fatalf("dry run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// To all from staging is to preprod alone here, planned the same way.
+	code, stdout, stderr = stagehand(t, "promote", "--app", "web", "--from", "staging", "--to", "all", "--dry-run")
+	if code != 0 || !strings.Contains(stdout, "preprod") || !strings.Contains(stdout, "planned 1.2.0") || !strings.Contains(stdout, "+    digest: "+digest) {
+		t.Fatalf("dry run to all: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if after, _ := gh.Head("main"); after != head || len(gh.PullRequests()) != 0 {
 		t.Fatal("a dry run wrote to GitHub")

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/db"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
@@ -19,6 +22,7 @@ import (
 )
 
 const promoteSynopsis = `promote --app NAME --to STAGE [--force] [--dry-run]
+       promote --app NAME --from STAGE --to all [--force] [--dry-run]
 
 Promotes, in the config repository on GitHub, the image that the stage before STAGE pins,
 exactly as it is pinned there (same tag, same digest), by the same rules as a /promote
@@ -32,14 +36,19 @@ and the App's key stands in for write permission elsewhere.
 
 The promotion goes through the queue of the stagehand serve that works the same database
 (--database-url), so it never races a push or a comment; promote waits for its outcome.
---dry-run only reads and decides, and needs no server.`
+--dry-run only reads and decides, and needs no server.
+
+--to all --from STAGE promotes what STAGE pins to every stage that follows STAGE
+(after: in .stagehand.yaml), one promotion each, as /promote NAME to all does on a
+pull request into STAGE.`
 
 func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("promote", promoteSynopsis, stderr)
 	var gh githubFlags
 	gh.register(fs)
 	app := fs.String("app", "", "app or group to promote, as named in .stagehand.yaml")
-	to := fs.String("to", "", "stage to promote into")
+	to := fs.String("to", "", "stage to promote into; all for every stage after --from")
+	from := fs.String("from", "", "with --to all: the stage whose image moves on to every stage after it")
 	dry := fs.Bool("dry-run", false, "read and decide, print the change, write nothing")
 	force := fs.Bool("force", false, "promote inside the stage's freeze window (those who may promote there only; recorded as forced)")
 	database := fs.String("database-url", env("STAGEHAND_DATABASE_URL", ""), "the database stagehand serve uses (STAGEHAND_DATABASE_URL): holds and soak times are there, and the promotion is queued there")
@@ -50,6 +59,13 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if *app == "" || *to == "" {
 		return usageError{msg: "--app and --to are required"}
+	}
+	all := *to == config.AllStages
+	switch {
+	case all && *from == "":
+		return usageError{msg: "--to all means every stage after --from's: say which stage's image moves on, with --from STAGE"}
+	case !all && *from != "":
+		return usageError{msg: "--from goes with --to all; --to " + *to + " promotes what the stage before " + *to + " pins"}
 	}
 	client, err := gh.client(ctx)
 	if err != nil {
@@ -71,20 +87,50 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	r := promote.Request{Repo: gh.repo, Kind: promote.Promote, Source: promote.FromCLI, App: *app, Stage: *to, Force: *force}
+	if all {
+		r.Stage, r.From, r.All = "", *from, true
+	}
 	if *token != "" {
 		if r.Actor.Login, err = whoAmI(ctx, gh.apiURL, *token); err != nil {
 			return err
 		}
 	}
-	if *dry {
-		p, err := eng.Preview(ctx, r)
+	if !*dry {
+		r.ID = promote.NewID()
+	}
+	// To all is one promotion per stage after --from, as the config on
+	// the base branch has them now: each is decided, queued and reported
+	// on its own, as a /promote to all's are.
+	rs := []promote.Request{r}
+	if all {
+		cfg, err := eng.Config(ctx)
 		if err != nil {
 			return err
 		}
-		o := p.Planned()
-		promote.Describe(stdout, o)
-		if !o.Done() {
-			return errors.New(o.Reason)
+		if _, ok := cfg.Stage(*from); !ok {
+			var names []string
+			for _, st := range cfg.Stages {
+				names = append(names, st.Name)
+			}
+			return usageError{msg: fmt.Sprintf("--from %s: %s has no such stage; its stages are %s", *from, config.FileName, strings.Join(names, ", "))}
+		}
+		rs = r.Split(cfg)
+	}
+	if *dry {
+		var refused []string
+		for _, r := range rs {
+			p, err := eng.Preview(ctx, r)
+			if err != nil {
+				return err
+			}
+			o := p.Planned()
+			promote.Describe(stdout, o)
+			if !o.Done() {
+				refused = append(refused, o.Reason)
+			}
+		}
+		if len(refused) > 0 {
+			return errors.New(strings.Join(refused, "; "))
 		}
 		return nil
 	}
@@ -97,28 +143,35 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else if !working {
 		return fmt.Errorf("no stagehand serve works the queue in this database (%s), so nothing would apply the promotion; start one, or use --dry-run to see what it would do", dbName(*database))
 	}
-	r.ID = promote.NewID()
 	reqs := work.Requests{DB: d, Queue: q, Store: st}
-	if err := reqs.Submit(ctx, r); err != nil {
-		return err
+	for _, r := range rs {
+		if err := reqs.Submit(ctx, r); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "queued promotion %s of %s to %s; waiting for it\n", r.ID, *app, cmp.Or(r.Stage, *to))
 	}
-	fmt.Fprintf(stderr, "queued promotion %s of %s to %s; waiting for it\n", r.ID, *app, *to)
-	o, err := awaitRequest(ctx, reqs, r.ID, *wait)
-	if err != nil {
-		return err
+	var refused []string
+	for _, r := range rs {
+		o, err := awaitRequest(ctx, reqs, r.ID, *wait)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s → %s: %s", *app, cmp.Or(r.Stage, *to), o.Result)
+		if o.PR != 0 {
+			fmt.Fprintf(stdout, " (PR #%d %s)", o.PR, o.PRURL)
+		}
+		fmt.Fprintln(stdout)
+		if o.Reason != "" {
+			fmt.Fprintf(stdout, "  %s\n", o.Reason)
+		}
+		if !(promote.Outcome{Result: promote.Result(o.Result)}).Done() {
+			refused = append(refused, o.Reason)
+		}
 	}
-	fmt.Fprintf(stdout, "%s → %s: %s", *app, *to, o.Result)
-	if o.PR != 0 {
-		fmt.Fprintf(stdout, " (PR #%d %s)", o.PR, o.PRURL)
+	if len(refused) > 0 {
+		return errors.New(strings.Join(refused, "; "))
 	}
-	fmt.Fprintln(stdout)
-	if o.Reason != "" {
-		fmt.Fprintf(stdout, "  %s\n", o.Reason)
-	}
-	if (promote.Outcome{Result: promote.Result(o.Result)}).Done() {
-		return nil
-	}
-	return errors.New(o.Reason)
+	return nil
 }
 
 // awaitRequest waits until request id is done, or gives up after wait.

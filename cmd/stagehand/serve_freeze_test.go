@@ -138,23 +138,28 @@ func TestServeFreezeWindows(t *testing.T) {
 }
 
 // fwAction is the newest action of the app's history that match says is
-// the one.
+// the one, waited for as a user refreshing the history would: what GitHub
+// shows (a merged PR, a reply) may come a moment before stagehand records it.
 func fwAction(t *testing.T, w *e2e.World, match func(api.Action) bool) api.Action {
 	t.Helper()
-	resp, err := w.GetAPI("/api/v1/apps/generic/history")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var h api.History
-	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("history: %d %v", resp.StatusCode, err)
-	}
-	for _, act := range h.Actions {
-		if match(act) {
-			return act
+	var found api.Action
+	w.Eventually(t, "the action in the app's history", func() (bool, string) {
+		resp, err := w.GetAPI("/api/v1/apps/generic/history")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	t.Fatalf("no such action in %+v", h.Actions)
-	return api.Action{}
+		defer resp.Body.Close()
+		var h api.History
+		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("history: %d %v", resp.StatusCode, err)
+		}
+		for _, act := range h.Actions {
+			if match(act) {
+				found = act
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%+v", h.Actions)
+	})
+	return found
 }

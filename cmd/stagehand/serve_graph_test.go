@@ -7,11 +7,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stagehand-dev/stagehand/internal/api"
 	"github.com/stagehand-dev/stagehand/internal/githubfake"
 	"github.com/stagehand-dev/stagehand/internal/manifest"
 	"github.com/stagehand-dev/stagehand/internal/promote"
@@ -108,6 +112,29 @@ func TestServeGraphFansOutAndIn(t *testing.T) {
 			t.Errorf("PR #%d (%s) pins %s, want %s", pr.Number, pr.Head, got, want)
 		}
 	}
+	// The API shows the graph: which stages each takes images from.
+	resp, err := w.GetAPI("/api/v1/apps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apps []api.AppStatus
+	err = json.NewDecoder(resp.Body).Decode(&apps)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v1/apps: %d %v", resp.StatusCode, err)
+	}
+	after := map[string]string{}
+	for _, app := range apps {
+		if app.App == a.Name {
+			for _, st := range app.Stages {
+				after[st.Stage] = strings.Join(st.After, ",")
+			}
+		}
+	}
+	if want := map[string]string{"staging": "", "preprod": "staging", "prod-eu": "preprod", "prod-us": "preprod", "global": "prod-eu,prod-us"}; !maps.Equal(after, want) {
+		t.Errorf("the API says the stages follow %v, want %v", after, want)
+	}
+
 	// A bare /promote on the preprod PR asks which; `to all` names both.
 	if _, reply := w.Comment(t, preprod.Number, "writer", "/promote"); !strings.Contains(reply, "preprod is followed by prod-eu, prod-us: say which") {
 		t.Errorf("reply to a bare /promote: %q", reply)
@@ -115,6 +142,19 @@ func TestServeGraphFansOutAndIn(t *testing.T) {
 	_, reply := w.Comment(t, preprod.Number, "writer", "/promote to all")
 	if !strings.Contains(reply, "→ prod-eu: unchanged") || !strings.Contains(reply, "→ prod-us: unchanged") {
 		t.Errorf("reply to /promote to all: %q", reply)
+	}
+	// The CLI says it as the comment does, through the same queue.
+	var out, errOut e2e.Buffer
+	args := append([]string{"promote", "--app", a.Name, "--from", "preprod", "--to", "all", "--database-url", w.Database}, w.GitHubFlags()...)
+	if code := run(context.Background(), args, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), a.Name+" → prod-eu: unchanged") || !strings.Contains(out.String(), a.Name+" → prod-us: unchanged") {
+		t.Errorf("promote --to all: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	errOut = e2e.Buffer{}
+	args = append([]string{"promote", "--app", a.Name, "--from", "qa", "--to", "all", "--database-url", w.Database}, w.GitHubFlags()...)
+	if code := run(context.Background(), args, &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "--from qa: .stagehand.yaml has no such stage; its stages are staging, preprod, prod-eu, prod-us, global") {
+		t.Errorf("promote --from qa: exit %d\n%s", code, errOut.String())
 	}
 
 	// Merging prod-eu alone does not move global: the PR says why.

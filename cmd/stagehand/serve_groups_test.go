@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
 	"strings"
@@ -120,5 +121,103 @@ func grCheck(t *testing.T, w *e2e.World, pr githubfake.PullRequest, stage, ref s
 		if err != nil || got.Tag+"@"+got.Digest != want[a.App] {
 			t.Errorf("%s at %s pins %s@%s (%v), want %s", file, ref, got.Tag, got.Digest, err, want[a.App])
 		}
+	}
+}
+
+// TestServeGroupSharesValuesFile: web and api of group shop pin their
+// tags in one umbrella chart's values file per stage. Their pushes become
+// one commit that writes both paths of staging's file; /promote shop to
+// prod reads each app's pin from it and writes both into prod's.
+func TestServeGroupSharesValuesFile(t *testing.T) {
+	t.Parallel()
+	w := e2e.Start(t, e2e.Options{Run: run})
+	w.GitHub.SetPermission("writer", "write")
+	web, api := w.App("generic"), w.App("ghcr")
+	web.Name, api.Name = "web", "api"
+	values := func(stage string) string { return "charts/shop/values-" + stage + ".yaml" }
+	cfg := fmt.Sprintf(`stages:
+  - name: staging
+    mode: auto-merge
+  - name: prod
+    mode: manual
+apps:
+  - name: web
+    image: %[1]s
+    tags: {semver: ">=1.0.0"}
+    stages:
+      staging: {file: %[3]s, tag: web.image.tag}
+      prod: {file: %[4]s, tag: web.image.tag}
+  - name: api
+    image: %[2]s
+    tags: {semver: ">=1.0.0"}
+    stages:
+      staging: {file: %[3]s, tag: api.image.tag, digest: api.image.digest}
+      prod: {file: %[4]s, tag: api.image.tag, digest: api.image.digest}
+groups:
+  - name: shop
+    apps: [web, api]
+`, web.Image, api.Image, values("staging"), values("prod"))
+	file := "# shop, all in one chart\nweb:\n  image:\n    tag: \"0.9.0\"   # moved by stagehand\napi:\n  image:\n    tag: 0.9.0\n    digest: \"\"\n"
+	if _, err := w.GitHub.Commit("main", "one chart for shop", map[string][]byte{
+		".stagehand.yaml": []byte(cfg), values("staging"): []byte(file), values("prod"): []byte(file)}); err != nil {
+		t.Fatal(err)
+	}
+	w.Eventually(t, "the new config was read", w.JobsDone(t, "config", 1))
+
+	want := map[string]string{}
+	for _, a := range []e2e.App{web, api} {
+		d := w.Push(t, a, "1.0.0")
+		if code, answer := w.Send(t, e2e.Generic(fmt.Appendf(nil, `{"image":%q,"tag":"1.0.0","digest":%q}`, a.Image, d))); code != http.StatusAccepted {
+			t.Fatalf("push of %s: %d %q", a.Name, code, answer)
+		}
+		want[a.Name] = "1.0.0@" + d
+	}
+	pinned := func(ref, stage string) map[string]string {
+		t.Helper()
+		data, err := w.GitHub.FileAt(ref, values(stage))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, a := range []e2e.App{web, api} {
+			tg := manifest.Target{File: values(stage), Tag: a.Name + ".image.tag"}
+			if a.Name == "api" {
+				tg.Digest = "api.image.digest"
+			}
+			p, err := tg.Current(data, a.Image)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[a.Name] = p.Tag + "@" + p.Digest
+		}
+		return out
+	}
+	w.Eventually(t, "shop's staging PR merged with both images", func() (bool, string) {
+		pr, ok := w.PR(promote.Branch("shop", "staging"))
+		if !ok || !pr.Merged {
+			return false, fmt.Sprintf("%+v", pr)
+		}
+		got := pinned("main", "staging")
+		return maps.Equal(got, want), fmt.Sprintf("staging pins %v, want %v", got, want)
+	})
+	data, err := w.GitHub.FileAt("main", values("staging"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(data); !strings.HasPrefix(s, "# shop, all in one chart\n") || !strings.Contains(s, "# moved by stagehand") {
+		t.Errorf("staging's values lost what people wrote:\n%s", s)
+	}
+
+	staging, _ := w.PR(promote.Branch("shop", "staging"))
+	code, reply := w.Comment(t, staging.Number, "writer", "/promote shop to prod")
+	if code != http.StatusAccepted || !strings.Contains(reply, "→ prod: opened") {
+		t.Fatalf("/promote shop to prod: %d %q", code, reply)
+	}
+	prod, ok := w.PR(promote.Branch("shop", "prod"))
+	if !ok {
+		t.Fatal("no prod PR of shop")
+	}
+	if got := pinned(prod.HeadSHA, "prod"); !maps.Equal(got, want) {
+		t.Errorf("shop's prod PR pins %v, want %v", got, want)
 	}
 }

@@ -22,11 +22,15 @@ import (
 
 // Stage is a stage of an app now.
 type Stage struct {
-	Stage  string `json:"stage"`
-	Mode   string `json:"mode"`
-	Path   string `json:"path"`
-	Tag    string `json:"tag,omitempty"`
-	Digest string `json:"digest,omitempty"`
+	Stage string `json:"stage"`
+	Mode  string `json:"mode"`
+	// After are the stages it takes images from, as the config's graph
+	// has them (the stage before it in the list unless after: names
+	// others); none for the first stage.
+	After  []string `json:"after,omitempty"`
+	Path   string   `json:"path"`
+	Tag    string   `json:"tag,omitempty"`
+	Digest string   `json:"digest,omitempty"`
 	// Problem says why the stage could not be read (missing file, broken YAML).
 	Problem string `json:"problem,omitempty"`
 	Hold    *Hold  `json:"hold,omitempty"`
@@ -127,7 +131,7 @@ func (r Reader) Apps(ctx context.Context) ([]AppStatus, error) {
 	for _, s := range status {
 		a := AppStatus{App: s.App, Image: s.Image, Stages: []Stage{}}
 		for _, st := range s.Stages {
-			v := Stage{Stage: st.Stage, Mode: string(st.Mode), Path: st.Path, Tag: st.Pinned.Tag, Digest: st.Pinned.Digest, Problem: st.Problem}
+			v := Stage{Stage: st.Stage, Mode: string(st.Mode), After: st.After, Path: st.Path, Tag: st.Pinned.Tag, Digest: st.Pinned.Digest, Problem: st.Problem}
 			if h, ok := held[s.App+"/"+st.Stage]; ok {
 				v.Hold = &Hold{By: h.By, Reason: h.Reason, At: h.At, Rollback: h.Rollback}
 			}

@@ -146,7 +146,13 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 	}
 	log := e.log.With("app", p.Request.App, "stage", p.Stage.Name)
 	if p.Group != nil {
-		log.Info("proposed", "result", res, "pr", open.Number, "group", p.Group.Name, "apps", len(w.files))
+		moving := 0
+		for _, m := range p.Members {
+			if m.Verdict == Propose {
+				moving++
+			}
+		}
+		log.Info("proposed", "result", res, "pr", open.Number, "group", p.Group.Name, "apps", moving)
 	} else {
 		log = log.With("digest", p.Want.Digest)
 		log.Info("proposed", "result", res, "pr", open.Number, "tag", p.Want.Tag)

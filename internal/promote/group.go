@@ -252,6 +252,7 @@ func (p Plan) combine() Plan {
 	if p.Stage.Name == "" && len(p.Members) > 0 {
 		p.Stage, p.Next = p.Members[0].Stage, p.Members[0].Next
 	}
+	p.Members = inTurn(p.Members)
 	by := map[Verdict][]Plan{}
 	for _, m := range p.Members {
 		by[m.Verdict] = append(by[m.Verdict], m)
@@ -297,6 +298,30 @@ func (p Plan) combine() Plan {
 		p = p.ignore("no push of group " + g + "'s apps waits to be proposed")
 	}
 	return p
+}
+
+// inTurn makes the apps that pin their images in one file (an umbrella
+// chart's values, one kustomization's images:) write it in turn: each
+// app's rewrite was made on the base's file, and the group's commit holds
+// one content per file, so each app after the first rewrites the output
+// of the one before. Each app's Before is then what it rewrote, and its
+// diff shows its own change.
+func inTurn(members []Plan) []Plan {
+	written := map[string][]byte{}
+	for i, m := range members {
+		if m.Verdict != Propose || m.After == nil {
+			continue
+		}
+		if prev, ok := written[m.Path]; ok {
+			m = m.rewrite(File{Path: m.Path, Target: m.App.Target(m.Stage.Name), Data: prev})
+			m.Before = prev
+			members[i] = m
+		}
+		if m.Verdict == Propose {
+			written[m.Path] = m.After
+		}
+	}
+	return members
 }
 
 // reasons joins the apps' reasons, each once: a refusal every app shares

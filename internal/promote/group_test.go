@@ -1,6 +1,7 @@
 package promote
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -276,5 +277,64 @@ func TestGroupMarker(t *testing.T) {
 		if _, _, err := ParseMarker(bad.String()); err == nil {
 			t.Errorf("marker %+v must be an error", bad)
 		}
+	}
+}
+
+// TestDecideGroupSharedFile: api and cart pin their images in one
+// kustomization per stage. Each is decided on its own pin (the reader
+// gives each app the file as it pins that app), and the group's proposal
+// writes the file once with both changes: cart's rewrite is made on api's.
+func TestDecideGroupSharedFile(t *testing.T) {
+	shared := strings.NewReplacer("apps/api/", "apps/shop/", "apps/cart/", "apps/shop/").Replace(groupConfig)
+	cfg, err := config.Parse(config.FileName, []byte(shared))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t)
+	w.snap.Config = cfg
+	w.snap.Members = map[string]AppRecords{}
+	kust := func(api, cart string) []byte {
+		return []byte("images:\n  - name: ghcr.io/acme/api\n" + api + "  - name: ghcr.io/acme/cart\n" + cart)
+	}
+	for _, stage := range []string{"staging", "preprod"} {
+		path := "apps/shop/" + stage + "/kustomization.yaml"
+		data := kust("    newTag: 1.0.0\n    digest: "+d1+"\n", "    newTag: 1.2.0\n    digest: "+d3+"\n")
+		if stage == "preprod" {
+			data = kust("    newTag: 0.9.0\n", "    newTag: 0.9.0\n")
+		}
+		for _, a := range []string{"api", "cart"} {
+			pinned, err := manifest.Current(path, data, "ghcr.io/acme/"+a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, ok := w.snap.Members[a]
+			if !ok {
+				rec = AppRecords{Holds: map[string]gate.Hold{}, Merged: map[string]MergedAt{}, Files: map[string]File{}}
+			}
+			rec.Files[path] = File{Path: path, Target: manifest.Kustomization(path), Data: data, Pinned: pinned}
+			w.snap.Members[a] = rec
+		}
+	}
+
+	p := Decide(groupMerge("shop", "staging"), w.snap)
+	if p.Verdict != Propose {
+		t.Fatalf("chain of shop into preprod: %s (%s)", p.Verdict, p.Reason)
+	}
+	var after []byte
+	for _, m := range p.Members {
+		if m.Path != "apps/shop/preprod/kustomization.yaml" || m.After == nil {
+			t.Fatalf("%s writes %s: %q", m.App.Name, m.Path, m.After)
+		}
+		after = m.After
+	}
+	for a, want := range map[string]string{"api": "1.0.0@" + d1, "cart": "1.2.0@" + d3} {
+		got, err := manifest.Current("apps/shop/preprod/kustomization.yaml", after, "ghcr.io/acme/"+a)
+		if err != nil || got.Tag+"@"+got.Digest != want {
+			t.Errorf("the group's preprod file pins %s as %s@%s (%v), want %s:\n%s", a, got.Tag, got.Digest, err, want, after)
+		}
+	}
+	// Each app's change is its own: cart's Before is api's After.
+	if string(p.Members[1].Before) != string(p.Members[0].After) {
+		t.Errorf("%s rewrote %q, not %s's output", p.Members[1].App.Name, p.Members[1].Before, p.Members[0].App.Name)
 	}
 }

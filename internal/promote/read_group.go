@@ -51,7 +51,11 @@ func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s
 	slices.Sort(apps)
 	apps = slices.Compact(apps)
 
-	images := map[string]pinAt{} // stage file → the image it pins, and where
+	// Apps of a group may pin their images in one file (an umbrella
+	// chart's values, one kustomization's images:), so each app's pins are
+	// read for that app: keyed by path alone, one app's would hide the
+	// other's.
+	var pins []pinAt
 	for _, name := range apps {
 		app, ok := cfg.App(name)
 		if !ok {
@@ -60,11 +64,21 @@ func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s
 		a := r
 		a.App, a.Group = name, ""
 		for _, t := range targets(a, cfg) {
-			images[t.File] = pinAt{t, app.Image}
+			pins = append(pins, pinAt{app: name, target: t, image: app.Image})
 		}
 	}
-	if s.Files, err = e.stageFiles(ctx, s.Base, images); err != nil {
+	files, err := e.stageFiles(ctx, s.Base, pins)
+	if err != nil {
 		return err
+	}
+	s.Files = map[string]File{}
+	byApp := map[string]map[string]File{}
+	for _, name := range apps {
+		byApp[name] = map[string]File{}
+	}
+	for i, pin := range pins {
+		byApp[pin.app][files[i].Path] = files[i]
+		s.Files[files[i].Path] = files[i]
 	}
 
 	holds, err := e.records.Holds(ctx, "")
@@ -81,7 +95,7 @@ func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s
 		if err != nil {
 			return err
 		}
-		s.Members[name] = AppRecords{Holds: map[string]gate.Hold{}, Merged: merged, Health: health}
+		s.Members[name] = AppRecords{Holds: map[string]gate.Hold{}, Merged: merged, Health: health, Files: byApp[name]}
 	}
 	for _, h := range holds {
 		if rec, ok := s.Members[h.App]; ok {
@@ -113,44 +127,49 @@ func (e *Engine) candidates(ctx context.Context, group string) ([]Candidate, err
 	return out, nil
 }
 
-// pinAt is an image and where a stage file pins it.
+// pinAt is an app's image and where a stage file pins it.
 type pinAt struct {
+	app    string
 	target manifest.Target
 	image  string
 }
 
-// stageFiles reads stage files (path → the image each pins) a few at a
-// time: a group of a hundred apps reads two hundred files the first time,
-// and GitHub answers each in a round trip of its own.
-func (e *Engine) stageFiles(ctx context.Context, base githubapp.Branch, images map[string]pinAt) (map[string]File, error) {
+// stageFiles reads the stage files of pins, in the order of pins, a few
+// files at a time: a group of a hundred apps reads two hundred files the
+// first time, and GitHub answers each in a round trip of its own. The
+// pins of one file are read by one worker, in turn, so that the file is
+// fetched once.
+func (e *Engine) stageFiles(ctx context.Context, base githubapp.Branch, pins []pinAt) ([]File, error) {
 	const parallel = 8
-	paths := make([]string, 0, len(images))
-	for p := range images {
-		paths = append(paths, p)
+	byPath := map[string][]int{}
+	var paths []string
+	for i, pin := range pins {
+		if _, ok := byPath[pin.target.File]; !ok {
+			paths = append(paths, pin.target.File)
+		}
+		byPath[pin.target.File] = append(byPath[pin.target.File], i)
 	}
 	slices.Sort(paths)
-	files := make([]File, len(paths))
-	errs := make([]error, len(paths))
-	next := make(chan int)
+	files := make([]File, len(pins))
+	errs := make([]error, len(pins))
+	next := make(chan string)
 	var wg sync.WaitGroup
 	for range min(parallel, len(paths)) {
 		wg.Go(func() {
-			for i := range next {
-				files[i], errs[i] = e.stageFile(ctx, base, images[paths[i]].target, images[paths[i]].image)
+			for path := range next {
+				for _, i := range byPath[path] {
+					files[i], errs[i] = e.stageFile(ctx, base, pins[i].target, pins[i].image)
+				}
 			}
 		})
 	}
-	for i := range paths {
-		next <- i
+	for _, path := range paths {
+		next <- path
 	}
 	close(next)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	out := make(map[string]File, len(paths))
-	for i, p := range paths {
-		out[p] = files[i]
-	}
-	return out, nil
+	return files, nil
 }

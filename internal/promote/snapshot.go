@@ -64,6 +64,9 @@ type AppRecords struct {
 	Holds  map[string]gate.Hold
 	Merged map[string]MergedAt
 	Health map[string]store.Deployment
+	// Files are the app's stage files, by path, as they pin its image:
+	// apps of a group may share a file, each pinned in its own place.
+	Files map[string]File
 }
 
 // Candidate is a member's push waiting for its group: the push request,
@@ -82,6 +85,9 @@ func (s Snapshot) member(app string) Snapshot {
 	rec := s.Members[app]
 	m.Holds, m.Merged, m.Members, m.Candidates, m.Open = rec.Holds, rec.Merged, nil, nil, nil
 	m.Health = rec.Health
+	if rec.Files != nil {
+		m.Files = rec.Files
+	}
 	if m.Holds == nil {
 		m.Holds = map[string]gate.Hold{}
 	}

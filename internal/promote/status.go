@@ -9,8 +9,11 @@ import (
 
 // StageStatus is what one stage of an app runs, as the base branch says.
 type StageStatus struct {
-	Stage  string
-	Mode   config.Mode
+	Stage string
+	Mode  config.Mode
+	// After are the stages it takes images from: the one before it in
+	// the list, or those its after: names; none for the first.
+	After  []string
 	Path   string
 	Pinned manifest.Pinned
 	// Problem says why the stage could not be read (missing file, broken YAML).
@@ -45,7 +48,7 @@ func (e *Engine) Status(ctx context.Context) ([]AppStatus, error) {
 			if err != nil {
 				return nil, err
 			}
-			as.Stages = append(as.Stages, StageStatus{Stage: st.Name, Mode: st.Mode, Path: f.Path, Pinned: f.Pinned, Problem: f.Problem})
+			as.Stages = append(as.Stages, StageStatus{Stage: st.Name, Mode: st.Mode, After: st.After, Path: f.Path, Pinned: f.Pinned, Problem: f.Problem})
 		}
 		out = append(out, as)
 	}
