@@ -84,22 +84,26 @@ func (q *Queue) commitGroup(ctx context.Context) {
 	// not cancel it. It is synced before anyone is told it is stored.
 	ctx, cancel := context.WithTimeout(db.Durable(context.WithoutCancel(ctx)), 30*time.Second)
 	defer cancel()
-	if err := q.acceptTx(ctx, group); err != nil && len(group) > 1 {
+	// Workers are woken only when a job was inserted: an arrival for an
+	// image whose job waits already joins that job, and a fetch would
+	// find nothing (at thousands of deliveries a second, most arrive so).
+	nudge, err := q.acceptTx(ctx, group)
+	if err != nil && len(group) > 1 {
 		// One delivery's trouble is not the others': each on its own.
 		for _, c := range group {
-			c.duplicate, c.err = false, q.acceptTx(ctx, []*acceptCall{c})
+			var fresh bool
+			fresh, c.err = q.acceptTx(ctx, []*acceptCall{c})
+			nudge = nudge || fresh
 		}
 	} else {
 		for _, c := range group {
 			c.err = err
 		}
 	}
-	nudge := false
 	for _, c := range group {
 		if c.err != nil {
 			c.duplicate, c.err = false, fmt.Errorf("%w: accept delivery %s: %w", db.ErrUnavailable, c.d.ID, c.err)
 		}
-		nudge = nudge || c.err == nil && !c.duplicate
 		close(c.done)
 	}
 	if nudge {
@@ -119,9 +123,11 @@ func (q *Queue) commitGroup(ctx context.Context) {
 // call's duplicate. It writes set by set, not delivery by delivery: one
 // statement for the delivery ids, one for the images' pending rows, one
 // for the arrivals, one for River's jobs, so that a group costs a few round
-// trips to the database whatever its size.
-func (q *Queue) acceptTx(ctx context.Context, group []*acceptCall) error {
-	return q.db.InTx(ctx, func(tx db.Tx) error {
+// trips to the database whatever its size. inserted says whether a job
+// was inserted rather than skipped as the duplicate of one waiting.
+func (q *Queue) acceptTx(ctx context.Context, group []*acceptCall) (inserted bool, err error) {
+	err = q.db.InTx(ctx, func(tx db.Tx) error {
+		inserted = false // a retry of the transaction starts again
 		fresh, err := insertDeliveries(ctx, tx, group)
 		if err != nil {
 			return err
@@ -158,9 +164,13 @@ func (q *Queue) acceptTx(ctx context.Context, group []*acceptCall) error {
 		if len(jobs) == 0 {
 			return nil
 		}
-		_, err = q.client.insertTx(ctx, tx, jobs)
+		res, err := q.client.insertTx(ctx, tx, jobs)
+		for _, r := range res {
+			inserted = inserted || !r.UniqueSkippedAsDuplicate
+		}
 		return err
 	})
+	return inserted && err == nil, err
 }
 
 // rowsPerStatement bounds a multi-row statement, well within both drivers'
