@@ -38,7 +38,8 @@ const (
 
 // revisionRE is a revision worth showing: a commit SHA, a tag or a branch,
 // nothing that could break out of Markdown.
-var revisionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$`)
+// Up to 100 characters: the length is checked apart (see tagRE).
+var revisionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]*$`)
 
 // Origin reads image@digest's source and revision: the manifest's (or
 // index's) annotations first, then, for an index, its first image's, then
@@ -132,7 +133,7 @@ func (o Origin) fill(kv map[string]string) Origin {
 		}
 	}
 	if o.Revision == "" {
-		if s := strings.TrimSpace(kv[AnnotationRevision]); revisionRE.MatchString(s) {
+		if s := strings.TrimSpace(kv[AnnotationRevision]); len(s) <= 100 && revisionRE.MatchString(s) {
 			o.Revision = s
 		}
 	}
@@ -191,10 +192,14 @@ func GitHubRepo(source string) (owner, repo string, ok bool) {
 		return "", "", false
 	}
 	owner, repo = parts[0], strings.TrimSuffix(parts[1], ".git")
-	if !ghNameRE.MatchString(owner) || !ghNameRE.MatchString(repo) || repo == "." || repo == ".." {
+	if !ghName(owner) || !ghName(repo) || repo == "." || repo == ".." {
 		return "", "", false
 	}
 	return owner, repo, true
 }
 
-var ghNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
+// ghNameRE is a GitHub owner or repository name but for its length, up to
+// 100, which ghName checks apart (see tagRE).
+var ghNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+func ghName(s string) bool { return len(s) <= 100 && ghNameRE.MatchString(s) }

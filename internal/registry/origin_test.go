@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -54,6 +55,9 @@ func TestOrigin(t *testing.T) {
 		t.Fatal(err)
 	}
 	odd := labelled(t, map[string]string{registry.AnnotationSource: "javascript:alert(1)", registry.AnnotationRevision: "abc`) [x](y"})
+	longest := strings.Repeat("r", 100)
+	long := labelled(t, map[string]string{registry.AnnotationRevision: longest})
+	tooLong := labelled(t, map[string]string{registry.AnnotationRevision: longest + "r"})
 	index := mutate.Annotations(mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: plain}), both).(v1.ImageIndex)
 	indexOfLabelled := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: byLabel})
 
@@ -69,6 +73,8 @@ func TestOrigin(t *testing.T) {
 		{"an index's first image's labels", pushIdx(f, t, indexOfLabelled), registry.Origin{Source: src, Revision: rev}},
 		{"nothing said", pushImg(f, t, plain), registry.Origin{}},
 		{"nothing worth showing", pushImg(f, t, odd), registry.Origin{}},
+		{"a revision of 100 characters", pushImg(f, t, long), registry.Origin{Revision: longest}},
+		{"a revision longer than 100", pushImg(f, t, tooLong), registry.Origin{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,6 +131,9 @@ func TestGitHubRepo(t *testing.T) {
 		{"https://github.com:8443/acme/web", "", ""},
 		{"git@github.com:acme/web.git", "", ""},
 		{"https://github.com/acme/..", "", ""},
+		{"https://github.com/" + strings.Repeat("a", 100) + "/" + strings.Repeat("w", 100), strings.Repeat("a", 100), strings.Repeat("w", 100)},
+		{"https://github.com/" + strings.Repeat("a", 101) + "/web", "", ""},
+		{"https://github.com/acme/" + strings.Repeat("w", 101), "", ""},
 	} {
 		owner, repo, ok := registry.GitHubRepo(tc.in)
 		if owner != tc.owner || repo != tc.repo || ok != (tc.owner != "") {

@@ -9,8 +9,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 )
 
-// tagRE is the OCI distribution spec's tag grammar.
-var tagRE = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+// tagRE is the OCI distribution spec's tag grammar but for its length,
+// which validTag checks: a bounded repetition ({0,127}) compiles to a
+// program as long as its bound, 50 KB of heap for the process's life.
+var tagRE = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]*$`)
+
+// validTag reports whether tag is an OCI tag: up to 128 characters.
+func validTag(tag string) bool { return len(tag) <= 128 && tagRE.MatchString(tag) }
 
 // digestRE is the only digest form stagehand pins.
 var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
@@ -60,7 +65,7 @@ func (o *options) parseTag(image, tag string) (target, name.Tag, error) {
 	if err != nil {
 		return target{}, name.Tag{}, err
 	}
-	if !tagRE.MatchString(tag) {
+	if !validTag(tag) {
 		if tag == "" {
 			return target{}, name.Tag{}, fmt.Errorf("%w: empty tag for %s", ErrInvalidReference, image)
 		}
