@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"modernc.org/sqlite"
 )
@@ -18,7 +19,8 @@ import (
 const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 
 func openSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
-	sdb := sql.OpenDB(stmtConnector{d: &sqlite.Driver{}, dsn: path + "?" + sqlitePragmas})
+	wal := new(atomic.Bool)
+	sdb := sql.OpenDB(stmtConnector{d: &sqlite.Driver{}, dsn: path + "?" + sqlitePragmas, wal: wal})
 	// One connection, as River's SQLite driver advises: SQLite allows one
 	// writer, and River's concurrent work otherwise meets SQLITE_BUSY. It is
 	// kept open for good so the pragmas and page cache persist.
@@ -32,8 +34,11 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error)
 		_ = sdb.Close()
 		return nil, fmt.Errorf("%w: sqlite %s: %w", ErrCannotOpen, path, err)
 	}
-	if !strings.EqualFold(mode, "wal") {
-		// Some filesystems (network mounts) refuse WAL; it still works, slower.
+	// Some filesystems (network mounts) refuse WAL; it still works, slower,
+	// and every commit is synced: out of WAL mode a commit that is not
+	// could leave the file corrupt after a power cut, not just behind.
+	wal.Store(strings.EqualFold(mode, "wal"))
+	if !wal.Load() {
 		log.Warn("SQLite database is not in WAL mode", "path", path, "journal_mode", mode)
 	}
 	return &DB{driver: SQLite, log: log, sqlDB: sdb, keys: map[string]chan struct{}{}}, nil

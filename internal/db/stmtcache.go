@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"sync/atomic"
 )
 
 // SQLite compiles every statement it runs; modernc's driver compiles a
@@ -58,6 +59,9 @@ type fullRows interface {
 type stmtConnector struct {
 	d   driver.Driver
 	dsn string
+	// wal says the database is in WAL mode, where a relaxed commit is
+	// safe (relaxed.go); set once the mode is known.
+	wal *atomic.Bool
 }
 
 func (c stmtConnector) Driver() driver.Driver { return c.d }
@@ -71,7 +75,7 @@ func (c stmtConnector) Connect(context.Context) (driver.Conn, error) {
 	if !ok { // another driver version: run as it is
 		return conn, nil
 	}
-	return &stmtConn{sqliteConn: inner, byText: map[string]*list.Element{}, lru: list.New(), sync: syncFull}, nil
+	return &stmtConn{sqliteConn: inner, byText: map[string]*list.Element{}, lru: list.New(), sync: syncFull, wal: c.wal}, nil
 }
 
 // stmtConn is a connection that keeps its statements. database/sql uses a
@@ -84,6 +88,7 @@ type stmtConn struct {
 	// transaction is open (relaxed.go).
 	sync string
 	inTx bool
+	wal  *atomic.Bool
 }
 
 type cachedStmt struct {

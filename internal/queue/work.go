@@ -54,11 +54,22 @@ func (q *Queue) call(ctx context.Context, work func(context.Context) error) (err
 	}()
 	workCtx, cancel := context.WithTimeout(ctx, q.opts.JobTimeout)
 	defer cancel()
-	// What the work writes for people (records, holds) is synced; the
-	// queue's own bookkeeping in it says so where it is relaxed.
-	err = work(db.Durable(workCtx))
+	// What the work writes for people (records, holds, history) is synced
+	// once, when it ends, not commit by commit: a push's job writes about
+	// eight times, and a sync each was most of stagehand's own time per
+	// push. Until the job is done River has not recorded it done (that
+	// commit comes after the sync), so a power cut before the sync loses
+	// the job's records and the job's end together, and the job runs
+	// again, as it does when the process dies halfway; accepts and
+	// everything a person's request writes outside a job stay synced.
+	err = work(db.Relaxed(workCtx))
 	if err != nil && ctx.Err() == nil && errors.Is(workCtx.Err(), context.DeadlineExceeded) {
 		err = fmt.Errorf("timed out after %s: %w", q.opts.JobTimeout, err)
+	}
+	sctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if serr := q.db.Sync(sctx); serr != nil && err == nil {
+		err = fmt.Errorf("sync the job's records: %w", serr)
 	}
 	return err
 }
