@@ -95,8 +95,8 @@ func (e *Engine) spendLink(ctx context.Context, p Plan, o Outcome) error {
 // plan's images: one commit on the base head, on the one branch the app
 // and stage have, at most one PR, merged at once where the stage
 // auto-merges and checks allow.
-func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
-	o := p.outcome()
+func (e *Engine) propose(ctx context.Context, p Plan) (o Outcome, err error) {
+	o = p.outcome()
 	required := func(context.Context) ([]string, error) { return nil, nil }
 	if p.Merge {
 		// The PR's body names the required checks and the merge needs
@@ -134,9 +134,12 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 		}
 		return e.writeup(p, checks, sh).body, nil
 	}
-	open, res, err := e.publish(ctx, branch, commit, w.labels, w.title, body, keep)
+	open, res, labelled, err := e.publish(ctx, branch, commit, w.labels, w.title, body, keep)
 	if err != nil {
 		return o, err
+	}
+	if labelled != nil {
+		defer func() { err = errors.Join(err, labelled(ctx)) }()
 	}
 	o.Result, o.Published, o.PR, o.PRURL, o.HeadSHA = res, res, open.Number, open.URL, open.HeadSHA
 	if res == Unchanged {
@@ -308,7 +311,10 @@ func (e *Engine) openRollback(ctx context.Context, p Plan, h store.Hold) (Outcom
 		m, ok, err := ParseMarker(open.pr.Body)
 		return err == nil && ok && m.Rollback && m.Digest == p.Want.Digest && m.Tag == p.Want.Tag
 	}
-	open, res, err := e.publish(ctx, Branch(p.App.Name, p.Stage.Name), commit, Labels(p.App.Name, p.Stage.Name), rb.title(), fixed(rb.body()), keep)
+	open, res, labelled, err := e.publish(ctx, Branch(p.App.Name, p.Stage.Name), commit, Labels(p.App.Name, p.Stage.Name), rb.title(), fixed(rb.body()), keep)
+	if err == nil && labelled != nil {
+		err = labelled(ctx)
+	}
 	if err != nil {
 		return o, err
 	}
@@ -345,7 +351,7 @@ func (e *Engine) release(ctx context.Context, p Plan) (Outcome, error) {
 		o.Reason += fmt.Sprintf("; group %s's promotion into %s, which waited for it, is proposed again now", r.Group, p.Stage.Name)
 		return o, e.records.DropHeld(ctx, p.App.Name, p.Stage.Name)
 	}
-	then, err := e.runLocked(ctx, r, "")
+	then, err := e.runLocked(ctx, r, "", nil)
 	o.Then = &then
 	if err != nil {
 		// The stage is released; the kept promotion stays kept, and the

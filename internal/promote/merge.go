@@ -85,15 +85,29 @@ func (e *Engine) Merged(ctx context.Context, m store.Merge) error {
 	if added {
 		e.announce(ctx, mergedEvent(m))
 	}
-	verifying, err := e.deployed(ctx, []store.Merge{m})
+	return e.afterMerge(ctx, m.App, []store.Merge{m})
+}
+
+// afterMerge makes the deployment, removes the branch and asks for the
+// chain, side by side: none needs another's answer, and the chain's
+// reads need not wait for the deployment's two writes. Where the stage
+// has a health gate, its verdict moves name on once it is green instead
+// (the chain's health rule, for a group every app's).
+func (e *Engine) afterMerge(ctx context.Context, name string, ms []store.Merge) error {
+	stage, err := e.mergedInto(ctx, ms)
 	if err != nil {
 		return err
 	}
-	if verifying {
-		// The stage's health gate moves the image on once it is green.
-		return e.Closed(ctx, Branch(m.App, m.Stage))
+	closed := aside(ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, e.Closed(ctx, Branch(name, ms[0].Stage))
+	})
+	var chained error
+	if len(stage.Verify) == 0 && e.sched != nil {
+		chained = e.sched.Schedule(ctx, ChainAfter(name, ms[0].Stage, ms[0].PR), time.Time{})
 	}
-	return e.movedOn(ctx, m.App, m.Stage, m.PR)
+	deployed := e.deployed(ctx, ms, stage)
+	_, cerr := closed(ctx)
+	return errors.Join(chained, deployed, cerr)
 }
 
 // MergedGroup is Merged for a group's PR: ms are its apps' new states,
@@ -112,27 +126,7 @@ func (e *Engine) MergedGroup(ctx context.Context, group string, ms []store.Merge
 			e.announce(ctx, mergedEvent(ms[i]))
 		}
 	}
-	verifying, err := e.deployed(ctx, ms)
-	if err != nil {
-		return err
-	}
-	if verifying {
-		// Each app's health gate moves the group on once it is green; the
-		// group moves when every app's is (the chain's health rule).
-		return e.Closed(ctx, Branch(group, ms[0].Stage))
-	}
-	return e.movedOn(ctx, group, ms[0].Stage, ms[0].PR)
-}
-
-// movedOn removes the merged PR's branch and asks for the chain.
-func (e *Engine) movedOn(ctx context.Context, name, stage string, pr int) error {
-	if err := e.Closed(ctx, Branch(name, stage)); err != nil {
-		return err
-	}
-	if e.sched == nil {
-		return nil
-	}
-	return e.sched.Schedule(ctx, ChainAfter(name, stage, pr), time.Time{})
+	return e.afterMerge(ctx, group, ms)
 }
 
 // ChainAfter is the request that moves app (or group) on from stage after
