@@ -94,11 +94,24 @@ func BenchmarkWebhookAccept(b *testing.B) {
 // after it; rounds-to-merge/op stops at the merge; requests/op counts
 // every request. With -v it lists the last push's requests by round.
 func BenchmarkPushCriticalPath(b *testing.B) {
+	for _, checks := range []bool{false, true} {
+		b.Run(fmt.Sprintf("required-checks=%t", checks), func(b *testing.B) { benchCriticalPath(b, checks) })
+	}
+}
+
+// benchCriticalPath is BenchmarkPushCriticalPath; with checks, the
+// benchmark plays CI as BenchmarkPushToPR does, once the push's job found
+// the checks pending, and rounds-after-ci/op counts the rounds from the
+// status event to the merge.
+func benchCriticalPath(b *testing.B, checks bool) {
 	w := newCrashWorld(b, 1, false)
 	app := w.apps[0]
+	if checks {
+		w.gh.SetRequiredChecks("main", "ci")
+	}
 	addr := benchServe(b, w, filepath.Join(b.TempDir(), "queue.db"))
 	client := benchClient()
-	rounds, requests, toMerge := 0, 0, 0
+	rounds, requests, toMerge, afterChecks := 0, 0, 0, 0
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
@@ -113,8 +126,26 @@ func BenchmarkPushCriticalPath(b *testing.B) {
 		if err := crashDeliver(client, addr, crashGenericBody(crashImage(app), tag, digest)); err != nil {
 			b.Fatal(err)
 		}
+		var tc time.Time
+		if checks {
+			// CI reports once the push's job found the checks pending, as
+			// a real CI, slower than a push's job, does.
+			pr := benchWaitPR(b, w.gh, app, tag, false)
+			for !w.busy.served("/commits/" + pr.HeadSHA + "/status") {
+				time.Sleep(time.Millisecond)
+			}
+			w.gh.SetStatus(pr.HeadSHA, "ci", "success")
+			tc = time.Now()
+			if err := benchStatusEvent(client, addr, w.gh.Owner()+"/"+w.gh.Repo(), pr.Head, pr.HeadSHA, i); err != nil {
+				b.Fatal(err)
+			}
+		}
 		benchWaitPR(b, w.gh, app, tag, true)
 		t1 := time.Now()
+		if checks {
+			c, _ := w.busy.rounds(tc, t1)
+			afterChecks += c
+		}
 		b.StopTimer()
 		w.busy.latency.Store(0)
 		// The branch is deleted after the merge; wait for it to count it.
@@ -131,6 +162,9 @@ func BenchmarkPushCriticalPath(b *testing.B) {
 	b.ReportMetric(float64(rounds)/float64(b.N), "rounds/op")
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
 	b.ReportMetric(float64(toMerge)/float64(b.N), "rounds-to-merge/op")
+	if checks {
+		b.ReportMetric(float64(afterChecks)/float64(b.N), "rounds-after-ci/op")
+	}
 }
 
 // BenchmarkPushToPR measures push-to-merge latency: from the registry's
@@ -403,6 +437,13 @@ func (c *busyClock) rounds(from, to time.Time) (rounds, requests int) {
 		end = maxTime(end, s[1])
 	}
 	return rounds, requests
+}
+
+// served says whether a request whose path contains part was answered.
+func (c *busyClock) served(part string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.ContainsFunc(c.names, func(n string) bool { return strings.Contains(n, part) })
 }
 
 // listing lists the requests between from and to in order of start,

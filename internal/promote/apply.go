@@ -134,6 +134,13 @@ func (e *Engine) propose(ctx context.Context, p Plan) (o Outcome, err error) {
 		}
 		return e.writeup(p, checks, sh).body, nil
 	}
+	var early func(context.Context) (checksAt, error)
+	if known, open := e.prs.get(branch); p.Merge && p.Request.Kind == Reconsider && known && open != nil && keep(&livingPR{open}) {
+		// The checks of the PR's head changed, and the PR stays as it is:
+		// its checks are read beside the required ones, not after them.
+		early = e.checksAside(ctx, open.HeadSHA)
+		defer early(ctx)
+	}
 	open, res, labelled, err := e.publish(ctx, branch, commit, w.labels, w.title, body, keep)
 	if err != nil {
 		return o, err
@@ -184,7 +191,21 @@ func (e *Engine) propose(ctx context.Context, p Plan) (o Outcome, err error) {
 			return head, nil
 		}
 	}
-	return e.merge(ctx, o, open, checks, rebuild, log)
+	return e.merge(ctx, o, open, checks, rebuild, early, log)
+}
+
+// checksAt are the checks of a commit.
+type checksAt struct {
+	sha    string
+	checks []githubapp.Check
+}
+
+// checksAside starts reading the checks of sha.
+func (e *Engine) checksAside(ctx context.Context, sha string) func(context.Context) (checksAt, error) {
+	return aside(ctx, func(ctx context.Context) (checksAt, error) {
+		checks, err := e.gh.Checks(ctx, sha)
+		return checksAt{sha, checks}, err
+	})
 }
 
 // aside starts read now and returns what waits for its answer (the same

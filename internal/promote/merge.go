@@ -17,13 +17,23 @@ import (
 // later check event to retry. When GitHub finds the PR unmergeable and
 // rebuild is set, the branch is rebuilt on the current base once and
 // evaluated again (its checks start over).
-func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullRequest, required []string, rebuild func(context.Context) (string, error), log *slog.Logger) (Outcome, error) {
+//
+// early, when not nil, are checks read already, used if they are the
+// checks of the PR's head.
+func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullRequest, required []string, rebuild func(context.Context) (string, error), early func(context.Context) (checksAt, error), log *slog.Logger) (Outcome, error) {
 	var checks []githubapp.Check
 	if len(required) > 0 {
-		var err error
-		if checks, err = e.gh.Checks(ctx, pr.HeadSHA); err != nil {
+		if early == nil {
+			early = e.checksAside(ctx, pr.HeadSHA)
+		}
+		read, err := early(ctx)
+		if err == nil && read.sha != pr.HeadSHA {
+			read, err = e.checksAside(ctx, pr.HeadSHA)(ctx)
+		}
+		if err != nil {
 			return out, fmt.Errorf("read checks of PR #%d: %w", pr.Number, err)
 		}
+		checks = read.checks
 	}
 	step, reason := decideMerge(e.base, required, checks)
 	switch step {
@@ -55,7 +65,7 @@ func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullReque
 		log.Info("rebuilt on the current base after GitHub refused the merge", "pr", pr.Number)
 		pr.HeadSHA = head
 		out.Result, out.HeadSHA = Updated, head
-		return e.merge(ctx, out, pr, required, nil, log)
+		return e.merge(ctx, out, pr, required, nil, nil, log)
 	case errors.Is(err, githubapp.ErrNotMergeable):
 		out.Reason = fmt.Sprintf("GitHub refused the merge (%v); if %s changed the same lines since this PR was built, the next push or promotion rebuilds it on the new %s", err, e.base, e.base)
 		return out, e.gh.Comment(ctx, pr.Number, "stagehand could not merge this PR: "+out.Reason+".")

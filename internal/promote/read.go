@@ -20,6 +20,13 @@ import (
 // records. Files in a tree never change, so they are read once per tree
 // and kept (readCache).
 func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
+	var open func(context.Context) (*githubapp.PullRequest, error)
+	if r.Kind == Reconsider {
+		// The open PR is asked for beside the base branch: neither needs
+		// the other.
+		open = aside(ctx, func(ctx context.Context) (*githubapp.PullRequest, error) { return e.openPR(ctx, r.App, r.Stage) })
+		defer open(ctx)
+	}
 	base, err := e.gh.Branch(ctx, e.base)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("read branch %s: %w", e.base, err)
@@ -36,7 +43,7 @@ func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 	s.Config = cfg
 	r = r.resolve(cfg).grouped(cfg)
 	if r.Group != "" {
-		if err := e.readGroup(ctx, r, cfg, &s); err != nil {
+		if err := e.readGroup(ctx, r, cfg, &s, open); err != nil {
 			return Snapshot{}, err
 		}
 		return s, nil
@@ -57,7 +64,7 @@ func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 		return Snapshot{}, err
 	}
 	if r.Kind == Reconsider {
-		if s.Open, err = e.openPR(ctx, r.App, r.Stage); err != nil {
+		if s.Open, err = open(ctx); err != nil {
 			return Snapshot{}, err
 		}
 	}

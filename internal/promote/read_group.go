@@ -16,7 +16,9 @@ import (
 // readGroup adds to s what a group's request is decided on: the stage
 // files of the apps it concerns, each app's holds and merges, the person,
 // and for a push the pushes its window gathered and the group's open PR.
-func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s *Snapshot) error {
+//
+// open is the group's open PR for a Reconsider, asked for already.
+func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s *Snapshot, open func(context.Context) (*githubapp.PullRequest, error)) error {
 	g, ok := cfg.Group(r.Group)
 	if !ok {
 		return nil // Decide says there is no such group
@@ -40,7 +42,7 @@ func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s
 			apps = append(apps, app)
 		}
 	case Reconsider:
-		if s.Open, err = e.openPR(ctx, g.Name, r.Stage); err != nil {
+		if s.Open, err = open(ctx); err != nil {
 			return err
 		}
 		apps = nil
