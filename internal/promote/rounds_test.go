@@ -1,0 +1,111 @@
+package promote_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stagehand-dev/stagehand/internal/githubfake"
+	"github.com/stagehand-dev/stagehand/internal/promote"
+)
+
+// besides holds each request of an operation back until a request of
+// another has arrived: made side by side, both go through at once; made
+// one after the other, the held one gives up waiting after a while and
+// the pair is reported as sequential. It proves what a push's critical
+// path gains without timing anything (BenchmarkPushCriticalPath counts the
+// rounds).
+type besides struct {
+	mu         sync.Mutex
+	until      map[string]string        // held operation → the one it waits for
+	arrived    map[string]chan struct{} // operation → closed once it arrived
+	sequential []string
+}
+
+func holdBeside(gh *githubfake.Server, pairs map[string]string) *besides {
+	b := &besides{until: pairs, arrived: map[string]chan struct{}{}}
+	for held, until := range pairs {
+		b.arrived[held], b.arrived[until] = make(chan struct{}), make(chan struct{})
+	}
+	gh.SetFaults(func(_ *http.Request, op string) githubfake.Fault {
+		b.mu.Lock()
+		if ch, ok := b.arrived[op]; ok {
+			select {
+			case <-ch:
+			default:
+				close(ch)
+			}
+		}
+		until, held := b.until[op]
+		var wait chan struct{}
+		if held {
+			wait = b.arrived[until]
+		}
+		b.mu.Unlock()
+		if held {
+			select {
+			case <-wait:
+			case <-time.After(10 * time.Second):
+				b.mu.Lock()
+				b.sequential = append(b.sequential, op+" waited for "+until)
+				b.mu.Unlock()
+			}
+		}
+		return githubfake.FaultNone
+	})
+	return b
+}
+
+func (b *besides) check(t *testing.T) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.sequential {
+		t.Errorf("not side by side: %s", s)
+	}
+}
+
+// TestMergeBesideLabels: an auto-merge stage's PR is merged without
+// waiting for its labels, and still ends labelled.
+func TestMergeBesideLabels(t *testing.T) {
+	cw := newCallWorld(t, "auto-merge", true)
+	cw.push(t, "1.0.0", promote.Merged) // warms the engine
+	b := holdBeside(cw.GitHub, map[string]string{"issues/add-labels": "pulls/merge"})
+	o, _ := cw.push(t, "1.1.0", promote.Merged)
+	cw.GitHub.StopFaults()
+	b.check(t)
+	for _, pr := range cw.GitHub.PullRequests() {
+		if pr.Number != o.PR {
+			continue
+		}
+		for _, l := range promote.Labels("web", "staging") {
+			if !slices.Contains(pr.Labels, l) {
+				t.Errorf("merged PR #%d has labels %v, lacks %q", pr.Number, pr.Labels, l)
+			}
+		}
+	}
+}
+
+// TestChecksChangeBesideReads: when the checks of an open PR change, the
+// PR is read beside the base branch and its checks beside the base
+// branch's required checks; the PR is merged.
+func TestChecksChangeBesideReads(t *testing.T) {
+	cw := newCallWorld(t, "auto-merge", true)
+	cw.GitHub.SetRequiredChecks("main", "ci")
+	o, _ := cw.push(t, "1.0.0", promote.Opened)
+	cw.GitHub.SetStatus(o.HeadSHA, "ci", "success")
+	b := holdBeside(cw.GitHub, map[string]string{
+		"repos/get-branch":                   "pulls/list",
+		"repos/get-status-checks-protection": "repos/get-combined-status-for-ref",
+	})
+	r, err := cw.Engine.Run(context.Background(), promote.Request{Kind: promote.Reconsider, Source: promote.FromChecks, App: "web", Stage: "staging"})
+	cw.GitHub.StopFaults()
+	b.check(t)
+	if err != nil || r.Result != promote.Merged {
+		t.Fatalf("checks of PR #%d passed: %+v, %v; want it merged", o.PR, r, err)
+	}
+	cw.pins(t, "main", "staging", o.To.Digest)
+}
