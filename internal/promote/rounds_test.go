@@ -109,3 +109,19 @@ func TestChecksChangeBesideReads(t *testing.T) {
 	}
 	cw.pins(t, "main", "staging", o.To.Digest)
 }
+
+// TestPersonBesideBranch: a person's promotion asks GitHub for their
+// permission beside the base branch, not after the snapshot's other reads.
+func TestPersonBesideBranch(t *testing.T) {
+	cw := newCallWorld(t, "auto-merge", true)
+	cw.mergeChainRound(t, 0, false) // preprod runs an image
+	cw.GitHub.SetPermission("octocat", "write")
+	b := holdBeside(cw.GitHub, map[string]string{"repos/get-branch": "repos/get-collaborator-permission-level"})
+	o, err := cw.Engine.Run(context.Background(), promote.Request{Kind: promote.Promote, Source: promote.FromCLI, Actor: promote.Actor{Login: "octocat"}, App: "web", Stage: "prod"})
+	cw.GitHub.StopFaults()
+	b.check(t)
+	if err != nil || o.Result != promote.Opened {
+		t.Fatalf("octocat promotes web to prod: %+v, %v; want the PR opened", o, err)
+	}
+	cw.pins(t, o.HeadSHA, "prod", o.To.Digest)
+}
