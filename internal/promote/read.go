@@ -47,13 +47,19 @@ func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 	if !ok {
 		return s, nil
 	}
-	s.Files = map[string]File{}
+	// A promotion reads the stage it takes from and the one it writes,
+	// side by side (stageFiles).
+	var pins []pinAt
 	for _, t := range targets(r, cfg) {
-		f, err := e.stageFile(ctx, base, t, app.Image)
-		if err != nil {
-			return Snapshot{}, err
-		}
-		s.Files[t.File] = f
+		pins = append(pins, pinAt{app: app.Name, target: t, image: app.Image})
+	}
+	files, err := e.stageFiles(ctx, base, pins)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	s.Files = map[string]File{}
+	for i, pin := range pins {
+		s.Files[pin.target.File] = files[i]
 	}
 	if err := e.readRecords(ctx, r, cfg, &s, early); err != nil {
 		return Snapshot{}, err

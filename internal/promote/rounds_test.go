@@ -13,37 +13,42 @@ import (
 )
 
 // besides holds each request of an operation back until a request of
-// another has arrived: made side by side, both go through at once; made
-// one after the other, the held one gives up waiting after a while and
-// the pair is reported as sequential. It proves what a push's critical
-// path gains without timing anything (BenchmarkPushCriticalPath counts the
-// rounds).
+// another has arrived (or, paired with itself, a second request of it):
+// made side by side, both go through at once; made one after the other,
+// the held one gives up waiting after a while and the pair is reported as
+// sequential. It proves what a push's critical path gains without timing
+// anything (BenchmarkPushCriticalPath counts the rounds).
 type besides struct {
 	mu         sync.Mutex
 	until      map[string]string        // held operation → the one it waits for
-	arrived    map[string]chan struct{} // operation → closed once it arrived
+	seen       map[string]int           // operation → requests arrived
+	arrived    map[string]chan struct{} // held operation → closed once what it waits for arrived
 	sequential []string
 }
 
 func holdBeside(gh *githubfake.Server, pairs map[string]string) *besides {
-	b := &besides{until: pairs, arrived: map[string]chan struct{}{}}
-	for held, until := range pairs {
-		b.arrived[held], b.arrived[until] = make(chan struct{}), make(chan struct{})
+	b := &besides{until: pairs, seen: map[string]int{}, arrived: map[string]chan struct{}{}}
+	for held := range pairs {
+		b.arrived[held] = make(chan struct{})
 	}
 	gh.SetFaults(func(_ *http.Request, op string) githubfake.Fault {
 		b.mu.Lock()
-		if ch, ok := b.arrived[op]; ok {
-			select {
-			case <-ch:
-			default:
-				close(ch)
+		b.seen[op]++
+		for held, until := range b.until {
+			need := 1
+			if held == until {
+				need = 2
+			}
+			if b.seen[until] >= need {
+				select {
+				case <-b.arrived[held]:
+				default:
+					close(b.arrived[held])
+				}
 			}
 		}
 		until, held := b.until[op]
-		var wait chan struct{}
-		if held {
-			wait = b.arrived[until]
-		}
+		wait := b.arrived[op]
 		b.mu.Unlock()
 		if held {
 			select {
@@ -122,6 +127,23 @@ func TestPersonBesideBranch(t *testing.T) {
 	b.check(t)
 	if err != nil || o.Result != promote.Opened {
 		t.Fatalf("octocat promotes web to prod: %+v, %v; want the PR opened", o, err)
+	}
+	cw.pins(t, o.HeadSHA, "prod", o.To.Digest)
+}
+
+// TestPromotionReadsStagesBeside: a promotion in a process that has read
+// nothing yet reads the stage it takes from and the one it writes side by
+// side.
+func TestPromotionReadsStagesBeside(t *testing.T) {
+	cw := newCallWorld(t, "auto-merge", true)
+	cw.mergeChainRound(t, 0, false) // preprod runs an image
+	cw.restart(t)
+	b := holdBeside(cw.GitHub, map[string]string{"repos/get-content": "repos/get-content"})
+	o, err := cw.Engine.Run(context.Background(), promote.Request{Kind: promote.Promote, Source: promote.FromCLI, App: "web", Stage: "prod"})
+	cw.GitHub.StopFaults()
+	b.check(t)
+	if err != nil || o.Result != promote.Opened {
+		t.Fatalf("promote web to prod: %+v, %v; want the PR opened", o, err)
 	}
 	cw.pins(t, o.HeadSHA, "prod", o.To.Digest)
 }
