@@ -235,9 +235,17 @@ func (e *Engine) readBeside(ctx context.Context, r Request, fill func(context.Co
 		s, err := e.read(ctx, r)
 		return s, r, err
 	}
-	filled := aside(ctx, fill)
+	var (
+		fr   Request
+		ferr error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		fr, ferr = fill(ctx)
+	}()
 	s, err := e.read(ctx, r)
-	fr, ferr := filled(ctx)
+	<-done // fill ends with ctx, and what it sets is the caller's to read
 	if ferr != nil {
 		return Snapshot{}, r, ferr
 	}

@@ -147,3 +147,39 @@ func TestPromotionReadsStagesBeside(t *testing.T) {
 	}
 	cw.pins(t, o.HeadSHA, "prod", o.To.Digest)
 }
+
+// heldResolver holds each resolution back until GitHub was asked for the
+// base branch, or gives up after a while and says so.
+type heldResolver struct {
+	next       promote.DigestResolver
+	branch     chan struct{}
+	sequential bool
+}
+
+func (h *heldResolver) Resolve(ctx context.Context, image, tag string) (string, error) {
+	select {
+	case <-h.branch:
+	case <-time.After(10 * time.Second):
+		h.sequential = true
+	}
+	return h.next.Resolve(ctx, image, tag)
+}
+
+// TestPushResolvesBesideBranch: a push asks the registry for its tag's
+// digest while it reads the base branch from GitHub.
+func TestPushResolvesBesideBranch(t *testing.T) {
+	held := &heldResolver{branch: make(chan struct{})}
+	cw := newCallWorld(t, "auto-merge", true, func(o *promote.Options) { held.next, o.Resolver = o.Resolver, held })
+	var once sync.Once
+	cw.GitHub.SetFaults(func(_ *http.Request, op string) githubfake.Fault {
+		if op == "repos/get-branch" {
+			once.Do(func() { close(held.branch) })
+		}
+		return githubfake.FaultNone
+	})
+	cw.push(t, "1.0.0", promote.Merged)
+	cw.GitHub.StopFaults()
+	if held.sequential {
+		t.Error("the push resolved its tag before reading the base branch, not beside it")
+	}
+}
