@@ -89,13 +89,29 @@ func BenchmarkWebhookAccept(b *testing.B) {
 // registry a push waits for, one after another, on its way to a merged
 // staging PR: each answer of the stand-ins takes 10 ms longer, as over a
 // network, so that requests made side by side overlap and count once.
-// rounds/op is that critical path; requests/op all the requests.
+// rounds/op is that critical path, with the work that follows the merge
+// (the deployment, the branch's removal, the next stage's PR, until it
+// proposes the image); rounds-to-merge/op stops at the merge; requests/op
+// counts every request. With -v it lists the last push's requests by round.
 func BenchmarkPushCriticalPath(b *testing.B) {
+	for _, checks := range []bool{false, true} {
+		b.Run(fmt.Sprintf("required-checks=%t", checks), func(b *testing.B) { benchCriticalPath(b, checks) })
+	}
+}
+
+// benchCriticalPath is BenchmarkPushCriticalPath; with checks, the
+// benchmark plays CI as BenchmarkPushToPR does, once the push's job found
+// the checks pending, and rounds-after-ci/op counts the rounds from the
+// status event to the merge.
+func benchCriticalPath(b *testing.B, checks bool) {
 	w := newCrashWorld(b, 1, false)
 	app := w.apps[0]
+	if checks {
+		w.gh.SetRequiredChecks("main", "ci")
+	}
 	addr := benchServe(b, w, filepath.Join(b.TempDir(), "queue.db"))
 	client := benchClient()
-	rounds, requests := 0, 0
+	rounds, requests, toMerge, afterChecks := 0, 0, 0, 0
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
@@ -110,19 +126,49 @@ func BenchmarkPushCriticalPath(b *testing.B) {
 		if err := crashDeliver(client, addr, crashGenericBody(crashImage(app), tag, digest)); err != nil {
 			b.Fatal(err)
 		}
+		var tc time.Time
+		if checks {
+			// CI reports once the push's job found the checks pending, as
+			// a real CI, slower than a push's job, does.
+			pr := benchWaitPR(b, w.gh, app, tag, false)
+			for !w.busy.served("/commits/" + pr.HeadSHA + "/status") {
+				time.Sleep(time.Millisecond)
+			}
+			w.gh.SetStatus(pr.HeadSHA, "ci", "success")
+			tc = time.Now()
+			if err := benchStatusEvent(client, addr, w.gh.Owner()+"/"+w.gh.Repo(), pr.Head, pr.HeadSHA, i); err != nil {
+				b.Fatal(err)
+			}
+		}
 		benchWaitPR(b, w.gh, app, tag, true)
 		t1 := time.Now()
+		if checks {
+			c, _ := w.busy.rounds(tc, t1)
+			afterChecks += c
+		}
 		b.StopTimer()
-		w.busy.latency.Store(0)
-		// The branch is deleted after the merge; wait for it to count it.
+		// What follows the merge (the deployment, the branch's removal,
+		// the chain to preprod's PR) is counted at the same latency, until
+		// preprod's PR proposes the image and the last answers are in.
+		benchWaitPR(b, w.gh, app, tag, false)
 		time.Sleep(50 * time.Millisecond)
-		r, n := w.busy.rounds(t0, t1.Add(50*time.Millisecond))
-		rounds, requests = rounds+r, requests+n
+		t2 := time.Now()
+		w.busy.latency.Store(0)
+		r, n := w.busy.rounds(t0, t2)
+		m, _ := w.busy.rounds(t0, t1)
+		if i == b.N-1 && testing.Verbose() {
+			b.Log("the last push's requests, numbered by round:\n" + w.busy.listing(t0, t2))
+		}
+		rounds, requests, toMerge = rounds+r, requests+n, toMerge+m
 		b.StartTimer()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(rounds)/float64(b.N), "rounds/op")
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+	b.ReportMetric(float64(toMerge)/float64(b.N), "rounds-to-merge/op")
+	if checks {
+		b.ReportMetric(float64(afterChecks)/float64(b.N), "rounds-after-ci/op")
+	}
 }
 
 // BenchmarkPushToPR measures push-to-merge latency: from the registry's
@@ -341,6 +387,7 @@ func (t *benchTail) String() string {
 type busyClock struct {
 	mu      sync.Mutex
 	spans   [][2]time.Time
+	names   []string     // method and path of each span, for the listing
 	latency atomic.Int64 // nanoseconds added to every answer
 }
 
@@ -351,6 +398,7 @@ func (c *busyClock) track(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 		c.mu.Lock()
 		c.spans = append(c.spans, [2]time.Time{start, time.Now()})
+		c.names = append(c.names, r.Method+" "+r.URL.Path)
 		c.mu.Unlock()
 	})
 }
@@ -393,6 +441,44 @@ func (c *busyClock) rounds(from, to time.Time) (rounds, requests int) {
 		end = maxTime(end, s[1])
 	}
 	return rounds, requests
+}
+
+// served says whether a request whose path contains part was answered.
+func (c *busyClock) served(part string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.ContainsFunc(c.names, func(n string) bool { return strings.Contains(n, part) })
+}
+
+// listing lists the requests between from and to in order of start,
+// marking with "|" those that overlapped the one before (same round).
+func (c *busyClock) listing(from, to time.Time) string {
+	c.mu.Lock()
+	type span struct {
+		s, e time.Time
+		name string
+	}
+	var spans []span
+	for i, s := range c.spans {
+		if !s[0].Before(from) && !s[1].After(to) {
+			spans = append(spans, span{s[0], s[1], c.names[i]})
+		}
+	}
+	c.mu.Unlock()
+	slices.SortFunc(spans, func(a, b span) int { return a.s.Compare(b.s) })
+	var out strings.Builder
+	var end time.Time
+	round := 0
+	for _, s := range spans {
+		mark := "|"
+		if !s.s.Before(end) {
+			round++
+			mark = fmt.Sprint(round)
+		}
+		fmt.Fprintf(&out, "%3s %6.1f-%6.1f ms %s\n", mark, float64(s.s.Sub(from).Microseconds())/1000, float64(s.e.Sub(from).Microseconds())/1000, s.name)
+		end = maxTime(end, s.e)
+	}
+	return out.String()
 }
 
 func maxTime(ts ...time.Time) time.Time {

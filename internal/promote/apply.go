@@ -95,8 +95,8 @@ func (e *Engine) spendLink(ctx context.Context, p Plan, o Outcome) error {
 // plan's images: one commit on the base head, on the one branch the app
 // and stage have, at most one PR, merged at once where the stage
 // auto-merges and checks allow.
-func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
-	o := p.outcome()
+func (e *Engine) propose(ctx context.Context, p Plan) (o Outcome, err error) {
+	o = p.outcome()
 	required := func(context.Context) ([]string, error) { return nil, nil }
 	if p.Merge {
 		// The PR's body names the required checks and the merge needs
@@ -134,9 +134,19 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 		}
 		return e.writeup(p, checks, sh).body, nil
 	}
-	open, res, err := e.publish(ctx, branch, commit, w.labels, w.title, body, keep)
+	var early func(context.Context) (checksAt, error)
+	if known, open := e.prs.get(branch); p.Merge && p.Request.Kind == Reconsider && known && open != nil && keep(&livingPR{open}) {
+		// The checks of the PR's head changed, and the PR stays as it is:
+		// its checks are read beside the required ones, not after them.
+		early = e.checksAside(ctx, open.HeadSHA)
+		defer early(ctx)
+	}
+	open, res, labelled, err := e.publish(ctx, branch, commit, w.labels, w.title, body, keep)
 	if err != nil {
 		return o, err
+	}
+	if labelled != nil {
+		defer func() { err = errors.Join(err, labelled(ctx)) }()
 	}
 	o.Result, o.Published, o.PR, o.PRURL, o.HeadSHA = res, res, open.Number, open.URL, open.HeadSHA
 	if res == Unchanged {
@@ -181,7 +191,21 @@ func (e *Engine) propose(ctx context.Context, p Plan) (Outcome, error) {
 			return head, nil
 		}
 	}
-	return e.merge(ctx, o, open, checks, rebuild, log)
+	return e.merge(ctx, o, open, checks, rebuild, early, log)
+}
+
+// checksAt are the checks of a commit.
+type checksAt struct {
+	sha    string
+	checks []githubapp.Check
+}
+
+// checksAside starts reading the checks of sha.
+func (e *Engine) checksAside(ctx context.Context, sha string) func(context.Context) (checksAt, error) {
+	return aside(ctx, func(ctx context.Context) (checksAt, error) {
+		checks, err := e.gh.Checks(ctx, sha)
+		return checksAt{sha, checks}, err
+	})
 }
 
 // aside starts read now and returns what waits for its answer (the same
@@ -308,7 +332,10 @@ func (e *Engine) openRollback(ctx context.Context, p Plan, h store.Hold) (Outcom
 		m, ok, err := ParseMarker(open.pr.Body)
 		return err == nil && ok && m.Rollback && m.Digest == p.Want.Digest && m.Tag == p.Want.Tag
 	}
-	open, res, err := e.publish(ctx, Branch(p.App.Name, p.Stage.Name), commit, Labels(p.App.Name, p.Stage.Name), rb.title(), fixed(rb.body()), keep)
+	open, res, labelled, err := e.publish(ctx, Branch(p.App.Name, p.Stage.Name), commit, Labels(p.App.Name, p.Stage.Name), rb.title(), fixed(rb.body()), keep)
+	if err == nil && labelled != nil {
+		err = labelled(ctx)
+	}
 	if err != nil {
 		return o, err
 	}
@@ -345,7 +372,7 @@ func (e *Engine) release(ctx context.Context, p Plan) (Outcome, error) {
 		o.Reason += fmt.Sprintf("; group %s's promotion into %s, which waited for it, is proposed again now", r.Group, p.Stage.Name)
 		return o, e.records.DropHeld(ctx, p.App.Name, p.Stage.Name)
 	}
-	then, err := e.runLocked(ctx, r, "")
+	then, err := e.runLocked(ctx, r, "", nil)
 	o.Then = &then
 	if err != nil {
 		// The stage is released; the kept promotion stays kept, and the

@@ -118,7 +118,7 @@ type callWorld struct {
 
 // newCallWorld starts a world on the sample config repository, with
 // staging in mode stagingMode.
-func newCallWorld(tb testing.TB, stagingMode string, validate bool) *callWorld {
+func newCallWorld(tb testing.TB, stagingMode string, validate bool, adjust ...func(*promote.Options)) *callWorld {
 	tb.Helper()
 	dir := tb.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(seed)); err != nil {
@@ -136,6 +136,9 @@ func newCallWorld(tb testing.TB, stagingMode string, validate bool) *callWorld {
 	cw := &callWorld{chains: &chainQueue{}}
 	wd, err := demo.Start(context.Background(), demo.Options{Seed: dir, Validate: validate, Pace: unpaced, Engine: func(o *promote.Options) {
 		o.Scheduler = cw.chains
+		for _, f := range adjust {
+			f(o)
+		}
 		cw.opts = *o
 	}})
 	if err != nil {

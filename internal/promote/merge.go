@@ -17,13 +17,23 @@ import (
 // later check event to retry. When GitHub finds the PR unmergeable and
 // rebuild is set, the branch is rebuilt on the current base once and
 // evaluated again (its checks start over).
-func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullRequest, required []string, rebuild func(context.Context) (string, error), log *slog.Logger) (Outcome, error) {
+//
+// early, when not nil, are checks read already, used if they are the
+// checks of the PR's head.
+func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullRequest, required []string, rebuild func(context.Context) (string, error), early func(context.Context) (checksAt, error), log *slog.Logger) (Outcome, error) {
 	var checks []githubapp.Check
 	if len(required) > 0 {
-		var err error
-		if checks, err = e.gh.Checks(ctx, pr.HeadSHA); err != nil {
+		if early == nil {
+			early = e.checksAside(ctx, pr.HeadSHA)
+		}
+		read, err := early(ctx)
+		if err == nil && read.sha != pr.HeadSHA {
+			read, err = e.checksAside(ctx, pr.HeadSHA)(ctx)
+		}
+		if err != nil {
 			return out, fmt.Errorf("read checks of PR #%d: %w", pr.Number, err)
 		}
+		checks = read.checks
 	}
 	step, reason := decideMerge(e.base, required, checks)
 	switch step {
@@ -55,7 +65,7 @@ func (e *Engine) merge(ctx context.Context, out Outcome, pr *githubapp.PullReque
 		log.Info("rebuilt on the current base after GitHub refused the merge", "pr", pr.Number)
 		pr.HeadSHA = head
 		out.Result, out.HeadSHA = Updated, head
-		return e.merge(ctx, out, pr, required, nil, log)
+		return e.merge(ctx, out, pr, required, nil, nil, log)
 	case errors.Is(err, githubapp.ErrNotMergeable):
 		out.Reason = fmt.Sprintf("GitHub refused the merge (%v); if %s changed the same lines since this PR was built, the next push or promotion rebuilds it on the new %s", err, e.base, e.base)
 		return out, e.gh.Comment(ctx, pr.Number, "stagehand could not merge this PR: "+out.Reason+".")
@@ -85,15 +95,29 @@ func (e *Engine) Merged(ctx context.Context, m store.Merge) error {
 	if added {
 		e.announce(ctx, mergedEvent(m))
 	}
-	verifying, err := e.deployed(ctx, []store.Merge{m})
+	return e.afterMerge(ctx, m.App, []store.Merge{m})
+}
+
+// afterMerge makes the deployment, removes the branch and asks for the
+// chain, side by side: none needs another's answer, and the chain's
+// reads need not wait for the deployment's two writes. Where the stage
+// has a health gate, its verdict moves name on once it is green instead
+// (the chain's health rule, for a group every app's).
+func (e *Engine) afterMerge(ctx context.Context, name string, ms []store.Merge) error {
+	stage, err := e.mergedInto(ctx, ms)
 	if err != nil {
 		return err
 	}
-	if verifying {
-		// The stage's health gate moves the image on once it is green.
-		return e.Closed(ctx, Branch(m.App, m.Stage))
+	closed := aside(ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, e.Closed(ctx, Branch(name, ms[0].Stage))
+	})
+	var chained error
+	if len(stage.Verify) == 0 && e.sched != nil {
+		chained = e.sched.Schedule(ctx, ChainAfter(name, ms[0].Stage, ms[0].PR), time.Time{})
 	}
-	return e.movedOn(ctx, m.App, m.Stage, m.PR)
+	deployed := e.deployed(ctx, ms, stage)
+	_, cerr := closed(ctx)
+	return errors.Join(chained, deployed, cerr)
 }
 
 // MergedGroup is Merged for a group's PR: ms are its apps' new states,
@@ -112,27 +136,7 @@ func (e *Engine) MergedGroup(ctx context.Context, group string, ms []store.Merge
 			e.announce(ctx, mergedEvent(ms[i]))
 		}
 	}
-	verifying, err := e.deployed(ctx, ms)
-	if err != nil {
-		return err
-	}
-	if verifying {
-		// Each app's health gate moves the group on once it is green; the
-		// group moves when every app's is (the chain's health rule).
-		return e.Closed(ctx, Branch(group, ms[0].Stage))
-	}
-	return e.movedOn(ctx, group, ms[0].Stage, ms[0].PR)
-}
-
-// movedOn removes the merged PR's branch and asks for the chain.
-func (e *Engine) movedOn(ctx context.Context, name, stage string, pr int) error {
-	if err := e.Closed(ctx, Branch(name, stage)); err != nil {
-		return err
-	}
-	if e.sched == nil {
-		return nil
-	}
-	return e.sched.Schedule(ctx, ChainAfter(name, stage, pr), time.Time{})
+	return e.afterMerge(ctx, group, ms)
 }
 
 // ChainAfter is the request that moves app (or group) on from stage after

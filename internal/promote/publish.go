@@ -26,81 +26,97 @@ type livingPR struct{ pr *githubapp.PullRequest }
 //
 // body is asked for only when a PR is opened or updated: a proposal that
 // merges reads the required checks its body names beside the commit.
-func (e *Engine) publish(ctx context.Context, branch string, commit func(context.Context) (string, error), labels []string, title string, bodyOf func(context.Context) (string, error), keep func(*livingPR) bool) (*githubapp.PullRequest, Result, error) {
+//
+// A PR opened is labelled beside what the caller does next: labelled waits
+// for that (nil when there is nothing to wait for).
+func (e *Engine) publish(ctx context.Context, branch string, commit func(context.Context) (string, error), labels []string, title string, bodyOf func(context.Context) (string, error), keep func(*livingPR) bool) (pr *githubapp.PullRequest, res Result, labelled func(context.Context) error, err error) {
 	known, open := e.prs.get(branch)
 	if known && open != nil {
 		if keep(&livingPR{open}) {
-			return open, Unchanged, nil
+			return open, Unchanged, nil, nil
 		}
 		head, err := commit(ctx)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		body, err := bodyOf(ctx)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		err = e.gh.MoveBranch(ctx, branch, head)
 		switch {
 		case errors.Is(err, githubapp.ErrNotFound):
 			e.prs.forget(branch) // the branch went away behind our back
 		case err != nil:
-			return nil, "", fmt.Errorf("move branch %s: %w", branch, err)
+			return nil, "", nil, fmt.Errorf("move branch %s: %w", branch, err)
 		default:
 			return e.update(ctx, branch, open, head, labels, title, body)
 		}
 	}
 	head, err := commit(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	body, err := bodyOf(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	created, err := e.gh.CreateBranch(ctx, branch, head)
 	if err != nil {
-		return nil, "", fmt.Errorf("create branch %s: %w", branch, err)
+		return nil, "", nil, fmt.Errorf("create branch %s: %w", branch, err)
 	}
 	if !created {
 		if open, err = e.gh.FindOpenPR(ctx, branch, e.base); err != nil {
-			return nil, "", fmt.Errorf("find the open PR of %s: %w", branch, err)
+			return nil, "", nil, fmt.Errorf("find the open PR of %s: %w", branch, err)
 		}
 		if open != nil && keep(&livingPR{open}) {
 			e.prs.set(branch, open)
-			return open, Unchanged, nil
+			return open, Unchanged, nil, nil
 		}
 		if err := e.gh.MoveBranch(ctx, branch, head); err != nil {
-			return nil, "", fmt.Errorf("move branch %s: %w", branch, err)
+			return nil, "", nil, fmt.Errorf("move branch %s: %w", branch, err)
 		}
 		if open != nil {
 			return e.update(ctx, branch, open, head, labels, title, body)
 		}
 	}
-	pr, err := e.gh.OpenPR(ctx, branch, e.base, title, body)
+	pr, err = e.gh.OpenPR(ctx, branch, e.base, title, body)
 	if errors.Is(err, githubapp.ErrConflict) {
 		// GitHub has one open already: ours, from a try whose answer was
 		// lost, or one a person opened from the branch.
 		if open, ferr := e.gh.FindOpenPR(ctx, branch, e.base); ferr == nil && open != nil {
 			if err := e.gh.AddLabels(ctx, open.Number, labels...); err != nil {
-				return nil, "", fmt.Errorf("label PR #%d: %w", open.Number, err)
+				return nil, "", nil, fmt.Errorf("label PR #%d: %w", open.Number, err)
 			}
 			return e.update(ctx, branch, open, head, labels, title, body)
 		}
 	}
 	if err != nil {
 		e.prs.forget(branch)
-		return nil, "", fmt.Errorf("open PR for %s: %w", branch, err)
-	}
-	if err := e.gh.AddLabels(ctx, pr.Number, labels...); err != nil {
-		return nil, "", fmt.Errorf("label PR #%d: %w", pr.Number, err)
+		return nil, "", nil, fmt.Errorf("open PR for %s: %w", branch, err)
 	}
 	pr.HeadSHA, pr.Body, pr.Title = head, body, title
 	e.prs.set(branch, pr)
-	return pr, Opened, nil
+	return pr, Opened, e.label(ctx, pr.Number, labels), nil
 }
 
-func (e *Engine) update(ctx context.Context, branch string, open *githubapp.PullRequest, head string, labels []string, title, body string) (*githubapp.PullRequest, Result, error) {
+// label labels a PR just opened beside what follows (the merge): nothing
+// reads the labels, they are for people, so they cost no round trip on
+// the way to the merge. Wait for the answer before returning.
+func (e *Engine) label(ctx context.Context, number int, labels []string) func(context.Context) error {
+	wait := aside(ctx, func(ctx context.Context) (struct{}, error) {
+		if err := e.gh.AddLabels(ctx, number, labels...); err != nil {
+			return struct{}{}, fmt.Errorf("label PR #%d: %w", number, err)
+		}
+		return struct{}{}, nil
+	})
+	return func(ctx context.Context) error {
+		_, err := wait(ctx)
+		return err
+	}
+}
+
+func (e *Engine) update(ctx context.Context, branch string, open *githubapp.PullRequest, head string, labels []string, title, body string) (*githubapp.PullRequest, Result, func(context.Context) error, error) {
 	err := e.gh.UpdatePR(ctx, open.Number, title, body)
 	if errors.Is(err, githubapp.ErrClosed) {
 		// Merged or closed by a person a moment ago: the branch now points
@@ -109,23 +125,20 @@ func (e *Engine) update(ctx context.Context, branch string, open *githubapp.Pull
 		pr, oerr := e.gh.OpenPR(ctx, branch, e.base, title, body)
 		if oerr != nil {
 			e.prs.forget(branch)
-			return nil, "", fmt.Errorf("open PR for %s: %w", branch, oerr)
-		}
-		if err := e.gh.AddLabels(ctx, pr.Number, labels...); err != nil {
-			return nil, "", fmt.Errorf("label PR #%d: %w", pr.Number, err)
+			return nil, "", nil, fmt.Errorf("open PR for %s: %w", branch, oerr)
 		}
 		pr.HeadSHA, pr.Body, pr.Title = head, body, title
 		e.prs.set(branch, pr)
-		return pr, Opened, nil
+		return pr, Opened, e.label(ctx, pr.Number, labels), nil
 	}
 	if err != nil {
 		e.prs.forget(branch)
-		return nil, "", fmt.Errorf("update PR #%d: %w", open.Number, err)
+		return nil, "", nil, fmt.Errorf("update PR #%d: %w", open.Number, err)
 	}
 	pr := *open
 	pr.Title, pr.Body, pr.HeadSHA = title, body, head
 	e.prs.set(branch, &pr)
-	return &pr, Updated, nil
+	return &pr, Updated, nil, nil
 }
 
 // openPR is the open PR of app in stage, asked of GitHub.

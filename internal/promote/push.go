@@ -70,31 +70,42 @@ func (e *Engine) Pushes(ctx context.Context, image string, burst []Pushed, src S
 			outs = append(outs, Outcome{App: app.Name, Result: Ignored, Reason: why})
 			continue
 		}
-		d, ok := digests[best.Tag]
-		if !ok {
-			if e.resolver == nil {
-				return outs, errors.New("promote: no registry resolver")
+		if _, ok := digests[best.Tag]; !ok && e.resolver == nil {
+			return outs, errors.New("promote: no registry resolver")
+		}
+		// The digest is asked of the registry beside the reads from
+		// GitHub (runFilled); a registry that does not answer stops the
+		// burst, to be retried, as it would stop the next app's.
+		var resolveErr error
+		fill := func(ctx context.Context) (Request, error) {
+			d, ok := digests[best.Tag]
+			if !ok {
+				var err error
+				if d, err = e.resolveFresh(ctx, image, *best); err != nil {
+					resolveErr = fmt.Errorf("resolve %s:%s: %w", image, best.Tag, err)
+					return Request{}, resolveErr
+				}
+				digests[best.Tag] = d
 			}
-			var err error
-			if d, err = e.resolveFresh(ctx, image, *best); err != nil {
-				return outs, fmt.Errorf("resolve %s:%s: %w", image, best.Tag, err)
+			if best.Digest != "" && best.Digest != d {
+				e.log.Warn("the payload's digest differs from the registry's; the registry wins",
+					"image", image, "tag", best.Tag, "payload_digest", best.Digest, "digest", d)
 			}
-			digests[best.Tag] = d
+			at := best.PushedAt
+			if at.IsZero() && !app.Tags.Ordered() {
+				// No version orders the tags, and the sender gave no push
+				// time: the image's creation time stands in, as in Reconcile.
+				// Without one, a late notification of an older image, worked
+				// after the newer one merged, would replace it
+				// (notPushedBefore needs both times).
+				at = e.createdOf(ctx, image, d)
+			}
+			return Request{Kind: Push, Source: src, App: app.Name, Image: app.Image, Tag: best.Tag, Digest: d, PushedAt: at}, nil
 		}
-		if best.Digest != "" && best.Digest != d {
-			e.log.Warn("the payload's digest differs from the registry's; the registry wins",
-				"image", image, "tag", best.Tag, "payload_digest", best.Digest, "digest", d)
+		o, err := e.runFilled(ctx, Request{Kind: Push, Source: src, App: app.Name, Image: app.Image, Tag: best.Tag}, fill)
+		if resolveErr != nil {
+			return outs, resolveErr
 		}
-		at := best.PushedAt
-		if at.IsZero() && !app.Tags.Ordered() {
-			// No version orders the tags, and the sender gave no push
-			// time: the image's creation time stands in, as in Reconcile.
-			// Without one, a late notification of an older image, worked
-			// after the newer one merged, would replace it
-			// (notPushedBefore needs both times).
-			at = e.createdOf(ctx, image, d)
-		}
-		o, err := e.Run(ctx, Request{Kind: Push, Source: src, App: app.Name, Image: app.Image, Tag: best.Tag, Digest: d, PushedAt: at})
 		outs = append(outs, o)
 		if err != nil {
 			errs = append(errs, err)

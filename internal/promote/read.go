@@ -20,6 +20,8 @@ import (
 // records. Files in a tree never change, so they are read once per tree
 // and kept (readCache).
 func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
+	early := e.readEarly(ctx, r)
+	defer early.wait(ctx)
 	base, err := e.gh.Branch(ctx, e.base)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("read branch %s: %w", e.base, err)
@@ -36,7 +38,7 @@ func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 	s.Config = cfg
 	r = r.resolve(cfg).grouped(cfg)
 	if r.Group != "" {
-		if err := e.readGroup(ctx, r, cfg, &s); err != nil {
+		if err := e.readGroup(ctx, r, cfg, &s, early); err != nil {
 			return Snapshot{}, err
 		}
 		return s, nil
@@ -45,19 +47,25 @@ func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 	if !ok {
 		return s, nil
 	}
-	s.Files = map[string]File{}
+	// A promotion reads the stage it takes from and the one it writes,
+	// side by side (stageFiles).
+	var pins []pinAt
 	for _, t := range targets(r, cfg) {
-		f, err := e.stageFile(ctx, base, t, app.Image)
-		if err != nil {
-			return Snapshot{}, err
-		}
-		s.Files[t.File] = f
+		pins = append(pins, pinAt{app: app.Name, target: t, image: app.Image})
 	}
-	if err := e.readRecords(ctx, r, cfg, &s); err != nil {
+	files, err := e.stageFiles(ctx, base, pins)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	s.Files = map[string]File{}
+	for i, pin := range pins {
+		s.Files[pin.target.File] = files[i]
+	}
+	if err := e.readRecords(ctx, r, cfg, &s, early); err != nil {
 		return Snapshot{}, err
 	}
 	if r.Kind == Reconsider {
-		if s.Open, err = e.openPR(ctx, r.App, r.Stage); err != nil {
+		if s.Open, err = early.open(ctx); err != nil {
 			return Snapshot{}, err
 		}
 	}
@@ -77,7 +85,7 @@ func (e *Engine) read(ctx context.Context, r Request) (Snapshot, error) {
 }
 
 // readRecords adds holds, merges, the person and the link's use.
-func (e *Engine) readRecords(ctx context.Context, r Request, cfg *config.Config, s *Snapshot) error {
+func (e *Engine) readRecords(ctx context.Context, r Request, cfg *config.Config, s *Snapshot, early early) error {
 	holds, err := e.records.Holds(ctx, r.App)
 	if err != nil {
 		return fmt.Errorf("read holds: %w", err)
@@ -97,7 +105,36 @@ func (e *Engine) readRecords(ctx context.Context, r Request, cfg *config.Config,
 			return err
 		}
 	}
-	return e.readPerson(ctx, r, cfg, s)
+	return e.readPerson(ctx, r, cfg, s, early)
+}
+
+// early are the reads from GitHub a snapshot needs that do not need the
+// base branch's head, started beside it: the open PR of a Reconsider, the
+// permission of the person who asks.
+type early struct {
+	open       func(context.Context) (*githubapp.PullRequest, error)
+	permission func(context.Context) (string, error)
+}
+
+func (e *Engine) readEarly(ctx context.Context, r Request) early {
+	var x early
+	if r.Kind == Reconsider {
+		x.open = aside(ctx, func(ctx context.Context) (*githubapp.PullRequest, error) { return e.openPR(ctx, r.App, r.Stage) })
+	}
+	if !r.Source.automatic() && r.Actor.Login != "" {
+		x.permission = aside(ctx, func(ctx context.Context) (string, error) { return e.gh.Permission(ctx, r.Actor.Login) })
+	}
+	return x
+}
+
+// wait waits for the reads, so that none outlives the snapshot.
+func (x early) wait(ctx context.Context) {
+	if x.open != nil {
+		x.open(ctx)
+	}
+	if x.permission != nil {
+		x.permission(ctx)
+	}
 }
 
 // lastMerge is, for app, the last merge r's rules read, by stage: soak
@@ -145,15 +182,19 @@ func sourceNames(r Request, cfg *config.Config) []string {
 
 // readPerson adds the person who asks, as GitHub knows them, for the
 // target stage's approvers.
-func (e *Engine) readPerson(ctx context.Context, r Request, cfg *config.Config, s *Snapshot) error {
-	if r.Source.automatic() || r.Actor.Login == "" {
+func (e *Engine) readPerson(ctx context.Context, r Request, cfg *config.Config, s *Snapshot, early early) error {
+	if early.permission == nil {
 		return nil
 	}
 	stage, ok := cfg.Stage(r.Stage)
 	if !ok {
 		return nil
 	}
-	p, err := e.person(ctx, r.Actor.Login, stage.Approvers)
+	perm, err := early.permission(ctx)
+	if err != nil {
+		return fmt.Errorf("read @%s's permission: %w", r.Actor.Login, err)
+	}
+	p, err := e.personWith(ctx, r.Actor.Login, perm, stage.Approvers)
 	if err != nil {
 		return err
 	}

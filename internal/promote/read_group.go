@@ -16,7 +16,9 @@ import (
 // readGroup adds to s what a group's request is decided on: the stage
 // files of the apps it concerns, each app's holds and merges, the person,
 // and for a push the pushes its window gathered and the group's open PR.
-func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s *Snapshot) error {
+//
+// early holds the reads started beside the base branch's.
+func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s *Snapshot, early early) error {
 	g, ok := cfg.Group(r.Group)
 	if !ok {
 		return nil // Decide says there is no such group
@@ -40,7 +42,7 @@ func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s
 			apps = append(apps, app)
 		}
 	case Reconsider:
-		if s.Open, err = e.openPR(ctx, g.Name, r.Stage); err != nil {
+		if s.Open, err = early.open(ctx); err != nil {
 			return err
 		}
 		apps = nil
@@ -102,7 +104,7 @@ func (e *Engine) readGroup(ctx context.Context, r Request, cfg *config.Config, s
 			rec.Holds[h.Stage] = gate.Hold{By: h.By, Reason: h.Reason, At: h.At, Rollback: h.Rollback}
 		}
 	}
-	return e.readPerson(ctx, r, cfg, s)
+	return e.readPerson(ctx, r, cfg, s, early)
 }
 
 // candidates are the pushes waiting for group. One that cannot be read

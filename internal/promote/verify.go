@@ -2,9 +2,11 @@ package promote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
@@ -267,12 +269,23 @@ func (e *Engine) readStatuses(ctx context.Context, r Request, app config.App, s 
 		// what Argo CD or Flux apply once the branch has moved on.
 		shas = append(shas, s.Base.SHA)
 	}
-	for _, sha := range shas {
-		list, err := e.gh.Statuses(ctx, sha)
-		if err != nil {
-			return fmt.Errorf("read the statuses of %s: %w", shortSHA(sha), err)
-		}
-		s.Statuses = append(s.Statuses, CommitStatuses{SHA: sha, Pins: true, Statuses: list})
+	// The commits' statuses are read side by side.
+	lists := make([][]githubapp.Status, len(shas))
+	errs := make([]error, len(shas))
+	var wg sync.WaitGroup
+	for i, sha := range shas {
+		wg.Go(func() {
+			if lists[i], errs[i] = e.gh.Statuses(ctx, sha); errs[i] != nil {
+				errs[i] = fmt.Errorf("read the statuses of %s: %w", shortSHA(sha), errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, sha := range shas {
+		s.Statuses = append(s.Statuses, CommitStatuses{SHA: sha, Pins: true, Statuses: lists[i]})
 	}
 	return nil
 }

@@ -24,16 +24,8 @@ const (
 // while the stage's health gate waits, success at once where it has none.
 // verifying says the stage's gate waits, so the image moves on only once
 // its Verify settles it.
-func (e *Engine) deployed(ctx context.Context, ms []store.Merge) (verifying bool, err error) {
-	cfg, err := e.known(ctx)
-	if err != nil {
-		return false, err
-	}
-	var stage config.Stage
-	if cfg != nil {
-		stage, _ = cfg.Stage(ms[0].Stage)
-	}
-	verifying = len(stage.Verify) > 0
+func (e *Engine) deployed(ctx context.Context, ms []store.Merge, stage config.Stage) error {
+	verifying := len(stage.Verify) > 0
 	ds := make([]store.Deployment, len(ms))
 	for i, m := range ms {
 		ds[i] = store.Deployment{App: m.App, Stage: m.Stage, PR: m.PR, Tag: m.Tag, Digest: m.Digest, MergeSHA: m.MergeSHA,
@@ -51,7 +43,18 @@ func (e *Engine) deployed(ctx context.Context, ms []store.Merge) (verifying bool
 			errs = append(errs, e.sched.Schedule(ctx, r, time.Time{}))
 		}
 	}
-	return verifying, errors.Join(errs...)
+	return errors.Join(errs...)
+}
+
+// mergedInto is the stage ms were merged into, as the config last read
+// has it: whether it has a health gate.
+func (e *Engine) mergedInto(ctx context.Context, ms []store.Merge) (config.Stage, error) {
+	cfg, err := e.known(ctx)
+	if err != nil || cfg == nil {
+		return config.Stage{}, err
+	}
+	stage, _ := cfg.Stage(ms[0].Stage)
+	return stage, nil
 }
 
 // deploy records the rollout of one merge (an app's, or a group's with

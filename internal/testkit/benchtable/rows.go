@@ -35,6 +35,15 @@ var rows = func() []row {
 		add(what+", stagehand's own time", b, "own-p99-ms", "≤ 20")
 		add(what, b, "github-calls/op", "")
 	}
+	for _, checks := range []string{"false", "true"} {
+		b := "cmd/stagehand BenchmarkPushCriticalPath/required-checks=" + checks
+		what := "push → merged PR, round trips one after another, required checks " + checks
+		add(what, b, "rounds-to-merge/op", "")
+		add(what+", with the deployment and the chain", b, "rounds/op", "")
+		if checks == "true" {
+			add("CI's status → merged PR, round trips one after another", b, "rounds-after-ci/op", "")
+		}
+	}
 	for _, temp := range []string{"warm", "cold"} {
 		b := "internal/promote BenchmarkGitHubCalls/" + temp
 		what := "GitHub calls, " + temp
