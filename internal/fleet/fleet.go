@@ -407,9 +407,28 @@ func (f *Fleet) remove(name string) {
 	}
 }
 
-// InstallationChanged reads again which repositories are served.
+// InstallationChanged reads again which repositories are served. A
+// repository served from now on has its promotions issue opened at once:
+// nothing else in it may change for a while.
 func (f *Fleet) InstallationChanged(ctx context.Context) error {
-	return f.Refresh(ctx)
+	before := map[string]bool{}
+	for _, r := range f.Repos() {
+		before[strings.ToLower(r.Name)] = true
+	}
+	err := f.Refresh(ctx)
+	for _, r := range f.Repos() {
+		k, ok := r.Handler.(queue.IssueKeeper)
+		if before[strings.ToLower(r.Name)] || !ok {
+			continue
+		}
+		// Not retried with the installation's job: on a retry the
+		// repository is no longer new. Its next change, or the reconcile,
+		// opens the issue.
+		if kerr := k.KeepIssue(ctx, r.Name); kerr != nil {
+			f.log.Warn("could not open the promotions issue of a repository just served; its next change or the reconcile opens it", "repo", r.Name, "err", kerr)
+		}
+	}
+	return err
 }
 
 var _ queue.IssueKeeper = (*Fleet)(nil)
