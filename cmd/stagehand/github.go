@@ -20,9 +20,6 @@ import (
 type githubFlags struct {
 	apiURL, appID, keyFile, key, repo, base, insecure string
 	pace                                              string
-	// anyRepo: repo may be empty (serve, which serves every repository
-	// of the installation then).
-	anyRepo bool
 }
 
 func (g *githubFlags) register(fs *flag.FlagSet) {
@@ -30,8 +27,8 @@ func (g *githubFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.appID, "github-app-id", env("STAGEHAND_GITHUB_APP_ID", ""), "GitHub App ID (STAGEHAND_GITHUB_APP_ID)")
 	fs.StringVar(&g.keyFile, "github-private-key-file", env("STAGEHAND_GITHUB_PRIVATE_KEY_FILE", ""), "path of the App's PEM private key (STAGEHAND_GITHUB_PRIVATE_KEY_FILE)")
 	fs.StringVar(&g.key, "github-private-key", env("STAGEHAND_GITHUB_PRIVATE_KEY", ""), "the App's PEM private key itself, its newlines as they are or written \\n (STAGEHAND_GITHUB_PRIVATE_KEY)")
-	fs.StringVar(&g.repo, "config-repo", env("STAGEHAND_CONFIG_REPO", ""), "config repository as owner/name; for serve, optional: which repositories of the installation to serve, as owner/name or owner/* separated by commas (default: every one with a .stagehand.yaml) (STAGEHAND_CONFIG_REPO)")
-	fs.StringVar(&g.base, "base-branch", env("STAGEHAND_BASE_BRANCH", "main"), "branch Argo CD or Flux deploys from (STAGEHAND_BASE_BRANCH)")
+	fs.StringVar(&g.repo, "config-repo", env("STAGEHAND_CONFIG_REPO", ""), "which config repositories to serve, as owner/name or owner/* separated by commas (default: every repository of the App's installations with a .stagehand.yaml); one owner/name is served on --base-branch (STAGEHAND_CONFIG_REPO)")
+	fs.StringVar(&g.base, "base-branch", env("STAGEHAND_BASE_BRANCH", "main"), "branch Argo CD or Flux deploys from, when STAGEHAND_CONFIG_REPO names one repository; otherwise each repository's default branch (STAGEHAND_BASE_BRANCH)")
 	fs.StringVar(&g.insecure, "insecure-registries", env("STAGEHAND_INSECURE_REGISTRIES", ""), "comma-separated registry hosts allowed over plain HTTP (STAGEHAND_INSECURE_REGISTRIES)")
 	fs.StringVar(&g.pace, "github-write-pace", env("STAGEHAND_GITHUB_WRITE_PACE", "80/1m,500/1h"), "at most this many content-generating GitHub requests per window, for each window given: GitHub's secondary limits (STAGEHAND_GITHUB_WRITE_PACE)")
 }
@@ -63,9 +60,6 @@ func (g *githubFlags) options() (githubapp.Options, error) {
 		if _, err := jwt.ParseRSAPrivateKeyFromPEM(key); err != nil {
 			errs = append(errs, fmt.Errorf("the App's private key is not an RSA private key in PEM: %w", err))
 		}
-	}
-	if g.repo == "" && !g.anyRepo {
-		errs = append(errs, errors.New("the config repository is not set: --config-repo owner/name or STAGEHAND_CONFIG_REPO"))
 	}
 	writes, err := githubapp.ParseRates(g.pace)
 	if err != nil {

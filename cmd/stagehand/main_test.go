@@ -49,6 +49,13 @@ func TestUsage(t *testing.T) {
 		{[]string{"promote", "--app", "web"}, 2, "", "--app and --to are required"},
 		{[]string{"promote", "--app", "web", "--to", "all"}, 2, "", "say which stage's image moves on, with --from STAGE"},
 		{[]string{"promote", "--app", "web", "--to", "prod", "--from", "staging"}, 2, "", "--from goes with --to all"},
+		{[]string{"promote", "--help"}, 0, "", "--repo names the config repository"},
+		{[]string{"promote", "--repo", "acme", "--app", "web", "--to", "prod"}, 2, "", `--repo "acme": want owner/name`},
+		{[]string{"promote", "--config-repo", "acme/config", "--repo", "acme/other", "--app", "web", "--to", "prod"}, 2, "", "--repo acme/other: STAGEHAND_CONFIG_REPO (acme/config) does not take it in"},
+		{[]string{"promote", "--config-repo", "acme/*", "--repo", "globex/config", "--app", "web", "--to", "prod"}, 2, "", "--repo globex/config: STAGEHAND_CONFIG_REPO (acme/*) does not take it in"},
+		{[]string{"promote", "--config-repo", "acme", "--app", "web", "--to", "prod"}, 2, "", `STAGEHAND_CONFIG_REPO: "acme": want owner/name or owner/*`},
+		{[]string{"history", "--help"}, 0, "", "--repo names the config"},
+		{[]string{"history", "--repo", "acme/web/x", "--app", "web"}, 2, "", `--repo "acme/web/x": want owner/name`},
 		{[]string{"validate", "a", "b"}, 2, "", "at most one directory"},
 	}
 	for _, tt := range tests {
@@ -68,7 +75,7 @@ func TestPromoteReportsEveryMissingSetting(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("exit %d, want 2; stderr: %s", code, stderr)
 	}
-	for _, want := range []string{"GitHub App ID is not set", "private key is not set", "config repository is not set"} {
+	for _, want := range []string{"GitHub App ID is not set", "private key is not set"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}

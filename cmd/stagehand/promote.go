@@ -15,16 +15,17 @@ import (
 
 	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/db"
+	"github.com/stagehand-dev/stagehand/internal/githubapp"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/queue"
 	"github.com/stagehand-dev/stagehand/internal/store"
 	"github.com/stagehand-dev/stagehand/internal/work"
 )
 
-const promoteSynopsis = `promote --app NAME --to STAGE [--force] [--dry-run]
-       promote --app NAME --from STAGE --to all [--force] [--dry-run]
+const promoteSynopsis = `promote [--repo OWNER/NAME] --app NAME --to STAGE [--force] [--dry-run]
+       promote [--repo OWNER/NAME] --app NAME --from STAGE --to all [--force] [--dry-run]
 
-Promotes, in the config repository on GitHub, the image that the stage before STAGE pins,
+Promotes, in a config repository on GitHub, the image that the stage before STAGE pins,
 exactly as it is pinned there (same tag, same digest), by the same rules as a /promote
 comment: a held stage refuses, a soak time must have passed, a stage inside a freeze window
 refuses unless --force is given (recorded as forced), and a stage that names
@@ -37,6 +38,10 @@ and the App's key stands in for write permission elsewhere.
 The promotion goes through the queue of the stagehand serve that works the same database
 (--database-url), so it never races a push or a comment; promote waits for its outcome.
 --dry-run only reads and decides, and needs no server.
+
+--repo names the config repository, as the API's /api/v1/repos/OWNER/NAME/ routes do;
+without it, promote acts on the one STAGEHAND_CONFIG_REPO names, or on the only
+repository stagehand serves, and otherwise lists them.
 
 --to all --from STAGE promotes what STAGE pins to every stage that follows STAGE
 (after: in .stagehand.yaml), one promotion each, as /promote NAME to all does on a
@@ -54,6 +59,7 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	database := fs.String("database-url", env("STAGEHAND_DATABASE_URL", ""), "the database stagehand serve uses (STAGEHAND_DATABASE_URL): holds and soak times are there, and the promotion is queued there")
 	wait := fs.Duration("wait", 2*time.Minute, "how long to wait for the promotion's outcome")
 	token := fs.String("github-token", env("GITHUB_TOKEN", ""), "your own GitHub token, to say who you are (GITHUB_TOKEN)")
+	repoFlag := fs.String("repo", "", repoUsage)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -67,7 +73,29 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case !all && *from != "":
 		return usageError{msg: "--from goes with --to all; --to " + *to + " promotes what the stage before " + *to + " pins"}
 	}
-	client, err := gh.client(ctx)
+	choice, err := chooseRepo(*repoFlag, gh.repo)
+	if err != nil {
+		return err
+	}
+	gh.repo = choice.repo
+	opts, err := gh.options()
+	if err != nil {
+		return err
+	}
+	if !choice.static {
+		// One of the repositories serve finds in the installations, on
+		// its default branch, as serve works on it.
+		inst, err := newInstallations(ctx, opts)
+		if err != nil {
+			return err
+		}
+		r, err := choice.served(ctx, inst)
+		if err != nil {
+			return err
+		}
+		gh.repo, gh.base, opts.Repo = r.FullName, r.DefaultBranch, r.FullName
+	}
+	client, err := githubapp.New(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -148,7 +176,7 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err := reqs.Submit(ctx, r); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "queued promotion %s of %s to %s; waiting for it\n", r.ID, *app, cmp.Or(r.Stage, *to))
+		fmt.Fprintf(stderr, "queued promotion %s of %s to %s in %s; waiting for it\n", r.ID, *app, cmp.Or(r.Stage, *to), gh.repo)
 	}
 	var refused []string
 	for _, r := range rs {

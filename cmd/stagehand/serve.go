@@ -230,7 +230,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// every installation of the App when stagehand serves every repository
 	// it may.
 	gf := f.github
-	gf.anyRepo = true
 	if allow, err := fleet.ParseAllow(gf.repo); err == nil {
 		gf.repo, _ = allow.Single()
 	}

@@ -18,10 +18,20 @@ import (
 	"github.com/stagehand-dev/stagehand/internal/testkit/e2e"
 )
 
-// issueWorld is a running stagehand, one app, and its promotions issue.
+// issueWorld is a running stagehand, one app, and the promotions issue
+// of one config repository.
 type issueWorld struct {
 	*e2e.World
-	a e2e.App
+	a  e2e.App
+	gh *githubfake.Server // the repository; nil for the world's own
+}
+
+// repo is the stand-in of the issue's repository.
+func (w *issueWorld) repo() *githubfake.Server {
+	if w.gh != nil {
+		return w.gh
+	}
+	return w.GitHub
 }
 
 // issue is the promotions issue once its body holds every one of want.
@@ -29,7 +39,7 @@ func (w *issueWorld) issue(t *testing.T, what string, want ...string) githubfake
 	t.Helper()
 	var got githubfake.Issue
 	w.Eventually(t, what, func() (bool, string) {
-		list := w.GitHub.Issues("stagehand")
+		list := w.repo().Issues("stagehand")
 		if len(list) != 1 {
 			return false, fmt.Sprintf("%d issues labelled stagehand", len(list))
 		}
@@ -62,13 +72,13 @@ func (w *issueWorld) tick(t *testing.T, login, stage string) string {
 	t.Helper()
 	is := w.issue(t, "the issue before "+login+" ticks")
 	line := w.box(t, is.Body, stage)
-	before := len(w.GitHub.CommentsOn(is.Number))
-	if !w.GitHub.EditIssueBody(is.Number, login, strings.Replace(is.Body, line, strings.Replace(line, "- [ ]", "- [x]", 1), 1)) {
+	before := len(w.repo().CommentsOn(is.Number))
+	if !w.repo().EditIssueBody(is.Number, login, strings.Replace(is.Body, line, strings.Replace(line, "- [ ]", "- [x]", 1), 1)) {
 		t.Fatal("no issue to edit")
 	}
 	var reply string
 	w.Eventually(t, "an answer to "+login+"'s tick", func() (bool, string) {
-		cs := w.GitHub.CommentsOn(is.Number)
+		cs := w.repo().CommentsOn(is.Number)
 		for _, c := range cs[min(before, len(cs)):] {
 			if strings.HasSuffix(c.User, "[bot]") && strings.HasPrefix(c.Body, "@"+login+" ") {
 				reply = c.Body

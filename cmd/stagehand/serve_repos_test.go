@@ -18,7 +18,8 @@ import (
 // works on every repository the App is installed on that has a
 // .stagehand.yaml, in each of its installations: a push of an image three
 // of them use opens a PR in each;
-// a comment in one acts on that one only; a config broken in one is
+// a comment in one acts on that one only, and so do `stagehand promote`
+// and `stagehand history` given --repo; a config broken in one is
 // reported there, on the commit, while the other keeps working; and a
 // repository added to the installation later works without a restart.
 func TestServeEveryInstalledRepository(t *testing.T) {
@@ -80,6 +81,39 @@ func everyInstalledRepository(t *testing.T, database string) {
 	}
 	if got := commentIn(t, w, teamB, theirs.Number, "writer", "/promote"); strings.Contains(got, "held") || !strings.Contains(got, "preprod") {
 		t.Fatalf("/promote in team-b: %q; acme/config's hold must not hold team-b", got)
+	}
+
+	// The CLI takes the repository as the API does: promote and history
+	// ask which when stagehand serves several, and act on the one named.
+	cli := func(args ...string) (int, string, string) {
+		t.Helper()
+		var out, errOut e2e.Buffer
+		if args[0] == "promote" {
+			args = append(append(args, w.GitHubFlags()...), "--config-repo", "", "--database-url", w.Database)
+		} else {
+			args = append(args, "--server", w.Base, "--api-token", e2e.APIToken)
+		}
+		code := run(context.Background(), args, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	const choice = "say which with --repo: acme/config, acme/team-b, globex/gitops"
+	if code, _, stderr := cli("promote", "--app", a.Name, "--to", "preprod"); code != 2 || !strings.Contains(stderr, choice) {
+		t.Errorf("promote without --repo: exit %d, want 2 and %q:\n%s", code, choice, stderr)
+	}
+	if code, stdout, stderr := cli("promote", "--repo", "acme/config", "--app", a.Name, "--to", "preprod"); code != 1 || !strings.Contains(stdout, "is held in preprod") {
+		t.Errorf("promote --repo acme/config after its hold: exit %d, want 1 and the hold\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := cli("promote", "--repo", "globex/gitops", "--app", a.Name, "--to", "preprod"); code != 0 || !strings.Contains(stdout, "/globex/gitops/pull/") {
+		t.Errorf("promote --repo globex/gitops: exit %d, want 0 and globex's PR\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := cli("history", "--app", a.Name); code != 2 || !strings.Contains(stderr, choice) {
+		t.Errorf("history without --repo: exit %d, want 2 and %q:\n%s", code, choice, stderr)
+	}
+	for repo, want := range map[string]bool{"acme/config": true, "globex/gitops": false} {
+		code, stdout, stderr := cli("history", "--repo", repo, "--app", a.Name)
+		if code != 0 || strings.Contains(stdout, "[held by @writer") != want {
+			t.Errorf("history --repo %s: exit %d, held %v want %v:\n%s%s", repo, code, !want, want, stdout, stderr)
+		}
 	}
 
 	// The API answers per repository: the hold is acme/config's.

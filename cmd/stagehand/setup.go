@@ -160,7 +160,7 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.out != "" {
 		fmt.Fprintf(stderr, "Its settings are in %s (mode 0600).\n", f.out)
 	}
-	fmt.Fprintf(stderr, "Now install it on the config repository: %s\nThen start stagehand serve with these settings: it serves every repository of the installation with a .stagehand.yaml (STAGEHAND_CONFIG_REPO=owner/name or owner/* narrows that).\n", installURL(s.app))
+	fmt.Fprintf(stderr, "Now install it on your config repositories: %s\nThen start stagehand serve with these settings: it serves every repository of the installation with a .stagehand.yaml (STAGEHAND_CONFIG_REPO=owner/name or owner/* narrows that).\n", installURL(s.app))
 	return nil
 }
 
@@ -223,7 +223,7 @@ var setupDone = template.Must(template.New("done").Parse(`<!doctype html>
 {{else}}<h1>{{.Name}} is registered</h1>
 <p>App ID {{.ID}}. {{if .Out}}Its settings are in <code>{{.Out}}</code> (mode 0600){{else}}Its settings are printed where you ran <code>stagehand setup</code>{{end}}:
 keep them secret; GitHub does not show the private key again.</p>
-<p>Next: <a href="{{.Install}}">install the App on the config repository</a>, then start
+<p>Next: <a href="{{.Install}}">install the App on your config repositories</a>, then start
 <code>stagehand serve</code> with those settings. It serves every repository of the installation
 with a <code>.stagehand.yaml</code>; <code>STAGEHAND_CONFIG_REPO</code> (<code>owner/name</code> or
 <code>owner/*</code>, comma-separated) narrows that.</p>

@@ -112,7 +112,7 @@ func TestSetupThenServe(t *testing.T) {
 	if code := <-exited; code != 0 {
 		t.Fatalf("setup exited %d: %s", code, setupErr.String())
 	}
-	install := findLink(t, done, "install the App on the config repository")
+	install := findLink(t, done, "install the App on your config repositories")
 	if !strings.HasSuffix(install, "/apps/stagehand-acme/installations/new") || !strings.Contains(setupErr.String(), install) {
 		t.Errorf("install link %q; setup said:\n%s", install, setupErr.String())
 	}

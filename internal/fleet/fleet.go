@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -122,35 +121,23 @@ func (f *Fleet) Refresh(ctx context.Context) error {
 		}
 		return f.add(ctx, f.opts.Static, f.opts.Base)
 	}
-	list, err := f.opts.Installation.InstallationRepos(ctx)
-	if err != nil {
+	list, err := ConfigRepos(ctx, f.opts.Installation, f.opts.Allow, func(name string) bool {
+		_, ok := f.Get(name)
+		return ok // keep serving it
+	})
+	if list == nil && err != nil {
 		return err
 	}
+	errs := []error{err}
 	want := map[string]githubapp.Repository{}
-	var errs []error
 	for _, r := range list {
-		if r.Archived || !f.opts.Allow.Allows(r.FullName) {
-			continue
-		}
-		branch := cmp.Or(r.DefaultBranch, "main")
-		has, err := f.opts.Installation.HasConfig(ctx, r.FullName, branch)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", r.FullName, err))
-			if _, ok := f.Get(r.FullName); ok {
-				want[strings.ToLower(r.FullName)] = r // keep serving it
-			}
-			continue
-		}
-		if has {
-			want[strings.ToLower(r.FullName)] = r
-		}
+		want[strings.ToLower(r.FullName)] = r
 	}
-	for _, key := range slices.Sorted(maps.Keys(want)) {
-		r := want[key]
+	for _, r := range list {
 		if _, ok := f.Get(r.FullName); ok {
 			continue
 		}
-		if err := f.add(ctx, r.FullName, cmp.Or(r.DefaultBranch, "main")); err != nil {
+		if err := f.add(ctx, r.FullName, r.DefaultBranch); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -160,6 +147,38 @@ func (f *Fleet) Refresh(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ConfigRepos lists the repositories of the installation that stagehand
+// serves without a static one: those allow allows, not archived, with a
+// .stagehand.yaml on their default branch (DefaultBranch is set), by name.
+// A repository whose config cannot be read is an error, and listed
+// anyway when keep (optional) says so.
+func ConfigRepos(ctx context.Context, inst Installation, allow Allow, keep func(name string) bool) ([]githubapp.Repository, error) {
+	list, err := inst.InstallationRepos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []githubapp.Repository{}
+	var errs []error
+	for _, r := range list {
+		if r.Archived || !allow.Allows(r.FullName) {
+			continue
+		}
+		r.DefaultBranch = cmp.Or(r.DefaultBranch, "main")
+		has, err := inst.HasConfig(ctx, r.FullName, r.DefaultBranch)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.FullName, err))
+			has = keep != nil && keep(r.FullName)
+		}
+		if has {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b githubapp.Repository) int {
+		return strings.Compare(strings.ToLower(a.FullName), strings.ToLower(b.FullName))
+	})
+	return out, errors.Join(errs...)
 }
 
 func (f *Fleet) add(ctx context.Context, name, base string) error {
@@ -407,9 +426,28 @@ func (f *Fleet) remove(name string) {
 	}
 }
 
-// InstallationChanged reads again which repositories are served.
+// InstallationChanged reads again which repositories are served. A
+// repository served from now on has its promotions issue opened at once:
+// nothing else in it may change for a while.
 func (f *Fleet) InstallationChanged(ctx context.Context) error {
-	return f.Refresh(ctx)
+	before := map[string]bool{}
+	for _, r := range f.Repos() {
+		before[strings.ToLower(r.Name)] = true
+	}
+	err := f.Refresh(ctx)
+	for _, r := range f.Repos() {
+		k, ok := r.Handler.(queue.IssueKeeper)
+		if before[strings.ToLower(r.Name)] || !ok {
+			continue
+		}
+		// Not retried with the installation's job: on a retry the
+		// repository is no longer new. Its next change, or the reconcile,
+		// opens the issue.
+		if kerr := k.KeepIssue(ctx, r.Name); kerr != nil {
+			f.log.Warn("could not open the promotions issue of a repository just served; its next change or the reconcile opens it", "repo", r.Name, "err", kerr)
+		}
+	}
+	return err
 }
 
 var _ queue.IssueKeeper = (*Fleet)(nil)

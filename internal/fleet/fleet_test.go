@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -225,5 +226,52 @@ func TestFleetStatic(t *testing.T) {
 	}
 	if !f.Static() || f.Allows("acme/other") || !f.Allows("ACME/config") {
 		t.Error("a static fleet allows its one repository only")
+	}
+}
+
+// issueHandler keeps a promotions issue.
+type issueHandler struct{ fakeHandler }
+
+func (h issueHandler) KeepIssue(_ context.Context, repo string) error { return h.note("issue " + repo) }
+func (h issueHandler) IssueEdited(_ context.Context, e queue.IssueEdited) error {
+	return h.note(fmt.Sprintf("edit #%d", e.Number))
+}
+
+// TestFleetIssues: the promotions issue's work goes to the repository it
+// names, and a repository the installation gains has its issue kept at
+// once.
+func TestFleetIssues(t *testing.T) {
+	ctx := context.Background()
+	var got []string
+	inst := &fakeInstallation{
+		repos:   []githubapp.Repository{{FullName: "acme/a"}, {FullName: "acme/b"}},
+		configs: map[string]bool{"acme/a": true, "acme/b": true, "acme/c": true},
+	}
+	f, err := New(Options{Installation: inst, Build: func(_ context.Context, name, base string) (*Repo, error) {
+		return &Repo{Name: name, Base: base, Engine: fakeEngine{}, Handler: issueHandler{fakeHandler{name, &got}}}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		f.KeepIssue(ctx, "acme/b"),
+		f.IssueEdited(ctx, queue.IssueEdited{Repo: "ACME/A", Number: 7}),
+		f.IssueEdited(ctx, queue.IssueEdited{Repo: "acme/b", Number: 7}),
+		f.KeepIssue(ctx, "acme/docs"), // not served: dropped
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	inst.repos = append(inst.repos, githubapp.Repository{FullName: "acme/c"})
+	if err := f.InstallationChanged(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"acme/b issue acme/b", "acme/a edit #7", "acme/b edit #7", "acme/c issue acme/c"}
+	if !slices.Equal(got, want) {
+		t.Errorf("handled %v\nwant    %v", got, want)
 	}
 }
