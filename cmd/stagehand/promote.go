@@ -82,9 +82,13 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if !choice.static {
+	var client *githubapp.Client
+	if choice.static {
+		client, err = githubapp.New(ctx, opts)
+	} else {
 		// One of the repositories serve finds in the installations, on
-		// its default branch, as serve works on it.
+		// its default branch, as serve works on it, through the client
+		// of its installation.
 		inst, err := newInstallations(ctx, opts)
 		if err != nil {
 			return err
@@ -93,9 +97,9 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		gh.repo, gh.base, opts.Repo = r.FullName, r.DefaultBranch, r.FullName
+		gh.repo, gh.base = r.FullName, r.DefaultBranch
+		client, err = inst.ForRepo(r.FullName)
 	}
-	client, err := githubapp.New(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -344,15 +344,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				rlinks = func(app, from, to, digest string) string { return signer.LinkIn(name, app, from, to, digest) }
 			}
 		}
+		records := st.ForRepo(name)
 		// The promotions issue hears of every change the engine makes.
 		issues := issueRefresher{next: notes, engine: func() *promote.Engine { return engine }, q: notifyQ, repo: issueRepo(name, static), log: log.With("repo", name)}
-		engine, err = promote.New(promote.Options{GitHub: rc, Records: st.ForRepo(name), Locks: locks, Scheduler: rsched, Reporter: rc, Resolver: resolver, Origins: resolver, Compare: rc,
+		engine, err = promote.New(promote.Options{GitHub: rc, Records: records, Locks: locks, Scheduler: rsched, Reporter: rc, Resolver: resolver, Origins: resolver, Compare: rc,
 			Links: rlinks, LinksSignIn: signIn, BaseBranch: base, NewImages: newImages, Notifier: issues, Now: now, Logger: log.With("repo", name)})
 		if err != nil {
 			return nil, err
 		}
 		handler, err := work.New(work.Options{Engine: engine, GitHub: rc, Tags: resolver, Promotions: promotions, Repo: name, Logger: log.With("repo", name),
-			Issue: f.issueOptions(name, engine, rc, st.ForRepo(name), locks, issues.refresh)})
+			Issue: f.issueOptions(name, engine, rc, records, locks, issues.refresh)})
 		if err != nil {
 			return nil, err
 		}
@@ -408,7 +409,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var dash server.Routes
 	switch {
 	case !static:
-		dash = &dashboards{f: &f, repos: repos, st: st, reqs: reqs, clients: clients, signIn: signInPages, log: log, byRepo: map[string]http.Handler{}}
+		dash = &dashboards{f: &f, repos: repos, st: st, reqs: reqs, clients: clients, signIn: signInPages, log: log, byRepo: map[string]http.Handler{}, access: map[string]dashboard.Access{}}
 	case ok:
 		rc, _ := clients.ForRepo(engine.Name)
 		h, err := f.dashboard(dashboard.Options{Boards: engine.Engine.(*promote.Engine), Records: st.ForRepo(engine.Name), Requests: reqs, Access: rc, SignIn: signInPages, Logger: log}, engine.Name)

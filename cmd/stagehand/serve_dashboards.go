@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -45,13 +44,8 @@ type dashboards struct {
 	log     *slog.Logger
 
 	mu     sync.Mutex
-	byRepo map[string]http.Handler // by mount ("" for the root) and lower-case name
-	perms  sync.Map                // login + "\x00" + repo → permEntry
-}
-
-type permEntry struct {
-	perm string
-	at   time.Time
+	byRepo map[string]http.Handler     // by mount ("" for the root) and lower-case name
+	access map[string]dashboard.Access // by lower-case name: viewers' permissions, kept a minute
 }
 
 func (d *dashboards) Routes(r chi.Router) {
@@ -87,11 +81,11 @@ func (d *dashboards) handler(repo *fleet.Repo, mount string) http.Handler {
 	if h, ok := d.byRepo[key]; ok {
 		return h
 	}
-	rc, err := d.clients.ForRepo(repo.Name)
+	access, err := d.accessLocked(repo.Name)
 	var h *dashboard.Handler
 	if err == nil {
 		h, err = d.f.dashboard(dashboard.Options{Boards: repo.Engine.(*promote.Engine), Records: d.st.ForRepo(repo.Name),
-			Requests: repoRequests{d.reqs, repo.Name}, Access: rc, SignIn: d.signIn, Mount: mount, Repo: repo.Name,
+			Requests: repoRequests{d.reqs, repo.Name}, Access: access, SignIn: d.signIn, Mount: mount, Repo: repo.Name,
 			Repos: d.readable, Logger: d.log.With("repo", repo.Name)}, repo.Name)
 	}
 	if err != nil {
@@ -106,6 +100,22 @@ func (d *dashboards) handler(repo *fleet.Repo, mount string) http.Handler {
 	return router
 }
 
+// accessLocked is repo's viewers' permissions, shared by its dashboards and
+// the switcher of every other; d.mu is held.
+func (d *dashboards) accessLocked(repo string) (dashboard.Access, error) {
+	key := strings.ToLower(repo)
+	if a, ok := d.access[key]; ok {
+		return a, nil
+	}
+	rc, err := d.clients.ForRepo(repo)
+	if err != nil {
+		return nil, err
+	}
+	a := dashboard.CachedAccess(rc)
+	d.access[key] = a
+	return a, nil
+}
+
 // readable lists the config repositories login may read, for the
 // switcher; GitHub's answer is kept a minute, as the dashboard keeps its
 // own repository's.
@@ -116,19 +126,15 @@ func (d *dashboards) readable(ctx context.Context, login string) []dashboard.Rep
 	}
 	var out []dashboard.RepoLink
 	for _, r := range d.repos.Repos() {
-		key := login + "\x00" + strings.ToLower(r.Name)
-		var perm string
-		if e, ok := d.perms.Load(key); ok && time.Since(e.(permEntry).at) < time.Minute {
-			perm = e.(permEntry).perm
-		} else {
-			rc, err := d.clients.ForRepo(r.Name)
-			if err != nil {
-				continue
-			}
-			if perm, err = rc.Permission(ctx, login); err != nil {
-				continue // not shown rather than shown to someone who may not read it
-			}
-			d.perms.Store(key, permEntry{perm, time.Now()})
+		d.mu.Lock()
+		access, err := d.accessLocked(r.Name)
+		d.mu.Unlock()
+		if err != nil {
+			continue
+		}
+		perm, err := access.Permission(ctx, login)
+		if err != nil {
+			continue // not shown rather than shown to someone who may not read it
 		}
 		if perm != "" && perm != "none" {
 			out = append(out, dashboard.RepoLink{Name: r.Name, Href: base + "/repos/" + r.Name + "/"})

@@ -11,10 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/store"
@@ -171,19 +168,6 @@ func (r Reader) History(ctx context.Context, app string, limit int) (History, er
 		return h, nil
 	}
 	return History{}, fmt.Errorf("%w %q", ErrUnknownApp, app)
-}
-
-// Routes serves GET /api/v1/apps and GET /api/v1/apps/{app}/history.
-func (r Reader) Routes(router chi.Router, log *slog.Logger) {
-	router.Get("/api/v1/apps", func(w http.ResponseWriter, req *http.Request) {
-		apps, err := r.Apps(req.Context())
-		writeJSON(w, log, apps, err)
-	})
-	router.Get("/api/v1/apps/{app}/history", func(w http.ResponseWriter, req *http.Request) {
-		limit, _ := strconv.Atoi(req.URL.Query().Get("limit"))
-		h, err := r.History(req.Context(), chi.URLParam(req, "app"), limit)
-		writeJSON(w, log, h, err)
-	})
 }
 
 func writeJSON(w http.ResponseWriter, log *slog.Logger, v any, err error) {

@@ -1,8 +1,8 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -11,18 +11,13 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/stagehand-dev/stagehand/internal/promote"
-	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
-type noRecords struct{}
+// oneRepo serves one repository, read through r.
+type oneRepo struct{ r Reader }
 
-func (noRecords) Holds(context.Context, string) ([]store.Hold, error) { return nil, nil }
-func (noRecords) Merges(context.Context, string, int) ([]store.Merge, error) {
-	return nil, nil
-}
-func (noRecords) Actions(context.Context, string, int) ([]store.Action, error) {
-	return nil, nil
-}
+func (o oneRepo) Served() []string             { return []string{"acme/config"} }
+func (o oneRepo) Reader(string) (Reader, bool) { return o.r, true }
 
 // TestAppsShowTheStageGraph: GET /api/v1/apps says which stages each stage
 // takes images from, so that a client can draw parallel stages; the first
@@ -35,7 +30,7 @@ func TestAppsShowTheStageGraph(t *testing.T) {
 		{Stage: "global", Mode: "manual", After: []string{"prod-eu", "prod-us"}, Path: "g.yaml"},
 	}}}
 	router := chi.NewRouter()
-	Reader{Status: status, Records: noRecords{}}.Routes(router, nil)
+	RepoRoutes(router, oneRepo{Reader{Status: status, Records: fakeRecords{}}}, slog.New(slog.DiscardHandler))
 	rec := httptest.NewRecorder()
 	router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/apps", nil))
 	if rec.Code != http.StatusOK {

@@ -8,14 +8,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
+	"github.com/stagehand-dev/stagehand/internal/registry"
 )
 
-// Rollback targets: the OCI tag grammar, the one digest form stagehand
-// pins, and an abbreviated or full commit SHA. A tag's length (up to 128)
-// is checked apart: a bounded repetition compiles to a program as long as
-// its bound, 50 KB of heap for the process's life.
+// Rollback targets: an OCI tag (registry.ValidTag), the one digest form
+// stagehand pins, and an abbreviated or full commit SHA.
 var (
-	tagRE    = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]*$`)
 	digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 	commitRE = regexp.MustCompile(`^[0-9a-f]{7,40}$`)
 )
@@ -56,7 +54,7 @@ func checkName(what, s string) string {
 // checkTarget returns why s cannot be a rollback target, or "".
 func checkTarget(s string) string {
 	switch {
-	case digestRE.MatchString(s), len(s) <= 128 && tagRE.MatchString(s):
+	case digestRE.MatchString(s), registry.ValidTag(s):
 		return ""
 	case strings.HasPrefix(strings.ToLower(s), "sha256:"):
 		return fmt.Sprintf("%s is not a digest: write `sha256:` and 64 lower-case hex digits", code(s))

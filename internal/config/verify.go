@@ -37,7 +37,7 @@ func (p *parser) verify(f fieldSet, st *Stage) {
 		if !hasVerify {
 			p.addf(f["verify_timeout"].key, "verify_timeout: only a stage with verify: waits for its statuses; add verify: or remove verify_timeout")
 		} else {
-			st.VerifyTimeout = p.duration(n, "verify_timeout", "")
+			st.VerifyTimeout = p.duration(n, "verify_timeout")
 		}
 	}
 	if n, ok := f.get("on_failure"); ok {
@@ -117,9 +117,8 @@ func checkContext(s string) string {
 	return ""
 }
 
-// duration reads a Go duration above zero; def names the default in the
-// message for zero ("" for none).
-func (p *parser) duration(n *yaml.Node, key, def string) time.Duration {
+// duration reads a Go duration above zero.
+func (p *parser) duration(n *yaml.Node, key string) time.Duration {
 	if n.Kind == yaml.ScalarNode && (n.Tag == "!!int" || n.Tag == "!!float") {
 		p.addf(n, "%s: %s has no unit; write a duration such as %sm or %sh", key, n.Value, n.Value, n.Value)
 		return 0

@@ -5,20 +5,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/stagehand-dev/stagehand/internal/config"
 	"github.com/stagehand-dev/stagehand/internal/promote"
 	"github.com/stagehand-dev/stagehand/internal/store"
 )
 
 // maxForm bounds an action's form: a few short fields and a reason.
 const maxForm = 8 << 10
-
-// nameRE matches app and stage names, as internal/config requires them:
-// anything else is not a button of the dashboard's, and writes nothing.
-var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
 // kinds are the buttons, by the form value they post.
 var kinds = map[string]promote.Kind{
@@ -52,7 +48,9 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 	}
 	fields := strings.Fields(r.PostForm.Get("act"))
 	kind, known := promote.Kind(""), false
-	if len(fields) == 3 && nameRE.MatchString(fields[1]) && nameRE.MatchString(fields[2]) {
+	// A name internal/config would not take is no button of the
+	// dashboard's, and writes nothing.
+	if len(fields) == 3 && config.ValidName(fields[1]) && config.ValidName(fields[2]) {
 		kind, known = kinds[fields[0]]
 	}
 	if !known {

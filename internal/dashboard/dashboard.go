@@ -335,6 +335,23 @@ type accessEntry struct {
 	at   time.Time
 }
 
+// CachedAccess keeps the permissions a reads for accessTTL, as a dashboard
+// keeps its viewers': for asking about a repository from outside its
+// dashboard (which repositories a viewer may switch to) without asking
+// GitHub on every page.
+func CachedAccess(a Access) Access {
+	return &cachedAccess{a: a, c: accessCache{ttl: accessTTL, m: map[string]accessEntry{}}}
+}
+
+type cachedAccess struct {
+	a Access
+	c accessCache
+}
+
+func (c *cachedAccess) Permission(ctx context.Context, login string) (string, error) {
+	return c.c.get(ctx, c.a, login, time.Now())
+}
+
 // accessCache keeps viewers' permissions for a short while; it forgets
 // everything when it holds too many.
 type accessCache struct {

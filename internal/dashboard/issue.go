@@ -63,12 +63,18 @@ func IssueBody(b promote.Board, recent []store.Action, repoURL string) string {
 	}
 	var boxes []string
 	for _, r := range rows {
-		for i, c := range r.Cells {
-			if !c.Behind || i == 0 {
+		byStage := make(map[string]cell, len(r.Cells))
+		for _, c := range r.Cells {
+			byStage[c.Stage] = c
+		}
+		for _, c := range r.Cells {
+			if !c.Behind {
 				continue
 			}
 			line := fmt.Sprintf("- [ ] promote %s %s (%s) to %s", md(r.App), md(c.MovesTag), md(shortDigest(c.MovesDigest)), md(c.Stage))
-			if why := whyNot(r.Cells[i-1], c); why != "" {
+			// What keeps it back is in the stage it would move from, which
+			// with after: need not be the column to its left.
+			if why := whyNot(byStage[c.From], c); why != "" {
 				line += " — " + why
 			}
 			boxes = append(boxes, line+" "+boxID(r.App, c.Stage))

@@ -7,8 +7,9 @@ import (
 )
 
 // Every commit to SQLite is synced to disk (synchronous=FULL) unless its
-// context says it is bookkeeping (Relaxed): River fetching and completing
-// jobs, the queue taking and finishing its pending rows. Those commit with
+// context is Relaxed: River fetching and completing jobs, and everything a
+// job writes, which the queue syncs once when the job ends (Sync) and
+// before River records it done. Those commit with
 // synchronous=NORMAL, which in WAL mode survives a crash of the process
 // (the WAL is in the system's cache) and may be lost with the power, and
 // only together with every commit after it: the WAL is replayed up to its
@@ -16,8 +17,9 @@ import (
 // before it, relaxed or not, is on disk once it returns. After a power
 // cut the database is then as it was a moment before, and at least as it
 // was at the last durable commit: an accepted delivery (Accept's
-// transaction is durable) is never lost; a lost completion or take means
-// a job runs again, which at-least-once work allows for already.
+// transaction is durable) is never lost; a job's lost writes go with its
+// lost completion, and the job runs again, which at-least-once work
+// allows for already.
 //
 // PostgreSQL commits every statement durably as before: River's
 // statements there run on the pool directly, outside any transaction this
@@ -25,14 +27,14 @@ import (
 
 type relaxedKey struct{}
 
-// Relaxed marks ctx's writes as bookkeeping whose loss with the power only
-// means work done again; see above. On PostgreSQL it changes nothing.
+// Relaxed marks ctx's writes as ones whose loss with the power only means
+// work done again; see above. On PostgreSQL it changes nothing.
 func Relaxed(ctx context.Context) context.Context {
 	return context.WithValue(ctx, relaxedKey{}, true)
 }
 
-// Durable undoes Relaxed for ctx and what derives from it: the work a
-// relaxed job does for people (records, holds) is synced again.
+// Durable undoes Relaxed for ctx and what derives from it: its commits are
+// synced (Sync, an accept's group).
 func Durable(ctx context.Context) context.Context {
 	return context.WithValue(ctx, relaxedKey{}, false)
 }

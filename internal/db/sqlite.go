@@ -15,7 +15,7 @@ import (
 // beside the writer, busy_timeout waits out another process (a backup, the
 // sqlite3 shell) instead of failing, and synchronous=FULL syncs every commit
 // so an accepted delivery survives a power cut, not just a crash (but for
-// bookkeeping: relaxed.go).
+// what a job writes until it ends: relaxed.go).
 const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 
 func openSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error) {

@@ -311,9 +311,17 @@ func (f *Fleet) Concerns(image string) (uses, known bool) {
 // uses it, or is not known yet.
 func (f *Fleet) Using(image string) []string {
 	var out []string
+	for _, r := range f.using(image) {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+func (f *Fleet) using(image string) []*Repo {
+	var out []*Repo
 	for _, r := range f.Repos() {
 		if uses, known := r.Engine.Concerns(image); uses || !known {
-			out = append(out, r.Name)
+			out = append(out, r)
 		}
 	}
 	return out
@@ -330,10 +338,7 @@ func (f *Fleet) Pushes(ctx context.Context, image string, pushes []queue.Push) e
 		return r.Handler.Pushes(ctx, image, pushes)
 	}
 	var errs []error
-	for _, r := range f.Repos() {
-		if uses, known := r.Engine.Concerns(image); !uses && known {
-			continue
-		}
+	for _, r := range f.using(image) {
 		if err := r.Handler.Pushes(ctx, image, pushes); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", r.Name, err))
 		}

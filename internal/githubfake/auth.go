@@ -59,11 +59,6 @@ func GenerateAppKey() (*rsa.PrivateKey, error) {
 // authenticate checks the request's credentials for opID and returns the
 // acting login. Callers hold mu.
 func (s *Server) authenticate(r *http.Request, opID string) (actor string, installation int64, err error) {
-	actor, installation, err = s.credentials(r, opID)
-	return
-}
-
-func (s *Server) credentials(r *http.Request, opID string) (string, int64, error) {
 	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	cred = strings.TrimSpace(cred)
 	if publicOperations[opID] {

@@ -251,10 +251,6 @@ func (s *Server) performedBy(actor string) any {
 }
 
 func (s *Server) deploymentJSON(d *deployment) map[string]any {
-	var desc any
-	if d.Description != "" {
-		desc = d.Description
-	}
 	return map[string]any{
 		"url":                      s.deploymentURL(d),
 		"id":                       d.ID,
@@ -265,7 +261,7 @@ func (s *Server) deploymentJSON(d *deployment) map[string]any {
 		"payload":                  d.Payload,
 		"original_environment":     d.Environment,
 		"environment":              d.Environment,
-		"description":              desc,
+		"description":              nullString(d.Description),
 		"creator":                  s.user(d.Creator),
 		"created_at":               stamp(d.CreatedAt),
 		"updated_at":               stamp(d.CreatedAt),

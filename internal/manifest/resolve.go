@@ -158,9 +158,6 @@ func resolve(n *yaml.Node, p Path) (h hit, miss string, err error) {
 			at += s.String()
 		}
 	}
-	if n.Kind == yaml.AliasNode && n.Alias != nil && h.alias == nil {
-		h.alias = n
-	}
 	follow()
 	h.node = n
 	return h, "", nil

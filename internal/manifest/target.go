@@ -114,10 +114,15 @@ func (t Target) Rewrite(data []byte, img Image) (Result, error) {
 		return Result{}, err
 	}
 	var edits []edit
+	set := func(n *yaml.Node, v string) {
+		if !holds(n, v) {
+			edits = append(edits, edit{n, v})
+		}
+	}
 	add := func(path, v string) error {
 		n, err := t.writable(docs, path)
-		if err == nil && !holds(n, v) {
-			edits = append(edits, edit{n, v})
+		if err == nil {
+			set(n, v)
 		}
 		return err
 	}
@@ -139,9 +144,7 @@ func (t Target) Rewrite(data []byte, img Image) (Result, error) {
 		if _, err := name.NewRepository(repo); err != nil {
 			return Result{}, fmt.Errorf("%w %q: %v", ErrBadName, repo, err)
 		}
-		if err := add(t.Image, repo+":"+img.Tag+"@"+img.Digest); err != nil {
-			return Result{}, err
-		}
+		set(n, repo+":"+img.Tag+"@"+img.Digest)
 	case t.Digest != "":
 		if err := add(t.Tag, img.Tag); err != nil {
 			return Result{}, err

@@ -65,18 +65,6 @@ type Cell struct {
 	Promote, Hold, Release, Rollback Plan
 }
 
-// LastMerges lists, for every app and stage, the newest merge stagehand
-// recorded; the board reads it in one query where the records can.
-type lastMerges interface {
-	LastMerges(ctx context.Context) ([]store.Merge, error)
-}
-
-// lastDeployments lists, for every app and stage, the newest deployment
-// (health gate) stagehand recorded, in one query where the records can.
-type lastDeployments interface {
-	LastDeployments(ctx context.Context) ([]store.Deployment, error)
-}
-
 // Board reads every app's stages at one commit of the base branch (files
 // come from the read cache of that commit's tree, so a board of an
 // unchanged branch costs one revalidated GitHub request), stagehand's
@@ -103,7 +91,7 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 	if err != nil {
 		return Board{}, fmt.Errorf("read holds: %w", err)
 	}
-	merged, err := e.lastMerges(ctx, cfg)
+	merged, err := e.lastMerges(ctx)
 	if err != nil {
 		return Board{}, err
 	}
@@ -111,7 +99,13 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 	if err != nil {
 		return Board{}, err
 	}
-	// One person per set of approvers: stages that name none share one.
+	// The viewer's permission is asked once, and one person made per set
+	// of approvers: stages that name none share one.
+	if permission == "" && actor.Login != "" {
+		if permission, err = e.gh.Permission(ctx, actor.Login); err != nil {
+			return Board{}, fmt.Errorf("read @%s's permission: %w", actor.Login, err)
+		}
+	}
 	persons := map[string]*gate.Person{}
 	personFor := func(st config.Stage) (*gate.Person, error) {
 		if actor.Login == "" {
@@ -121,13 +115,7 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 		if p, ok := persons[key]; ok {
 			return p, nil
 		}
-		var p gate.Person
-		var err error
-		if permission != "" {
-			p, err = e.personWith(ctx, actor.Login, permission, st.Approvers)
-		} else {
-			p, err = e.person(ctx, actor.Login, st.Approvers)
-		}
+		p, err := e.personWith(ctx, actor.Login, permission, st.Approvers)
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +134,19 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 		}
 		byStage[h.App][h.Stage] = gate.Hold{By: h.By, Reason: h.Reason, At: h.At, Rollback: h.Rollback}
 	}
+	// Every app's file in every stage, read a few at a time: after a merge
+	// stagehand did not make, none of them is cached yet.
+	pins := make([]pinAt, 0, len(cfg.Apps)*len(cfg.Stages))
 	for _, app := range cfg.Apps {
+		for _, st := range cfg.Stages {
+			pins = append(pins, pinAt{app: app.Name, target: app.Target(st.Name), image: app.Image})
+		}
+	}
+	files, err := e.stageFiles(ctx, base, pins)
+	if err != nil {
+		return Board{}, err
+	}
+	for a, app := range cfg.Apps {
 		ba := BoardApp{App: app}
 		if g, ok := cfg.GroupOf(app.Name); ok {
 			ba.Group = g.Name
@@ -156,11 +156,8 @@ func (e *Engine) Board(ctx context.Context, actor Actor, permission string) (Boa
 		if s.Holds == nil {
 			s.Holds = map[string]gate.Hold{}
 		}
-		for _, st := range cfg.Stages {
-			f, err := e.stageFile(ctx, base, app.Target(st.Name), app.Image)
-			if err != nil {
-				return Board{}, err
-			}
+		for i, st := range cfg.Stages {
+			f := files[a*len(cfg.Stages)+i]
 			s.Files[f.Path] = f
 			if m, ok := merged[Key(app.Name, st.Name)]; ok {
 				s.Merged[st.Name] = MergedAt{Digest: m.Digest, At: m.At, PushedAt: m.PushedAt}
@@ -255,30 +252,13 @@ func (e *Engine) lastDeployments(ctx context.Context, cfg *config.Config) (map[s
 	for _, st := range cfg.Stages {
 		verifies[st.Name] = len(st.Verify) > 0
 	}
-	if ld, ok := e.records.(lastDeployments); ok {
-		ds, err := ld.LastDeployments(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read the health gates: %w", err)
-		}
-		for _, d := range ds {
-			if verifies[d.Stage] {
-				out[Key(d.App, d.Stage)] = d
-			}
-		}
-		return out, nil
+	ds, err := e.records.LastDeployments(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the health gates: %w", err)
 	}
-	for _, app := range cfg.Apps {
-		for _, st := range cfg.Stages {
-			if !verifies[st.Name] {
-				continue
-			}
-			d, ok, err := e.records.LastDeployment(ctx, app.Name, st.Name)
-			if err != nil {
-				return nil, fmt.Errorf("read the health of %s in %s: %w", app.Name, st.Name, err)
-			}
-			if ok {
-				out[Key(app.Name, st.Name)] = d
-			}
+	for _, d := range ds {
+		if verifies[d.Stage] {
+			out[Key(d.App, d.Stage)] = d
 		}
 	}
 	return out, nil
@@ -286,28 +266,14 @@ func (e *Engine) lastDeployments(ctx context.Context, cfg *config.Config) (map[s
 
 // lastMerges is the newest merge per app and stage, keyed by Key(app,
 // stage).
-func (e *Engine) lastMerges(ctx context.Context, cfg *config.Config) (map[string]store.Merge, error) {
+func (e *Engine) lastMerges(ctx context.Context) (map[string]store.Merge, error) {
 	out := map[string]store.Merge{}
-	if lm, ok := e.records.(lastMerges); ok {
-		ms, err := lm.LastMerges(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read history: %w", err)
-		}
-		for _, m := range ms {
-			out[Key(m.App, m.Stage)] = m
-		}
-		return out, nil
+	ms, err := e.records.LastMerges(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
 	}
-	for _, app := range cfg.Apps {
-		for _, st := range cfg.Stages {
-			m, ok, err := e.records.LastMerge(ctx, app.Name, st.Name)
-			if err != nil {
-				return nil, fmt.Errorf("read history: %w", err)
-			}
-			if ok {
-				out[Key(app.Name, st.Name)] = m
-			}
-		}
+	for _, m := range ms {
+		out[Key(m.App, m.Stage)] = m
 	}
 	return out, nil
 }

@@ -94,6 +94,9 @@ type Records interface {
 	ReleaseHold(ctx context.Context, app, stage string) (bool, error)
 	SetHoldNote(ctx context.Context, app, stage string, comment int64) error
 	LastMerge(ctx context.Context, app, stage string) (store.Merge, bool, error)
+	// LastMerges is the newest merge of every app in every stage, in one
+	// query: what the board shows.
+	LastMerges(ctx context.Context) ([]store.Merge, error)
 	RecordMerge(ctx context.Context, m store.Merge) (added bool, err error)
 	KeepHeld(ctx context.Context, r store.HeldRequest) error
 	Held(ctx context.Context, app, stage string) (store.HeldRequest, bool, error)
@@ -109,6 +112,9 @@ type Records interface {
 	SetGitHubDeployment(ctx context.Context, app, stage string, pr int, id int64) error
 	SettleDeployment(ctx context.Context, d store.Deployment) (bool, error)
 	LastDeployment(ctx context.Context, app, stage string) (store.Deployment, bool, error)
+	// LastDeployments is the newest deployment (health gate) of every app
+	// in every stage, in one query.
+	LastDeployments(ctx context.Context) ([]store.Deployment, error)
 	Verifying(ctx context.Context) ([]store.Deployment, error)
 	GroupDeployments(ctx context.Context, group, stage string, pr int) ([]store.Deployment, error)
 }

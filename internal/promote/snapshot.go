@@ -2,7 +2,6 @@ package promote
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/stagehand-dev/stagehand/internal/config"
@@ -186,14 +185,7 @@ func targets(r Request, cfg *config.Config) []manifest.Target {
 	case Push:
 		stages = []string{cfg.First().Name}
 	case Promote, Chain:
-		if r.Kind == Chain {
-			stages = []string{r.From}
-		}
-		for _, prev := range cfg.Prev(r.Stage) {
-			if !slices.Contains(stages, prev.Name) {
-				stages = append(stages, prev.Name)
-			}
-		}
+		stages = sourceNames(r, cfg)
 		if r.Stage != "" {
 			stages = append(stages, r.Stage)
 		}

@@ -127,7 +127,6 @@ func (q *Queue) commitGroup(ctx context.Context) {
 // was inserted rather than skipped as the duplicate of one waiting.
 func (q *Queue) acceptTx(ctx context.Context, group []*acceptCall) (inserted bool, err error) {
 	err = q.db.InTx(ctx, func(tx db.Tx) error {
-		inserted = false // a retry of the transaction starts again
 		fresh, err := insertDeliveries(ctx, tx, group)
 		if err != nil {
 			return err
@@ -370,8 +369,11 @@ func (q *Queue) ReconcileSoon(ctx context.Context) error {
 // Handler.Request, at once or at a given time; with an id, submitting it
 // again while the first is not finished does nothing. Use SubmitTx to
 // record the request in the same transaction.
+//
+// Made by a person (a link, a button, the CLI) it is synced before Submit
+// returns; made inside a job (a chain, a soak's end) it is synced with
+// the rest of what the job wrote, when the job ends.
 func (q *Queue) Submit(ctx context.Context, id, summary string, payload []byte, at time.Time) error {
-	ctx = db.Durable(ctx)
 	err := q.db.InTx(ctx, func(tx db.Tx) error { return q.SubmitTx(ctx, tx, id, summary, payload, at) })
 	if err != nil {
 		return fmt.Errorf("%w: submit %s: %w", db.ErrUnavailable, summary, err)

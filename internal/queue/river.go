@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -82,12 +81,16 @@ func (c *pgClient) insertTx(ctx context.Context, tx db.Tx, params []river.Insert
 	}
 	var payloads []string
 	now := time.Now()
+	seen := map[string]bool{}
 	c.mu.Lock()
-	for _, p := range params {
-		queue := insertQueue(p)
-		if slices.Contains(payloads, insertPayload(queue)) {
+	for _, r := range res {
+		// River announces jobs that are available now, once per queue
+		// an insert touches.
+		if r == nil || r.Job == nil || r.Job.State != rivertype.JobStateAvailable || seen[r.Job.Queue] {
 			continue
 		}
+		queue := r.Job.Queue
+		seen[queue] = true
 		// River read its clock a moment before ours: within the margin
 		// it may have held back, and a notification too many costs one
 		// cheap fetch.
@@ -109,14 +112,3 @@ func (c *pgClient) insertTx(ctx context.Context, tx db.Tx, params []river.Insert
 
 // insertPayload is River's insert notification for queue.
 func insertPayload(queue string) string { return fmt.Sprintf(`{"queue": %q}`, queue) }
-
-// insertQueue is the queue River puts p's job in.
-func insertQueue(p river.InsertManyParams) string {
-	if p.InsertOpts != nil && p.InsertOpts.Queue != "" {
-		return p.InsertOpts.Queue
-	}
-	if a, ok := p.Args.(river.JobArgsWithInsertOpts); ok && a.InsertOpts().Queue != "" {
-		return a.InsertOpts().Queue
-	}
-	return river.QueueDefault
-}

@@ -132,17 +132,16 @@ func (q *Queue) workPush(ctx context.Context, a pushArgs) error {
 		return err
 	}
 	defer release()
-	// Taking and finishing are bookkeeping: lost with the power, the
-	// pushes are handed over again (db.Relaxed).
-	bk := db.Relaxed(ctx)
-	tk, ok, err := pendingPushes.take(bk, q.db, a.Image)
+	// Taking and finishing commit unsynced, as all of a job's writes
+	// (call): lost with the power, the pushes are handed over again.
+	tk, ok, err := pendingPushes.take(ctx, q.db, a.Image)
 	if err != nil {
 		return fmt.Errorf("take pending pushes of %s: %w", a.Image, err)
 	}
 	if !ok {
 		return nil
 	}
-	pushes, err := arrivals(bk, q.db, a.Image, tk.seq)
+	pushes, err := arrivals(ctx, q.db, a.Image, tk.seq)
 	if err != nil {
 		return fmt.Errorf("read pending pushes of %s: %w", a.Image, err)
 	}
@@ -151,7 +150,7 @@ func (q *Queue) workPush(ctx context.Context, a pushArgs) error {
 			return err
 		}
 	}
-	bctx, cancel := bookkeeping(bk)
+	bctx, cancel := bookkeeping(ctx)
 	defer cancel()
 	if err := pushesDone(bctx, q.db, tk, time.Now()); err != nil {
 		// Retrying hands the same pushes over again, which the handler
@@ -167,8 +166,7 @@ func (q *Queue) workChecks(ctx context.Context, a checksArgs) error {
 		return err
 	}
 	defer release()
-	bk := db.Relaxed(ctx) // as workPush's
-	tk, ok, err := pendingChecks.take(bk, q.db, a.SHA)
+	tk, ok, err := pendingChecks.take(ctx, q.db, a.SHA)
 	if err != nil {
 		return fmt.Errorf("take pending checks of %s: %w", a.SHA, err)
 	}
@@ -182,7 +180,7 @@ func (q *Queue) workChecks(ctx context.Context, a checksArgs) error {
 	if err := q.h.Checks(ctx, c); err != nil {
 		return err
 	}
-	bctx, cancel := bookkeeping(bk)
+	bctx, cancel := bookkeeping(ctx)
 	defer cancel()
 	if err := pendingChecks.done(bctx, q.db, tk, time.Now()); err != nil {
 		return fmt.Errorf("record the checks of %s handled: %w", a.SHA, err)

@@ -10,12 +10,12 @@ import (
 )
 
 // tagRE is the OCI distribution spec's tag grammar but for its length,
-// which validTag checks: a bounded repetition ({0,127}) compiles to a
+// which ValidTag checks: a bounded repetition ({0,127}) compiles to a
 // program as long as its bound, 50 KB of heap for the process's life.
 var tagRE = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]*$`)
 
-// validTag reports whether tag is an OCI tag: up to 128 characters.
-func validTag(tag string) bool { return len(tag) <= 128 && tagRE.MatchString(tag) }
+// ValidTag reports whether tag is an OCI tag: up to 128 characters.
+func ValidTag(tag string) bool { return len(tag) <= 128 && tagRE.MatchString(tag) }
 
 // digestRE is the only digest form stagehand pins.
 var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
@@ -65,7 +65,7 @@ func (o *options) parseTag(image, tag string) (target, name.Tag, error) {
 	if err != nil {
 		return target{}, name.Tag{}, err
 	}
-	if !validTag(tag) {
+	if !ValidTag(tag) {
 		if tag == "" {
 			return target{}, name.Tag{}, fmt.Errorf("%w: empty tag for %s", ErrInvalidReference, image)
 		}

@@ -118,8 +118,8 @@ func (s *Store) LastDeployments(ctx context.Context) ([]Deployment, error) {
 		}
 		return err
 	}, `SELECT `+deploymentColumns+` FROM (
-		SELECT `+deploymentColumns+`, ROW_NUMBER() OVER (PARTITION BY app, stage ORDER BY merged_at DESC, pr DESC) AS n
-		FROM stagehand_deployments) newest WHERE n = 1 ORDER BY app, stage`)
+		SELECT `+deploymentColumns+`, ROW_NUMBER() OVER (PARTITION BY repo, app, stage ORDER BY merged_at DESC, pr DESC) AS n
+		FROM stagehand_deployments WHERE (? = '' OR repo = ?)) newest WHERE n = 1 ORDER BY app, stage`, s.with()...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: list the last deployments: %w", db.ErrUnavailable, err)
 	}

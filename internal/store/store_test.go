@@ -310,6 +310,14 @@ func TestRepositoriesApart(t *testing.T) {
 		if ms, _ := s.LastMerges(ctx); len(ms) != 2 {
 			t.Errorf("unscoped, the last merges are %d, want one per repository", len(ms))
 		}
+		for i, st := range []*Store{a, b} {
+			if _, err := st.StartDeployment(ctx, Deployment{App: "web", Stage: "prod", PR: 10 + i, Tag: "1.0.0", Digest: st.Repo(), State: DeployVerifying, MergedAt: at.Add(time.Duration(i) * time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ds, _ := a.LastDeployments(ctx); len(ds) != 1 || ds[0].Digest != "acme/a" {
+			t.Errorf("acme/a's last deployments = %+v, want its own one", ds)
+		}
 		if released, _ := b.ReleaseHold(ctx, "web", "prod"); released {
 			t.Error("acme/b released acme/a's hold")
 		}
